@@ -1,0 +1,89 @@
+"""Every event contract Lindung knows, and decoding of envelopes into contracts."""
+
+from __future__ import annotations
+
+from libs.events.contracts.allocation import (
+    AssignmentDecreed,
+    DecreeIssued,
+    ProgrammeDefined,
+    QuotaAssigned,
+    QuotaReleased,
+    QuotaWaitlisted,
+)
+from libs.events.contracts.base import DomainEvent
+from libs.events.contracts.bpjs import (
+    ClaimPaid,
+    RegistrationAccepted,
+    RegistrationRejected,
+    RegistrationRequested,
+)
+from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
+from libs.events.contracts.enrollment import (
+    CoverageLapsed,
+    EnrolledAtBPJS,
+    EnrollmentFailed,
+    PremiumPaid,
+)
+from libs.events.contracts.registry import (
+    NominationWithdrawn,
+    WorkerNominated,
+    WorkerRejected,
+    WorkerValidated,
+)
+from libs.events.envelope import Envelope
+from libs.events.upcasting import upcast
+
+CONTRACTS: tuple[type[DomainEvent], ...] = (
+    WorkerNominated,
+    WorkerValidated,
+    WorkerRejected,
+    NominationWithdrawn,
+    ProgrammeDefined,
+    QuotaAssigned,
+    QuotaWaitlisted,
+    QuotaReleased,
+    DecreeIssued,
+    AssignmentDecreed,
+    RegistrationRequested,
+    RegistrationAccepted,
+    RegistrationRejected,
+    EnrolledAtBPJS,
+    EnrollmentFailed,
+    PremiumPaid,
+    CoverageLapsed,
+    ClaimPaid,
+    ClaimRecorded,
+    ClaimFlagged,
+)
+
+BY_TYPE: dict[str, type[DomainEvent]] = {c.event_type: c for c in CONTRACTS}
+
+
+class UnknownEventType(LookupError):
+    """The envelope names an event type this build does not know."""
+
+
+class UnsupportedVersion(ValueError):
+    """The envelope's schema version is newer than this build understands."""
+
+
+def contract_for(event_type: str) -> type[DomainEvent]:
+    """The contract class of `event_type`."""
+    try:
+        return BY_TYPE[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None
+
+
+def decode(envelope: Envelope) -> DomainEvent:
+    """The envelope's payload as the current version of its contract (upcast when older)."""
+    contract = contract_for(envelope.event_type)
+    if envelope.schema_version > contract.schema_version:
+        raise UnsupportedVersion(
+            f"{envelope.event_type} v{envelope.schema_version} is newer than "
+            f"v{contract.schema_version}"
+        )
+    payload = upcast(
+        envelope.event_type, envelope.schema_version, contract.schema_version, envelope.payload
+    )
+    return contract.model_validate(payload)

@@ -1,0 +1,56 @@
+"""The one envelope every Lindung event travels in, on the bus and in the event store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """Metadata around one domain event.
+
+    `aggregate_id` + `aggregate_version` place the event in its stream (optimistic concurrency);
+    `correlation_id` follows one business flow across services, `causation_id` names the event
+    that directly caused this one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    event_type: str
+    schema_version: int = Field(ge=1)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    aggregate_id: str = Field(min_length=1, max_length=200)
+    aggregate_version: int = Field(ge=1)
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    producer: str = Field(min_length=1, max_length=100)
+    payload: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        """Serialized form used on the bus (UTF-8 JSON)."""
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Envelope:
+        """Parse and validate bytes from the bus; raises pydantic.ValidationError or ValueError."""
+        return cls.model_validate_json(raw)
+
+    def canonical_json(self) -> str:
+        """Deterministic text of the whole envelope: sorted keys, no spaces, UTC timestamps.
+
+        The event store's hash chain is computed over this text, so an auditor can recompute
+        it with any JSON library.
+        """
+        data = self.model_dump(mode="json")
+        data["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,36 @@
+"""Schema creation helpers used by every service's first Alembic revision."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, MetaData, text
+
+from libs.eventstore.tables import eventstore_tables
+
+_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.events_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'the event store of {schema} is append-only (% refused)', TG_OP;
+END $$ LANGUAGE plpgsql
+"""
+_APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON {schema}.events
+  FOR EACH ROW EXECUTE FUNCTION {schema}.events_append_only()
+"""
+
+
+def create_eventstore(bind: Connection, schema: str) -> None:
+    """Create the event store, outbox, inbox and dead-letter tables of `schema`."""
+    metadata = MetaData()
+    tables = eventstore_tables(metadata, schema)
+    metadata.create_all(bind, tables=tables.all())
+    # Edits must go through new events; a trigger makes the intent explicit at the database.
+    bind.execute(text(_APPEND_ONLY_FUNCTION.format(schema=schema)))
+    bind.execute(text(_APPEND_ONLY_TRIGGER.format(schema=schema)))
+
+
+def drop_eventstore(bind: Connection, schema: str) -> None:
+    """Drop what create_eventstore made."""
+    metadata = MetaData()
+    tables = eventstore_tables(metadata, schema)
+    metadata.drop_all(bind, tables=tables.all())
+    bind.execute(text(f"DROP FUNCTION IF EXISTS {schema}.events_append_only()"))

@@ -1,0 +1,168 @@
+"""Appending to and reading from one service's event store, with its outbox in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.events.contracts.base import DomainEvent
+from libs.events.envelope import Envelope, utcnow
+from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.hashing import GENESIS_HASH, chain_hash
+from libs.eventstore.tables import EventStoreTables
+
+
+def outbox_row(envelope: Envelope, topic: str, key: str | None) -> dict[str, Any]:
+    """The outbox row that publishes `envelope` on `topic`."""
+    return {
+        "event_id": envelope.event_id,
+        "topic": topic,
+        "key": key.encode() if key is not None else None,
+        "value": envelope.to_bytes(),
+        "headers": [
+            ["event_type", envelope.event_type],
+            ["schema_version", str(envelope.schema_version)],
+            ["producer", envelope.producer],
+        ],
+    }
+
+
+def row_to_envelope(row: Any) -> Envelope:
+    """An `events` row back as its envelope."""
+    return Envelope(
+        event_id=row.event_id,
+        event_type=row.event_type,
+        schema_version=row.schema_version,
+        occurred_at=row.occurred_at,
+        aggregate_id=row.aggregate_id,
+        aggregate_version=row.aggregate_version,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        producer=row.producer,
+        payload=row.payload,
+    )
+
+
+Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+async def _no_projection(conn: AsyncConnection, envelope: Envelope) -> None:
+    return None
+
+
+class EventStore:
+    """The append-only event store of one service schema.
+
+    `projector` updates the service's read models from each appended event inside the same
+    transaction, so a read model never disagrees with the log it is built from.
+    """
+
+    def __init__(
+        self, tables: EventStoreTables, producer: str, projector: Projector = _no_projection
+    ) -> None:
+        self.tables = tables
+        self.producer = producer
+        self.projector = projector
+
+    async def head(self, conn: AsyncConnection, aggregate_id: str) -> tuple[int, str]:
+        """The stream's current version and last hash ((0, genesis) for a new stream)."""
+        events = self.tables.events
+        row = (
+            await conn.execute(
+                select(events.c.aggregate_version, events.c.hash)
+                .where(events.c.aggregate_id == aggregate_id)
+                .order_by(events.c.aggregate_version.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row.aggregate_version, row.hash) if row else (0, GENESIS_HASH)
+
+    async def load(self, conn: AsyncConnection, aggregate_id: str) -> list[Envelope]:
+        """Every event of one stream, in version order."""
+        events = self.tables.events
+        rows = await conn.execute(
+            select(events)
+            .where(events.c.aggregate_id == aggregate_id)
+            .order_by(events.c.aggregate_version)
+        )
+        return [row_to_envelope(r) for r in rows]
+
+    async def append(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int | None,
+        correlation_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Append `events` to a stream and queue them in the outbox, in the caller's transaction.
+
+        `expected_version` is the version the caller decided on (None: whatever the head is);
+        a mismatch, or a concurrent append that wins the race, raises ConcurrencyError.
+        """
+        if not events:
+            return []
+        version, prev_hash = await self.head(conn, aggregate_id)
+        if expected_version is not None and version != expected_version:
+            raise ConcurrencyError(aggregate_id, expected_version, version)
+        when = occurred_at or utcnow()
+        envelopes: list[Envelope] = []
+        event_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        for event in events:
+            version += 1
+            envelope = Envelope(
+                event_type=event.event_type,
+                schema_version=event.schema_version,
+                occurred_at=when,
+                aggregate_id=aggregate_id,
+                aggregate_version=version,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                producer=self.producer,
+                payload=event.model_dump(mode="json"),
+            )
+            digest = chain_hash(prev_hash, envelope)
+            event_rows.append(
+                {
+                    "event_id": envelope.event_id,
+                    "aggregate_id": aggregate_id,
+                    "aggregate_version": version,
+                    "event_type": envelope.event_type,
+                    "schema_version": envelope.schema_version,
+                    "occurred_at": envelope.occurred_at,
+                    "correlation_id": envelope.correlation_id,
+                    "causation_id": envelope.causation_id,
+                    "producer": envelope.producer,
+                    "payload": envelope.payload,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+            )
+            outbox_rows.append(
+                outbox_row(envelope, event.topic, event.partition_key() or aggregate_id)
+            )
+            envelopes.append(envelope)
+            prev_hash = digest
+        try:
+            # A savepoint keeps the caller's transaction usable when the race is lost.
+            async with conn.begin_nested():
+                await conn.execute(insert(self.tables.events), event_rows)
+        except IntegrityError as exc:
+            if "events_stream_version_uq" not in str(exc.orig):
+                raise
+            actual, _ = await self.head(conn, aggregate_id)
+            raise ConcurrencyError(aggregate_id, expected_version, actual) from exc
+        await conn.execute(insert(self.tables.outbox), outbox_rows)
+        for envelope in envelopes:
+            await self.projector(conn, envelope)
+        return envelopes

@@ -1,0 +1,277 @@
+"""The inbox consumer: applies each consumed event exactly once, or parks it in the dead-letter topic.
+
+A batch of records is applied in one transaction (inbox rows + the handler's writes). When the
+batch fails, each event is retried alone with bounded attempts; one that still fails is parked
+(dead_letters row + a dead-letter message through the outbox + an inbox mark), so the partition
+keeps flowing. Outages of PostgreSQL are not the event's fault: those are retried until they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from libs.events.catalog import decode
+from libs.events.contracts.base import DomainEvent
+from libs.events.envelope import Envelope
+from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.store import EventStore
+from libs.eventstore.tables import EventStoreTables
+from libs.pii import redact_niks
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENCY_RETRIES = 30
+MAX_OUTAGE_BACKOFF_S = 5.0
+
+
+@dataclass(frozen=True)
+class Consumed:
+    """One consumed event, decoded, with where it came from."""
+
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope
+    event: DomainEvent
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler gets: the open transaction, the service's event store, the consumed event."""
+
+    conn: AsyncConnection
+    store: EventStore
+    envelope: Envelope
+
+
+class EventHandler(Protocol):
+    """A service's reaction to the events it consumes."""
+
+    interested: frozenset[str]
+
+    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None: ...
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` means the database is unreachable, not that the event is bad."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError)
+
+
+class InboxConsumer:
+    """Applies batches of records from Kafka to one service, exactly once each."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: EventStoreTables,
+        store: EventStore,
+        handler: EventHandler,
+        *,
+        group: str,
+        dead_letter_topic: str,
+        max_attempts: int,
+        retry_backoff_s: float,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.engine = engine
+        self.tables = tables
+        self.store = store
+        self.handler = handler
+        self.group = group
+        self.dead_letter_topic = dead_letter_topic
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.on_commit = on_commit
+        self.applied = 0
+        self.duplicates = 0
+        self.parked = 0
+
+    async def handle_records(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply every record of a batch (or park it); returns when all are settled."""
+        items: list[Consumed] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_bytes(record.value or b"")
+            except ValueError as exc:
+                await self._park(record, None, exc, attempts=1)
+                continue
+            if envelope.event_type not in self.handler.interested:
+                continue
+            try:
+                event = decode(envelope)
+            except (ValueError, LookupError) as exc:
+                await self._park(record, envelope, exc, attempts=1)
+                continue
+            items.append(Consumed(record, envelope, event))
+        if not items:
+            return
+        try:
+            await self._until_db_answers(lambda: self._apply(items))
+        except Exception as exc:
+            log.info("batch of %s failed (%s); applying one by one", len(items), type(exc).__name__)
+            for item in items:
+                await self._apply_alone(item)
+
+    async def _apply_alone(self, item: Consumed) -> None:
+        last: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._until_db_answers(lambda: self._apply([item]))
+                return
+            except Exception as exc:
+                last = exc
+                log.warning(
+                    "event %s (%s) failed attempt %s/%s: %s",
+                    item.envelope.event_id,
+                    item.envelope.event_type,
+                    attempt,
+                    self.max_attempts,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        assert last is not None
+        await self._park(item.record, item.envelope, last, attempts=self.max_attempts)
+
+    async def _apply(self, items: Sequence[Consumed]) -> None:
+        unique: dict[Any, Consumed] = {}
+        for item in items:
+            unique.setdefault(item.envelope.event_id, item)
+        async with self.engine.begin() as conn:
+            fresh = await self._claim_inbox(conn, list(unique.values()), outcome="applied")
+            for item in unique.values():
+                if item.envelope.event_id in fresh:
+                    ctx = HandlerContext(conn=conn, store=self.store, envelope=item.envelope)
+                    await self.handler(ctx, item.event)
+        self.applied += len(fresh)
+        self.duplicates += len(items) - len(fresh)
+        self.on_commit()
+
+    async def _claim_inbox(
+        self, conn: AsyncConnection, items: Sequence[Consumed], *, outcome: str
+    ) -> set[Any]:
+        """Insert inbox rows; return the ids that were not there yet (the events to apply)."""
+        rows = [
+            {
+                "event_id": i.envelope.event_id,
+                "event_type": i.envelope.event_type,
+                "topic": i.record.topic,
+                "partition": i.record.partition,
+                "offset": i.record.offset,
+                "envelope": i.envelope.model_dump(mode="json"),
+                "outcome": outcome,
+            }
+            for i in items
+        ]
+        inbox = self.tables.inbox
+        result = await conn.execute(
+            pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id), rows
+        )
+        return {r.event_id for r in result}
+
+    async def _until_db_answers(self, attempt: Callable[[], Awaitable[None]]) -> None:
+        """Run `attempt`, waiting out database outages and retrying lost concurrency races."""
+        backoff = 0.1
+        races = 0
+        while True:
+            try:
+                await attempt()
+                return
+            except ConcurrencyError:
+                races += 1
+                if races > MAX_CONCURRENCY_RETRIES:
+                    raise
+                await asyncio.sleep(0.005 * races)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("database unavailable (%s); retrying in %.1fs", type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_OUTAGE_BACKOFF_S)
+
+    async def _park(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: Envelope | None,
+        error: BaseException,
+        *,
+        attempts: int,
+    ) -> None:
+        """Record the message as a dead letter and queue it on the dead-letter topic."""
+        error_text = redact_niks(f"{type(error).__name__}: {error}")[:2000]
+        headers = [[k, v.decode(errors="replace")] for k, v in (record.headers or ())]
+        headers += [
+            ["lindung-error-type", type(error).__name__],
+            ["lindung-error", error_text],
+            ["lindung-origin-topic", record.topic],
+            ["lindung-origin-partition", str(record.partition)],
+            ["lindung-origin-offset", str(record.offset)],
+            ["lindung-consumer-group", self.group],
+            ["lindung-attempts", str(attempts)],
+        ]
+
+        async def write() -> None:
+            async with self.engine.begin() as conn:
+                parked = await conn.execute(
+                    pg_insert(self.tables.dead_letters)
+                    .on_conflict_do_nothing()
+                    .returning(self.tables.dead_letters.c.id),
+                    {
+                        "event_id": envelope.event_id if envelope else None,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "key": record.key,
+                        "value": record.value or b"",
+                        "error_type": type(error).__name__,
+                        "error": error_text,
+                        "attempts": attempts,
+                    },
+                )
+                if parked.first() is None:
+                    return  # this very record was parked before (redelivery)
+                if envelope is not None:
+                    await conn.execute(
+                        pg_insert(self.tables.inbox).on_conflict_do_nothing(),
+                        {
+                            "event_id": envelope.event_id,
+                            "event_type": envelope.event_type,
+                            "topic": record.topic,
+                            "partition": record.partition,
+                            "offset": record.offset,
+                            "envelope": json.loads(envelope.model_dump_json()),
+                            "outcome": "parked",
+                        },
+                    )
+                await conn.execute(
+                    insert(self.tables.outbox),
+                    {
+                        "event_id": None,
+                        "topic": self.dead_letter_topic,
+                        "key": record.key,
+                        "value": record.value or b"",
+                        "headers": headers,
+                    },
+                )
+
+        await self._until_db_answers(write)
+        self.parked += 1
+        log.error(
+            "parked %s/%s@%s in %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            self.dead_letter_topic,
+            type(error).__name__,
+        )
+        self.on_commit()

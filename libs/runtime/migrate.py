@@ -1,0 +1,35 @@
+"""Running each service's Alembic migrations (schemas `registry`, `allocation`, ...)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator")
+
+
+def migrations_dir(service: str) -> Path:
+    """Where `service` keeps its Alembic scripts."""
+    return Path(str(resources.files(f"services.{service}.adapters") / "migrations"))
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    """An Alembic config for `service` without an ini file."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir(service)))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade(service: str, database_url: str) -> None:
+    """Bring `service`'s schema to the newest revision (blocking: call via a thread from async)."""
+    command.upgrade(alembic_config(service, database_url), "head")
+
+
+def upgrade_all(database_url: str, services: tuple[str, ...] = SERVICES_WITH_SCHEMAS) -> None:
+    """Migrate every service schema."""
+    for service in services:
+        upgrade(service, database_url)

@@ -1,0 +1,245 @@
+"""One service process: HTTP (FastAPI), its consumer (faststream), its outbox relay, its database.
+
+Each service describes itself with a ServiceDefinition; `create_app` wires the rest the same
+way for all of them, so a reader who knows one service knows all four.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.db import make_engine
+from libs.events.topics import dead_letter_topic
+from libs.eventstore.store import EventStore, Projector, _no_projection
+from libs.eventstore.tables import EventStoreTables
+from libs.messaging.consumer import EventHandler, InboxConsumer
+from libs.messaging.kafka import make_producer
+from libs.messaging.relay import OutboxRelay
+from libs.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceDefinition:
+    """What makes one service different from the others."""
+
+    name: str
+    tables: EventStoreTables
+    router: APIRouter
+    projector: Projector = _no_projection
+    handler: EventHandler | None = None
+    consumes: tuple[str, ...] = ()
+    title: str = ""
+    # Extra background work of the service (e.g. the simulator's clock), started with it.
+    background: list[Callable[[Runtime], Any]] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    """The live parts of a running service, reachable from request handlers."""
+
+    definition: ServiceDefinition
+    settings: Settings
+    engine: AsyncEngine
+    store: EventStore
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    consumer: InboxConsumer | None = None
+    broker: KafkaBroker | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def assigned_partitions(self) -> int:
+        if self.broker is None:
+            return 0
+        total = 0
+        for sub in self.broker.subscribers:
+            consumer = getattr(sub, "consumer", None)
+            if consumer is not None:
+                total += len(consumer.assignment())
+        return total
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The Runtime of the service answering `request` (a FastAPI dependency)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def _start_producer(producer: AIOKafkaProducer) -> None:
+    delay = 0.2
+    for _ in range(50):
+        try:
+            await producer.start()
+            return
+        except KafkaError as exc:
+            log.warning("broker not reachable yet (%s); retrying", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+    await producer.start()
+
+
+def _subscribe(rt: Runtime, consumer: InboxConsumer) -> KafkaBroker:
+    definition, settings = rt.definition, rt.settings
+    broker = KafkaBroker(settings.kafka_bootstrap_servers or "", logger=None)
+
+    # One subscriber for every topic: each subscriber joins the group separately, slowly.
+    @broker.subscriber(
+        *definition.consumes,
+        group_id=definition.name,
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        title=f"{definition.name}-consumer",
+    )
+    async def on_batch(msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        await consumer.handle_records(raw if isinstance(raw, tuple) else (raw,))
+
+    return broker
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    definition: ServiceDefinition = app.state.definition
+    settings = get_settings()
+    if not settings.database_url or not settings.kafka_bootstrap_servers:
+        raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set")
+    engine = make_engine(settings.database_url)
+    store = EventStore(definition.tables, definition.name, definition.projector)
+    producer = make_producer(settings)
+    await _start_producer(producer)
+    relay = OutboxRelay(
+        engine,
+        definition.tables,
+        producer,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_ms / 1000,
+        republish_on_start=settings.republish_on_start,
+    )
+    rt = Runtime(definition, settings, engine, store, producer, relay)
+    rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
+    if definition.handler is not None and definition.consumes:
+        rt.consumer = InboxConsumer(
+            engine,
+            definition.tables,
+            store,
+            definition.handler,
+            group=definition.name,
+            dead_letter_topic=dead_letter_topic(definition.name),
+            max_attempts=settings.consumer_max_attempts,
+            retry_backoff_s=settings.consumer_retry_backoff_ms / 1000,
+            on_commit=relay.wake,
+        )
+        rt.broker = _subscribe(rt, rt.consumer)
+        await rt.broker.start()
+    for start in definition.background:
+        rt.tasks.append(asyncio.create_task(start(rt)))
+    app.state.runtime = rt
+    log.info("%s ready on schema %s", definition.name, definition.tables.schema)
+    try:
+        yield
+    finally:
+        if rt.broker is not None:
+            await rt.broker.stop()
+        relay.stop()
+        for task in rt.tasks:
+            task.cancel()
+        await asyncio.gather(*rt.tasks, return_exceptions=True)
+        await producer.stop()
+        await engine.dispose()
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"])
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the database answers and the consumer holds its partitions."""
+        rt = runtime_of(request)
+        checks: dict[str, Any] = {}
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {type(exc).__name__}"
+        if rt.broker is not None:
+            partitions = rt.assigned_partitions()
+            checks["partitions"] = partitions
+            checks["consumer"] = "ok" if partitions > 0 else "joining"
+        ok = checks["database"] == "ok" and checks.get("consumer", "ok") == "ok"
+        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/stats", tags=["operations"])
+    async def stats(request: Request) -> dict[str, Any]:
+        """Event counts, inbox, outbox and dead letters of this service."""
+        rt = runtime_of(request)
+        t = rt.definition.tables
+        async with rt.engine.connect() as conn:
+            counts = {
+                name: int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+                for name, table in (
+                    ("events", t.events),
+                    ("inbox", t.inbox),
+                    ("dead_letters", t.dead_letters),
+                )
+            }
+        counts["outbox_unsent"] = await rt.relay.unsent()
+        counts["published"] = rt.relay.published
+        if rt.consumer is not None:
+            counts["applied"] = rt.consumer.applied
+            counts["duplicates"] = rt.consumer.duplicates
+            counts["parked"] = rt.consumer.parked
+        return {"service": rt.definition.name, **counts}
+
+
+def create_app(definition: ServiceDefinition) -> FastAPI:
+    """The FastAPI application of one service, with its consumer and relay in its lifespan."""
+    app = FastAPI(
+        title=definition.title or f"Lindung {definition.name}",
+        version="1.0.0",
+        lifespan=_lifespan,
+    )
+    app.state.definition = definition
+    _add_operational_routes(app)
+    app.include_router(definition.router)
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Run one service until SIGINT/SIGTERM (used by `python -m services.<name>`)."""
+    import uvicorn
+
+    from libs.runtime.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(definition.name, settings.log_level)
+    uvicorn.run(
+        create_app(definition),
+        host=settings.http_host,
+        port=settings.port_for(definition.name),
+        log_config=None,
+        access_log=False,
+    )
