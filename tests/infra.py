@@ -1,0 +1,88 @@
+"""Real servers for integration tests, chosen automatically.
+
+With a Docker engine: testcontainers (Apache Kafka, PostgreSQL). Without one: the local
+PostgreSQL on 127.0.0.1:5432 when it answers, else embedded PostgreSQL; and a Tansu broker
+process. Never a mock broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from lindung_cli.embedded import EmbeddedPostgres, TansuBroker, docker_engine_answers, port_answers
+
+
+@dataclass
+class Infra:
+    """Where the test servers are."""
+
+    server_url: str  # PostgreSQL server URL (admin database)
+    bootstrap: str
+    kind: str
+    broker: TansuBroker | None = None
+
+    def database_url(self, database: str) -> str:
+        return make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server; return its URL."""
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        user=url.username or "postgres",
+        password=url.password or None,
+        host=url.query.get("host") or url.host or "127.0.0.1",
+        port=url.port or 5432,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database_url(infra: Infra, prefix: str = "lindung_t") -> str:
+    """A new, empty database on the test server."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    return asyncio.run(create_database(infra.server_url, name))
+
+
+@contextmanager
+def start_infra() -> Iterator[Infra]:
+    """Start (or find) the servers for one test session; stop what was started."""
+    with ExitStack() as stack:
+        if docker_engine_answers():
+            from testcontainers.kafka import KafkaContainer
+            from testcontainers.postgres import PostgresContainer
+
+            pg = stack.enter_context(PostgresContainer("postgres:16", driver=None))
+            kafka = stack.enter_context(KafkaContainer().with_kraft())
+            yield Infra(pg.get_connection_url(), kafka.get_bootstrap_server(), "testcontainers")
+            return
+        if os.environ.get("LINDUNG_TEST_PG_URL"):
+            server_url = os.environ["LINDUNG_TEST_PG_URL"]
+            kind = "external-postgres"
+        elif port_answers("127.0.0.1", 5432):
+            server_url = "postgresql://postgres@127.0.0.1:5432/postgres"
+            kind = "local-postgres"
+        else:
+            pg_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lindung-pg-")))
+            epg = EmbeddedPostgres(pg_dir / "data").start()
+            stack.callback(epg.stop)
+            server_url = epg.url
+            kind = "embedded-postgres"
+        broker = TansuBroker().start()
+        stack.callback(broker.stop)
+        yield Infra(server_url, broker.bootstrap, f"{kind}+tansu", broker)

@@ -1,0 +1,65 @@
+"""Running a service in-process for integration tests, through its real lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer
+
+from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.settings import get_settings
+from tests.conftest import TEST_ENV
+
+
+def use_env(database_url: str, bootstrap: str, **extra: str) -> None:
+    """Point the settings of in-process services at the test servers."""
+    os.environ.update(TEST_ENV)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    os.environ.update(extra)
+    get_settings.cache_clear()
+
+
+@asynccontextmanager
+async def running(definition: ServiceDefinition, *, ready_timeout_s: float = 30.0) -> AsyncIterator[Runtime]:
+    """Start the service (consumer, relay) and wait until it holds its partitions."""
+    app = create_app(definition)
+    async with app.router.lifespan_context(app):
+        rt: Runtime = app.state.runtime
+        deadline = asyncio.get_running_loop().time() + ready_timeout_s
+        while rt.broker is not None and rt.assigned_partitions() == 0:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{definition.name} did not join its consumer group")
+            await asyncio.sleep(0.1)
+        yield rt
+
+
+async def eventually(check, timeout_s: float = 20.0, interval_s: float = 0.1):  # type: ignore[no-untyped-def]
+    """Await `check()` until it returns a truthy value; return it, or fail after the timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s}s (last value: {last!r})")
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list:  # type: ignore[type-arg]
+    """Read at least `expected` records of `topic` from the beginning (no group)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    records = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(records) < expected and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for recs in batch.values():
+                records.extend(recs)
+    finally:
+        await consumer.stop()
+    return records
