@@ -1,0 +1,144 @@
+"""Why a nomination is rejected: stable machine codes and the Indonesian text officers read.
+
+The codes travel in ``WorkerRejected`` events and are replayed for years by auditors, so a code is
+never renamed or reused; a new reason gets a new code. The messages may be reworded freely.
+
+Messages hold no full NIK: they reach dashboards and exports, where personal data (UU 27/2022)
+must not spread. Details hold only what the officer needs to correct the row.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum, unique
+
+
+@unique
+class ReasonCode(StrEnum):
+    """Stable code of one reason for rejecting a nomination."""
+
+    NIK_FORMAT = "NIK_FORMAT"
+    NIK_PROVINCE = "NIK_PROVINCE"
+    NIK_REGENCY_UNKNOWN = "NIK_REGENCY_UNKNOWN"
+    NIK_SUBDISTRICT_ZERO = "NIK_SUBDISTRICT_ZERO"
+    NIK_BIRTHDATE_INVALID = "NIK_BIRTHDATE_INVALID"
+    NIK_SERIAL_ZERO = "NIK_SERIAL_ZERO"
+    NIK_BIRTHDATE_MISMATCH = "NIK_BIRTHDATE_MISMATCH"
+    NIK_SEX_MISMATCH = "NIK_SEX_MISMATCH"
+    NIK_REGENCY_MISMATCH = "NIK_REGENCY_MISMATCH"
+    NAME_MISSING = "NAME_MISSING"
+    KECAMATAN_MISSING = "KECAMATAN_MISSING"
+    DESA_MISSING = "DESA_MISSING"
+    SEX_INVALID = "SEX_INVALID"
+    SECTOR_INVALID = "SECTOR_INVALID"
+    REGENCY_UNKNOWN = "REGENCY_UNKNOWN"
+    PERIOD_INVALID = "PERIOD_INVALID"
+    OCCUPATION_NOT_ALLOWED = "OCCUPATION_NOT_ALLOWED"
+    AGE_BELOW_MIN = "AGE_BELOW_MIN"
+    AGE_ABOVE_MAX = "AGE_ABOVE_MAX"
+    NOT_IN_P3KE_OR_DTKS = "NOT_IN_P3KE_OR_DTKS"
+    DECILE_NOT_ALLOWED = "DECILE_NOT_ALLOWED"
+    ALREADY_BPJS_PARTICIPANT = "ALREADY_BPJS_PARTICIPANT"
+    DUPLICATE_NOMINATION = "DUPLICATE_NOMINATION"
+    DUPLICATE_IN_UPLOAD = "DUPLICATE_IN_UPLOAD"
+
+
+_MESSAGES: dict[ReasonCode, str] = {
+    ReasonCode.NIK_FORMAT: "NIK harus terdiri dari 16 angka (yang diterima: {length} karakter).",
+    ReasonCode.NIK_PROVINCE: "Kode provinsi pada NIK adalah {province}, bukan 12 (Sumatera Utara).",
+    ReasonCode.NIK_REGENCY_UNKNOWN: (
+        "Kode kabupaten/kota pada NIK ({nik_regency_code}) tidak dikenal di Sumatera Utara."
+    ),
+    ReasonCode.NIK_SUBDISTRICT_ZERO: "Kode kecamatan pada NIK tidak boleh 00.",
+    ReasonCode.NIK_BIRTHDATE_INVALID: (
+        "Bagian tanggal lahir pada NIK ({ddmmyy}) bukan tanggal yang sah "
+        "(untuk perempuan tanggal ditambah 40)."
+    ),
+    ReasonCode.NIK_SERIAL_ZERO: "Nomor urut pada NIK (4 angka terakhir) tidak boleh 0000.",
+    ReasonCode.NIK_BIRTHDATE_MISMATCH: (
+        "Tanggal lahir yang diisi ({stated}) tidak sesuai dengan tanggal lahir pada NIK ({from_nik})."
+    ),
+    ReasonCode.NIK_SEX_MISMATCH: (
+        "Jenis kelamin yang diisi ({stated}) tidak sesuai dengan NIK ({from_nik})."
+    ),
+    ReasonCode.NIK_REGENCY_MISMATCH: (
+        "NIK diterbitkan di {nik_regency}, sedangkan pengusul adalah {nominating_regency}; "
+        "pekerja hanya dapat diusulkan oleh kabupaten/kota sesuai NIK."
+    ),
+    ReasonCode.NAME_MISSING: "Nama lengkap wajib diisi.",
+    ReasonCode.KECAMATAN_MISSING: "Kecamatan wajib diisi.",
+    ReasonCode.DESA_MISSING: "Desa/kelurahan wajib diisi.",
+    ReasonCode.SEX_INVALID: "Jenis kelamin '{sex}' tidak dikenal; isi L (laki-laki) atau P (perempuan).",
+    ReasonCode.SECTOR_INVALID: "Sektor '{sector}' tidak dikenal; isi 'sawit' atau 'non_sawit'.",
+    ReasonCode.REGENCY_UNKNOWN: (
+        "Kode kabupaten/kota pengusul ({regency_code}) tidak dikenal di Sumatera Utara."
+    ),
+    ReasonCode.PERIOD_INVALID: (
+        "Periode program tidak sah: tanggal akhir {period_end} sebelum tanggal awal {period_start}."
+    ),
+    ReasonCode.OCCUPATION_NOT_ALLOWED: (
+        "Pekerjaan '{occupation}' tidak termasuk daftar pekerjaan program ini."
+    ),
+    ReasonCode.AGE_BELOW_MIN: (
+        "Usia {age} tahun pada awal kepesertaan ({coverage_start}) di bawah batas minimal {age_min} tahun."
+    ),
+    ReasonCode.AGE_ABOVE_MAX: (
+        "Usia {age} tahun pada awal kepesertaan ({coverage_start}) di atas batas maksimal {age_max} tahun."
+    ),
+    ReasonCode.NOT_IN_P3KE_OR_DTKS: "NIK tidak ditemukan di data P3KE maupun DTKS.",
+    ReasonCode.DECILE_NOT_ALLOWED: (
+        "NIK tercatat di P3KE pada desil {desil}, di luar desil program ({allowed_deciles}), "
+        "dan tidak terdaftar di DTKS."
+    ),
+    ReasonCode.ALREADY_BPJS_PARTICIPANT: (
+        "Pekerja sudah menjadi peserta aktif BPJS Ketenagakerjaan (KPJ {kpj})."
+    ),
+    ReasonCode.DUPLICATE_NOMINATION: (
+        "NIK sudah diusulkan oleh {regency} (pendanaan {funder}) untuk periode "
+        "{period_start} s.d. {period_end}."
+    ),
+    ReasonCode.DUPLICATE_IN_UPLOAD: (
+        "NIK ini sudah ada di baris {first_row} pada berkas unggahan yang sama."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One reason a nomination fails, with the officer-facing message already formatted."""
+
+    code: ReasonCode
+    message: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def reject(code: ReasonCode, **details: str) -> Rejection:
+    """Build the rejection for ``code``, filling its message template from ``details``.
+
+    Raises KeyError if a placeholder of the template is missing from ``details``: a message
+    with a hole in it must fail in tests, not reach an officer.
+    """
+    return Rejection(code=code, message=_MESSAGES[code].format_map(details), details=details)
+
+
+def reason_table() -> list[tuple[ReasonCode, str]]:
+    """Every reason code with its message template, in declaration order (for the README)."""
+    return [(code, _MESSAGES[code]) for code in ReasonCode]
+
+
+_BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def format_tanggal(day: date) -> str:
+    """A date as officers write it, "17 Agustus 1945": no DD/MM versus MM/DD ambiguity."""
+    return f"{day.day} {_BULAN[day.month - 1]} {day.year}"
+
+
+def placeholders(code: ReasonCode) -> frozenset[str]:
+    """The names a rule must put in ``details`` for the message of ``code``."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(_MESSAGES[code]) if name is not None)
