@@ -1,0 +1,79 @@
+"""One payer per worker: across programmes, a worker is assigned by at most one programme for
+overlapping periods, and it is the programme whose funder proposed (nominated) them first.
+
+Several funders propose the same workers (province APBD, regency APBD, DBH Sawit and its SILPA),
+and BPJS must not be paid twice for one person's month. Each allocation decision for a worker
+already held elsewhere goes through `check_cross_programme`; every programme applying it to the
+same facts reaches the same answer, because holds are ranked by (nominated_at, programme code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.allocation.domain.period import Period
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeHold:
+    """A worker's assignment (existing or proposed) in one programme.
+
+    `nominated_at` is when that programme's funder proposed the worker; it must carry a time zone,
+    since nominations come from offices and systems that do not share a clock setting.
+    """
+
+    programme_code: str
+    period: Period
+    nominated_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.nominated_at.utcoffset() is None:
+            raise ValueError("nominated_at must be timezone-aware")
+
+    @property
+    def rank(self) -> tuple[datetime, str]:
+        """Earlier nomination first; the programme code settles a tie the same way everywhere."""
+        return (self.nominated_at, self.programme_code)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossProgrammeVerdict:
+    """Whether the candidate programme may assign the worker.
+
+    When not allowed, `held_by` names the programme that keeps the worker. When allowed,
+    `displaces` names the programmes holding the worker for an overlapping period that the
+    candidate outranks (nominated later, e.g. a late or out-of-order delivery): they must release
+    the worker with `ReleaseReason.HELD_BY_OTHER_PROGRAMME`.
+    """
+
+    allowed: bool
+    held_by: str | None = None
+    displaces: tuple[str, ...] = ()
+
+
+def check_cross_programme(
+    existing: Iterable[ProgrammeHold], candidate: ProgrammeHold
+) -> CrossProgrammeVerdict:
+    """Decide whether `candidate` may assign a worker who holds `existing` assignments.
+
+    Holds of the candidate's own programme are ignored (idempotence is the quota's job), as are
+    holds whose periods do not overlap the candidate's: a worker may be paid by the province in
+    2024 and by their regency in 2025.
+    """
+    rivals = [
+        hold
+        for hold in existing
+        if hold.programme_code != candidate.programme_code and hold.period.overlaps(candidate.period)
+    ]
+    earlier = [hold for hold in rivals if hold.rank < candidate.rank]
+    if earlier:
+        return CrossProgrammeVerdict(allowed=False, held_by=min(earlier, key=_rank).programme_code)
+    return CrossProgrammeVerdict(
+        allowed=True, displaces=tuple(sorted(hold.programme_code for hold in rivals))
+    )
+
+
+def _rank(hold: ProgrammeHold) -> tuple[datetime, str]:
+    return hold.rank

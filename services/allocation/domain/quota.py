@@ -1,0 +1,359 @@
+"""Quota of one programme: who holds a seat, who waits, and the decisions that change that.
+
+Each `decide_*` function is pure: it reads the state and a command and returns the events that
+follow (empty when nothing changes); the caller stores them and applies them in order with
+`QuotaState.apply`, which is also how the state is rebuilt from the event store.
+
+Rules:
+
+- A validated worker gets a seat when their regency × sector cell has a free seat and the budget
+  pays one more worker; otherwise they wait. Assigned workers never exceed affordable workers.
+- Waitlist order: decree round, then desil (1 before 2), then nomination order (`nomination_seq`,
+  worker id on a tie). Before the first decree everyone waiting is in round 0, so the order is
+  desil then nomination. Each decree (SK, also an SK perubahan) publishes the list and its reserve
+  order; workers waitlisted after it rank behind everyone already waiting, so a late nomination
+  never jumps a published order. Desil decides only the waitlist: a seat already given is not
+  taken back for a lower-desil worker nominated later.
+- Releases, seat changes and budget changes re-flow the waitlist: while the budget lasts, each
+  waiting worker in order takes a free seat of their own cell. A budget freed in one cell can so
+  go to a worker waiting (for budget) in another.
+- A cut below the number assigned (seats or budget) unassigns nobody. Those workers were decided,
+  perhaps decreed and registered at BPJS; withdrawing cover mid-year from a poor worker because a
+  number changed is not the programme's intent, and BPJS premiums are owed per registered month.
+  The cut is recorded (`over_assigned` / `over_committed` in the event) and the cell, or the whole
+  programme, assigns nobody until releases bring it back under the new number.
+- Idempotent: a worker already assigned or waiting in this programme gets no new decision, and
+  releasing a worker who is not there decides nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from services.allocation.domain.budget import BudgetPosition
+from services.allocation.domain.programme import Programme
+from services.allocation.domain.quota_events import (
+    Assign,
+    BudgetChanged,
+    DecreeFixed,
+    QuotaEvent,
+    QuotasOpened,
+    Release,
+    ReleaseReason,
+    SeatsChanged,
+    Waitlist,
+    WaitlistReason,
+)
+from services.allocation.domain.sector import QuotaCell, Sector
+
+Decision = tuple[QuotaEvent, ...]
+"""Events decided by one command, to be stored and applied in this order."""
+
+_Rank = tuple[int, int, int, str]
+
+
+class QuotaError(ValueError):
+    """A command or an event that the quota state cannot take."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedWorker:
+    """A worker validated by the registry, as the quota needs them.
+
+    `nomination_seq` increases with nomination time (a sequence number or a timestamp in
+    microseconds): it orders workers of the same desil on the waitlist.
+    """
+
+    worker_id: str
+    regency: str
+    sector: Sector
+    desil: int
+    nomination_seq: int
+
+    def __post_init__(self) -> None:
+        if not self.worker_id:
+            raise ValueError("worker_id is empty")
+        if self.desil < 1:
+            raise ValueError(f"desil must be >= 1, got {self.desil}")
+        if self.nomination_seq < 0:
+            raise ValueError(f"nomination_seq must be >= 0, got {self.nomination_seq}")
+
+    @property
+    def cell(self) -> QuotaCell:
+        """The regency × sector seat this worker competes for."""
+        return QuotaCell(self.regency, self.sector)
+
+
+def _rank(entry: Waitlist) -> _Rank:
+    return (entry.decree_round, entry.desil, entry.nomination_seq, entry.worker_id)
+
+
+@dataclass
+class QuotaState:
+    """Seats, assigned workers and waitlist of one programme, as left by the events applied.
+
+    Change it only through `apply`; read it freely.
+    """
+
+    programme_code: str = ""
+    seats: dict[QuotaCell, int] = field(default_factory=dict)
+    budget_cap: int = 0
+    cost_per_worker: int = 1
+    assigned: dict[str, QuotaCell] = field(default_factory=dict)
+    assigned_per_cell: dict[QuotaCell, int] = field(default_factory=dict)
+    waitlist: list[Waitlist] = field(default_factory=list)  # in waitlist order
+    waiting: dict[str, Waitlist] = field(default_factory=dict)
+    decrees: list[str] = field(default_factory=list)
+    version: int = 0
+
+    @classmethod
+    def rebuild(cls, events: Iterable[QuotaEvent]) -> QuotaState:
+        """The state left by applying `events` in order to an empty state."""
+        state = cls()
+        for event in events:
+            state.apply(event)
+        return state
+
+    def copy(self) -> QuotaState:
+        """An independent copy (events are immutable, so containers are copied one level)."""
+        return QuotaState(
+            programme_code=self.programme_code,
+            seats=dict(self.seats),
+            budget_cap=self.budget_cap,
+            cost_per_worker=self.cost_per_worker,
+            assigned=dict(self.assigned),
+            assigned_per_cell=dict(self.assigned_per_cell),
+            waitlist=list(self.waitlist),
+            waiting=dict(self.waiting),
+            decrees=list(self.decrees),
+            version=self.version,
+        )
+
+    # --- applying events -----------------------------------------------------------------------
+
+    def apply(self, event: QuotaEvent) -> None:
+        """Apply one decided event. Raises `QuotaError` on an event that contradicts the state
+        (a corrupt or misordered stream), rather than rebuilding a wrong state quietly."""
+        if isinstance(event, QuotasOpened):
+            self._open(event)
+        elif not self.programme_code:
+            raise QuotaError(f"{type(event).__name__} before QuotasOpened")
+        elif isinstance(event, Assign):
+            self._assign(event)
+        elif isinstance(event, Waitlist):
+            self._waitlist(event)
+        elif isinstance(event, Release):
+            self._release(event)
+        elif isinstance(event, SeatsChanged):
+            self.seats[event.cell] = event.seats
+        elif isinstance(event, BudgetChanged):
+            self.budget_cap = event.budget_cap
+        elif event.decree_number in self.decrees:
+            raise QuotaError(f"decree {event.decree_number} is already fixed")
+        else:
+            self.decrees.append(event.decree_number)
+        self.version += 1
+
+    def _open(self, event: QuotasOpened) -> None:
+        if self.programme_code:
+            raise QuotaError(f"quota of {self.programme_code} is already open")
+        self.programme_code = event.programme_code
+        self.seats = dict(event.seats)
+        self.budget_cap = event.budget_cap
+        self.cost_per_worker = event.cost_per_worker
+
+    def _assign(self, event: Assign) -> None:
+        if event.worker_id in self.assigned:
+            raise QuotaError(f"worker {event.worker_id} is already assigned")
+        self._drop_from_waitlist(event.worker_id)
+        self.assigned[event.worker_id] = event.cell
+        self.assigned_per_cell[event.cell] = self.assigned_per_cell.get(event.cell, 0) + 1
+
+    def _waitlist(self, event: Waitlist) -> None:
+        if event.worker_id in self.assigned or event.worker_id in self.waiting:
+            raise QuotaError(f"worker {event.worker_id} is already in the quota")
+        bisect.insort(self.waitlist, event, key=_rank)
+        self.waiting[event.worker_id] = event
+
+    def _release(self, event: Release) -> None:
+        cell = self.assigned.pop(event.worker_id, None)
+        if cell is not None:
+            self.assigned_per_cell[cell] -= 1
+        elif not self._drop_from_waitlist(event.worker_id):
+            raise QuotaError(f"worker {event.worker_id} is neither assigned nor waiting")
+
+    def _drop_from_waitlist(self, worker_id: str) -> bool:
+        entry = self.waiting.pop(worker_id, None)
+        if entry is None:
+            return False
+        del self.waitlist[bisect.bisect_left(self.waitlist, _rank(entry), key=_rank)]
+        return True
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def affordable_workers(self) -> int:
+        """Workers the current cap pays for."""
+        return self.budget_cap // self.cost_per_worker
+
+    @property
+    def budget_left(self) -> int:
+        """Workers the cap still pays for (negative when over-committed after a cut)."""
+        return self.affordable_workers - len(self.assigned)
+
+    def budget(self) -> BudgetPosition:
+        """Budget position: the cap against current seats and assigned workers."""
+        return BudgetPosition(
+            cap=self.budget_cap,
+            cost_per_worker=self.cost_per_worker,
+            seats_total=sum(self.seats.values()),
+            committed_workers=len(self.assigned),
+        )
+
+    def free_seats(self, cell: QuotaCell) -> int:
+        """Seats of `cell` nobody holds (negative when over-assigned after a cut)."""
+        return self.seats.get(cell, 0) - self.assigned_per_cell.get(cell, 0)
+
+    def over_assigned(self, cell: QuotaCell) -> int:
+        """Workers assigned in `cell` beyond its seats, left by a cut."""
+        return max(0, -self.free_seats(cell))
+
+    @property
+    def decree_round(self) -> int:
+        """How many decrees have fixed the list so far."""
+        return len(self.decrees)
+
+    def position(self, worker_id: str) -> int | None:
+        """1-based waitlist position of a waiting worker, or None."""
+        entry = self.waiting.get(worker_id)
+        if entry is None:
+            return None
+        return bisect.bisect_left(self.waitlist, _rank(entry), key=_rank) + 1
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def open_quotas(programme: Programme) -> QuotasOpened:
+    """The event that opens a programme's quota with its seats and budget."""
+    return QuotasOpened(
+        programme_code=programme.code,
+        seats=tuple(programme.seats_by_cell().items()),
+        budget_cap=programme.budget_cap,
+        cost_per_worker=programme.cost_per_worker,
+    )
+
+
+def decide_validated(state: QuotaState, worker: ValidatedWorker) -> Decision:
+    """Seat a validated worker, or waitlist them when their cell is full or the budget spent."""
+    _require_open(state)
+    if worker.worker_id in state.assigned or worker.worker_id in state.waiting:
+        return ()
+    has_seat = state.free_seats(worker.cell) > 0
+    if has_seat and state.budget_left > 0:
+        return (Assign(worker.worker_id, worker.regency, worker.sector),)
+    rank = (state.decree_round, worker.desil, worker.nomination_seq, worker.worker_id)
+    entry = Waitlist(
+        worker_id=worker.worker_id,
+        regency=worker.regency,
+        sector=worker.sector,
+        desil=worker.desil,
+        nomination_seq=worker.nomination_seq,
+        decree_round=state.decree_round,
+        position=bisect.bisect_left(state.waitlist, rank, key=_rank) + 1,
+        reason=WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT,
+    )
+    return (entry,)
+
+
+def decide_release(state: QuotaState, worker_id: str, reason: ReleaseReason) -> Decision:
+    """Release an assigned or waiting worker; a freed seat goes to the waitlist in order."""
+    _require_open(state)
+    if worker_id not in state.assigned and worker_id not in state.waiting:
+        return ()
+    return _with_promotions(state, (Release(worker_id, reason),))
+
+
+def decide_seats(state: QuotaState, cell: QuotaCell, seats: int) -> Decision:
+    """Set a cell's seats (raise or cut); a raise is filled from the waitlist in order."""
+    _require_open(state)
+    if seats < 0:
+        raise QuotaError(f"seats cannot be negative, got {seats}")
+    if cell in state.seats and state.seats[cell] == seats:
+        return ()
+    return _with_promotions(state, (_seats_changed(state, cell, seats),))
+
+
+def decide_move(state: QuotaState, source: QuotaCell, target: QuotaCell, seats: int) -> Decision:
+    """Move seats from one cell to another (between regencies or sectors)."""
+    _require_open(state)
+    if seats <= 0:
+        raise QuotaError(f"a move needs a positive number of seats, got {seats}")
+    if source == target:
+        raise QuotaError("a move needs two different cells")
+    available = state.seats.get(source, 0)
+    if available < seats:
+        raise QuotaError(f"{source.regency} {source.sector} has {available} seats, not {seats}")
+    changes = (
+        _seats_changed(state, source, available - seats),
+        _seats_changed(state, target, state.seats.get(target, 0) + seats),
+    )
+    return _with_promotions(state, changes)
+
+
+def decide_budget(state: QuotaState, budget_cap: int) -> Decision:
+    """Set a new cap (APBD-P revision); a raise is filled from the waitlist in order."""
+    _require_open(state)
+    if budget_cap < 0:
+        raise QuotaError(f"budget cap cannot be negative, got {budget_cap}")
+    if budget_cap == state.budget_cap:
+        return ()
+    over = max(0, len(state.assigned) - budget_cap // state.cost_per_worker)
+    return _with_promotions(state, (BudgetChanged(budget_cap, over),))
+
+
+def decide_decree_fixed(state: QuotaState, decree_number: str) -> Decision:
+    """Record that a decree fixed the list, so later waitlist entries rank behind."""
+    _require_open(state)
+    if decree_number in state.decrees:
+        return ()
+    return (DecreeFixed(decree_number),)
+
+
+def promotions_due(state: QuotaState) -> tuple[Assign, ...]:
+    """Waiting workers who could take a seat now, in waitlist order.
+
+    Every decision leaves this empty; a non-empty answer means the stream was not produced by
+    these rules (useful as a consistency check after a rebuild).
+    """
+    left = state.budget_left
+    free: dict[QuotaCell, int] = {}
+    promoted: list[Assign] = []
+    for entry in state.waitlist:
+        if left <= 0:
+            break
+        seats = free.get(entry.cell, state.free_seats(entry.cell))
+        if seats > 0:
+            promoted.append(Assign(entry.worker_id, entry.regency, entry.sector, promoted=True))
+            free[entry.cell] = seats - 1
+            left -= 1
+    return tuple(promoted)
+
+
+def _with_promotions(state: QuotaState, decided: Decision) -> Decision:
+    after = state.copy()
+    for event in decided:
+        after.apply(event)
+    return decided + promotions_due(after)
+
+
+def _seats_changed(state: QuotaState, cell: QuotaCell, seats: int) -> SeatsChanged:
+    over = max(0, state.assigned_per_cell.get(cell, 0) - seats)
+    return SeatsChanged(cell.regency, cell.sector, seats, over)
+
+
+def _require_open(state: QuotaState) -> None:
+    if not state.programme_code:
+        raise QuotaError("the programme's quota is not open (apply QuotasOpened first)")
