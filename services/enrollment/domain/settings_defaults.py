@@ -1,0 +1,20 @@
+"""The DOMAIN.md defaults, overridden by configuration.
+
+Rule functions never read these: the service's settings layer builds the dataclasses from
+configuration and falls back to these values only where configuration is silent.
+"""
+
+from __future__ import annotations
+
+from services.enrollment.domain.billing import PremiumRates
+from services.enrollment.domain.coverage import CoveragePolicy
+from services.enrollment.domain.registration import RetryPolicy
+
+# DOMAIN.md "Money": Rp16,800 per worker per month = JKK Rp10,000 (lowest bracket) + JKM Rp6,800.
+PREMIUM_RATES_DEFAULTS = PremiumRates(jkk=10_000, jkm=6_800)
+
+# DOMAIN.md "Money": coverage ends at the end of the last paid month; no grace (verify with BPJS).
+COVERAGE_POLICY_DEFAULTS = CoveragePolicy(grace_months=0)
+
+# Not in DOMAIN.md: an engineering default. Five attempts, 1 minute doubling up to 1 hour.
+REGISTRATION_RETRY_DEFAULTS = RetryPolicy(max_attempts=5, base_seconds=60, max_seconds=3_600)
