@@ -55,10 +55,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
     nik_pepper: str = "lindung-development-pepper-change-me"
-    service_name: str = "lindung"
+    # A province programme nominates through the regency that issued the worker's NIK.
+    nik_regency_must_match: bool = True
     bpjs_min_delay_ms: int = 0
     bpjs_max_delay_ms: int = 0
     bpjs_seed: int = 7
+    bpjs_nik_not_found_per_million: int = 0
+    bpjs_age_min: int = 15
+    bpjs_age_max: int = 65
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +68,7 @@ class QuotaAssigned(DomainEvent):
     coverage_end: date
     premium_per_month: Rupiah
     requires_decree: bool
+    promoted: bool = False
 
 
 class QuotaWaitlisted(DomainEvent):
@@ -80,8 +82,12 @@ class QuotaWaitlisted(DomainEvent):
     programme_code: str
     regency_code: RegencyCode
     sector: Sector
+    decile: int = Field(ge=1, le=10)
+    identity: WorkerIdentity
+    nomination_seq: int
+    decree_round: int = Field(ge=0)
     position: int = Field(ge=1)
-    reason: str
+    reason: Literal["no_seat", "no_budget"]
 
 
 class QuotaReleased(DomainEvent):
@@ -94,7 +100,7 @@ class QuotaReleased(DomainEvent):
     programme_code: str
     regency_code: RegencyCode
     sector: Sector
-    reason: str
+    reason: Literal["withdrawn", "died", "enrollment_failed", "held_by_other_programme"]
 
 
 class DecreeIssued(DomainEvent):

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from libs.events import topics
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.common import NikDigits, Rupiah, WorkerIdentity
+from libs.events.contracts.common import Funder, NikDigits, RegencyCode, Rupiah, Sector, WorkerIdentity
 
 
 class RegistrationRequested(DomainEvent):
@@ -26,7 +26,9 @@ class RegistrationRequested(DomainEvent):
     worker_id: str
     programme_code: str
     identity: WorkerIdentity
-    occupation: str = "lainnya"
+    funder: Funder
+    regency_code: RegencyCode
+    sector: Sector
     coverage_start: date
     coverage_end: date
 

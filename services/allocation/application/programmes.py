@@ -1,0 +1,70 @@
+"""Defining a programme: the programme office's settings become a ProgrammeDefined event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
+from libs.events.contracts.common import Funder
+from libs.eventstore.store import EventStore
+from libs.regions import all_regions
+from services.allocation.application.quota_stream import stream_of
+from services.allocation.domain.programme import Programme
+
+
+class ProgrammeAlreadyDefined(ValueError):
+    """Changing a defined programme goes through quota changes and decree revisions, not redefinition."""
+
+    code = "PROGRAMME_ALREADY_DEFINED"
+
+
+def parse_programme(data: Mapping[str, Any]) -> tuple[Programme, bool]:
+    """Validate a programme mapping (from YAML or JSON); `requires_decree` defaults to True."""
+    fields = dict(data)
+    requires_decree = bool(fields.pop("requires_decree", True))
+    programme = Programme.from_mapping(fields, [r.kemendagri_code for r in all_regions()])
+    return programme, requires_decree
+
+
+def programme_defined(programme: Programme, requires_decree: bool) -> ProgrammeDefined:
+    """The event that publishes a programme's settings to every service."""
+    return ProgrammeDefined(
+        programme_code=programme.code,
+        name=programme.name,
+        year=programme.year,
+        funder=Funder(programme.funder.value),
+        jurisdiction=programme.jurisdiction,
+        premium_jkk=programme.premium_jkk,
+        premium_jkm=programme.premium_jkm,
+        months=programme.months,
+        coverage_start=programme.coverage_start,
+        coverage_end=programme.coverage_end,
+        budget_cap=programme.budget_cap,
+        allowed_deciles=list(programme.allowed_deciles),
+        age_min=programme.age_min,
+        age_max=programme.age_max,
+        occupations=list(programme.occupations),
+        requires_decree=requires_decree,
+        quotas=[QuotaCell(regency_code=q.regency, sector=q.sector.value, seats=q.seats) for q in programme.quotas],
+    )
+
+
+async def define_programme(engine: AsyncEngine, store: EventStore, programme: Programme, requires_decree: bool) -> bool:
+    """Record the programme; False when the identical definition exists already (idempotent)."""
+    event = programme_defined(programme, requires_decree)
+    async with engine.begin() as conn:
+        existing = await store.load(conn, stream_of(programme.code))
+        if existing:
+            if existing[0].payload == event.model_dump(mode="json"):
+                return False
+            raise ProgrammeAlreadyDefined(
+                f"Program {programme.code} sudah ditetapkan; perubahan kuota memakai perubahan SK."
+            )
+        await store.append(
+            conn, stream_of(programme.code), [event], expected_version=0, correlation_id=uuid.uuid4()
+        )
+    return True

@@ -1,0 +1,4 @@
+from libs.runtime.service import serve
+from services.enrollment.entrypoints.app import definition
+
+serve(definition())
