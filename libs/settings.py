@@ -49,8 +49,11 @@ class Settings(BaseSettings):
     consumer_retry_backoff_ms: int = 200
     outbox_batch_size: int = 1000
     outbox_poll_interval_ms: int = 50
+    embedded_broker_port: int = 19092
     http_host: str = "127.0.0.1"
     http_port: int | None = None
+    # Shifts every default service port (e.g. 1000: registry on 9101), to run two stacks side by side.
+    port_offset: int = 0
     data_dir: str = "var"
     log_level: str = "INFO"
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
@@ -66,7 +69,7 @@ class Settings(BaseSettings):
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""
-        return self.http_port or SERVICE_PORTS[service]
+        return self.http_port or SERVICE_PORTS[service] + self.port_offset
 
 
 @cache

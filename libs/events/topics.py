@@ -36,7 +36,15 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(BPJS_CLAIMS, ("bpjs",), "Claims paid by BPJS Ketenagakerjaan, pushed to Lindung."),
 )
 
-CONSUMER_GROUPS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator")
+# What each consumer group reads: one subscriber per service takes all of its topics.
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "registry": (ALLOCATION, ENROLLMENT),
+    "allocation": (REGISTRY, ENROLLMENT),
+    "enrollment": (ALLOCATION, BPJS_RESULTS),
+    "claims": (ENROLLMENT, BPJS_CLAIMS),
+    "bpjs_simulator": (BPJS_REQUESTS,),
+}
+CONSUMER_GROUPS = tuple(SUBSCRIPTIONS)
 
 
 def dead_letter_topic(consumer_group: str) -> str:

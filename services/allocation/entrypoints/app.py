@@ -22,5 +22,5 @@ def definition() -> ServiceDefinition:
         router=router,
         projector=project,
         handler=AllocationHandler(states),
-        consumes=(topics.REGISTRY, topics.ENROLLMENT),
+        consumes=topics.SUBSCRIPTIONS["allocation"],
     )

@@ -25,5 +25,5 @@ def definition() -> ServiceDefinition:
         tables=eventstore,
         router=router,
         handler=InsurerHandler(behaviour),
-        consumes=(topics.BPJS_REQUESTS,),
+        consumes=topics.SUBSCRIPTIONS["bpjs_simulator"],
     )

@@ -18,5 +18,5 @@ def definition() -> ServiceDefinition:
         router=router,
         projector=project,
         handler=EnrollmentHandler(),
-        consumes=(topics.ALLOCATION, topics.BPJS_RESULTS),
+        consumes=topics.SUBSCRIPTIONS["enrollment"],
     )

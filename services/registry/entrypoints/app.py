@@ -18,5 +18,5 @@ def definition() -> ServiceDefinition:
         router=router,
         projector=project,
         handler=RegistryHandler(),
-        consumes=(topics.ALLOCATION, topics.ENROLLMENT),
+        consumes=topics.SUBSCRIPTIONS["registry"],
     )

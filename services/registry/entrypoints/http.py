@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from libs.runtime.service import Runtime, runtime_of
 from services.registry.adapters.tables import nominations, programmes
 from services.registry.application.commands import NominateWorker
 from services.registry.application.nominate import ProgrammeUnknown, nominate
+from services.registry.application.reference import ReferenceFileError, import_reference
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -117,3 +118,13 @@ async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
     async with rt.engine.connect() as conn:
         rows = await conn.execute(select(programmes).order_by(programmes.c.programme_code))
         return [r.definition for r in rows]
+
+
+@router.post("/reference/{kind}", status_code=201, tags=["reference data"])
+async def post_reference(kind: str, request: Request, rt: RuntimeDep) -> dict[str, Any]:
+    """Replace the P3KE (columns nik, desil) or DTKS (column nik) extract with the CSV in the body."""
+    try:
+        result = await import_reference(rt.engine, kind, await request.body(), rt.settings.nik_pepper)
+    except (ReferenceFileError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, {"code": "REFERENCE_INVALID", "message": str(exc)}) from exc
+    return result.__dict__
