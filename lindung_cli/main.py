@@ -13,7 +13,9 @@ from rich.table import Table
 
 from libs.settings import get_settings
 
-app = typer.Typer(help="Lindung: BPJS Ketenagakerjaan premium assistance for North Sumatra's vulnerable workers.")
+app = typer.Typer(
+    help="Lindung: BPJS Ketenagakerjaan premium assistance for North Sumatra's vulnerable workers."
+)
 topics_app = typer.Typer(help="Kafka topics.")
 schemas_app = typer.Typer(help="Event contracts as JSON Schema and AsyncAPI.")
 app.add_typer(topics_app, name="topics")
@@ -106,7 +108,9 @@ def topics_create() -> None:
         raise typer.Exit(2)
     names = all_topic_names()
     asyncio.run(
-        ensure_topics(settings.kafka_bootstrap_servers, names, settings.topic_partitions, settings.topic_replication)
+        ensure_topics(
+            settings.kafka_bootstrap_servers, names, settings.topic_partitions, settings.topic_replication
+        )
     )
     console.print(f"{len(names)} topics present, {settings.topic_partitions} partitions each for new ones")
 
@@ -114,7 +118,9 @@ def topics_create() -> None:
 @schemas_app.command("export")
 def schemas_export(
     out: Annotated[Path, typer.Option(help="Directory for the JSON Schema files")] = Path("docs/schemas"),
-    asyncapi: Annotated[Path, typer.Option(help="Where to write the AsyncAPI document")] = Path("docs/asyncapi.json"),
+    asyncapi: Annotated[Path, typer.Option(help="Where to write the AsyncAPI document")] = Path(
+        "docs/asyncapi.json"
+    ),
 ) -> None:
     """Write every contract's JSON Schema and the AsyncAPI document."""
     from libs.events.asyncapi import asyncapi_document

@@ -19,7 +19,9 @@ async def consumer_lag(bootstrap: str) -> dict[str, int | None]:
         await consumer.start()
         try:
             partitions = [
-                TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in sorted(consumer.partitions_for_topic(topic) or ())
             ]
             if not partitions:
                 lags[group] = None

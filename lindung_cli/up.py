@@ -7,6 +7,7 @@ point elsewhere. Ctrl-C or SIGTERM stops every child, then the embedded servers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -37,10 +38,8 @@ PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     # If `lindung up` itself is killed (SIGKILL), the kernel stops the children too.
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def instance_port(service: str, index: int, offset: int = 0) -> int:
@@ -95,7 +94,10 @@ class Stack:
         async def topics() -> None:
             await wait_for_broker(self.bootstrap)
             await ensure_topics(
-                self.bootstrap, all_topic_names(), self.settings.topic_partitions, self.settings.topic_replication
+                self.bootstrap,
+                all_topic_names(),
+                self.settings.topic_partitions,
+                self.settings.topic_replication,
             )
 
         asyncio.run(topics())
@@ -135,7 +137,9 @@ class Stack:
         assert stream is not None
         for raw in iter(stream.readline, b""):
             line = raw.decode(errors="replace").rstrip()
-            self.console.print(f"[{colour}]{label:<16}|[/] {line}", markup=True, highlight=False, soft_wrap=True)
+            self.console.print(
+                f"[{colour}]{label:<16}|[/] {line}", markup=True, highlight=False, soft_wrap=True
+            )
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -205,12 +209,15 @@ def load_demo(stack: Stack, url_of: Callable[[str], str]) -> dict[str, Any]:
             raise RuntimeError(f"demo programme refused: {answer.status_code} {answer.text}")
         deadline = time.monotonic() + 30
         while not any(
-            p["programme_code"] == "DEMO-SUMUT-2026" for p in client.get(f"{url_of('registry')}/programmes").json()
+            p["programme_code"] == "DEMO-SUMUT-2026"
+            for p in client.get(f"{url_of('registry')}/programmes").json()
         ):
             if time.monotonic() > deadline:
                 raise TimeoutError("the registry did not learn the demo programme")
             time.sleep(0.2)
-        reference = client.post(f"{url_of('registry')}/reference/p3ke", content=p3ke_extract(seed=2026, workers=2000))
+        reference = client.post(
+            f"{url_of('registry')}/reference/p3ke", content=p3ke_extract(seed=2026, workers=2000)
+        )
         reference.raise_for_status()
         result: dict[str, Any] = reference.json()
         return result
@@ -233,7 +240,9 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
         first = {c.service: f"http://127.0.0.1:{c.port}" for c in stack.children if c.index == 0}
         if demo:
             loaded = load_demo(stack, lambda s: first[s])
-            stack.console.print(f"[bold]Demo data loaded[/]: programme DEMO-SUMUT-2026, P3KE {loaded['version']}")
+            stack.console.print(
+                f"[bold]Demo data loaded[/]: programme DEMO-SUMUT-2026, P3KE {loaded['version']}"
+            )
         stack.console.print("[bold green]Lindung is up.[/]")
         for name, url in first.items():
             stack.console.print(f"  {name:<16} {url}/docs")

@@ -51,7 +51,9 @@ async def eventually(check, timeout_s: float = 20.0, interval_s: float = 0.1):  
 
 async def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list:  # type: ignore[type-arg]
     """Read at least `expected` records of `topic` from the beginning (no group)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     records = []
     try:

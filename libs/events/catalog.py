@@ -80,10 +80,7 @@ def decode(envelope: Envelope) -> DomainEvent:
     contract = contract_for(envelope.event_type)
     if envelope.schema_version > contract.schema_version:
         raise UnsupportedVersion(
-            f"{envelope.event_type} v{envelope.schema_version} is newer than "
-            f"v{contract.schema_version}"
+            f"{envelope.event_type} v{envelope.schema_version} is newer than v{contract.schema_version}"
         )
-    payload = upcast(
-        envelope.event_type, envelope.schema_version, contract.schema_version, envelope.payload
-    )
+    payload = upcast(envelope.event_type, envelope.schema_version, contract.schema_version, envelope.payload)
     return contract.model_validate(payload)

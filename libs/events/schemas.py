@@ -13,7 +13,9 @@ from libs.events.envelope import Envelope
 def contract_schema(contract: type[Any]) -> dict[str, Any]:
     """The JSON Schema of one contract, annotated with its type, version and topic."""
     schema: dict[str, Any] = contract.model_json_schema()
-    schema["$id"] = f"https://lindung.sumutprov.go.id/schemas/{contract.event_type}.v{contract.schema_version}.json"
+    schema["$id"] = (
+        f"https://lindung.sumutprov.go.id/schemas/{contract.event_type}.v{contract.schema_version}.json"
+    )
     schema["x-event-type"] = contract.event_type
     schema["x-schema-version"] = contract.schema_version
     schema["x-topic"] = contract.topic

@@ -11,6 +11,5 @@ class ConcurrencyError(Exception):
         self.expected_version = expected_version
         self.actual_version = actual_version
         super().__init__(
-            f"stream {aggregate_id!r}: expected version {expected_version}, "
-            f"found {actual_version}"
+            f"stream {aggregate_id!r}: expected version {expected_version}, found {actual_version}"
         )

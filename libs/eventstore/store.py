@@ -87,9 +87,7 @@ class EventStore:
         """Every event of one stream, in version order."""
         events = self.tables.events
         rows = await conn.execute(
-            select(events)
-            .where(events.c.aggregate_id == aggregate_id)
-            .order_by(events.c.aggregate_version)
+            select(events).where(events.c.aggregate_id == aggregate_id).order_by(events.c.aggregate_version)
         )
         return [row_to_envelope(r) for r in rows]
 
@@ -148,9 +146,7 @@ class EventStore:
                     "hash": digest,
                 }
             )
-            outbox_rows.append(
-                outbox_row(envelope, event.topic, event.partition_key() or aggregate_id)
-            )
+            outbox_rows.append(outbox_row(envelope, event.topic, event.partition_key() or aggregate_id))
             envelopes.append(envelope)
             prev_hash = digest
         try:

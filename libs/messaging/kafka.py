@@ -16,9 +16,7 @@ from libs.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(
-    bootstrap: str, names: Iterable[str], partitions: int, replication: int = 1
-) -> None:
+async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, replication: int = 1) -> None:
     """Create the missing topics with `partitions` partitions (existing ones are left alone)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -27,9 +25,7 @@ async def ensure_topics(
         missing = [n for n in names if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(n, partitions, replication) for n in missing]
-                )
+                await admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
     finally:
         await admin.close()
 

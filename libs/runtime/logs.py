@@ -18,9 +18,7 @@ class RedactingFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send logs to stderr with timestamps, the service name and NIK masking."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
-    )
+    handler.setFormatter(RedactingFormatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -103,7 +103,10 @@ def test_the_same_nik_again_is_rejected_as_a_duplicate_and_a_bad_nik_gets_reason
     assert again.status_code == 201
     assert again.json()["status"] == "rejected"
     # Enrolled by the first test, so the registry (fed by enrollment events) knows both facts.
-    assert [r["code"] for r in again.json()["reasons"]] == ["ALREADY_BPJS_PARTICIPANT", "DUPLICATE_NOMINATION"]
+    assert [r["code"] for r in again.json()["reasons"]] == [
+        "ALREADY_BPJS_PARTICIPANT",
+        "DUPLICATE_NOMINATION",
+    ]
     bad = httpx.post(f"{url('registry')}/nominations", json={**EXAMPLE_WORKER, "nik": "12170545"}, timeout=10)
     assert bad.status_code == 422
     codes = [r["code"] for r in bad.json()["detail"]["reasons"]]
@@ -112,7 +115,11 @@ def test_the_same_nik_again_is_rejected_as_a_duplicate_and_a_bad_nik_gets_reason
 
 def test_status_reports_counts_of_the_running_stack(stack: UpProcess) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "lindung_cli.main", "status"], env=stack.env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "lindung_cli.main", "status"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert "registry" in out.stdout and "enrollment" in out.stdout

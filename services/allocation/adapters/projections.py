@@ -55,8 +55,13 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
         previous = await _status(conn, event.programme_code, event.worker_id)
         await conn.execute(
             update(assignments)
-            .where(assignments.c.programme_code == event.programme_code, assignments.c.worker_id == event.worker_id)
-            .values(status="released", release_reason=event.reason, position=None, updated_at=envelope.occurred_at)
+            .where(
+                assignments.c.programme_code == event.programme_code,
+                assignments.c.worker_id == event.worker_id,
+            )
+            .values(
+                status="released", release_reason=event.reason, position=None, updated_at=envelope.occurred_at
+            )
         )
         if previous == "assigned":
             await _count(conn, event.programme_code, event.regency_code, event.sector, -1)

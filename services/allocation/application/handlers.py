@@ -65,7 +65,9 @@ class AllocationHandler:
         facts = {event.worker_id: _facts_of(event)}
         await self._record(ctx, programme, state, version, decisions, facts)
 
-    async def _release(self, ctx: HandlerContext, programme_code: str, worker_id: str, reason: ReleaseReason) -> None:
+    async def _release(
+        self, ctx: HandlerContext, programme_code: str, worker_id: str, reason: ReleaseReason
+    ) -> None:
         programme = await _programme(ctx.conn, programme_code)
         state, version = await self.states.load(ctx.conn, programme_code)
         decisions = decide_release(state, worker_id, reason)
@@ -113,7 +115,9 @@ def _facts_of(event: WorkerValidated) -> dict[str, Any]:
     }
 
 
-async def _stored_facts(conn: AsyncConnection, programme_code: str, worker_ids: set[str]) -> dict[str, dict[str, Any]]:
+async def _stored_facts(
+    conn: AsyncConnection, programme_code: str, worker_ids: set[str]
+) -> dict[str, dict[str, Any]]:
     if not worker_ids:
         return {}
     rows = await conn.execute(

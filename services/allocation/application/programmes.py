@@ -22,15 +22,12 @@ class ProgrammeAlreadyDefined(ValueError):
     code = "PROGRAMME_ALREADY_DEFINED"
 
 
-def parse_programme(data: Mapping[str, Any]) -> tuple[Programme, bool]:
-    """Validate a programme mapping (from YAML or JSON); `requires_decree` defaults to True."""
-    fields = dict(data)
-    requires_decree = bool(fields.pop("requires_decree", True))
-    programme = Programme.from_mapping(fields, [r.kemendagri_code for r in all_regions()])
-    return programme, requires_decree
+def parse_programme(data: Mapping[str, Any]) -> Programme:
+    """Validate a programme mapping (from YAML or JSON) against the region table."""
+    return Programme.from_mapping(data, [r.kemendagri_code for r in all_regions()])
 
 
-def programme_defined(programme: Programme, requires_decree: bool) -> ProgrammeDefined:
+def programme_defined(programme: Programme) -> ProgrammeDefined:
     """The event that publishes a programme's settings to every service."""
     return ProgrammeDefined(
         programme_code=programme.code,
@@ -48,14 +45,16 @@ def programme_defined(programme: Programme, requires_decree: bool) -> ProgrammeD
         age_min=programme.age_min,
         age_max=programme.age_max,
         occupations=list(programme.occupations),
-        requires_decree=requires_decree,
-        quotas=[QuotaCell(regency_code=q.regency, sector=q.sector.value, seats=q.seats) for q in programme.quotas],
+        requires_decree=programme.requires_decree,
+        quotas=[
+            QuotaCell(regency_code=q.regency, sector=q.sector.value, seats=q.seats) for q in programme.quotas
+        ],
     )
 
 
-async def define_programme(engine: AsyncEngine, store: EventStore, programme: Programme, requires_decree: bool) -> bool:
+async def define_programme(engine: AsyncEngine, store: EventStore, programme: Programme) -> bool:
     """Record the programme; False when the identical definition exists already (idempotent)."""
-    event = programme_defined(programme, requires_decree)
+    event = programme_defined(programme)
     async with engine.begin() as conn:
         existing = await store.load(conn, stream_of(programme.code))
         if existing:

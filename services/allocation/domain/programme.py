@@ -115,6 +115,8 @@ class Programme(BaseModel):
     age_max: Annotated[StrictInt, Field(ge=0, le=120)] = 65
     occupations: tuple[str, ...] = DEFAULT_OCCUPATIONS
     decree_kind: DecreeKind
+    # Only decreed assignments go to BPJS; a demo may skip the SK to show one worker end to end.
+    requires_decree: bool = True
     quotas: tuple[Quota, ...] = Field(min_length=1)
 
     # --- loading -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from libs.eventstore.store import EventStore
 from libs.events import topics
+from libs.eventstore.store import EventStore
 from libs.runtime.service import ServiceDefinition
 from services.allocation.adapters.projections import project
 from services.allocation.adapters.tables import eventstore

@@ -11,7 +11,11 @@ from sqlalchemy import select
 
 from libs.runtime.service import Runtime, runtime_of
 from services.allocation.adapters.tables import assignments, programmes, quota_cells
-from services.allocation.application.programmes import ProgrammeAlreadyDefined, define_programme, parse_programme
+from services.allocation.application.programmes import (
+    ProgrammeAlreadyDefined,
+    define_programme,
+    parse_programme,
+)
 from services.allocation.domain.budget import BudgetPosition
 
 router = APIRouter()
@@ -23,12 +27,14 @@ async def post_programme(request: Request, rt: RuntimeDep) -> dict[str, Any]:
     """Define a programme from JSON or YAML (Content-Type application/yaml); see docs/examples/."""
     raw = await request.body()
     try:
-        data = yaml.safe_load(raw) if "yaml" in request.headers.get("content-type", "") else await request.json()
-        programme, requires_decree = parse_programme(data)
+        data = (
+            yaml.safe_load(raw) if "yaml" in request.headers.get("content-type", "") else await request.json()
+        )
+        programme = parse_programme(data)
     except (ValidationError, ValueError, yaml.YAMLError) as exc:
         raise HTTPException(422, {"code": "PROGRAMME_INVALID", "message": str(exc)[:2000]}) from exc
     try:
-        created = await define_programme(rt.engine, rt.store, programme, requires_decree)
+        created = await define_programme(rt.engine, rt.store, programme)
     except ProgrammeAlreadyDefined as exc:
         raise HTTPException(409, {"code": exc.code, "message": str(exc)}) from exc
     rt.relay.wake()
@@ -84,7 +90,9 @@ async def quota_use(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
 
 
 @router.get("/programmes/{code}/assignments", tags=["programmes"])
-async def list_assignments(code: str, rt: RuntimeDep, status: str | None = None, regency: str | None = None) -> list[dict[str, Any]]:
+async def list_assignments(
+    code: str, rt: RuntimeDep, status: str | None = None, regency: str | None = None
+) -> list[dict[str, Any]]:
     """Assigned, waitlisted and released workers (no NIK: worker ids only)."""
     query = select(assignments).where(assignments.c.programme_code == code)
     if status:
@@ -92,7 +100,9 @@ async def list_assignments(code: str, rt: RuntimeDep, status: str | None = None,
     if regency:
         query = query.where(assignments.c.regency_code == regency)
     async with rt.engine.connect() as conn:
-        rows = await conn.execute(query.order_by(assignments.c.position.nulls_first(), assignments.c.worker_id))
+        rows = await conn.execute(
+            query.order_by(assignments.c.position.nulls_first(), assignments.c.worker_id)
+        )
         return [
             {
                 "worker_id": r.worker_id,

@@ -14,7 +14,6 @@ from libs.messaging.consumer import HandlerContext
 from services.bpjs_simulator.adapters.tables import SCHEMA, participants
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, kpj_number, registration_refusal
 
-
 participants_seq = Sequence("participants_seq", schema=SCHEMA)
 
 
@@ -51,7 +50,10 @@ class InsurerHandler:
             if existing.worker_id == event.worker_id and existing.programme_code == event.programme_code:
                 # A retried request for the same participant gets the same KPJ, as BPJS would.
                 return RegistrationAccepted(
-                    request_id=event.request_id, worker_id=event.worker_id, kpj=existing.kpj, registered_at=utcnow()
+                    request_id=event.request_id,
+                    worker_id=event.worker_id,
+                    kpj=existing.kpj,
+                    registered_at=utcnow(),
                 )
             return RegistrationRejected(
                 request_id=event.request_id,
@@ -65,7 +67,10 @@ class InsurerHandler:
         if refusal is not None:
             code, message = refusal
             return RegistrationRejected(
-                request_id=event.request_id, worker_id=event.worker_id, reason_code=code, reason=message  # type: ignore[arg-type]
+                request_id=event.request_id,
+                worker_id=event.worker_id,
+                reason_code=code,
+                reason=message,  # type: ignore[arg-type]
             )
         sequence = (await ctx.conn.execute(select(participants_seq.next_value()))).scalar_one()
         kpj = kpj_number(int(sequence))
@@ -80,4 +85,6 @@ class InsurerHandler:
                 registered_at=utcnow(),
             )
         )
-        return RegistrationAccepted(request_id=event.request_id, worker_id=event.worker_id, kpj=kpj, registered_at=utcnow())
+        return RegistrationAccepted(
+            request_id=event.request_id, worker_id=event.worker_id, kpj=kpj, registered_at=utcnow()
+        )

@@ -46,8 +46,15 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
         }
         await conn.execute(insert(nominations).values(row).on_conflict_do_nothing())
     elif isinstance(event, WorkerValidated):
-        await _set(conn, event.nomination_id, status="validated", poverty_source=event.poverty_source,
-                   reference_version=event.reference_version, decile=event.decile, updated_at=at)
+        await _set(
+            conn,
+            event.nomination_id,
+            status="validated",
+            poverty_source=event.poverty_source,
+            reference_version=event.reference_version,
+            decile=event.decile,
+            updated_at=at,
+        )
     elif isinstance(event, WorkerRejected):
         reasons = [r.model_dump() for r in event.reasons]
         await _set(conn, event.nomination_id, status="rejected", reasons=reasons, updated_at=at)

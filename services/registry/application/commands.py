@@ -22,7 +22,9 @@ class NominateWorker(BaseModel):
     birth_date: date
     sex: str = Field(max_length=10, description="L (laki-laki) or P (perempuan)")
     occupation: str = Field(max_length=100)
-    regency_code: str = Field(max_length=10, description="Kemendagri code of the nominating regency, e.g. 12.17")
+    regency_code: str = Field(
+        max_length=10, description="Kemendagri code of the nominating regency, e.g. 12.17"
+    )
     kecamatan: str = Field(max_length=100)
     desa: str = Field(max_length=100)
     address: str = Field(default="", max_length=300)

@@ -88,7 +88,9 @@ async def load_programme(conn: AsyncConnection, code: str, nik_regency_must_matc
     return Programme(code, Funder(row.funder), policy, row.coverage_start, row.coverage_end)
 
 
-async def load_context(conn: AsyncConnection, worker_id: str, policy: ValidationPolicy) -> tuple[ValidationContext, str]:
+async def load_context(
+    conn: AsyncConnection, worker_id: str, policy: ValidationPolicy
+) -> tuple[ValidationContext, str]:
     """The facts about this worker the rules need, and the reference-data version consulted."""
     p3ke = (await conn.execute(select(reference_p3ke).where(reference_p3ke.c.worker_id == worker_id))).first()
     dtks = (await conn.execute(select(reference_dtks).where(reference_dtks.c.worker_id == worker_id))).first()
@@ -241,7 +243,9 @@ async def nominate_in(
     return NominationResult(nomination_id, worker_id, status, list(reasons))
 
 
-async def nominate(engine: AsyncEngine, store: EventStore, cmd: NominateWorker, **kwargs: object) -> NominationResult:
+async def nominate(
+    engine: AsyncEngine, store: EventStore, cmd: NominateWorker, **kwargs: object
+) -> NominationResult:
     """Decide and record one nomination in its own transaction, retrying lost races on the worker."""
     for _ in range(MAX_RACES):
         try:

@@ -33,7 +33,9 @@ def _rows(kind: str, text: str, pepper: str, version: str) -> tuple[list[dict[st
     reader = csv.DictReader(io.StringIO(text))
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if "nik" not in fields or (kind == "p3ke" and "desil" not in fields):
-        raise ReferenceFileError("Berkas harus memiliki kolom 'nik'" + (" dan 'desil'." if kind == "p3ke" else "."))
+        raise ReferenceFileError(
+            "Berkas harus memiliki kolom 'nik'" + (" dan 'desil'." if kind == "p3ke" else ".")
+        )
     rows: dict[str, dict[str, object]] = {}
     skipped = 0
     for raw in reader:

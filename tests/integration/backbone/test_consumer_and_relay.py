@@ -45,7 +45,9 @@ async def produce(bootstrap: str, topic: str, values: list[bytes], key: bytes = 
         await producer.stop()
 
 
-async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_partition_flows(infra: Infra) -> None:
+async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_partition_flows(
+    infra: Infra,
+) -> None:
     schema = "ledger_c"
     topic = f"test.ledger.{uuid.uuid4().hex[:8]}"
     url = await asyncio.to_thread(fresh_database_url, infra)
@@ -74,7 +76,9 @@ async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_parti
         assert rt.consumer is not None
         assert rt.consumer.duplicates == 1
     async with engine.connect() as conn:
-        notes = [r[0] for r in (await conn.exec_driver_sql(f"SELECT note FROM {schema}.effects ORDER BY id")).all()]
+        notes = [
+            r[0] for r in (await conn.exec_driver_sql(f"SELECT note FROM {schema}.effects ORDER BY id")).all()
+        ]
         inbox = await count(conn, f"SELECT count(*) FROM {schema}.inbox WHERE outcome = 'applied'")
     assert notes == ["first", "after"]
     assert inbox == 2

@@ -40,20 +40,31 @@ async def store_db(infra: Infra) -> tuple[AsyncEngine, EventStore]:
     return engine, EventStore(tables, "ledger")
 
 
-async def test_append_then_load_keeps_order_and_chains_hashes(store_db: tuple[AsyncEngine, EventStore]) -> None:
+async def test_append_then_load_keeps_order_and_chains_hashes(
+    store_db: tuple[AsyncEngine, EventStore],
+) -> None:
     engine, store = store_db
     stream = f"worker-{uuid.uuid4()}"
     correlation = uuid.uuid4()
     async with engine.begin() as conn:
         first = await store.append(
-            conn, stream, [withdrawn("a", "1"), withdrawn("a", "2")], expected_version=0, correlation_id=correlation
+            conn,
+            stream,
+            [withdrawn("a", "1"), withdrawn("a", "2")],
+            expected_version=0,
+            correlation_id=correlation,
         )
-        await store.append(conn, stream, [withdrawn("a", "3")], expected_version=2, correlation_id=correlation)
+        await store.append(
+            conn, stream, [withdrawn("a", "3")], expected_version=2, correlation_id=correlation
+        )
     async with engine.connect() as conn:
         loaded = await store.load(conn, stream)
         rows = (
             await conn.execute(
-                text("SELECT prev_hash, hash FROM ledger.events WHERE aggregate_id=:a ORDER BY aggregate_version"),
+                text(
+                    "SELECT prev_hash, hash FROM ledger.events"
+                    " WHERE aggregate_id=:a ORDER BY aggregate_version"
+                ),
                 {"a": stream},
             )
         ).all()
@@ -72,18 +83,24 @@ async def test_append_then_load_keeps_order_and_chains_hashes(store_db: tuple[As
     assert outbox >= 3
 
 
-async def test_stale_expected_version_raises_concurrency_error(store_db: tuple[AsyncEngine, EventStore]) -> None:
+async def test_stale_expected_version_raises_concurrency_error(
+    store_db: tuple[AsyncEngine, EventStore],
+) -> None:
     engine, store = store_db
     stream = f"worker-{uuid.uuid4()}"
     async with engine.begin() as conn:
         await store.append(conn, stream, [withdrawn("b")], expected_version=0, correlation_id=uuid.uuid4())
     async with engine.begin() as conn:
         with pytest.raises(ConcurrencyError) as caught:
-            await store.append(conn, stream, [withdrawn("b")], expected_version=0, correlation_id=uuid.uuid4())
+            await store.append(
+                conn, stream, [withdrawn("b")], expected_version=0, correlation_id=uuid.uuid4()
+            )
     assert caught.value.actual_version == 1
 
 
-async def test_concurrent_appends_at_the_same_version_one_wins(store_db: tuple[AsyncEngine, EventStore]) -> None:
+async def test_concurrent_appends_at_the_same_version_one_wins(
+    store_db: tuple[AsyncEngine, EventStore],
+) -> None:
     engine, store = store_db
     stream = f"worker-{uuid.uuid4()}"
     both_read = asyncio.Barrier(2)
@@ -94,7 +111,13 @@ async def test_concurrent_appends_at_the_same_version_one_wins(store_db: tuple[A
             version, _ = await store.head(conn, stream)
             await both_read.wait()
             try:
-                await store.append(conn, stream, [withdrawn("c", note)], expected_version=version, correlation_id=uuid.uuid4())
+                await store.append(
+                    conn,
+                    stream,
+                    [withdrawn("c", note)],
+                    expected_version=version,
+                    correlation_id=uuid.uuid4(),
+                )
                 await conn.commit()
                 return "won"
             except ConcurrencyError:

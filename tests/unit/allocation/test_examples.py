@@ -19,8 +19,9 @@ def load(name: str) -> Programme:
     return Programme.from_yaml((EXAMPLES / name).read_text(encoding="utf-8"), SUMUT_REGENCIES)
 
 
-def test_the_five_examples_are_there() -> None:
+def test_the_five_examples_and_the_demo_are_there() -> None:
     assert [f.name for f in FILES] == [
+        "demo-sumut-2026.yaml",
         "labuhanbatu-2025-apbd.yaml",
         "labuhanbatu-2025-dbh-sawit.yaml",
         "samosir-2026.yaml",
@@ -92,3 +93,7 @@ def test_labuhanbatu_2025_runs_two_overlapping_programmes() -> None:
     first = ProgrammeHold(apbd.code, apbd.period, datetime(2025, 1, 5, tzinfo=UTC))
     second = ProgrammeHold(dbh.code, dbh.period, datetime(2025, 3, 1, tzinfo=UTC))
     assert check_cross_programme([first], second).held_by == apbd.code
+
+
+def test_only_the_demo_skips_the_decree() -> None:
+    assert [f.name for f in FILES if not load(f.name).requires_decree] == ["demo-sumut-2026.yaml"]

@@ -1,0 +1,39 @@
+# Two commands for a fresh machine: `make up` runs the system, `make test` runs the tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up test lint unit integration e2e clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## Run everything: embedded PostgreSQL + broker (unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), all services, demo data.
+up: $(STAMP)
+	$(BIN)/lindung up
+
+## The whole suite: lint, unit, integration (real PostgreSQL + broker), end to end.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy libs services lindung_cli
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
