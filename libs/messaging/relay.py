@@ -130,7 +130,10 @@ class OutboxRelay:
 
     async def _send(self, row: Any) -> asyncio.Future[Any]:
         headers = [(k, v.encode()) for k, v in row.headers]
-        return await self.producer.send(row.topic, row.value, key=row.key, headers=headers)
+        future: asyncio.Future[Any] = await self.producer.send(
+            row.topic, row.value, key=row.key, headers=headers
+        )
+        return future
 
     async def _count_attempt(self, ids: list[int]) -> None:
         outbox = self.tables.outbox

@@ -84,9 +84,10 @@ class AllocationHandler:
     ) -> None:
         if not decisions:
             return  # already decided (a replayed or repeated event): nothing new to say
-        wanted = {d.worker_id for d in decisions if isinstance(d, Assign | Release)} - facts.keys()
+        about_workers = [d for d in decisions if isinstance(d, Assign | Waitlist | Release)]
+        wanted = {d.worker_id for d in about_workers} - facts.keys()
         facts.update(await _stored_facts(ctx.conn, programme.programme_code, wanted))
-        wire = [_to_wire(d, programme, state, facts[d.worker_id]) for d in decisions]
+        wire = [_to_wire(d, programme, facts[d.worker_id]) for d in about_workers]
         await ctx.store.append(
             ctx.conn,
             stream_of(programme.programme_code),
@@ -137,7 +138,7 @@ async def _stored_facts(
     }
 
 
-def _to_wire(decision: QuotaEvent, programme: Any, state: Any, facts: dict[str, Any]) -> DomainEvent:
+def _to_wire(decision: Assign | Waitlist | Release, programme: Any, facts: dict[str, Any]) -> DomainEvent:
     code = programme.programme_code
     if isinstance(decision, Assign):
         return QuotaAssigned(
@@ -169,12 +170,10 @@ def _to_wire(decision: QuotaEvent, programme: Any, state: Any, facts: dict[str, 
             position=decision.position,
             reason=decision.reason.value,
         )
-    if isinstance(decision, Release):
-        return QuotaReleased(
-            worker_id=decision.worker_id,
-            programme_code=code,
-            regency_code=facts["regency_code"],
-            sector=facts["sector"],
-            reason=decision.reason.value,
-        )
-    raise TypeError(f"no wire contract for {type(decision).__name__}")
+    return QuotaReleased(
+        worker_id=decision.worker_id,
+        programme_code=code,
+        regency_code=facts["regency_code"],
+        sector=facts["sector"],
+        reason=decision.reason.value,
+    )

@@ -70,7 +70,7 @@ class InsurerHandler:
                 request_id=event.request_id,
                 worker_id=event.worker_id,
                 reason_code=code,
-                reason=message,  # type: ignore[arg-type]
+                reason=message,
             )
         sequence = (await ctx.conn.execute(select(participants_seq.next_value()))).scalar_one()
         kpj = kpj_number(int(sequence))

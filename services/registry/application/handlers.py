@@ -31,14 +31,14 @@ class RegistryHandler:
                 stmt.on_conflict_do_update(index_elements=["programme_code"], set_=dict(stmt.excluded))
             )
         elif isinstance(event, EnrolledAtBPJS):
-            row = {
+            participant: dict[str, object] = {
                 "worker_id": event.worker_id,
                 "kpj": event.kpj,
                 "programme_code": event.programme_code,
                 "coverage_end": event.coverage_end,
                 "active": True,
             }
-            stmt = insert(participants).values(row)
+            stmt = insert(participants).values(participant)
             await ctx.conn.execute(
                 stmt.on_conflict_do_update(index_elements=["worker_id"], set_=dict(stmt.excluded))
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -135,14 +136,14 @@ def _nominated_event(
             nik=cmd.nik,
             full_name=cmd.full_name,
             birth_date=cmd.birth_date,
-            sex=cmd.sex,  # type: ignore[arg-type]
+            sex=cmd.sex,
             occupation=cmd.occupation,
             regency_code=cmd.regency_code,
             kecamatan=cmd.kecamatan,
             desa=cmd.desa,
             address=cmd.address,
             phone=cmd.phone,
-            sector=cmd.sector,  # type: ignore[arg-type]
+            sector=cmd.sector,
             decile=cmd.decile,
             funder=programme.funder,
             channel=channel,
@@ -244,13 +245,13 @@ async def nominate_in(
 
 
 async def nominate(
-    engine: AsyncEngine, store: EventStore, cmd: NominateWorker, **kwargs: object
+    engine: AsyncEngine, store: EventStore, cmd: NominateWorker, **kwargs: Any
 ) -> NominationResult:
     """Decide and record one nomination in its own transaction, retrying lost races on the worker."""
     for _ in range(MAX_RACES):
         try:
             async with engine.begin() as conn:
-                return await nominate_in(conn, store, cmd, **kwargs)  # type: ignore[arg-type]
+                return await nominate_in(conn, store, cmd, **kwargs)
         except ConcurrencyError:
             continue  # another nomination of the same NIK landed first: decide again, it may be a duplicate
     raise RuntimeError("too many concurrent nominations of the same worker")
