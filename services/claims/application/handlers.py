@@ -1,0 +1,266 @@
+"""The claims service's reactions: keep a coverage view from enrollment, and check every claim
+BPJS reports as paid against it, its benefit ceilings and the claims recorded before.
+
+One stream per claim id (`claim-{claim_id}`): ClaimRecorded once, then ClaimFlagged whenever a
+delivery needs a look. BPJS has already paid, so nothing is refused; what is doubtful is flagged.
+
+Personal data: the claims service never stores a NIK. A claim's NIK is turned into its worker id
+(HMAC with the pepper, the id every Lindung service uses); the domain's "same NIK" check
+compares those ids, which is the same test without the number itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.events import Envelope, decode
+from libs.events.contracts.base import DomainEvent
+from libs.events.contracts.bpjs import ClaimPaid
+from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
+from libs.events.contracts.common import Reason
+from libs.events.contracts.enrollment import EnrolledAtBPJS
+from libs.identity import worker_id_for
+from libs.messaging.consumer import HandlerContext
+from libs.settings import get_settings
+from services.claims.adapters.tables import claims, coverage
+from services.claims.application.coverage import CoverageFinding, CoveragePeriod, coverage_on
+from services.claims.domain.benefits import BenefitKind, BenefitRules, Programme
+from services.claims.domain.checks import ClaimContext, ClaimDecision, PaidClaim, review_claim
+from services.claims.domain.flags import Flag, FlagCode
+from services.claims.domain.settings_defaults import BENEFIT_RULES_DEFAULTS
+
+# Flags raised on a new version of a known claim id: their details carry that version's fields,
+# so the stream alone tells every version BPJS reported (ClaimRecorded holds only the first).
+CHANGED = frozenset({FlagCode.CLAIM_AMOUNT_CHANGED, FlagCode.CLAIM_DETAILS_CHANGED})
+
+
+def claim_stream(claim_id: str) -> str:
+    """One stream per BPJS claim id."""
+    return f"claim-{claim_id}"
+
+
+def paid_claim_of(event: ClaimPaid, worker_id: str) -> PaidClaim:
+    """The domain view of a ClaimPaid; the NIK is replaced by its worker id (see module doc).
+
+    A benefit kind outside BenefitKind raises ValueError: the event is parked in the dead-letter
+    topic with that error rather than recorded under a kind nobody can check.
+    """
+    try:
+        kind = BenefitKind(event.benefit_kind.strip().upper())
+    except ValueError:
+        raise ValueError(
+            f"claim {event.claim_id}: unknown benefit kind {event.benefit_kind!r} "
+            f"(known: {', '.join(BenefitKind)})"
+        ) from None
+    return PaidClaim(
+        claim_id=event.claim_id,
+        kpj=event.kpj,
+        nik=worker_id,
+        programme=Programme(event.programme),
+        kind=kind,
+        incident_date=event.incident_date,
+        paid_date=event.paid_date,
+        amount=event.amount,
+    )
+
+
+def versions_in(history: Sequence[Envelope]) -> list[PaidClaim]:
+    """Every version of one claim id the stream knows, in the order they arrived."""
+    versions: list[PaidClaim] = []
+    for envelope in history:
+        event = decode(envelope)
+        if isinstance(event, ClaimRecorded):
+            versions.append(
+                PaidClaim(
+                    claim_id=event.claim_id,
+                    kpj=event.kpj,
+                    nik=event.worker_id or "",
+                    programme=Programme(event.programme),
+                    kind=BenefitKind(event.benefit_kind),
+                    incident_date=event.incident_date,
+                    paid_date=event.paid_date,
+                    amount=event.amount,
+                )
+            )
+        elif isinstance(event, ClaimFlagged):
+            for reason in event.reasons:
+                if reason.code in CHANGED and "amount" in reason.details:
+                    d = reason.details
+                    versions.append(
+                        PaidClaim(
+                            claim_id=event.claim_id,
+                            kpj=event.kpj,
+                            nik=event.worker_id or "",
+                            programme=Programme(d["programme"]),
+                            kind=BenefitKind(d["benefit_kind"]),
+                            incident_date=date.fromisoformat(d["incident_date"]),
+                            paid_date=date.fromisoformat(d["paid_date"]),
+                            amount=int(d["amount"]),
+                        )
+                    )
+    return versions
+
+
+def reason_of(found: Flag, claim: PaidClaim, finding: CoverageFinding, previous: PaidClaim | None) -> Reason:
+    """The contract's Reason for one domain flag, with the specifics an officer needs."""
+    details = {"detail": found.detail}
+    if found.code is FlagCode.INCIDENT_OUTSIDE_COVERAGE and finding.period is not None:
+        p = finding.period
+        details["programme_code"] = p.programme_code
+        details["coverage_start"] = p.coverage_start.isoformat()
+        details["coverage_end"] = p.coverage_end.isoformat()
+        if finding.coverage is not None:
+            details["coverage_reason"] = finding.coverage.reason
+    elif found.code in CHANGED:
+        details |= {
+            "programme": claim.programme.value,
+            "benefit_kind": claim.kind.value,
+            "incident_date": claim.incident_date.isoformat(),
+            "paid_date": claim.paid_date.isoformat(),
+            "amount": str(claim.amount),
+        }
+        if previous is not None:
+            details["previous_amount"] = str(previous.amount)
+    return Reason(code=found.code.value, message=found.message, details=details)
+
+
+class ClaimsHandler:
+    """Coverage rows on EnrolledAtBPJS; ClaimRecorded / ClaimFlagged on ClaimPaid."""
+
+    interested = frozenset({EnrolledAtBPJS.event_type, ClaimPaid.event_type})
+
+    def __init__(self, rules: BenefitRules = BENEFIT_RULES_DEFAULTS, pepper: str | None = None) -> None:
+        self.rules = rules
+        self._pepper = pepper
+
+    @property
+    def pepper(self) -> str:
+        return self._pepper if self._pepper is not None else get_settings().nik_pepper
+
+    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
+        if isinstance(event, EnrolledAtBPJS):
+            await self._enrolled(ctx, event)
+        elif isinstance(event, ClaimPaid):
+            await self._paid(ctx, event)
+
+    async def _enrolled(self, ctx: HandlerContext, event: EnrolledAtBPJS) -> None:
+        row = {
+            "worker_id": event.worker_id,
+            "programme_code": event.programme_code,
+            "kpj": event.kpj,
+            "funder": event.funder.value,
+            "regency_code": event.regency_code,
+            "coverage_start": event.coverage_start,
+            "coverage_end": event.coverage_end,
+            "request_id": event.request_id,
+            "updated_at": ctx.envelope.occurred_at,
+        }
+        stmt = insert(coverage).values(row)
+        await ctx.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["worker_id", "programme_code"],
+                set_={k: stmt.excluded[k] for k in row if k not in ("worker_id", "programme_code")},
+            )
+        )
+
+    async def _paid(self, ctx: HandlerContext, event: ClaimPaid) -> None:
+        conn = ctx.conn
+        worker_id = worker_id_for(event.nik, self.pepper)
+        claim = paid_claim_of(event, worker_id)
+        # One person may claim under two KPJs, which land on different partitions (the key is
+        # the KPJ): serialize claims of one worker so the duplicate-death check sees both.
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"claims-worker:{worker_id}"}
+        )
+        stream = claim_stream(claim.claim_id)
+        history = await ctx.store.load(conn, stream)
+        versions = versions_in(history)
+        others = await _other_claims(conn, claim)
+        finding = coverage_on(
+            await _coverage_periods(conn, claim.kpj, worker_id), claim.kpj, claim.incident_date
+        )
+        review = review_claim(claim, ClaimContext(finding.coverage, [*others, *versions]), self.rules)
+        if review.decision is ClaimDecision.DUPLICATE_DELIVERY:
+            return
+        new: list[DomainEvent] = []
+        if not versions:
+            period = finding.period
+            new.append(
+                ClaimRecorded(
+                    claim_id=claim.claim_id,
+                    worker_id=worker_id,
+                    kpj=claim.kpj,
+                    programme_code=period.programme_code if period else None,
+                    regency_code=period.regency_code if period else None,
+                    programme=event.programme,
+                    benefit_kind=claim.kind.value,
+                    incident_date=claim.incident_date,
+                    paid_date=claim.paid_date,
+                    amount=claim.amount,
+                )
+            )
+        if review.flags:
+            previous = versions[-1] if versions else None
+            new.append(
+                ClaimFlagged(
+                    claim_id=claim.claim_id,
+                    worker_id=worker_id,
+                    kpj=claim.kpj,
+                    reasons=[reason_of(f, claim, finding, previous) for f in review.flags],
+                )
+            )
+        await ctx.store.append(
+            conn,
+            stream,
+            new,
+            expected_version=len(history),
+            correlation_id=ctx.envelope.correlation_id,
+            causation_id=ctx.envelope.event_id,
+        )
+
+
+async def _coverage_periods(conn: AsyncConnection, kpj: str, worker_id: str) -> list[CoveragePeriod]:
+    rows = await conn.execute(
+        select(coverage).where(or_(coverage.c.kpj == kpj, coverage.c.worker_id == worker_id))
+    )
+    return [
+        CoveragePeriod(
+            worker_id=r.worker_id,
+            programme_code=r.programme_code,
+            kpj=r.kpj,
+            regency_code=r.regency_code,
+            coverage_start=r.coverage_start,
+            coverage_end=r.coverage_end,
+        )
+        for r in rows
+    ]
+
+
+async def _other_claims(conn: AsyncConnection, claim: PaidClaim) -> list[PaidClaim]:
+    """Claims recorded under other claim ids for the same KPJ or the same worker (NIK)."""
+    rows = await conn.execute(
+        select(claims)
+        .where(
+            or_(claims.c.kpj == claim.kpj, claims.c.worker_id == claim.nik),
+            claims.c.claim_id != claim.claim_id,
+        )
+        .order_by(claims.c.recorded_at, claims.c.claim_id)
+    )
+    return [
+        PaidClaim(
+            claim_id=r.claim_id,
+            kpj=r.kpj,
+            nik=r.worker_id or "",
+            programme=Programme(r.programme),
+            kind=BenefitKind(r.benefit_kind),
+            incident_date=r.incident_date,
+            paid_date=r.paid_date,
+            amount=r.amount,
+        )
+        for r in rows
+    ]
