@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     port_offset: int = 0
     data_dir: str = "var"
     log_level: str = "INFO"
+    # --- registry settings (add below) ---
+    # --- allocation settings (add below) ---
+    # --- enrollment and BPJS simulator settings (add below) ---
+    # --- claims and dashboard settings (add below) ---
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
     nik_pepper: str = "lindung-development-pepper-change-me"
     # A province programme nominates through the regency that issued the worker's NIK.

@@ -2,60 +2,24 @@
 
 from __future__ import annotations
 
-from libs.events.contracts.allocation import (
-    AssignmentDecreed,
-    DecreeIssued,
-    ProgrammeDefined,
-    QuotaAssigned,
-    QuotaReleased,
-    QuotaWaitlisted,
-)
+# Importing every contract module registers its classes as DomainEvent subclasses.
+from libs.events.contracts import allocation, bpjs, claims, enrollment, registry  # noqa: F401
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.bpjs import (
-    ClaimPaid,
-    RegistrationAccepted,
-    RegistrationRejected,
-    RegistrationRequested,
-)
-from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
-from libs.events.contracts.enrollment import (
-    CoverageLapsed,
-    EnrolledAtBPJS,
-    EnrollmentFailed,
-    PremiumPaid,
-)
-from libs.events.contracts.registry import (
-    NominationWithdrawn,
-    WorkerNominated,
-    WorkerRejected,
-    WorkerValidated,
-)
 from libs.events.envelope import Envelope
 from libs.events.upcasting import upcast
 
-CONTRACTS: tuple[type[DomainEvent], ...] = (
-    WorkerNominated,
-    WorkerValidated,
-    WorkerRejected,
-    NominationWithdrawn,
-    ProgrammeDefined,
-    QuotaAssigned,
-    QuotaWaitlisted,
-    QuotaReleased,
-    DecreeIssued,
-    AssignmentDecreed,
-    RegistrationRequested,
-    RegistrationAccepted,
-    RegistrationRejected,
-    EnrolledAtBPJS,
-    EnrollmentFailed,
-    PremiumPaid,
-    CoverageLapsed,
-    ClaimPaid,
-    ClaimRecorded,
-    ClaimFlagged,
-)
 
+def _all_contracts(root: type[DomainEvent]) -> list[type[DomainEvent]]:
+    found: list[type[DomainEvent]] = []
+    for sub in root.__subclasses__():
+        found.append(sub)
+        found.extend(_all_contracts(sub))
+    return found
+
+
+CONTRACTS: tuple[type[DomainEvent], ...] = tuple(
+    sorted(_all_contracts(DomainEvent), key=lambda c: (c.topic, c.event_type))
+)
 BY_TYPE: dict[str, type[DomainEvent]] = {c.event_type: c for c in CONTRACTS}
 
 

@@ -43,6 +43,9 @@ class ServiceDefinition:
     tables: EventStoreTables
     router: APIRouter
     projector: Projector = _no_projection
+    # Read-model effects of consumed events (no decision, no new event): audits replay the inbox
+    # through it, as the handler does live.
+    consumed_projector: Projector = _no_projection
     handler: EventHandler | None = None
     consumes: tuple[str, ...] = ()
     title: str = ""

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
 from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
-from services.claims.adapters.tables import claims
+from libs.events.contracts.enrollment import EnrolledAtBPJS
+from services.claims.adapters.tables import claims, coverage
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -49,3 +50,28 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
             )
             .values(flagged=True, flags=claims.c.flags.op("||")(cast(literal(entries, JSONB), JSONB)))
         )
+
+
+async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
+    """Apply enrollment's EnrolledAtBPJS to the claims service's coverage view."""
+    event = decode(envelope)
+    if not isinstance(event, EnrolledAtBPJS):
+        return
+    row = {
+        "worker_id": event.worker_id,
+        "programme_code": event.programme_code,
+        "kpj": event.kpj,
+        "funder": event.funder.value,
+        "regency_code": event.regency_code,
+        "coverage_start": event.coverage_start,
+        "coverage_end": event.coverage_end,
+        "request_id": event.request_id,
+        "updated_at": envelope.occurred_at,
+    }
+    stmt = insert(coverage).values(row)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["worker_id", "programme_code"],
+            set_={k: stmt.excluded[k] for k in row if k not in ("worker_id", "programme_code")},
+        )
+    )

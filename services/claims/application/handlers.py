@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import or_, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
@@ -27,6 +26,7 @@ from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.identity import worker_id_for
 from libs.messaging.consumer import HandlerContext
 from libs.settings import get_settings
+from services.claims.adapters.projections import project_consumed
 from services.claims.adapters.tables import claims, coverage
 from services.claims.application.coverage import CoverageFinding, CoveragePeriod, coverage_on
 from services.claims.domain.benefits import BenefitKind, BenefitRules, Programme
@@ -144,29 +144,9 @@ class ClaimsHandler:
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, EnrolledAtBPJS):
-            await self._enrolled(ctx, event)
+            await project_consumed(ctx.conn, ctx.envelope)
         elif isinstance(event, ClaimPaid):
             await self._paid(ctx, event)
-
-    async def _enrolled(self, ctx: HandlerContext, event: EnrolledAtBPJS) -> None:
-        row = {
-            "worker_id": event.worker_id,
-            "programme_code": event.programme_code,
-            "kpj": event.kpj,
-            "funder": event.funder.value,
-            "regency_code": event.regency_code,
-            "coverage_start": event.coverage_start,
-            "coverage_end": event.coverage_end,
-            "request_id": event.request_id,
-            "updated_at": ctx.envelope.occurred_at,
-        }
-        stmt = insert(coverage).values(row)
-        await ctx.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["worker_id", "programme_code"],
-                set_={k: stmt.excluded[k] for k in row if k not in ("worker_id", "programme_code")},
-            )
-        )
 
     async def _paid(self, ctx: HandlerContext, event: ClaimPaid) -> None:
         conn = ctx.conn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
-from services.claims.adapters.projections import project
+from services.claims.adapters.projections import project, project_consumed
 from services.claims.adapters.tables import eventstore
 from services.claims.application.handlers import ClaimsHandler
 from services.claims.application.rules import benefit_rules
@@ -18,6 +18,7 @@ def definition() -> ServiceDefinition:
         tables=eventstore,
         router=router,
         projector=project,
+        consumed_projector=project_consumed,
         handler=ClaimsHandler(rules=benefit_rules()),
-        consumes=(topics.ENROLLMENT, topics.BPJS_CLAIMS),
+        consumes=topics.SUBSCRIPTIONS["claims"],
     )

@@ -9,13 +9,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
+from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.events.contracts.registry import (
     NominationWithdrawn,
     WorkerNominated,
     WorkerRejected,
     WorkerValidated,
 )
-from services.registry.adapters.tables import nominations
+from services.registry.adapters.tables import nominations, participants, programmes
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -66,3 +68,37 @@ async def _set(conn: AsyncConnection, nomination_id: str, **values: Any) -> None
     await conn.execute(
         update(nominations).where(nominations.c.nomination_id == nomination_id).values(**values)
     )
+
+
+async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
+    """Apply another service's event to the registry's copies (programmes, BPJS participants)."""
+    event = decode(envelope)
+    if isinstance(event, ProgrammeDefined):
+        row: dict[str, Any] = {
+            "programme_code": event.programme_code,
+            "funder": event.funder.value,
+            "jurisdiction": event.jurisdiction,
+            "coverage_start": event.coverage_start,
+            "coverage_end": event.coverage_end,
+            "definition": event.model_dump(mode="json"),
+        }
+        stmt = insert(programmes).values(row)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["programme_code"], set_={k: stmt.excluded[k] for k in row}
+            )
+        )
+    elif isinstance(event, EnrolledAtBPJS):
+        participant: dict[str, Any] = {
+            "worker_id": event.worker_id,
+            "kpj": event.kpj,
+            "programme_code": event.programme_code,
+            "coverage_end": event.coverage_end,
+            "active": True,
+        }
+        stmt = insert(participants).values(participant)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["worker_id"], set_={k: stmt.excluded[k] for k in participant}
+            )
+        )

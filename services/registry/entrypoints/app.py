@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
-from services.registry.adapters.projections import project
+from services.registry.adapters.projections import project, project_consumed
 from services.registry.adapters.tables import eventstore
 from services.registry.application.handlers import RegistryHandler
 from services.registry.entrypoints.http import router
@@ -17,6 +17,7 @@ def definition() -> ServiceDefinition:
         tables=eventstore,
         router=router,
         projector=project,
+        consumed_projector=project_consumed,
         handler=RegistryHandler(),
         consumes=topics.SUBSCRIPTIONS["registry"],
     )
