@@ -61,6 +61,23 @@ class EventHandler(Protocol):
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None: ...
 
 
+class ParkingAware(Protocol):
+    """A handler that must answer for what it could not apply (e.g. reply to the sender).
+
+    Its `parked` runs inside the transaction that parks the message, so what it appends (a
+    reply event) is published exactly when the message is parked.
+    """
+
+    async def parked(
+        self,
+        conn: AsyncConnection,
+        store: EventStore,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: Envelope | None,
+        error: BaseException,
+    ) -> None: ...
+
+
 def is_outage(exc: BaseException) -> bool:
     """True when `exc` means the database is unreachable, not that the event is bad."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -253,6 +270,9 @@ class InboxConsumer:
                             "outcome": "parked",
                         },
                     )
+                on_parked = getattr(self.handler, "parked", None)
+                if on_parked is not None:
+                    await on_parked(conn, self.store, record, envelope, error)
                 await conn.execute(
                     insert(self.tables.outbox),
                     {
