@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -20,12 +21,25 @@ import httpx
 import psutil
 import pytest
 
+from libs.settings import SERVICE_PORTS
 from lindung_cli.demo import EXAMPLE_WORKER
-from lindung_cli.embedded import free_port
+from lindung_cli.embedded import free_port, port_answers
 from tests.conftest import TEST_ENV
 
 pytestmark = pytest.mark.e2e
-PORT_OFFSET = 1000  # never collide with a developer's own `make up`
+
+
+def _free_offset() -> int:
+    """A port offset whose service ports are all free: never collide with another running stack."""
+    rng = random.Random()
+    for _ in range(200):
+        offset = rng.randrange(2000, 40000, 10)
+        if not any(port_answers("127.0.0.1", port + offset) for port in SERVICE_PORTS.values()):
+            return offset
+    raise RuntimeError("no free port offset found")
+
+
+PORT_OFFSET = _free_offset()
 
 
 class UpProcess:
