@@ -109,9 +109,14 @@ class EventStore:
         """
         if not events:
             return []
-        version, prev_hash = await self.head(conn, aggregate_id)
-        if expected_version is not None and version != expected_version:
-            raise ConcurrencyError(aggregate_id, expected_version, version)
+        if expected_version == 0:
+            # A new stream starts from the genesis hash; if someone created it meanwhile, the
+            # unique (aggregate_id, aggregate_version) constraint refuses the insert below.
+            version, prev_hash = 0, GENESIS_HASH
+        else:
+            version, prev_hash = await self.head(conn, aggregate_id)
+            if expected_version is not None and version != expected_version:
+                raise ConcurrencyError(aggregate_id, expected_version, version)
         when = occurred_at or utcnow()
         envelopes: list[Envelope] = []
         event_rows: list[dict[str, Any]] = []
@@ -150,13 +155,14 @@ class EventStore:
             envelopes.append(envelope)
             prev_hash = digest
         try:
-            # A savepoint keeps the caller's transaction usable when the race is lost.
-            async with conn.begin_nested():
-                await conn.execute(insert(self.tables.events), event_rows)
+            await conn.execute(insert(self.tables.events), event_rows)
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):
                 raise
-            actual, _ = await self.head(conn, aggregate_id)
+            # The caller's transaction is aborted now (callers retry it whole); the version that
+            # won is read on a connection of its own, for the error message.
+            async with conn.engine.connect() as other:
+                actual, _ = await self.head(other, aggregate_id)
             raise ConcurrencyError(aggregate_id, expected_version, actual) from exc
         await conn.execute(insert(self.tables.outbox), outbox_rows)
         for envelope in envelopes:
