@@ -57,19 +57,60 @@ class Settings(BaseSettings):
     data_dir: str = "var"
     log_level: str = "INFO"
     # --- registry settings (add below) ---
+    # Rows of a nomination upload decided per transaction, and the most rows one upload may hold.
+    registry_upload_batch_size: int = 500
+    registry_upload_max_rows: int = 50_000
     # --- allocation settings (add below) ---
     # --- enrollment and BPJS simulator settings (add below) ---
-    # --- claims and dashboard settings (add below) ---
-    # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
-    nik_pepper: str = "lindung-development-pepper-change-me"
-    # A province programme nominates through the regency that issued the worker's NIK.
-    nik_regency_must_match: bool = True
+    # Enrollment (docs/enrollment.md). Calendar days (enrolled_on, paid_on, lapses) are taken here.
+    enrollment_timezone: str = "Asia/Jakarta"
+    # BPJS must answer an attempt within this; then it counts as a retryable failure (TIMEOUT).
+    enrollment_answer_timeout_s: int = 300
+    # Registration and payment retries: attempts in all, backoff doubling from base up to max.
+    enrollment_retry_max_attempts: int = 5
+    enrollment_retry_base_s: int = 60
+    enrollment_retry_max_s: int = 3600
+    # Unpaid months still covered after the last paid month (DOMAIN.md: none; verify with BPJS).
+    enrollment_grace_months: int = 0
+    # Premiums when the programme's definition is unknown to enrollment (it carries its own).
+    enrollment_premium_jkk: int = 10_000
+    enrollment_premium_jkm: int = 6_800
+    # A bill line lists at most this many workers (one payment request each; keeps messages small).
+    enrollment_bill_max_workers: int = 5_000
+    # How often due timeouts and retries are looked for; how often lapses are recorded (0: never).
+    enrollment_clock_interval_ms: int = 500
+    enrollment_lapse_check_interval_s: int = 3_600
+    # BPJS simulator (docs/bpjs-contract.md, "The simulator"). Rates are per million (integers).
     bpjs_min_delay_ms: int = 0
     bpjs_max_delay_ms: int = 0
     bpjs_seed: int = 7
     bpjs_nik_not_found_per_million: int = 0
     bpjs_age_min: int = 15
     bpjs_age_max: int = 65
+    # Retryable refusals (Dukcapil unreachable), answers sent twice, answers held back (overtaken).
+    bpjs_transient_error_per_million: int = 0
+    bpjs_duplicate_per_million: int = 0
+    bpjs_late_per_million: int = 0
+    bpjs_late_delay_ms: int = 2_000
+    # The premium BPJS expects per participant and month (JKK lowest bracket + JKM).
+    bpjs_premium_jkk: int = 10_000
+    bpjs_premium_jkm: int = 6_800
+    # How often held answers are checked for release.
+    bpjs_release_interval_ms: int = 50
+    # --- claims and dashboard settings (add below) ---
+    # API keys (libs/auth): JSON list of {"key_sha256", "role", "regency"?, "name"}. Empty means
+    # development: every caller is province_admin (said at start-up in the log).
+    api_keys: str = ""
+    # True: a service using libs/auth refuses to start without API keys (production).
+    auth_required: bool = False
+    # Signs dashboard session cookies; unset: a random secret per process (sessions end at restart).
+    session_secret: str | None = None
+    session_hours: int = 8
+    dashboard_poll_seconds: int = 10
+    # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
+    nik_pepper: str = "lindung-development-pepper-change-me"
+    # A province programme nominates through the regency that issued the worker's NIK.
+    nik_regency_must_match: bool = True
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""

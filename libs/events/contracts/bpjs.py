@@ -1,18 +1,43 @@
 """The BPJS Ketenagakerjaan boundary: what Lindung asks the insurer and what it answers.
 
-A real integrator implements the other side from these contracts alone (see docs/).
+A real integrator implements the other side from these contracts alone: docs/bpjs-contract.md
+describes the topics, keys, headers, idempotency rules, timeouts and error codes, with a worked
+example; docs/schemas/ holds the JSON Schema of every payload.
+
+Requests (`lindung.bpjs.requests.v1`) carry a `request_id` (registration) or `payment_request_id`
+(premium payment) that names the business request, and an `attempt` (1, 2, ...) that Lindung
+raises each time it re-sends the same request after a timeout or a retryable refusal. BPJS answers
+on `lindung.bpjs.results.v1`, echoing both: the same request must get the same decision whatever
+the attempt, and Lindung uses the echoed attempt to recognise stale answers.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, NikDigits, RegencyCode, Rupiah, Sector, WorkerIdentity
+
+YearMonthText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="Calendar month, YYYY-MM.")]
+
+RegistrationRejectionCode = Literal[
+    "NIK_NOT_FOUND",
+    "ALREADY_REGISTERED",
+    "AGE_OUT_OF_RANGE",
+    "DUKCAPIL_UNAVAILABLE",
+    "OTHER",
+]
+PaymentRejectionCode = Literal[
+    "AMOUNT_MISMATCH",
+    "UNKNOWN_PARTICIPANT",
+    "ALREADY_PAID",
+    "SERVICE_UNAVAILABLE",
+    "OTHER",
+]
 
 
 class RegistrationRequested(DomainEvent):
@@ -21,8 +46,8 @@ class RegistrationRequested(DomainEvent):
     event_type = "RegistrationRequested"
     topic = topics.BPJS_REQUESTS
 
-    request_id: str
-    attempt: int = Field(ge=1)
+    request_id: str = Field(description="Names the registration (one per worker and programme).")
+    attempt: int = Field(ge=1, description="1 for the first send; +1 for each re-send of the request.")
     worker_id: str
     programme_code: str
     identity: WorkerIdentity
@@ -43,6 +68,12 @@ class RegistrationAccepted(DomainEvent):
     worker_id: str
     kpj: str = Field(min_length=1, max_length=40)
     registered_at: datetime
+    attempt: int = Field(
+        default=1,
+        ge=1,
+        description="The attempt answered (echo of the request's). Absent in answers from before "
+        "retries existed: those answered attempt 1.",
+    )
 
 
 class RegistrationRejected(DomainEvent):
@@ -53,8 +84,73 @@ class RegistrationRejected(DomainEvent):
 
     request_id: str
     worker_id: str
-    reason_code: Literal["NIK_NOT_FOUND", "ALREADY_REGISTERED", "AGE_OUT_OF_RANGE", "OTHER"]
+    reason_code: RegistrationRejectionCode
+    reason: str = Field(description="Human-readable reason (Indonesian), shown to officers.")
+    attempt: int = Field(default=1, ge=1, description="The attempt answered (echo of the request's).")
+    retryable: bool = Field(
+        default=False,
+        description="True when the same request may succeed later (e.g. Dukcapil unreachable): "
+        "Lindung re-sends it with attempt + 1 after a backoff. False: the refusal is final.",
+    )
+
+
+class PremiumPaymentRequested(DomainEvent):
+    """Lindung pays one month's premiums for a list of participants (one bill line: one funder,
+    one regency) and asks BPJS to confirm."""
+
+    event_type = "PremiumPaymentRequested"
+    topic = topics.BPJS_REQUESTS
+
+    payment_request_id: str = Field(description="Names the bill line paid; stable across attempts.")
+    attempt: int = Field(ge=1)
+    programme_code: str
+    month: YearMonthText
+    funder: Funder
+    regency_code: RegencyCode
+    kpjs: list[str] = Field(min_length=1, description="KPJ of every participant paid for, once each.")
+    participants: int = Field(ge=1, description="len(kpjs).")
+    jkk_per_participant: Rupiah
+    jkm_per_participant: Rupiah
+    jkk_total: Rupiah
+    jkm_total: Rupiah
+    total: Rupiah
+
+    def partition_key(self) -> str | None:
+        return self.payment_request_id
+
+
+class PremiumPaymentConfirmed(DomainEvent):
+    """BPJS received the premiums of a payment request: every listed participant's month is paid."""
+
+    event_type = "PremiumPaymentConfirmed"
+    topic = topics.BPJS_RESULTS
+
+    payment_request_id: str
+    attempt: int = Field(ge=1, description="The attempt answered (echo of the request's).")
+    payment_ref: str = Field(min_length=1, max_length=60, description="BPJS's receipt number.")
+    paid_at: datetime
+    participants: int = Field(ge=1)
+    total: Rupiah
+
+    def partition_key(self) -> str | None:
+        return self.payment_request_id
+
+
+class PremiumPaymentRejected(DomainEvent):
+    """BPJS refused a payment request as a whole (nothing of it is booked)."""
+
+    event_type = "PremiumPaymentRejected"
+    topic = topics.BPJS_RESULTS
+
+    payment_request_id: str
+    attempt: int = Field(ge=1, description="The attempt answered (echo of the request's).")
+    reason_code: PaymentRejectionCode
     reason: str
+    retryable: bool = False
+    kpjs: list[str] = Field(default_factory=list, description="The participants concerned, if any.")
+
+    def partition_key(self) -> str | None:
+        return self.payment_request_id
 
 
 class ClaimPaid(DomainEvent):

@@ -1,8 +1,20 @@
-"""Events of enrollment: registrations at BPJS, coverage and premiums."""
+"""Events of enrollment: registrations at BPJS, coverage and premiums.
+
+Streams (aggregate ids) in the enrollment event store:
+
+* `registration-{worker_id}:{programme_code}`: RegistrationRequested (attempt 1, 2, ...),
+  RegistrationRetryScheduled, EnrolledAtBPJS or EnrollmentFailed, KpjConflictDetected,
+  CoverageLapsed, CoverageRestored: one registration per worker and programme.
+* `bill-{bill_id}`: PremiumBilled, PremiumPaymentRequested (attempt 1, 2, ...),
+  PremiumPaymentRetryScheduled, PremiumPaid or PremiumPaymentFailed: one bill line (one month,
+  one funder, one regency, at most a configured number of workers).
+
+docs/enrollment.md tells the rules; dates are calendar days in Western Indonesia time (WIB).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import Field
 
@@ -10,9 +22,16 @@ from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, RegencyCode, Rupiah
 
+_MONTH = r"^\d{4}-\d{2}$"
+
 
 class EnrolledAtBPJS(DomainEvent):
-    """BPJS registered the worker: they hold a KPJ and are covered for the period."""
+    """BPJS registered the worker: they hold a KPJ and are covered for the period.
+
+    `coverage_start`..`coverage_end` is the programme's period the registration asked for.
+    Coverage itself begins no earlier than `enrolled_on`, and only for months whose premium is
+    paid (PremiumPaid); `GET /coverage/{nik}?on=DATE` answers for a given day.
+    """
 
     event_type = "EnrolledAtBPJS"
     topic = topics.ENROLLMENT
@@ -25,6 +44,10 @@ class EnrolledAtBPJS(DomainEvent):
     coverage_start: date
     coverage_end: date
     request_id: str
+    enrolled_on: date | None = Field(
+        default=None, description="The day (WIB) BPJS registered the participant; None in old events."
+    )
+    attempt: int = Field(default=1, ge=1, description="The attempt whose answer enrolled the worker.")
 
 
 class EnrollmentFailed(DomainEvent):
@@ -39,6 +62,81 @@ class EnrollmentFailed(DomainEvent):
     reason_code: str
     reason: str
     request_id: str
+    attempts: int = Field(default=1, ge=1, description="How many attempts were sent.")
+
+
+class RegistrationRetryScheduled(DomainEvent):
+    """An attempt was refused with a retryable reason, or went unanswered: the next attempt is
+    due at `retry_at` (backoff with jitter)."""
+
+    event_type = "RegistrationRetryScheduled"
+    topic = topics.ENROLLMENT
+
+    worker_id: str
+    programme_code: str
+    request_id: str
+    attempt: int = Field(ge=1, description="The attempt that failed.")
+    reason_code: str
+    reason: str
+    retry_at: datetime
+
+
+class KpjConflictDetected(DomainEvent):
+    """BPJS answered an enrolled worker's registration with another KPJ: the first KPJ stands and
+    the programme office must raise it with BPJS."""
+
+    event_type = "KpjConflictDetected"
+    topic = topics.ENROLLMENT
+
+    worker_id: str
+    programme_code: str
+    request_id: str
+    attempt: int = Field(ge=1)
+    kpj_held: str
+    kpj_answered: str
+
+
+class PremiumBilled(DomainEvent):
+    """One line of a month's bill: what a funder owes BPJS for one regency's covered workers."""
+
+    event_type = "PremiumBilled"
+    topic = topics.ENROLLMENT
+
+    bill_id: str
+    programme_code: str
+    month: str = Field(pattern=_MONTH)
+    funder: Funder
+    regency_code: RegencyCode
+    workers: int = Field(ge=1)
+    jkk_per_worker: Rupiah
+    jkm_per_worker: Rupiah
+    jkk_total: Rupiah
+    jkm_total: Rupiah
+    total: Rupiah
+    worker_ids: list[str] = Field(min_length=1)
+    billed_on: date
+
+    def partition_key(self) -> str | None:
+        return f"{self.programme_code}:{self.regency_code}"
+
+
+class PremiumPaymentRetryScheduled(DomainEvent):
+    """A payment attempt was refused with a retryable reason, or went unanswered."""
+
+    event_type = "PremiumPaymentRetryScheduled"
+    topic = topics.ENROLLMENT
+
+    bill_id: str
+    programme_code: str
+    month: str = Field(pattern=_MONTH)
+    regency_code: RegencyCode
+    attempt: int = Field(ge=1, description="The attempt that failed.")
+    reason_code: str
+    reason: str
+    retry_at: datetime
+
+    def partition_key(self) -> str | None:
+        return f"{self.programme_code}:{self.regency_code}"
 
 
 class PremiumPaid(DomainEvent):
@@ -48,7 +146,7 @@ class PremiumPaid(DomainEvent):
     topic = topics.ENROLLMENT
 
     programme_code: str
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: str = Field(pattern=_MONTH)
     funder: Funder
     regency_code: RegencyCode
     workers: int = Field(ge=0)
@@ -56,13 +154,41 @@ class PremiumPaid(DomainEvent):
     jkm_total: Rupiah
     total: Rupiah
     payment_ref: str
+    bill_id: str = Field(default="", description="The bill line paid (PremiumBilled.bill_id).")
+    paid_on: date | None = Field(default=None, description="The day (WIB) BPJS booked the payment.")
+    worker_ids: list[str] = Field(default_factory=list, description="The workers whose month is paid.")
+
+    def partition_key(self) -> str | None:
+        return f"{self.programme_code}:{self.regency_code}"
+
+
+class PremiumPaymentFailed(DomainEvent):
+    """BPJS refused a bill line for good (or retries ran out): its workers' month stays unpaid and
+    may be billed again."""
+
+    event_type = "PremiumPaymentFailed"
+    topic = topics.ENROLLMENT
+
+    bill_id: str
+    programme_code: str
+    month: str = Field(pattern=_MONTH)
+    funder: Funder
+    regency_code: RegencyCode
+    workers: int = Field(ge=1)
+    total: Rupiah
+    reason_code: str
+    reason: str
+    attempts: int = Field(ge=1)
 
     def partition_key(self) -> str | None:
         return f"{self.programme_code}:{self.regency_code}"
 
 
 class CoverageLapsed(DomainEvent):
-    """A month went unpaid past the grace period: coverage ended."""
+    """A month went unpaid past the grace period: coverage ended.
+
+    `lapsed_on` is the last day covered; `month_unpaid` the first month left unpaid.
+    """
 
     event_type = "CoverageLapsed"
     topic = topics.ENROLLMENT
@@ -70,4 +196,20 @@ class CoverageLapsed(DomainEvent):
     worker_id: str
     programme_code: str
     lapsed_on: date
-    month_unpaid: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month_unpaid: str = Field(pattern=_MONTH)
+    recorded_on: date | None = Field(default=None, description="The day (WIB) the lapse was recorded.")
+    grace_months: int | None = Field(default=None, ge=0, description="The grace setting applied.")
+
+
+class CoverageRestored(DomainEvent):
+    """The premium of a lapsed month was paid after all: coverage is whole again from
+    `restored_from` (the first day of that month)."""
+
+    event_type = "CoverageRestored"
+    topic = topics.ENROLLMENT
+
+    worker_id: str
+    programme_code: str
+    month_paid: str = Field(pattern=_MONTH)
+    restored_from: date
+    bill_id: str

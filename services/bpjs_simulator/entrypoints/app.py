@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
-from libs.settings import get_settings
+from libs.settings import Settings, get_settings
 from services.bpjs_simulator.adapters.tables import eventstore
 from services.bpjs_simulator.application.handlers import InsurerHandler
+from services.bpjs_simulator.application.release import outage_loop, real_now, release_loop
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour
 from services.bpjs_simulator.entrypoints.http import router
 
 
-def definition() -> ServiceDefinition:
-    settings = get_settings()
-    behaviour = InsurerBehaviour(
+def behaviour_from(settings: Settings) -> InsurerBehaviour:
+    """The simulator's behaviour from the LINDUNG_BPJS_* settings."""
+    return InsurerBehaviour(
         seed=settings.bpjs_seed,
         nik_not_found_per_million=settings.bpjs_nik_not_found_per_million,
         age_min=settings.bpjs_age_min,
         age_max=settings.bpjs_age_max,
+        transient_error_per_million=settings.bpjs_transient_error_per_million,
+        min_delay_ms=settings.bpjs_min_delay_ms,
+        max_delay_ms=settings.bpjs_max_delay_ms,
+        duplicate_per_million=settings.bpjs_duplicate_per_million,
+        late_per_million=settings.bpjs_late_per_million,
+        late_delay_ms=settings.bpjs_late_delay_ms,
+        premium_jkk=settings.bpjs_premium_jkk,
+        premium_jkm=settings.bpjs_premium_jkm,
     )
+
+
+def definition(now: Callable[[], datetime] = real_now) -> ServiceDefinition:
+    """The simulator. `now` is its calendar (registration and payment instants); tests pass a
+    clock they can move, delays and outages always run on real time."""
+    handler = InsurerHandler(behaviour_from(get_settings()), now=now)
     return ServiceDefinition(
         name="bpjs_simulator",
         title="BPJS Ketenagakerjaan simulator",
         tables=eventstore,
         router=router,
-        handler=InsurerHandler(behaviour),
+        handler=handler,
         consumes=topics.SUBSCRIPTIONS["bpjs_simulator"],
+        background=[release_loop, outage_loop],
     )

@@ -1,17 +1,31 @@
-"""The simulator's HTTP API: what the pretend insurer holds (for tests and demos)."""
+"""The simulator's HTTP API: what the pretend insurer holds, and its control panel (tests, demos)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 
+from libs.events.contracts.bpjs import ClaimPaid
+from libs.pii import mask_nik
 from libs.runtime.service import Runtime, runtime_of
-from services.bpjs_simulator.adapters.tables import participants
+from services.bpjs_simulator.adapters.tables import held_messages, paid_months, participants, payments
+from services.bpjs_simulator.application.handlers import InsurerHandler
+from services.bpjs_simulator.application.release import outage_of, start_outage
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+def _handler(rt: Runtime) -> InsurerHandler:
+    handler = rt.definition.handler
+    assert isinstance(handler, InsurerHandler)
+    return handler
 
 
 @router.get("/participants/count", tags=["simulator"])
@@ -21,3 +35,146 @@ async def participant_count(rt: RuntimeDep) -> dict[str, Any]:
         total = (await conn.execute(select(func.count()).select_from(participants))).scalar_one()
         kpjs = (await conn.execute(select(func.count(func.distinct(participants.c.kpj))))).scalar_one()
     return {"participants": total, "distinct_kpj": kpjs}
+
+
+@router.get("/participants/{kpj}", tags=["simulator"])
+async def participant(kpj: str, rt: RuntimeDep) -> dict[str, Any]:
+    """One participant (NIK masked) and the months paid for them."""
+    async with rt.engine.connect() as conn:
+        row = (await conn.execute(select(participants).where(participants.c.kpj == kpj))).first()
+        if row is None:
+            raise HTTPException(404, {"code": "KPJ_UNKNOWN", "message": "KPJ tidak terdaftar."})
+        months = (
+            await conn.execute(
+                select(paid_months.c.month, paid_months.c.payment_request_id)
+                .where(paid_months.c.kpj == kpj)
+                .order_by(paid_months.c.month)
+            )
+        ).all()
+    return {
+        "kpj": row.kpj,
+        "nik": mask_nik(row.nik),
+        "worker_id": row.worker_id,
+        "programme_code": row.programme_code,
+        "registered_at": row.registered_at.isoformat(),
+        "paid_months": [{"month": m.month, "payment_request_id": m.payment_request_id} for m in months],
+    }
+
+
+@router.get("/payments/{payment_request_id:path}", tags=["simulator"])
+async def payment(payment_request_id: str, rt: RuntimeDep) -> dict[str, Any]:
+    """The simulator's final decision on one premium payment request."""
+    async with rt.engine.connect() as conn:
+        row = (
+            await conn.execute(select(payments).where(payments.c.payment_request_id == payment_request_id))
+        ).first()
+    if row is None:
+        raise HTTPException(
+            404, {"code": "PAYMENT_UNKNOWN", "message": "Permintaan pembayaran tidak dikenal."}
+        )
+    return {
+        "payment_request_id": row.payment_request_id,
+        "outcome": row.outcome,
+        "payment_ref": row.payment_ref,
+        "reason_code": row.reason_code,
+        "month": row.month,
+        "participants": row.participants,
+        "total": row.total,
+        "paid_at": row.paid_at.isoformat() if row.paid_at else None,
+    }
+
+
+@router.get("/control", tags=["control"])
+async def control_state(rt: RuntimeDep) -> dict[str, Any]:
+    """Outage state, messages held and sent, and the configured behaviour."""
+    state = outage_of(rt)
+    h = held_messages
+    async with rt.engine.connect() as conn:
+        counts = (
+            await conn.execute(
+                select(
+                    func.count().filter(h.c.released_at.is_(None)).label("held"),
+                    func.count().filter(h.c.released_at.is_not(None)).label("sent"),
+                    func.count().filter(h.c.copy > 1).label("repeated"),
+                    func.count().filter(h.c.late > 0).label("late"),
+                )
+            )
+        ).one()
+    behaviour = _handler(rt).behaviour
+    return {
+        "outage": state.active(),
+        "outage_until": state.until.isoformat() if state.until else None,
+        "held": counts.held,
+        "sent": counts.sent,
+        "repeated": counts.repeated,
+        "late": counts.late,
+        "behaviour": behaviour.__dict__,
+    }
+
+
+@router.post("/control/outage", tags=["control"])
+async def outage(rt: RuntimeDep, seconds: Annotated[float, Query(ge=0, le=86_400)] = 10.0) -> dict[str, Any]:
+    """Go down for `seconds` (0: come back now): neither consume requests nor send answers.
+    Requests wait in Kafka; answers due meanwhile are sent when the outage ends."""
+    state = outage_of(rt)
+    state.until = await start_outage(rt.engine, seconds)
+    state.changed.set()
+    state.release.set()
+    return {"outage": state.active(), "outage_until": state.until.isoformat() if state.until else None}
+
+
+class ClaimPush(BaseModel):
+    """A claim BPJS paid, to push to Lindung on `lindung.bpjs.claims.v1`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kpj: str = Field(min_length=1, max_length=40)
+    programme: Literal["JKK", "JKM"]
+    benefit_kind: str = Field(min_length=1, max_length=40)
+    incident_date: date
+    amount: int = Field(ge=0)
+    paid_date: date | None = None
+    claim_id: str | None = Field(default=None, min_length=1, max_length=60)
+    nik: str | None = Field(
+        default=None, pattern=r"^\d{16}$", description="Needed only for a KPJ the simulator did not issue."
+    )
+
+
+@router.post("/control/claims", tags=["control"], status_code=202)
+async def push_claim(body: ClaimPush, rt: RuntimeDep) -> dict[str, Any]:
+    """Push a ClaimPaid for a participant (sent at once, or when an outage ends)."""
+    async with rt.engine.begin() as conn:
+        nik = body.nik
+        if nik is None:
+            row = (
+                await conn.execute(select(participants.c.nik).where(participants.c.kpj == body.kpj))
+            ).first()
+            if row is None:
+                raise HTTPException(
+                    404, {"code": "KPJ_UNKNOWN", "message": "KPJ tidak terdaftar; sertakan NIK peserta."}
+                )
+            nik = str(row.nik)
+        now = datetime.now(UTC)
+        claim_id = body.claim_id or f"CLM-{now.strftime('%Y%m%d%H%M%S%f')}"
+        event = ClaimPaid(
+            claim_id=claim_id,
+            kpj=body.kpj,
+            nik=nik,
+            programme=body.programme,
+            benefit_kind=body.benefit_kind,
+            incident_date=body.incident_date,
+            paid_date=body.paid_date or _handler(rt).now().date(),
+            amount=body.amount,
+        )
+        await conn.execute(
+            insert(held_messages).values(
+                stream=f"bpjs-claim-{claim_id}",
+                event_type=event.event_type,
+                payload=event.model_dump(mode="json"),
+                correlation_id=uuid.uuid4(),
+                due_at=now,
+            )
+        )
+    state = outage_of(rt)
+    state.release.set()
+    return {"claim_id": claim_id, "kpj": body.kpj, "outage": state.active()}

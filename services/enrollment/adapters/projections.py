@@ -1,4 +1,5 @@
-"""Projection of enrollment's own events into the registrations read model."""
+"""Projection of enrollment's events into its read models (same transaction as the append), and of
+the consumed ProgrammeDefined into `programmes`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,27 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.bpjs import RegistrationRequested
-from libs.events.contracts.enrollment import EnrolledAtBPJS, EnrollmentFailed
+from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.bpjs import PremiumPaymentRequested, RegistrationRequested
+from libs.events.contracts.enrollment import (
+    CoverageLapsed,
+    EnrolledAtBPJS,
+    EnrollmentFailed,
+    PremiumBilled,
+    PremiumPaid,
+    PremiumPaymentFailed,
+    PremiumPaymentRetryScheduled,
+    RegistrationRetryScheduled,
+)
 from libs.pii import mask_nik
-from services.enrollment.adapters.tables import registrations
+from services.enrollment.adapters.tables import bill_workers, bills, coverage_facts, programmes, registrations
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Apply one enrollment event to the read model."""
+    """Apply one enrollment event to the read models."""
     event = decode(envelope)
     at = envelope.occurred_at
+    r = registrations
     if isinstance(event, RegistrationRequested):
         row = {
             "worker_id": event.worker_id,
@@ -32,23 +44,194 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
             "coverage_end": event.coverage_end,
             "requested_at": at,
             "updated_at": at,
+            "attempt_sent_at": at,
+            "retry_at": None,
         }
-        stmt = insert(registrations).values(row)
         await conn.execute(
-            stmt.on_conflict_do_update(
+            insert(r)
+            .values(row)
+            .on_conflict_do_update(
                 index_elements=["worker_id", "programme_code"],
-                set_={"attempts": event.attempt, "updated_at": at},
+                set_={"attempts": event.attempt, "attempt_sent_at": at, "retry_at": None, "updated_at": at},
+            )
+        )
+    elif isinstance(event, RegistrationRetryScheduled):
+        await conn.execute(
+            update(r)
+            .where(r.c.request_id == event.request_id, r.c.status == "requested")
+            .values(
+                retry_at=event.retry_at, reason_code=event.reason_code, reason=event.reason, updated_at=at
             )
         )
     elif isinstance(event, EnrolledAtBPJS):
         await conn.execute(
-            update(registrations)
-            .where(registrations.c.request_id == event.request_id)
-            .values(status="enrolled", kpj=event.kpj, updated_at=at)
+            update(r)
+            .where(r.c.request_id == event.request_id)
+            .values(
+                status="enrolled",
+                kpj=event.kpj,
+                enrolled_on=event.enrolled_on,
+                retry_at=None,
+                reason_code=None,
+                reason=None,
+                updated_at=at,
+            )
+        )
+        await conn.execute(
+            insert(coverage_facts).values(
+                worker_id=event.worker_id,
+                programme_code=event.programme_code,
+                kind="enrolled",
+                day=event.enrolled_on or at.date(),
+                coverage_start=event.coverage_start,
+                coverage_end=event.coverage_end,
+                event_id=envelope.event_id,
+                event_type=envelope.event_type,
+            )
         )
     elif isinstance(event, EnrollmentFailed):
         await conn.execute(
-            update(registrations)
-            .where(registrations.c.request_id == event.request_id)
-            .values(status="failed", reason_code=event.reason_code, reason=event.reason, updated_at=at)
+            update(r)
+            .where(r.c.request_id == event.request_id)
+            .values(
+                status="failed",
+                reason_code=event.reason_code,
+                reason=event.reason,
+                retry_at=None,
+                updated_at=at,
+            )
         )
+    elif isinstance(event, CoverageLapsed):
+        await conn.execute(
+            insert(coverage_facts).values(
+                worker_id=event.worker_id,
+                programme_code=event.programme_code,
+                kind="lapsed",
+                month=event.month_unpaid,
+                day=event.recorded_on or at.date(),
+                ended_on=event.lapsed_on,
+                event_id=envelope.event_id,
+                event_type=envelope.event_type,
+            )
+        )
+    else:
+        await _project_bill(conn, envelope, event)
+
+
+async def _project_bill(conn: AsyncConnection, envelope: Envelope, event: object) -> None:
+    at = envelope.occurred_at
+    b = bills
+    if isinstance(event, PremiumBilled):
+        await conn.execute(
+            insert(b).values(
+                bill_id=event.bill_id,
+                programme_code=event.programme_code,
+                month=event.month,
+                funder=event.funder,
+                regency_code=event.regency_code,
+                workers=event.workers,
+                jkk_per_worker=event.jkk_per_worker,
+                jkm_per_worker=event.jkm_per_worker,
+                jkk_total=event.jkk_total,
+                jkm_total=event.jkm_total,
+                total=event.total,
+                status="requested",
+                attempts=0,
+                billed_on=event.billed_on,
+                billed_at=at,
+                updated_at=at,
+            )
+        )
+        await conn.execute(
+            insert(bill_workers),
+            [
+                {
+                    "bill_id": event.bill_id,
+                    "worker_id": w,
+                    "programme_code": event.programme_code,
+                    "month": event.month,
+                }
+                for w in event.worker_ids
+            ],
+        )
+    elif isinstance(event, PremiumPaymentRequested):
+        await conn.execute(
+            update(b)
+            .where(b.c.bill_id == event.payment_request_id)
+            .values(attempts=event.attempt, attempt_sent_at=at, retry_at=None, updated_at=at)
+        )
+    elif isinstance(event, PremiumPaymentRetryScheduled):
+        await conn.execute(
+            update(b)
+            .where(b.c.bill_id == event.bill_id, b.c.status == "requested")
+            .values(
+                retry_at=event.retry_at, reason_code=event.reason_code, reason=event.reason, updated_at=at
+            )
+        )
+    elif isinstance(event, PremiumPaid):
+        await conn.execute(
+            update(b)
+            .where(b.c.bill_id == event.bill_id)
+            .values(
+                status="paid",
+                payment_ref=event.payment_ref,
+                paid_on=event.paid_on,
+                retry_at=None,
+                reason_code=None,
+                reason=None,
+                updated_at=at,
+            )
+        )
+        if event.worker_ids:
+            await conn.execute(
+                insert(coverage_facts),
+                [
+                    {
+                        "worker_id": w,
+                        "programme_code": event.programme_code,
+                        "kind": "paid",
+                        "month": event.month,
+                        "day": event.paid_on or at.date(),
+                        "event_id": envelope.event_id,
+                        "event_type": envelope.event_type,
+                    }
+                    for w in event.worker_ids
+                ],
+            )
+    elif isinstance(event, PremiumPaymentFailed):
+        await conn.execute(
+            update(b)
+            .where(b.c.bill_id == event.bill_id)
+            .values(
+                status="failed",
+                reason_code=event.reason_code,
+                reason=event.reason,
+                retry_at=None,
+                updated_at=at,
+            )
+        )
+
+
+async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
+    """Read-model effects of consumed events: the programmes enrollment bills by."""
+    event = decode(envelope)
+    if not isinstance(event, ProgrammeDefined):
+        return
+    row = {
+        "programme_code": event.programme_code,
+        "funder": event.funder,
+        "premium_jkk": event.premium_jkk,
+        "premium_jkm": event.premium_jkm,
+        "months": event.months,
+        "coverage_start": event.coverage_start,
+        "coverage_end": event.coverage_end,
+        "requires_decree": event.requires_decree,
+        "updated_at": envelope.occurred_at,
+    }
+    await conn.execute(
+        insert(programmes)
+        .values(row)
+        .on_conflict_do_update(
+            index_elements=["programme_code"], set_={k: v for k, v in row.items() if k != "programme_code"}
+        )
+    )

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
-from services.enrollment.adapters.projections import project
+from libs.settings import get_settings
+from services.enrollment.adapters.projections import project, project_consumed
 from services.enrollment.adapters.tables import eventstore
+from services.enrollment.application.clock import deadlines_loop, lapses_loop
+from services.enrollment.application.config import Now, config_from, real_now
 from services.enrollment.application.handlers import EnrollmentHandler
 from services.enrollment.entrypoints.http import router
 
 
-def definition() -> ServiceDefinition:
+def definition(now: Now = real_now) -> ServiceDefinition:
+    """The enrollment service. `now` is its business calendar (billing day, lapses); tests pass a
+    clock they can move, timeouts and retries always run on real time."""
     return ServiceDefinition(
         name="enrollment",
         title="Lindung enrollment: registrations at BPJS, coverage and premiums",
         tables=eventstore,
         router=router,
         projector=project,
-        handler=EnrollmentHandler(),
+        consumed_projector=project_consumed,
+        handler=EnrollmentHandler(config_from(get_settings()), now=now),
         consumes=topics.SUBSCRIPTIONS["enrollment"],
+        background=[deadlines_loop, lapses_loop],
     )

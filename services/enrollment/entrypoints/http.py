@@ -1,17 +1,31 @@
-"""Enrollment's HTTP API: registrations and their outcomes."""
+"""Enrollment's HTTP API: registrations, the month's premium bill, coverage on a day.
+
+Officers read Indonesian messages; systems read the `code` beside them. A NIK is shown masked,
+except in the coverage answer to the caller who passed it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from libs.identity import worker_id_for
 from libs.runtime.service import Runtime, runtime_of
 from services.enrollment.adapters.tables import registrations
+from services.enrollment.application import premiums
+from services.enrollment.application.clock import handler_of, run_lapses
+from services.enrollment.application.coverage import answer_for, coverage_of
+from services.enrollment.domain.months import YearMonth
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+_NIK = re.compile(r"^\d{16}$")
 
 
 def _public(r: Any) -> dict[str, Any]:
@@ -26,7 +40,9 @@ def _public(r: Any) -> dict[str, Any]:
         "sector": r.sector,
         "coverage_start": r.coverage_start.isoformat(),
         "coverage_end": r.coverage_end.isoformat(),
+        "enrolled_on": r.enrolled_on.isoformat() if r.enrolled_on else None,
         "attempts": r.attempts,
+        "retry_at": r.retry_at.isoformat() if r.retry_at else None,
         "reason_code": r.reason_code,
         "reason": r.reason,
     }
@@ -59,6 +75,19 @@ async def list_enrollments(
         return {"total": total, "page": page, "per_page": per_page, "items": [_public(r) for r in rows]}
 
 
+@router.get("/enrollments/stats", tags=["enrollments"])
+async def enrollment_stats(rt: RuntimeDep, programme: str | None = None) -> dict[str, Any]:
+    """Registrations per status, and what BPJS's answers did since this process started
+    (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and retries sent)."""
+    query = select(registrations.c.status, func.count()).group_by(registrations.c.status)
+    if programme:
+        query = query.where(registrations.c.programme_code == programme)
+    async with rt.engine.connect() as conn:
+        by_status = {status: n for status, n in (await conn.execute(query)).all()}
+    outcomes: Counter[str] = handler_of(rt).outcomes
+    return {"by_status": by_status, "answers": dict(sorted(outcomes.items()))}
+
+
 @router.get("/enrollments/{worker_id}", tags=["enrollments"])
 async def get_enrollment(worker_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
     """Every registration of one worker (one per programme)."""
@@ -67,3 +96,172 @@ async def get_enrollment(worker_id: str, rt: RuntimeDep) -> list[dict[str, Any]]
     if not rows:
         raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
     return [_public(r) for r in rows]
+
+
+# --- premiums ------------------------------------------------------------------------------------
+
+
+class BillRequest(BaseModel):
+    """Bill one month of a programme."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    programme_code: str = Field(min_length=1, max_length=100)
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])
+
+
+def _month(text: str) -> YearMonth:
+    try:
+        return YearMonth.parse(text)
+    except ValueError:
+        raise HTTPException(
+            422,
+            {"code": "MONTH_INVALID", "message": f"Bulan '{text}' tidak sah; tulis TTTT-BB, mis. 2026-03."},
+        ) from None
+
+
+@router.post("/premiums/bills", tags=["premiums"], status_code=201)
+async def bill(body: BillRequest, rt: RuntimeDep) -> dict[str, Any]:
+    """Bill the month for every enrolled worker of the programme not billed for it yet, per
+    funder and regency (workers × JKK + JKM), and ask BPJS to confirm payment. Billing the same
+    month again bills only workers enrolled since (or whose line BPJS refused): never twice."""
+    month = _month(body.month)
+    handler = handler_of(rt)
+    today = handler.config.local_date(handler.now())
+    try:
+        async with rt.engine.begin() as conn:
+            created = await premiums.bill_month(
+                conn, rt.store, handler.config, body.programme_code, month, today
+            )
+    except premiums.ProgrammeUnknown:
+        raise HTTPException(
+            404,
+            {
+                "code": "PROGRAMME_UNKNOWN",
+                "message": f"Program {body.programme_code} tidak dikenal atau belum ada peserta terdaftar.",
+            },
+        ) from None
+    except premiums.MonthOutsideProgramme:
+        raise HTTPException(
+            422,
+            {
+                "code": "MONTH_OUTSIDE_PROGRAMME",
+                "message": f"Bulan {month} di luar masa kepesertaan program {body.programme_code}.",
+            },
+        ) from None
+    rt.relay.wake()
+    async with rt.engine.connect() as conn:
+        summary = await premiums.month_summary(conn, body.programme_code, month)
+    return {"created": created, **summary}
+
+
+@router.get("/premiums/bills", tags=["premiums"])
+async def bills_of_month(
+    rt: RuntimeDep,
+    programme: Annotated[str, Query(min_length=1)],
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+) -> dict[str, Any]:
+    """The month's bill per funder and regency: lines, payment status and totals."""
+    async with rt.engine.connect() as conn:
+        return await premiums.month_summary(conn, programme, _month(month))
+
+
+@router.post("/coverage/lapses", tags=["coverage"])
+async def record_lapses_now(rt: RuntimeDep) -> dict[str, Any]:
+    """Record the lapses in force today (the service also does this on its own, periodically)."""
+    handler = handler_of(rt)
+    recorded = await run_lapses(rt)
+    return {"as_of": handler.config.local_date(handler.now()).isoformat(), "recorded": recorded}
+
+
+# --- coverage on a day ---------------------------------------------------------------------------
+
+
+async def _coverage(
+    rt: Runtime, worker_id: str, on: date, known_at: date | None, programme: str | None
+) -> dict[str, Any]:
+    handler = handler_of(rt)
+    async with rt.engine.connect() as conn:
+        ledgers = await coverage_of(conn, worker_id)
+        regs = {
+            r.programme_code: r
+            for r in await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))
+        }
+    if programme:
+        ledgers = [pc for pc in ledgers if pc.programme_code == programme]
+    answers = []
+    for pc in ledgers:
+        answer = answer_for(pc, on, handler.config.coverage, known_at)
+        reg = regs.get(pc.programme_code)
+        if reg is not None:
+            answer |= {"funder": reg.funder, "regency_code": reg.regency_code, "kpj": reg.kpj}
+        answers.append(answer)
+    chosen = next((a for a in answers if a["covered"]), answers[0] if answers else None)
+    head: dict[str, Any] = {
+        "worker_id": worker_id,
+        "on": on.isoformat(),
+        "known_at": known_at and known_at.isoformat(),
+    }
+    if chosen is None:
+        return head | {
+            "covered": False,
+            "reason": "NOT_ENROLLED",
+            "programme_code": None,
+            "funder": None,
+            "period": None,
+            "proof": [],
+            "programmes": [],
+        }
+    return head | {
+        "covered": chosen["covered"],
+        "reason": chosen["reason"],
+        "programme_code": chosen["programme_code"],
+        "funder": chosen.get("funder"),
+        "regency_code": chosen.get("regency_code"),
+        "kpj": chosen.get("kpj"),
+        "period": chosen["period"],
+        "proof": chosen["proof"],
+        "programmes": answers,
+    }
+
+
+OnQuery = Annotated[date, Query(description="The day asked about (YYYY-MM-DD).")]
+KnownAtQuery = Annotated[
+    date | None,
+    Query(
+        description="Answer from the facts known on this day (e.g. the incident day: a month paid "
+        "after it does not cover it). Default: everything known now."
+    ),
+]
+
+
+@router.get("/coverage/{nik}", tags=["coverage"])
+async def coverage_by_nik(
+    nik: str, on: OnQuery, rt: RuntimeDep, known_at: KnownAtQuery = None, programme: str | None = None
+) -> dict[str, Any]:
+    """Was the person with this NIK covered on `on`? Under which programme and funder, why, the
+    unbroken covered period around that day, and the ids of the events that prove it."""
+    if not _NIK.match(nik):
+        raise HTTPException(
+            422,
+            {
+                "code": "NIK_FORMAT",
+                "message": f"NIK harus terdiri dari 16 angka (diterima {len(nik)} karakter).",
+            },
+        )
+    worker_id = worker_id_for(nik, handler_of(rt).config.pepper)
+    return {"nik": nik} | await _coverage(rt, worker_id, on, known_at, programme)
+
+
+@router.get("/workers/{worker_id}/coverage", tags=["coverage"])
+async def coverage_by_worker(
+    worker_id: str, on: OnQuery, rt: RuntimeDep, known_at: KnownAtQuery = None, programme: str | None = None
+) -> dict[str, Any]:
+    """The same answer by worker id (for systems that hold no NIK)."""
+    async with rt.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(registrations.c.nik_masked).where(registrations.c.worker_id == worker_id)
+            )
+        ).first()
+    return {"nik": row.nik_masked if row else None} | await _coverage(rt, worker_id, on, known_at, programme)

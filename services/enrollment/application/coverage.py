@@ -1,0 +1,212 @@
+"""Coverage on a day, with the events that prove it; lapses recorded as the calendar moves on.
+
+The facts of each (worker, programme) sit in `coverage_facts` (projected from EnrolledAtBPJS,
+PremiumPaid and CoverageLapsed, each row naming its event) and are read back into the domain's
+`CoverageLedger`, which alone decides (domain/coverage.py documents the rules).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.events.contracts.enrollment import CoverageLapsed
+from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.store import EventStore
+from services.enrollment.adapters.tables import coverage_facts, registrations
+from services.enrollment.application.config import EnrollmentConfig
+from services.enrollment.application.registrations import registration_stream
+from services.enrollment.domain.coverage import (
+    CoverageLedger,
+    CoveragePolicy,
+    CoverageReason,
+    Enrollment,
+    Lapse,
+    PremiumPayment,
+)
+from services.enrollment.domain.months import YearMonth
+
+log = logging.getLogger(__name__)
+
+# Programmes ended longer ago than this are not swept for lapses any more.
+LAPSE_AFTER_END_DAYS = 62
+
+
+@dataclass
+class Proofs:
+    """The event behind each fact of one ledger."""
+
+    enrolled: tuple[uuid.UUID, str] | None = None
+    paid: dict[YearMonth, list[tuple[date, uuid.UUID]]] = field(default_factory=lambda: defaultdict(list))
+    lapsed: dict[YearMonth, list[tuple[date, uuid.UUID]]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass
+class ProgrammeCoverage:
+    """One worker's coverage under one programme: the ledger and where its facts come from."""
+
+    worker_id: str
+    programme_code: str
+    ledger: CoverageLedger = field(default_factory=CoverageLedger)
+    proofs: Proofs = field(default_factory=Proofs)
+
+
+def ledgers_from(rows: Iterable[Any]) -> dict[tuple[str, str], ProgrammeCoverage]:
+    """Ledgers per (worker, programme) from `coverage_facts` rows."""
+    found: dict[tuple[str, str], ProgrammeCoverage] = {}
+    for r in rows:
+        pc = found.setdefault(
+            (r.worker_id, r.programme_code), ProgrammeCoverage(r.worker_id, r.programme_code)
+        )
+        if r.kind == "enrolled":
+            pc.ledger = pc.ledger.record(Enrollment(r.day, r.coverage_start, r.coverage_end))
+            pc.proofs.enrolled = (r.event_id, r.event_type)
+        elif r.kind == "paid":
+            month = YearMonth.parse(r.month)
+            pc.ledger = pc.ledger.record(PremiumPayment(month, r.day))
+            pc.proofs.paid[month].append((r.day, r.event_id))
+        elif r.kind == "lapsed":
+            month = YearMonth.parse(r.month)
+            pc.ledger = pc.ledger.record(Lapse(month, r.ended_on, r.day))
+            pc.proofs.lapsed[month].append((r.day, r.event_id))
+    return found
+
+
+def _earliest_known(entries: list[tuple[date, uuid.UUID]], known_at: date | None) -> uuid.UUID | None:
+    known = sorted(e for e in entries if known_at is None or e[0] <= known_at)
+    return known[0][1] if known else None
+
+
+def _proof(
+    pc: ProgrammeCoverage, on: date, reason: CoverageReason, known_at: date | None
+) -> list[dict[str, str]]:
+    """The events that prove the answer for `on`: the enrollment, and the payment that covers the
+    day (or the last one before a grace period), or the lapse that ended coverage."""
+    proof: list[dict[str, str]] = []
+    if pc.proofs.enrolled is not None:
+        enrolled_id, event_type = pc.proofs.enrolled
+        proof.append({"event_id": str(enrolled_id), "event_type": event_type})
+    month = YearMonth.of(on)
+    paid_known = {m for m, entries in pc.proofs.paid.items() if _earliest_known(entries, known_at)}
+    if reason is CoverageReason.PREMIUM_PAID:
+        paid_id = _earliest_known(pc.proofs.paid[month], known_at)
+        if paid_id is not None:
+            proof.append({"event_id": str(paid_id), "event_type": "PremiumPaid", "month": str(month)})
+    elif reason in (CoverageReason.IN_GRACE, CoverageReason.PREMIUM_UNPAID):
+        before = sorted(m for m in paid_known if m < month)
+        if before:
+            event_id = _earliest_known(pc.proofs.paid[before[-1]], known_at)
+            if event_id is not None:
+                proof.append(
+                    {"event_id": str(event_id), "event_type": "PremiumPaid", "month": str(before[-1])}
+                )
+        if reason is CoverageReason.PREMIUM_UNPAID:
+            run_start = before[-1].plus(1) if before else None
+            for lapse_month, entries in sorted(pc.proofs.lapsed.items()):
+                if run_start is not None and run_start <= lapse_month <= month:
+                    event_id = _earliest_known(entries, known_at)
+                    if event_id is not None:
+                        proof.append(
+                            {
+                                "event_id": str(event_id),
+                                "event_type": "CoverageLapsed",
+                                "month": str(lapse_month),
+                            }
+                        )
+    return proof
+
+
+def answer_for(
+    pc: ProgrammeCoverage, on: date, policy: CoveragePolicy, known_at: date | None
+) -> dict[str, Any]:
+    """Whether `on` is covered under this programme, why, the covered period, and the proof."""
+    answer = pc.ledger.is_covered(on, policy, known_at=known_at)
+    return {
+        "programme_code": pc.programme_code,
+        "covered": answer.covered,
+        "reason": answer.reason.value,
+        "period": None
+        if answer.period is None
+        else {"from": answer.period[0].isoformat(), "to": answer.period[1].isoformat()},
+        "proof": _proof(pc, on, answer.reason, known_at),
+    }
+
+
+async def coverage_of(conn: AsyncConnection, worker_id: str) -> list[ProgrammeCoverage]:
+    rows = (await conn.execute(select(coverage_facts).where(coverage_facts.c.worker_id == worker_id))).all()
+    return sorted(ledgers_from(rows).values(), key=lambda pc: pc.programme_code)
+
+
+async def record_lapses(
+    conn: AsyncConnection, store: EventStore, config: EnrollmentConfig, today: date
+) -> int:
+    """Record CoverageLapsed for every enrolled worker whose coverage ended by `today` because a
+    month went unpaid past grace (once per unpaid month). Returns how many were recorded."""
+    got = (
+        await conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended('enrollment-lapses', 0))"))
+    ).scalar_one()
+    if not got:
+        return 0  # another instance is recording lapses right now
+    rows = (
+        await conn.execute(
+            select(coverage_facts)
+            .join(
+                registrations,
+                (registrations.c.worker_id == coverage_facts.c.worker_id)
+                & (registrations.c.programme_code == coverage_facts.c.programme_code),
+            )
+            .where(
+                registrations.c.status == "enrolled",
+                registrations.c.coverage_start <= today,
+                # A lapse of a programme's last month is recorded in the month after it ends.
+                registrations.c.coverage_end >= today - timedelta(days=LAPSE_AFTER_END_DAYS),
+            )
+        )
+    ).all()
+    recorded = 0
+    for (worker_id, programme_code), pc in sorted(ledgers_from(rows).items()):
+        lapse = pc.ledger.lapse_to_record(today, config.coverage)
+        if lapse is None:
+            continue
+        try:
+            await _append_lapse(conn, store, config, worker_id, programme_code, lapse)
+        except ConcurrencyError:
+            continue  # the stream moved meanwhile (an answer, a restoration): next round decides
+        recorded += 1
+    if recorded:
+        log.info("recorded %s coverage lapses as of %s", recorded, today)
+    return recorded
+
+
+async def _append_lapse(
+    conn: AsyncConnection,
+    store: EventStore,
+    config: EnrollmentConfig,
+    worker_id: str,
+    programme_code: str,
+    lapse: Lapse,
+) -> None:
+    await store.append(
+        conn,
+        registration_stream(worker_id, programme_code),
+        [
+            CoverageLapsed(
+                worker_id=worker_id,
+                programme_code=programme_code,
+                lapsed_on=lapse.coverage_ended_on,
+                month_unpaid=str(lapse.month),
+                recorded_on=lapse.recorded_on,
+                grace_months=config.coverage.grace_months,
+            )
+        ],
+        expected_version=None,
+        correlation_id=uuid.uuid4(),
+    )
