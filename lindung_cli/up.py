@@ -31,7 +31,7 @@ from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.embedded import EmbeddedPostgres, TansuBroker
 from lindung_cli.runtime_file import runtime_path, write_runtime
 
-SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator")
+SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 PR_SET_PDEATHSIG = 1
 
@@ -245,7 +245,8 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
             )
         stack.console.print("[bold green]Lindung is up.[/]")
         for name, url in first.items():
-            stack.console.print(f"  {name:<16} {url}/docs")
+            where = f"{url}/" if name == "dashboard" else f"{url}/docs"
+            stack.console.print(f"  {name:<16} {where}")
         stack.console.print("Stop with Ctrl-C.")
         stack.watch()
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator")
+SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 
 
 def migrations_dir(service: str) -> Path:

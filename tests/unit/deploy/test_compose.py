@@ -31,6 +31,7 @@ APP_SERVICES = {
     "enrollment": "enrollment",
     "claims": "claims",
     "bpjs_simulator": "bpjs-simulator",
+    "dashboard": "dashboard",
 }
 SCALED = ("allocation", "enrollment")
 ALIASED = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}

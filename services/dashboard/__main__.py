@@ -1,0 +1,4 @@
+from libs.runtime.service import serve
+from services.dashboard.entrypoints.app import definition
+
+serve(definition())

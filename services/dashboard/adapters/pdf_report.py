@@ -1,0 +1,196 @@
+"""The monitoring-and-evaluation report as PDF (reportlab, A4 landscape, Indonesian)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from services.dashboard.domain import labels as lb
+from services.dashboard.domain.report import Section, Value, programme_facts, sections, title_lines
+
+WIB = timezone(timedelta(hours=7), "WIB")
+PRIMARY = colors.HexColor("#0b4f8a")
+JKK_COLOUR = colors.HexColor("#1f77b4")
+JKM_COLOUR = colors.HexColor("#2a9d8f")
+ZEBRA = colors.HexColor("#f1f5f9")
+
+_styles = getSampleStyleSheet()
+H1 = ParagraphStyle("h1", parent=_styles["Title"], fontSize=18, textColor=PRIMARY, spaceAfter=2)
+H2 = ParagraphStyle("h2", parent=_styles["Heading2"], fontSize=12, textColor=PRIMARY, spaceBefore=8)
+BODY = ParagraphStyle("body", parent=_styles["BodyText"], fontSize=9, leading=12)
+CELL = ParagraphStyle("cell", parent=BODY, fontSize=7.5, leading=9)
+CELL_RIGHT = ParagraphStyle("cellr", parent=CELL, alignment=TA_RIGHT)
+
+
+def cell_text(kind: str, value: Value) -> str:
+    """A value as the report prints it (Indonesian digit grouping, Rp, decimal comma)."""
+    if value is None or value == "":
+        return "–" if kind == "pct" else ""
+    if kind == "rp":
+        return lb.rupiah(int(value))
+    if kind == "int":
+        return lb.number(int(value))
+    if kind == "pct":
+        return f"{float(value) * 100:.1f}%".replace(".", ",")
+    return str(value)
+
+
+def section_table(section: Section, width: float) -> Table:
+    header = [
+        Paragraph(f"<b>{c.title}</b>", CELL if c.kind == "text" else CELL_RIGHT) for c in section.columns
+    ]
+    body: list[list[Any]] = [header]
+    for row in section.rows + ([section.total] if section.total else []):
+        body.append(
+            [
+                Paragraph(cell_text(c.kind, v), CELL if c.kind == "text" else CELL_RIGHT)
+                for c, v in zip(section.columns, row, strict=True)
+            ]
+        )
+    text_cols = sum(1 for c in section.columns if c.kind == "text")
+    weights = [2.2 if c.kind == "text" else (1.6 if c.kind == "rp" else 1.0) for c in section.columns]
+    if text_cols == 0:
+        weights = [1.0] * len(section.columns)
+    unit = width / sum(weights)
+    table = Table(body, colWidths=[w * unit for w in weights], repeatRows=1)
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dbe7f3")),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, PRIMARY),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+    for i in range(2, len(body), 2):
+        style.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+    if section.total:
+        style += [("LINEABOVE", (0, -1), (-1, -1), 0.6, PRIMARY), ("BACKGROUND", (0, -1), (-1, -1), ZEBRA)]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def funnel_chart(data: dict[str, Any], width: float) -> Drawing:
+    stages = list(reversed(data["funnel"]))
+    drawing = Drawing(width, 150)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 95, 10, width - 130, 125
+    chart.data = [[s["count"] for s in stages]]
+    chart.categoryAxis.categoryNames = [s["label"] for s in stages]
+    chart.categoryAxis.labels.fontSize = 8
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = lambda v: lb.number(int(v))
+    chart.bars[0].fillColor = PRIMARY
+    chart.barLabelFormat = lambda v: lb.number(int(v))
+    chart.barLabels.fontSize = 7
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    drawing.add(chart)
+    drawing.add(String(0, 140, "Alur peserta", fontSize=9, fillColor=PRIMARY, fontName="Helvetica-Bold"))
+    return drawing
+
+
+def claims_chart(data: dict[str, Any], width: float) -> Drawing:
+    months = data["claims"]["by_month"]
+    drawing = Drawing(width, 150)
+    drawing.add(
+        String(
+            0,
+            140,
+            "Nilai klaim per bulan (juta rupiah)",
+            fontSize=9,
+            fillColor=PRIMARY,
+            fontName="Helvetica-Bold",
+        )
+    )
+    if not months:
+        drawing.add(String(0, 70, "Belum ada klaim.", fontSize=8))
+        return drawing
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 25, width - 60, 105
+    chart.data = [[m[k]["amount"] / 1_000_000 for m in months] for k in ("JKK", "JKM")]
+    chart.categoryAxis.categoryNames = [m["label"] for m in months]
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = lambda v: lb.number(int(v))
+    chart.bars[0].fillColor = JKK_COLOUR
+    chart.bars[1].fillColor = JKM_COLOUR
+    drawing.add(chart)
+    for x, name, colour in ((width - 120, "JKK", JKK_COLOUR), (width - 70, "JKM", JKM_COLOUR)):
+        drawing.add(Rect(x, 139, 7, 7, fillColor=colour, strokeColor=None))
+        drawing.add(String(x + 10, 140, name, fontSize=8, fillColor=colour))
+    return drawing
+
+
+def _footer(stamp: str) -> Any:
+    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(doc.leftMargin, 8 * mm, f"Lindung · dibuat {stamp} · tanpa data pribadi (NIK)")
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 8 * mm, f"Halaman {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
+    """The report of one programme summary (see application/views.summary) as PDF bytes."""
+    buffer = io.BytesIO()
+    page = landscape(A4)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=f"Laporan Monev {data['programme']['code']}",
+        author="Lindung",
+        subject=data["scope"]["name"],
+    )
+    width = page[0] - doc.leftMargin - doc.rightMargin
+    stamp = (now or datetime.now(UTC)).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+    first, *rest = title_lines(data)
+    story: list[Any] = [Paragraph(first, H1)] + [Paragraph(line, BODY) for line in rest]
+    facts = Table(
+        [[Paragraph(f"<b>{k}</b>", CELL), Paragraph(v, CELL)] for k, v in programme_facts(data)],
+        colWidths=[60 * mm, 110 * mm],
+        hAlign="LEFT",
+    )
+    story += [Spacer(1, 4), facts, Spacer(1, 6)]
+    charts = Table([[funnel_chart(data, width / 2 - 6), claims_chart(data, width / 2 - 6)]])
+    story.append(charts)
+    for section in sections(data):
+        block: list[Any] = [Paragraph(section.title, H2)]
+        if section.rows or section.total:
+            block.append(section_table(section, width if len(section.columns) > 5 else width * 0.6))
+        else:
+            block.append(Paragraph("Tidak ada data.", BODY))
+        if section.note:
+            block.append(Paragraph(section.note, BODY))
+        story.append(KeepTogether(block) if len(section.rows) < 25 else block[0])
+        if len(section.rows) >= 25:
+            story += block[1:]
+    doc.build(story, onFirstPage=_footer(stamp), onLaterPages=_footer(stamp))
+    return buffer.getvalue()

@@ -1,0 +1,356 @@
+"""The read side: a programme's monitoring summary, for the whole province or one regency.
+
+One summary feeds the JSON API, the page's charts and both reports, so the figures an officer sees
+on screen, in the PDF and in the spreadsheet are the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, cast, distinct, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.dashboard.adapters.tables import (
+    claim_flags,
+    claims,
+    decrees,
+    eventstore,
+    nominations,
+    placements,
+    premiums,
+    programmes,
+    quotas,
+)
+from services.dashboard.domain import labels as lb
+from services.dashboard.domain.figures import FUNNEL, Cell, Counters, budget, by_regency, by_sector, total
+from services.dashboard.domain.labels import PROVINCE_NAME, REGION_ORDER, regency_name
+
+UNKNOWN_SECTOR = "tidak_diketahui"
+
+
+class ProgrammeNotFound(LookupError):
+    """No ProgrammeDefined for this code has reached the dashboard."""
+
+
+def _scoped(query: Select[Any], column: Any, regency: str | None) -> Select[Any]:
+    return query.where(column == regency) if regency else query
+
+
+async def list_programmes(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """The programmes the dashboard knows, newest year first."""
+    query = select(programmes).order_by(programmes.c.year.desc(), programmes.c.programme_code)
+    return [_programme_json(r) for r in await conn.execute(query)]
+
+
+def _programme_json(r: Any) -> dict[str, Any]:
+    return {
+        "code": r.programme_code,
+        "name": r.name,
+        "year": r.year,
+        "funder": r.funder,
+        "funder_label": lb.label(lb.FUNDER_LABELS, r.funder),
+        "jurisdiction": r.jurisdiction,
+        "months": r.months,
+        "premium_per_month": r.premium_jkk + r.premium_jkm,
+        "cost_per_worker": r.cost_per_worker,
+        "budget_cap": r.budget_cap,
+        "requires_decree": r.requires_decree,
+        "coverage_start": r.coverage_start.isoformat(),
+        "coverage_end": r.coverage_end.isoformat(),
+    }
+
+
+async def _cells(conn: AsyncConnection, code: str, regency: str | None) -> dict[Cell, Counters]:
+    cells: dict[Cell, Counters] = defaultdict(Counters)
+    n = nominations.c
+    sector = func.coalesce(n.sector, UNKNOWN_SECTOR)
+    rows = await conn.execute(
+        _scoped(
+            select(
+                n.regency_code,
+                sector.label("sector"),
+                func.count().label("nominated"),
+                func.count().filter(n.outcome == "validated").label("validated"),
+                func.count().filter(n.outcome == "rejected").label("rejected"),
+                func.count().filter(n.withdrawn.is_(True)).label("withdrawn"),
+            )
+            .where(n.programme_code == code)
+            .group_by(n.regency_code, sector),
+            n.regency_code,
+            regency,
+        )
+    )
+    for r in rows:
+        c = cells[(r.regency_code, r.sector)]
+        c.nominated, c.validated, c.rejected, c.withdrawn = r.nominated, r.validated, r.rejected, r.withdrawn
+    p = placements.c
+    holding = p.quota_status == "assigned"
+    placed_sector = func.coalesce(p.sector, UNKNOWN_SECTOR)
+    rows = await conn.execute(
+        _scoped(
+            select(
+                p.regency_code,
+                placed_sector.label("sector"),
+                func.count().filter(holding).label("assigned"),
+                func.count().filter(p.quota_status == "waitlisted").label("waitlisted"),
+                func.count().filter(p.quota_status == "released").label("released"),
+                func.count().filter(holding, p.decree_number.is_not(None)).label("decreed"),
+                func.count().filter(holding, p.enrolment == "enrolled").label("enrolled"),
+                func.count().filter(p.enrolment == "failed").label("failed"),
+                func.count().filter(p.lapsed_on.is_not(None)).label("lapsed"),
+            )
+            .where(p.programme_code == code, p.regency_code.is_not(None))
+            .group_by(p.regency_code, placed_sector),
+            p.regency_code,
+            regency,
+        )
+    )
+    for r in rows:
+        c = cells[(r.regency_code, r.sector)]
+        c.assigned, c.waitlisted, c.released = r.assigned, r.waitlisted, r.released
+        c.decreed, c.enrolled, c.failed, c.lapsed = r.decreed, r.enrolled, r.failed, r.lapsed
+    q = quotas.c
+    seats = select(q.regency_code, q.sector, q.seats).where(q.programme_code == code)
+    for r in await conn.execute(_scoped(seats, q.regency_code, regency)):
+        cells[(r.regency_code, r.sector)].seats += r.seats
+    return dict(cells)
+
+
+async def _rejections(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    n = nominations.c
+    reason = func.unnest(n.reason_codes).label("code")
+    inner = _scoped(
+        select(reason).where(n.programme_code == code, n.outcome == "rejected"), n.regency_code, regency
+    ).subquery()
+    rows = await conn.execute(
+        select(inner.c.code, func.count().label("n")).group_by(inner.c.code).order_by(inner.c.code)
+    )
+    return {r.code: r.n for r in rows}
+
+
+async def _failures(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    p = placements.c
+    rows = await conn.execute(
+        _scoped(
+            select(p.failure_code, func.count().label("n"))
+            .where(p.programme_code == code, p.enrolment == "failed")
+            .group_by(p.failure_code),
+            p.regency_code,
+            regency,
+        )
+    )
+    return {r.failure_code or "OTHER": r.n for r in rows}
+
+
+async def _premiums(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    m = premiums.c
+    return list(
+        await conn.execute(
+            _scoped(
+                select(
+                    m.regency_code,
+                    m.month,
+                    cast(func.sum(m.workers), BigInteger).label("workers"),
+                    cast(func.sum(m.total), BigInteger).label("total"),
+                )
+                .where(m.programme_code == code)
+                .group_by(m.regency_code, m.month),
+                m.regency_code,
+                regency,
+            )
+        )
+    )
+
+
+async def _claims(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    c = claims.c
+    month = func.to_char(c.paid_date, "YYYY-MM").label("month")
+    flagged = exists().where(claim_flags.c.claim_id == c.claim_id)
+    return list(
+        await conn.execute(
+            _scoped(
+                select(
+                    c.regency_code,
+                    c.claim_type,
+                    month,
+                    func.count().label("claims"),
+                    cast(func.sum(c.amount), BigInteger).label("amount"),
+                    func.count().filter(flagged).label("flagged"),
+                )
+                .where(c.programme_code == code)
+                .group_by(c.regency_code, c.claim_type, month),
+                c.regency_code,
+                regency,
+            )
+        )
+    )
+
+
+async def _claim_flags(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    c = claims.c
+    rows = await conn.execute(
+        _scoped(
+            select(claim_flags.c.code, func.count(distinct(c.claim_id)).label("claims"))
+            .select_from(claims.join(claim_flags, claim_flags.c.claim_id == c.claim_id))
+            .where(c.programme_code == code)
+            .group_by(claim_flags.c.code),
+            c.regency_code,
+            regency,
+        )
+    )
+    return {r.code: r.claims for r in rows}
+
+
+def _region_sort_key(code: str) -> tuple[int, str]:
+    return (REGION_ORDER.get(code, len(REGION_ORDER)), code)
+
+
+def _empty() -> dict[str, int]:
+    return {"claims": 0, "amount": 0, "flagged": 0}
+
+
+def _claims_json(rows: list[Any]) -> dict[str, Any]:
+    months: dict[str, dict[str, dict[str, int]]] = {}
+    totals = {"JKK": _empty(), "JKM": _empty()}
+    for r in rows:
+        month = months.setdefault(r.month, {"JKK": _empty(), "JKM": _empty()})
+        for bucket in (month.setdefault(r.claim_type, _empty()), totals.setdefault(r.claim_type, _empty())):
+            bucket["claims"] += r.claims
+            bucket["amount"] += int(r.amount or 0)
+            bucket["flagged"] += r.flagged
+    return {
+        "by_month": [{"month": m, "label": lb.month_label(m), **months[m]} for m in sorted(months)],
+        "totals": totals,
+    }
+
+
+def _by_regency_money(
+    premium_rows: list[Any], claim_rows: list[Any]
+) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
+    """Premiums paid and claims per regency, and premiums per month."""
+    paid: dict[str, int] = defaultdict(int)
+    per_month: dict[str, dict[str, int]] = {}
+    for r in premium_rows:
+        paid[r.regency_code] += int(r.total)
+        month = per_month.setdefault(r.month, {"workers": 0, "total": 0})
+        month["workers"] += int(r.workers)
+        month["total"] += int(r.total)
+    claimed: dict[str, dict[str, int]] = defaultdict(_empty)
+    for r in claim_rows:
+        if r.regency_code is not None:
+            slot = claimed[r.regency_code]
+            slot["claims"] += r.claims
+            slot["amount"] += int(r.amount or 0)
+            slot["flagged"] += r.flagged
+    months = [{"month": m, "label": lb.month_label(m), **per_month[m]} for m in sorted(per_month)]
+    return dict(paid), dict(claimed), months
+
+
+def _regency_rows(
+    cells: dict[Cell, Counters],
+    cost: int,
+    paid: dict[str, int],
+    claimed: dict[str, dict[str, int]],
+    regency: str | None,
+) -> list[dict[str, Any]]:
+    """One row per regency: all 33 (and any unknown code seen) province-wide, else the one."""
+    counters = by_regency(cells)
+    shown = {regency} if regency else set(counters) | set(paid) | set(claimed) | set(REGION_ORDER)
+    rows = []
+    for code in sorted(shown, key=_region_sort_key):
+        c = counters.get(code, Counters())
+        money = budget(c, cost, paid.get(code, 0), None)
+        claims_here = claimed.get(code, _empty())
+        rows.append(
+            {
+                "code": code,
+                "name": regency_name(code),
+                **c.as_dict(),
+                "allotment": money.allotment,
+                "committed": money.committed,
+                "paid": money.paid,
+                "claims": claims_here["claims"],
+                "claims_amount": claims_here["amount"],
+            }
+        )
+    return rows
+
+
+async def summary(conn: AsyncConnection, code: str, regency: str | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for programme `code`, province-wide or for one regency."""
+    prog = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
+    if prog is None:
+        raise ProgrammeNotFound(code)
+    cells = await _cells(conn, code, regency)
+    claim_rows = await _claims(conn, code, regency)
+    paid, claimed, premium_months = _by_regency_money(await _premiums(conn, code, regency), claim_rows)
+    counts = total(cells.values())
+    money = budget(counts, prog.cost_per_worker, sum(paid.values()), None if regency else prog.budget_cap)
+    claims_json = _claims_json(claim_rows)
+    claim_totals = claims_json["totals"].values()
+    sectors = by_sector(cells)
+    last = (await conn.execute(select(func.max(eventstore.inbox.c.consumed_at)))).scalar_one()
+    return {
+        "programme": _programme_json(prog),
+        "scope": {"regency": regency, "name": regency_name(regency) if regency else PROVINCE_NAME},
+        "totals": {
+            **counts.as_dict(),
+            "committed": money.committed,
+            "paid": money.paid,
+            "claims": sum(t["claims"] for t in claim_totals),
+            "claims_amount": sum(t["amount"] for t in claim_totals),
+            "claims_flagged": sum(t["flagged"] for t in claim_totals),
+        },
+        "budget": money.as_dict(),
+        "funnel": [
+            {"stage": stage, "label": lb.FUNNEL_LABELS[stage], "count": getattr(counts, stage)}
+            for stage in FUNNEL
+        ],
+        "sectors": [
+            {"sector": s, "label": lb.label(lb.SECTOR_LABELS, s), **sectors[s].as_dict()}
+            for s in sorted(sectors)
+        ],
+        "cells": [
+            {"regency": r, "sector": s, **c.as_dict()}
+            for (r, s), c in sorted(cells.items(), key=lambda kv: (_region_sort_key(kv[0][0]), kv[0][1]))
+        ],
+        "rejections": _ranked(await _rejections(conn, code, regency), lb.REJECTION_LABELS),
+        "failures": _ranked(await _failures(conn, code, regency), lb.ENROLMENT_FAILURE_LABELS),
+        "claims": {
+            **claims_json,
+            "flags": _ranked(await _claim_flags(conn, code, regency), lb.CLAIM_FLAG_LABELS),
+        },
+        "premiums": premium_months,
+        "decrees": await _decrees(conn, code),
+        "regencies": _regency_rows(cells, prog.cost_per_worker, paid, claimed, regency),
+        "as_of": datetime.now(UTC).isoformat(),
+        "last_event_at": last.isoformat() if last else None,
+    }
+
+
+def _ranked(counts: dict[str, int], table: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"code": code, "label": lb.label(table, code), "count": n}
+        for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+async def _decrees(conn: AsyncConnection, code: str) -> list[dict[str, Any]]:
+    d = decrees.c
+    rows = await conn.execute(select(decrees).where(d.programme_code == code).order_by(d.version))
+    return [
+        {
+            "version": r.version,
+            "number": r.decree_number,
+            "date": r.decree_date.isoformat(),
+            "signer": r.signer,
+            "worker_count": r.worker_count,
+            "total_cost": r.total_cost,
+            "added": r.added,
+            "removed": r.removed,
+        }
+        for r in rows
+    ]

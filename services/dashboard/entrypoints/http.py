@@ -1,0 +1,185 @@
+"""The dashboard over HTTP: the page (HTML, JS, CSS served from the package: it works offline),
+its JSON API, the monitoring-and-evaluation reports (PDF, XLSX), and the login form.
+
+Who sees what (libs/auth): province admins and auditors see every regency; a regency officer sees
+only their own (their regency is the default scope, another one is 403); BPJS keys are refused.
+"""
+
+# No `from __future__ import annotations` here: the routes are defined inside build_router, and
+# FastAPI must see the closure's `Reader` dependency, not the string "Reader".
+import asyncio
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from libs.auth import Authenticator, Principal, Role, ensure_regency_visible
+from libs.regions import PROVINCE_CODE
+from libs.runtime.service import Runtime, runtime_of
+from services.dashboard.adapters.pdf_report import render_pdf
+from services.dashboard.adapters.xlsx_report import render_xlsx
+from services.dashboard.application.views import ProgrammeNotFound, list_programmes, summary
+from services.dashboard.domain.labels import PROVINCE_NAME, regency_name
+
+READERS = (Role.PROVINCE_ADMIN, Role.AUDITOR, Role.REGENCY_OFFICER)
+STATIC = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+# Everything the page loads comes from this service: no CDN, no inline script (it runs offline).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+RegencyParam = Annotated[
+    str | None, Query(pattern=r"^\d{2}\.\d{2}$", description="Kemendagri code, e.g. 12.17; omit: all")
+]
+
+
+@cache
+def asset(name: str) -> str:
+    """A file of entrypoints/static, read once."""
+    return (resources.files("services.dashboard.entrypoints") / "static" / name).read_text(encoding="utf-8")
+
+
+def html(name: str, status_code: int = 200, **slots: str) -> HTMLResponse:
+    text = asset(name)
+    for slot, value in slots.items():
+        text = text.replace(f"<!--{slot}-->", value)
+    return HTMLResponse(text, status_code=status_code, headers={"Content-Security-Policy": CSP})
+
+
+def scope_of(principal: Principal, regency: str | None) -> str | None:
+    """The regency a request may look at: None (all) only for province-wide roles."""
+    if regency is None:
+        return None if principal.province_wide else principal.regency
+    ensure_regency_visible(principal, regency)
+    return regency
+
+
+def not_found(code: str) -> HTTPException:
+    return HTTPException(
+        404,
+        {"code": "PROGRAMME_UNKNOWN", "message": f"Program {code} belum diketahui oleh dasbor."},
+    )
+
+
+def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
+    """The dashboard's routes, checking callers with `auth`."""
+    router = APIRouter()
+    Reader = Annotated[Principal, Depends(auth.require(*READERS))]
+
+    @router.get("/", include_in_schema=False, response_model=None)
+    async def page(request: Request) -> Response:
+        principal = auth.identify(request)
+        if principal is None:
+            return RedirectResponse("/login", status_code=303)
+        if principal.role not in READERS:
+            return html("login.html", 403, error="Peran ini tidak dapat membuka dasbor.")
+        return html("index.html")
+
+    @router.get("/login", include_in_schema=False, response_model=None)
+    async def login_form() -> Response:
+        if auth.open:
+            return RedirectResponse("/", status_code=303)
+        return html("login.html")
+
+    @router.post("/login", include_in_schema=False, response_model=None)
+    async def login(request: Request, api_key: Annotated[str, Form(max_length=500)]) -> Response:
+        token = auth.login(api_key)
+        if token is None:
+            return html("login.html", 401, error="Kunci tidak dikenal. Periksa kembali kunci Anda.")
+        response = RedirectResponse("/", status_code=303)
+        auth.set_session(response, token, secure=request.url.scheme == "https")
+        return response
+
+    @router.post("/logout", include_in_schema=False)
+    async def logout() -> RedirectResponse:
+        response = RedirectResponse("/login", status_code=303)
+        auth.clear_session(response)
+        return response
+
+    @router.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        if name not in STATIC:
+            raise HTTPException(404)
+        return Response(asset(name), media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
+
+    @router.get("/api/me", tags=["dashboard"])
+    async def me(who: Reader) -> dict[str, Any]:
+        """The caller: name, role, the regency they are bound to, and the page's refresh period."""
+        return {
+            "name": who.name,
+            "role": who.role.value,
+            "regency": who.regency,
+            "regency_name": regency_name(who.regency) if who.regency else PROVINCE_NAME,
+            "province_wide": who.province_wide,
+            "authenticated": who.authenticated,
+            "poll_seconds": poll_seconds,
+        }
+
+    @router.get("/api/programmes", tags=["dashboard"])
+    async def programmes(
+        rt: RuntimeDep, who: Reader, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    ) -> dict[str, Any]:
+        """Programmes known to the dashboard (from ProgrammeDefined), and their years.
+
+        A regency officer is offered the province's programmes and their own regency's.
+        """
+        async with rt.engine.connect() as conn:
+            every = await list_programmes(conn)
+        if not who.province_wide:
+            every = [p for p in every if p["jurisdiction"] in (PROVINCE_CODE, who.regency)]
+        years = sorted({p["year"] for p in every}, reverse=True)
+        return {"years": years, "items": [p for p in every if year is None or p["year"] == year]}
+
+    @router.get("/api/programmes/{code}/summary", tags=["dashboard"])
+    async def programme_summary(
+        code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None
+    ) -> dict[str, Any]:
+        """The monitoring figures of a programme, province-wide or for one regency."""
+        scope = scope_of(who, regency)
+        async with rt.engine.connect() as conn:
+            try:
+                return await summary(conn, code, scope)
+            except ProgrammeNotFound:
+                raise not_found(code) from None
+
+    async def report_data(rt: Runtime, code: str, who: Principal, regency: str | None) -> dict[str, Any]:
+        async with rt.engine.connect() as conn:
+            try:
+                return await summary(conn, code, scope_of(who, regency))
+            except ProgrammeNotFound:
+                raise not_found(code) from None
+
+    def attachment(code: str, data: dict[str, Any], ext: str) -> str:
+        scope = data["scope"]["regency"]
+        suffix = f"-{scope.replace('.', '')}" if scope else ""
+        return f'attachment; filename="monev-{code}{suffix}.{ext}"'
+
+    @router.get("/reports/{code}.pdf", tags=["reports"])
+    async def report_pdf(code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None) -> Response:
+        """The monitoring-and-evaluation report as PDF (scoped like the dashboard)."""
+        data = await report_data(rt, code, who, regency)
+        body = await asyncio.to_thread(render_pdf, data)
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"Content-Disposition": attachment(code, data, "pdf")},
+        )
+
+    @router.get("/reports/{code}.xlsx", tags=["reports"])
+    async def report_xlsx(code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None) -> Response:
+        """The monitoring-and-evaluation report as an Excel workbook (scoped like the dashboard)."""
+        data = await report_data(rt, code, who, regency)
+        body = await asyncio.to_thread(render_xlsx, data)
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": attachment(code, data, "xlsx")},
+        )
+
+    return router

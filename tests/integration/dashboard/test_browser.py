@@ -1,0 +1,236 @@
+"""The dashboard in headless Chromium, over a province-year of events (33 regencies, thousands of
+workers) fed through the real topics.
+
+The figures on the page must equal the dashboard's API, and the API must equal the books the
+generator kept while emitting the events. The page must load nothing from outside the dashboard
+(it works offline), show a regency officer only their regency, and leave a screenshot for the
+README in docs/img/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from services.dashboard.domain.labels import number, percent, rupiah
+from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
+from tests.integration.dashboard.province import ProvinceYear, Worker, province_year
+from tests.integration.dashboard.support import Feed, person, publish, wait_consumed
+
+pytestmark = pytest.mark.integration
+
+PROGRAMME = f"SUMUT-{RUN}-2025"
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "dashboard.png"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MONEY = {"committed", "paid", "claims_amount"}
+OVERVIEW = [
+    "seats", "nominated", "validated", "rejected", "assigned", "waitlisted", "decreed", "enrolled",
+    "failed", "committed", "paid", "claims", "claims_amount",
+]  # fmt: skip
+
+
+def shown(key: str, value: int) -> str:
+    """How the page writes `value` (Indonesian digit grouping, rupiah)."""
+    return rupiah(value) if key in MONEY else number(value)
+
+
+async def summary(dashboard: Dashboard, role: str, regency: str | None = None) -> dict[str, Any]:
+    async with dashboard.client(role) as http:
+        params = {"regency": regency} if regency else {}
+        answer = await http.get(f"/api/programmes/{PROGRAMME}/summary", params=params)
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+async def kpis(page: Page) -> dict[str, str]:
+    texts: dict[str, str] = await page.eval_on_selector_all(
+        "[data-testid^=kpi-]",
+        "els => Object.fromEntries(els.map(e => [e.dataset.testid.slice(4), e.textContent]))",
+    )
+    return texts
+
+
+async def overview(page: Page) -> dict[str, dict[str, str]]:
+    rows: dict[str, dict[str, str]] = await page.eval_on_selector_all(
+        "#table-regencies tr[data-regency]",
+        """rows => Object.fromEntries(rows.map(r => [r.dataset.regency, Object.fromEntries(
+             [...r.querySelectorAll('td[data-k]')].map(td => [td.dataset.k, td.textContent]))]))""",
+    )
+    return rows
+
+
+def expected_kpis(data: dict[str, Any]) -> dict[str, str]:
+    t, b = data["totals"], data["budget"]
+    return {
+        "nominated": number(t["nominated"]),
+        "validated": number(t["validated"]),
+        "assigned": number(t["assigned"]),
+        "enrolled": number(t["enrolled"]),
+        "committed": rupiah(b["committed"]),
+        "paid": rupiah(b["paid"]),
+        "claims": number(t["claims"]),
+    }
+
+
+async def login(page: Page, url: str, key: str) -> None:
+    await page.goto(f"{url}/")
+    assert page.url.endswith("/login")
+    await page.fill("#api_key", key)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{url}/")
+
+
+async def open_programme(page: Page, url: str, hash_: str = "") -> float:
+    """Load the page on PROGRAMME (a full load); return the seconds until its figures are shown."""
+    started = time.perf_counter()
+    await page.goto(f"{url}/#programme={PROGRAMME}{hash_}")
+    await page.wait_for_selector(f"body[data-ready='1'][data-programme='{PROGRAMME}']")
+    return time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+async def province(dashboard: Dashboard) -> ProvinceYear:
+    year = province_year(PROGRAMME)
+    # A newer programme of another funder: the page opens on it, a link (#programme=) leaves it.
+    samosir = Feed(f"SAMOSIR-{RUN}-2026")
+    samosir.define("LANJUTKAN: bantuan iuran pekerja rentan Kabupaten Samosir 2026", 2026, 395_904_000,
+                   {(OFFICER_REGENCY, "non_sawit"): 1_815}, jurisdiction=OFFICER_REGENCY)  # fmt: skip
+    started = time.perf_counter()
+    await publish(dashboard.bootstrap, samosir.sent + year.feed.sent)
+    await wait_consumed(dashboard.engine, [env.event_id for _, _, env in year.feed.sent], timeout_s=90)
+    print(f"\n{len(year.feed.sent)} events consumed in {time.perf_counter() - started:.1f}s")
+    return year
+
+
+async def test_the_api_agrees_with_the_generators_books(dashboard: Dashboard, province: ProvinceYear) -> None:
+    started = time.perf_counter()
+    data = await summary(dashboard, "admin")
+    print(f"\nprovince summary answered in {(time.perf_counter() - started) * 1000:.0f} ms")
+    rows = {r["code"]: r for r in data["regencies"]}
+    assert len(rows) == 33
+    assert sum(r["nominated"] for r in rows.values()) == len(province.workers) > 3000
+    for code, row in rows.items():
+        expected = province.expected(code)
+        assert {k: row[k] for k in expected} == expected, code
+    assert {r["code"]: r["count"] for r in data["rejections"]} == dict(province.rejected_reasons)
+    assert data["budget"]["cap"] == province.feed.sent[0][2].payload["budget_cap"]
+
+
+async def test_the_page_shows_the_read_models(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str
+) -> None:
+    data = await summary(dashboard, "admin")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="id-ID")
+            page = await context.new_page()
+            outside: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith(dashboard.url) else outside.append(r.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await login(await context.new_page(), dashboard.url, KEYS["admin"])  # sets the session cookie
+            print(f"\npage ready in {await open_programme(page, dashboard.url) * 1000:.0f} ms")
+
+            assert await page.text_content("#scope-name") == "Provinsi Sumatera Utara"
+            assert await kpis(page) == expected_kpis(data)
+            table = await overview(page)
+            assert len(table) == 34  # 33 regencies/cities and the total row
+            for row in data["regencies"]:
+                cells = table[row["code"]]
+                assert {k: cells[k] for k in OVERVIEW} == {k: shown(k, row[k]) for k in OVERVIEW}, row["code"]
+                assert cells["use"] == percent(row["assigned"], row["seats"])
+            assert table["total"]["enrolled"] == number(data["totals"]["enrolled"])
+            # The charts are drawn from the same numbers (SVG, no library).
+            funnel = await page.eval_on_selector_all("#chart-funnel text", "ts => ts.map(t => t.textContent)")
+            for stage in data["funnel"]:
+                assert any(t.startswith(number(stage["count"])) for t in funnel), stage
+            months = await page.eval_on_selector_all(
+                "#table-claims tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))"
+            )
+            assert months == [
+                [m["label"], number(m["JKK"]["claims"]), rupiah(m["JKK"]["amount"]),
+                 number(m["JKM"]["claims"]), rupiah(m["JKM"]["amount"]),
+                 number(m["JKK"]["flagged"] + m["JKM"]["flagged"])]
+                for m in data["claims"]["by_month"]
+            ]  # fmt: skip
+            assert await page.locator("#chart-regencies svg rect").count() > 33 * 3
+
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            # One regency, chosen by clicking its row: the page follows the API's regency view.
+            before = await page.get_attribute("body", "data-as-of")
+            await page.click(f"#table-regencies tr[data-regency='{OFFICER_REGENCY}']")
+            await page.wait_for_function("(before) => document.body.dataset.asOf !== before", arg=before)
+            await page.wait_for_selector("#scope-name >> text=Kabupaten Samosir")
+            assert await kpis(page) == expected_kpis(await summary(dashboard, "admin", OFFICER_REGENCY))
+            assert outside == [] and errors == []
+        finally:
+            await browser.close()
+
+
+async def test_a_regency_officer_sees_only_their_regency_in_the_browser(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str
+) -> None:
+    own = await summary(dashboard, "officer")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport={"width": 1440, "height": 900})
+            await login(await context.new_page(), dashboard.url, KEYS["officer"])
+            page = await context.new_page()
+            await open_programme(page, dashboard.url, "&regency=12.71")  # asks for Medan
+            assert await page.get_attribute("body", "data-regency") == OFFICER_REGENCY
+            assert await page.text_content("#scope-name") == "Kabupaten Samosir"
+            assert list(await overview(page)) == [OFFICER_REGENCY]
+            assert await kpis(page) == expected_kpis(own)
+            assert await page.is_disabled("#f-regency")
+            assert await page.is_hidden("#card-regency-chart")
+            # The officer's download links are their regency's reports.
+            assert (await page.get_attribute("#dl-xlsx", "href")).endswith(f".xlsx?regency={OFFICER_REGENCY}")
+        finally:
+            await browser.close()
+
+
+async def test_live_numbers_follow_new_events(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str
+) -> None:
+    """The page polls the API: a nomination published while it is open shows up without a reload."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await login(page, dashboard.url, KEYS["admin"])
+            await page.wait_for_selector(f"body[data-ready='1'][data-programme='SAMOSIR-{RUN}-2026']")
+            await page.evaluate("(code) => { window.location.hash = 'programme=' + code; }", PROGRAMME)
+            await page.wait_for_selector(f"body[data-ready='1'][data-programme='{PROGRAMME}']")
+            before = (await summary(dashboard, "admin"))["totals"]["nominated"]
+            assert (await kpis(page))["nominated"] == number(before)
+            feed = Feed(PROGRAMME)
+            newcomer = person("12.78", "non_sawit", 1, seed=99)
+            province.workers.append(Worker(newcomer, feed.nominate(newcomer)))  # keep the books right
+            await publish(dashboard.bootstrap, feed.sent)
+            await page.wait_for_function(
+                "(want) => document.querySelector('[data-testid=kpi-nominated]').textContent === want",
+                arg=number(before + 1),
+                timeout=20_000,
+            )
+        finally:
+            await browser.close()
