@@ -38,11 +38,12 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 # What each consumer group reads: one subscriber per service takes all of its topics.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "registry": (ALLOCATION, ENROLLMENT),
+    "registry": (ALLOCATION, ENROLLMENT, NOMINATIONS_INBOUND),
     "allocation": (REGISTRY, ENROLLMENT),
     "enrollment": (ALLOCATION, BPJS_RESULTS),
     "claims": (ENROLLMENT, BPJS_CLAIMS),
     "bpjs_simulator": (BPJS_REQUESTS,),
+    "dashboard": (REGISTRY, ALLOCATION, ENROLLMENT, CLAIMS),
 }
 CONSUMER_GROUPS = tuple(SUBSCRIPTIONS)
 
