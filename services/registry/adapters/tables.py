@@ -46,8 +46,13 @@ nominations = Table(
     Column("reference_version", Text, nullable=True),
     Column("nominated_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added by revision 0002: who sent it and their own id of the row (regency system, upload row).
+    Column("submitted_by", Text, nullable=True),
+    Column("source_ref", Text, nullable=True),
+    Column("corrections", Integer, nullable=False, server_default="0"),
     Index("nominations_worker_idx", "worker_id"),
     Index("nominations_regency_status_idx", "regency_code", "status"),
+    Index("nominations_source_idx", "submitted_by", "source_ref"),
 )
 
 programmes = Table(
@@ -72,7 +77,8 @@ participants = Table(
     Column("active", Boolean, nullable=False),
 )
 
-# Reference extracts are keyed by worker id (HMAC of the NIK), so they hold no raw NIK.
+# Reference extracts are keyed by worker id (HMAC of the NIK), so they hold no raw NIK. Only the
+# current extract of each kind is kept; its version history is the `reference-<kind>` event stream.
 reference_p3ke = Table(
     "reference_p3ke",
     metadata,
@@ -95,6 +101,9 @@ reference_versions = Table(
     Column("version", Text, nullable=False),
     Column("rows", Integer, nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Added by revision 0002: projected from ReferenceDataImported (the history is the event stream).
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("sha256", Text, nullable=True),
 )
 
 READ_MODELS = (nominations, programmes, participants)

@@ -1,23 +1,50 @@
-"""Handling a nomination: look up the facts, run the rules, record the outcome as events."""
+"""Handling nominations: look up the facts, run the rules, record the outcome as events.
+
+Every way in ends here: `POST /nominations` (one), the list upload (batches of `UPLOAD_BATCH`
+rows per transaction), the inbound Kafka topic (inside the consumer's transaction) and the CLI
+(through the upload). One call decides a list of nominations *in order* inside one transaction:
+
+1. the worker streams' heads are read first, then every fact the rules need, in one query per
+   kind for the whole list (P3KE, DTKS, earlier nominations, BPJS participation);
+2. each nomination is decided by the domain rules on those facts, in list order; the facts are
+   updated in memory as it goes, so a later nomination of the same NIK in the same list sees the
+   earlier one (DUPLICATE_NOMINATION) exactly as if each had its own transaction;
+3. all WorkerNominated + WorkerValidated/WorkerRejected pairs are appended at once, each stream
+   at the head read in step 1 as expected version (adapters/batch_append.py: the same rows as
+   EventStore.append, one statement per table), and projected in bulk.
+
+A concurrent change to one of the workers fails the append (ConcurrencyError): the caller retries
+the whole list with fresh facts. Each transaction also holds the reference-data lock in shared
+mode, so an import of P3KE/DTKS (exclusive) never interleaves with a decision.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.events.contracts.common import Funder, Reason, WorkerIdentity
-from libs.events.contracts.registry import Channel, WorkerNominated, WorkerRejected, WorkerValidated
+from libs.events.contracts.registry import (
+    Channel,
+    NominationCorrected,
+    WorkerNominated,
+    WorkerRejected,
+    WorkerValidated,
+)
 from libs.events.envelope import utcnow
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.identity import worker_id_for
 from libs.pii import mask_nik
+from services.registry.adapters.batch_append import StreamAppend, append_batch
+from services.registry.adapters.projections import project_batch
 from services.registry.adapters.tables import (
     nominations,
     participants,
@@ -27,6 +54,8 @@ from services.registry.adapters.tables import (
     reference_versions,
 )
 from services.registry.application.commands import NominateWorker
+from services.registry.domain.answers import Answer, AnswerCode, answer
+from services.registry.domain.nik import normalize_nik
 from services.registry.domain.nomination import (
     ExistingNomination,
     NominationInput,
@@ -37,16 +66,19 @@ from services.registry.domain.reasons import Rejection
 from services.registry.domain.rules import ValidationOutcome, validate_nomination
 
 MAX_RACES = 20
+UPLOAD_BATCH = 500
+REFERENCE_LOCK = "registry.reference-data"
 
 
 class ProgrammeUnknown(LookupError):
     """The nomination names a programme the registry has not heard of."""
 
-    code = "PROGRAMME_UNKNOWN"
+    code = AnswerCode.PROGRAMME_UNKNOWN.value
 
     def __init__(self, programme_code: str) -> None:
         self.programme_code = programme_code
-        super().__init__(f"Program {programme_code} tidak dikenal atau belum ditetapkan.")
+        self.answer = answer(AnswerCode.PROGRAMME_UNKNOWN, programme_code=programme_code)
+        super().__init__(self.answer.message)
 
 
 @dataclass
@@ -57,6 +89,15 @@ class NominationResult:
     worker_id: str
     status: str  # validated | rejected | invalid (not recorded: cannot be a nomination at all)
     reasons: list[Reason] = field(default_factory=list)
+    reference_version: str | None = None
+
+
+@dataclass(frozen=True)
+class NominationRequest:
+    """One nomination to decide, with rejections found before the rules (e.g. repeated in an upload)."""
+
+    command: NominateWorker
+    extra_rejections: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,8 +109,51 @@ class Programme:
     period_end: date
 
 
-def _reason(r: Rejection) -> Reason:
+@dataclass
+class WorkerFacts:
+    """What the registry knows about one worker, as of the start of the decision."""
+
+    head: int = 0
+    p3ke_desil: int | None = None
+    in_dtks: bool = False
+    existing: list[ExistingNomination] = field(default_factory=list)
+    active_kpj: str | None = None
+
+    def context(self, excluding: str | None = None) -> ValidationContext:
+        return ValidationContext(
+            p3ke_desil=self.p3ke_desil,
+            in_dtks=self.in_dtks,
+            existing_nominations=[e for e in self.existing if e.nomination_id != excluding],
+            active_bpjs_kpj=self.active_kpj,
+        )
+
+
+def reason_of(r: Rejection | Answer) -> Reason:
+    """A rule's rejection or an answer as the contract's Reason (code + Indonesian message)."""
     return Reason(code=str(r.code), message=r.message, details=dict(r.details))
+
+
+def stream_of(worker_id: str) -> str:
+    return f"worker-{worker_id}"
+
+
+def normalized(cmd: NominateWorker) -> NominateWorker:
+    """The command with what officers and spreadsheets vary on made uniform: NIK spaces, case."""
+    sex = cmd.sex.strip().upper()
+    sector = cmd.sector.strip().lower()
+    return cmd.model_copy(
+        update={
+            "nik": normalize_nik(cmd.nik),
+            "sex": sex if sex in ("L", "P") else cmd.sex,
+            "sector": sector if sector in ("sawit", "non_sawit") else cmd.sector,
+        }
+    )
+
+
+async def hold_reference_lock(conn: AsyncConnection, *, exclusive: bool = False) -> None:
+    """Decisions hold the reference-data lock shared; an import holds it exclusively."""
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await conn.execute(text(f"SELECT {fn}(hashtext(:k))"), {"k": REFERENCE_LOCK})
 
 
 async def load_programme(conn: AsyncConnection, code: str, nik_regency_must_match: bool) -> Programme:
@@ -89,45 +173,109 @@ async def load_programme(conn: AsyncConnection, code: str, nik_regency_must_matc
     return Programme(code, Funder(row.funder), policy, row.coverage_start, row.coverage_end)
 
 
-async def load_context(
-    conn: AsyncConnection, worker_id: str, policy: ValidationPolicy
-) -> tuple[ValidationContext, str]:
-    """The facts about this worker the rules need, and the reference-data version consulted."""
-    p3ke = (await conn.execute(select(reference_p3ke).where(reference_p3ke.c.worker_id == worker_id))).first()
-    dtks = (await conn.execute(select(reference_dtks).where(reference_dtks.c.worker_id == worker_id))).first()
+async def current_reference_version(conn: AsyncConnection) -> str:
+    """The reference data consulted now, e.g. "p3ke:p3ke-1a2b3c4d5e6f;dtks:none"."""
     versions = {r.kind: r.version for r in await conn.execute(select(reference_versions))}
-    existing_rows = await conn.execute(
-        select(nominations, programmes.c.coverage_start, programmes.c.coverage_end)
-        .join(programmes, programmes.c.programme_code == nominations.c.programme_code)
-        .where(nominations.c.worker_id == worker_id, nominations.c.status.in_(("pending", "validated")))
-        .order_by(nominations.c.nominated_at)
+    return f"p3ke:{versions.get('p3ke', 'none')};dtks:{versions.get('dtks', 'none')}"
+
+
+async def load_facts(
+    conn: AsyncConnection, store: EventStore, worker_ids: Collection[str], coverage_start: date
+) -> dict[str, WorkerFacts]:
+    """The facts about these workers, in one query per kind.
+
+    Heads are read first: any fact read afterwards is at least as new, so an append with the head
+    as expected version fails if something about the worker changed after it was read.
+    """
+    ids = sorted(set(worker_ids))
+    facts = {w: WorkerFacts() for w in ids}
+    if not ids:
+        return facts
+    events = store.tables.events
+    heads = await conn.execute(
+        select(events.c.aggregate_id, func.max(events.c.aggregate_version))
+        .where(events.c.aggregate_id.in_([stream_of(w) for w in ids]))
+        .group_by(events.c.aggregate_id)
     )
-    existing = [
-        ExistingNomination(r.nomination_id, r.regency_code, r.funder, r.coverage_start, r.coverage_end)
-        for r in existing_rows
-    ]
-    participant = (
-        await conn.execute(
-            select(participants).where(
-                participants.c.worker_id == worker_id,
-                participants.c.active.is_(True),
-                participants.c.coverage_end >= policy.coverage_start,
-            )
+    for stream, version in heads:
+        facts[stream.removeprefix("worker-")].head = int(version)
+    for row in await conn.execute(
+        select(reference_p3ke.c.worker_id, reference_p3ke.c.decile).where(reference_p3ke.c.worker_id.in_(ids))
+    ):
+        facts[row.worker_id].p3ke_desil = row.decile
+    for row in await conn.execute(
+        select(reference_dtks.c.worker_id).where(reference_dtks.c.worker_id.in_(ids))
+    ):
+        facts[row.worker_id].in_dtks = True
+    # Filtered on worker id alone (status in Python): during a bulk load the planner's statistics
+    # lag behind and a status filter in SQL tempts it into scanning every pending row.
+    existing = await conn.execute(
+        select(
+            nominations.c.worker_id,
+            nominations.c.nomination_id,
+            nominations.c.regency_code,
+            nominations.c.funder,
+            nominations.c.status,
+            programmes.c.coverage_start,
+            programmes.c.coverage_end,
         )
-    ).first()
-    context = ValidationContext(
-        p3ke_desil=p3ke.decile if p3ke else None,
-        in_dtks=dtks is not None,
-        existing_nominations=existing,
-        active_bpjs_kpj=participant.kpj if participant else None,
+        .join(programmes, programmes.c.programme_code == nominations.c.programme_code)
+        .where(nominations.c.worker_id.in_(ids))
+        .order_by(nominations.c.nominated_at, nominations.c.nomination_id)
     )
-    reference = f"p3ke:{versions.get('p3ke', 'none')};dtks:{versions.get('dtks', 'none')}"
-    return context, reference
+    for r in existing:
+        if r.status not in ("pending", "validated"):
+            continue
+        facts[r.worker_id].existing.append(
+            ExistingNomination(r.nomination_id, r.regency_code, r.funder, r.coverage_start, r.coverage_end)
+        )
+    for row in await conn.execute(
+        select(participants.c.worker_id, participants.c.kpj).where(
+            participants.c.worker_id.in_(ids),
+            participants.c.active.is_(True),
+            participants.c.coverage_end >= coverage_start,
+        )
+    ):
+        facts[row.worker_id].active_kpj = row.kpj
+    return facts
 
 
-def _nominated_event(
+def evaluate(
+    fields: NominateWorker | NominationCorrected | WorkerNominated,
+    programme: Programme,
+    context: ValidationContext,
+    extra: Sequence[Rejection] = (),
+) -> ValidationOutcome:
+    """Run the domain rules on a nomination's fields (pure)."""
+    candidate = NominationInput(
+        nik=fields.nik,
+        full_name=fields.full_name,
+        birth_date=fields.birth_date,
+        sex=fields.sex,
+        occupation=fields.occupation,
+        regency_code=fields.regency_code,
+        kecamatan=fields.kecamatan,
+        desa=fields.desa,
+        address=fields.address,
+        phone=fields.phone,
+        sector=fields.sector,
+        desil=fields.decile,
+        funder=programme.funder.value,
+        period_start=programme.period_start,
+        period_end=programme.period_end,
+    )
+    outcome = validate_nomination(candidate, context, programme.policy)
+    if extra:
+        outcome = ValidationOutcome(
+            tuple(extra) + outcome.rejections, outcome.poverty_source, outcome.parsed_nik
+        )
+    return outcome
+
+
+def nominated_event(
     cmd: NominateWorker, worker_id: str, nomination_id: str, programme: Programme, channel: Channel, by: str
 ) -> WorkerNominated | None:
+    """The WorkerNominated of `cmd`, or None when it cannot be one (no usable NIK, sex, sector...)."""
     try:
         return WorkerNominated(
             worker_id=worker_id,
@@ -154,9 +302,14 @@ def _nominated_event(
         return None
 
 
-def _outcome_event(
-    nominated: WorkerNominated, outcome: ValidationOutcome, context: ValidationContext, reference: str
+def outcome_event(
+    nominated: WorkerNominated | NominationCorrected,
+    outcome: ValidationOutcome,
+    context: ValidationContext,
+    reference: str,
+    nominated_at: datetime,
 ) -> WorkerValidated | WorkerRejected:
+    """The decision event for a recorded nomination."""
     if outcome.rejections:
         return WorkerRejected(
             worker_id=nominated.worker_id,
@@ -164,7 +317,8 @@ def _outcome_event(
             programme_code=nominated.programme_code,
             regency_code=nominated.regency_code,
             nik_masked=mask_nik(nominated.nik),
-            reasons=[_reason(r) for r in outcome.rejections],
+            reasons=[reason_of(r) for r in outcome.rejections],
+            reference_version=reference,
         )
     return WorkerValidated(
         worker_id=nominated.worker_id,
@@ -183,75 +337,110 @@ def _outcome_event(
         funder=nominated.funder,
         poverty_source=outcome.poverty_source.value if outcome.poverty_source else "NONE",
         reference_version=reference,
-        nominated_at=utcnow(),
+        nominated_at=nominated_at,
     )
 
 
-async def nominate_in(
+def result_of(decided: WorkerValidated | WorkerRejected) -> NominationResult:
+    if isinstance(decided, WorkerValidated):
+        return NominationResult(
+            decided.nomination_id, decided.worker_id, "validated", [], decided.reference_version
+        )
+    return NominationResult(
+        decided.nomination_id, decided.worker_id, "rejected", list(decided.reasons), decided.reference_version
+    )
+
+
+def remember(facts: WorkerFacts, decided: WorkerValidated | WorkerRejected, programme: Programme) -> None:
+    """Let later decisions of the same list see this one, as the read model will once committed."""
+    if isinstance(decided, WorkerValidated):
+        facts.existing.append(
+            ExistingNomination(
+                decided.nomination_id,
+                decided.regency_code,
+                programme.funder.value,
+                programme.period_start,
+                programme.period_end,
+            )
+        )
+
+
+async def nominate_many_in(
     conn: AsyncConnection,
     store: EventStore,
-    cmd: NominateWorker,
+    requests: Sequence[NominationRequest],
     *,
+    programme_code: str,
     channel: Channel,
     submitted_by: str,
     pepper: str,
     nik_regency_must_match: bool,
     correlation_id: uuid.UUID | None = None,
-    extra_rejections: list[Rejection] | None = None,
-) -> NominationResult:
-    """Decide and record one nomination inside the caller's transaction."""
-    programme = await load_programme(conn, cmd.programme_code, nik_regency_must_match)
-    worker_id = worker_id_for(cmd.nik, pepper)
-    context, reference = await load_context(conn, worker_id, programme.policy)
-    candidate = NominationInput(
-        nik=cmd.nik,
-        full_name=cmd.full_name,
-        birth_date=cmd.birth_date,
-        sex=cmd.sex,
-        occupation=cmd.occupation,
-        regency_code=cmd.regency_code,
-        kecamatan=cmd.kecamatan,
-        desa=cmd.desa,
-        address=cmd.address,
-        phone=cmd.phone,
-        sector=cmd.sector,
-        desil=cmd.decile,
-        funder=programme.funder.value,
-        period_start=programme.period_start,
-        period_end=programme.period_end,
+    causation_id: uuid.UUID | None = None,
+) -> list[NominationResult]:
+    """Decide and record nominations of one programme, in order, inside the caller's transaction."""
+    await hold_reference_lock(conn)
+    programme = await load_programme(conn, programme_code, nik_regency_must_match)
+    commands = [normalized(r.command) for r in requests]
+    worker_ids = [worker_id_for(c.nik, pepper) for c in commands]
+    facts = await load_facts(conn, store, worker_ids, programme.policy.coverage_start)
+    reference = await current_reference_version(conn)
+    correlation = correlation_id or uuid.uuid4()
+    results: list[NominationResult] = []
+    appends: list[StreamAppend] = []
+    for request, cmd, worker_id in zip(requests, commands, worker_ids, strict=True):
+        known = facts[worker_id]
+        context = known.context()
+        outcome = evaluate(cmd, programme, context, request.extra_rejections)
+        nominated = nominated_event(cmd, worker_id, str(uuid.uuid4()), programme, channel, submitted_by)
+        if nominated is None:
+            # Not even a well-formed nomination: answer with every reason, record nothing.
+            reasons = [reason_of(r) for r in outcome.rejections] or [
+                reason_of(answer(AnswerCode.NOMINATION_INVALID))
+            ]
+            results.append(NominationResult(None, worker_id, "invalid", reasons, reference))
+            continue
+        decided = outcome_event(nominated, outcome, context, reference, utcnow())
+        appends.append(StreamAppend(stream_of(worker_id), [nominated, decided], known.head))
+        known.head += 2
+        remember(known, decided, programme)
+        results.append(result_of(decided))
+    # Every decision of the list in a few statements; a concurrent change to any of these
+    # workers fails the whole list (ConcurrencyError), and the caller decides it again.
+    await append_batch(
+        conn, store, appends, project=project_batch, correlation_id=correlation, causation_id=causation_id
     )
-    outcome = validate_nomination(candidate, context, programme.policy)
-    if extra_rejections:
-        outcome = ValidationOutcome(
-            tuple(extra_rejections) + outcome.rejections, outcome.poverty_source, outcome.parsed_nik
-        )
-    nomination_id = str(uuid.uuid4())
-    nominated = _nominated_event(cmd, worker_id, nomination_id, programme, channel, submitted_by)
-    if nominated is None:
-        # Not even a well-formed nomination (no usable NIK, sex or sector): answer, record nothing.
-        return NominationResult(None, worker_id, "invalid", [_reason(r) for r in outcome.rejections])
-    decided = _outcome_event(nominated, outcome, context, reference)
-    version, _ = await store.head(conn, f"worker-{worker_id}")
-    await store.append(
-        conn,
-        f"worker-{worker_id}",
-        [nominated, decided],
-        expected_version=version,
-        correlation_id=correlation_id or uuid.uuid4(),
-    )
-    status = "validated" if isinstance(decided, WorkerValidated) else "rejected"
-    reasons = decided.reasons if isinstance(decided, WorkerRejected) else []
-    return NominationResult(nomination_id, worker_id, status, list(reasons))
+    return results
+
+
+async def in_transaction_with_retries(engine: AsyncEngine, work: Any) -> Any:
+    """Run `work(conn)` in its own transaction, again (fresh facts) when a concurrent change won."""
+    for _ in range(MAX_RACES):
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        except ConcurrencyError:
+            continue  # another decision about one of these workers landed first: decide again
+    raise RuntimeError("too many concurrent changes to the same workers")
+
+
+async def nominate_many(
+    engine: AsyncEngine, store: EventStore, requests: Sequence[NominationRequest], **kwargs: Any
+) -> list[NominationResult]:
+    """Decide and record a list of nominations in one transaction, retried on a lost race."""
+
+    async def work(conn: AsyncConnection) -> list[NominationResult]:
+        return await nominate_many_in(conn, store, requests, **kwargs)
+
+    results: list[NominationResult] = await in_transaction_with_retries(engine, work)
+    return results
 
 
 async def nominate(
     engine: AsyncEngine, store: EventStore, cmd: NominateWorker, **kwargs: Any
 ) -> NominationResult:
-    """Decide and record one nomination in its own transaction, retrying lost races on the worker."""
-    for _ in range(MAX_RACES):
-        try:
-            async with engine.begin() as conn:
-                return await nominate_in(conn, store, cmd, **kwargs)
-        except ConcurrencyError:
-            continue  # another nomination of the same NIK landed first: decide again, it may be a duplicate
-    raise RuntimeError("too many concurrent nominations of the same worker")
+    """Decide and record one nomination in its own transaction."""
+    results = await nominate_many(
+        engine, store, [NominationRequest(cmd)], programme_code=cmd.programme_code, **kwargs
+    )
+    return results[0]

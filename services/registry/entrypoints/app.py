@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+
 from libs.events import topics
-from libs.runtime.service import ServiceDefinition
+from libs.runtime.service import Runtime, ServiceDefinition
 from services.registry.adapters.projections import project, project_consumed
 from services.registry.adapters.tables import eventstore
 from services.registry.application.handlers import RegistryHandler
+from services.registry.application.reference import revalidate
 from services.registry.entrypoints.http import router
+
+log = logging.getLogger(__name__)
+
+
+async def resume_revalidation(rt: Runtime) -> None:
+    """Finish a re-validation an import started but a stop interrupted (nothing to do, usually)."""
+    try:
+        summary = await revalidate(
+            rt.engine,
+            rt.store,
+            pepper=rt.settings.nik_pepper,
+            nik_regency_must_match=rt.settings.nik_regency_must_match,
+            trigger="resumed-at-start",
+        )
+    except Exception:
+        log.exception("re-validation at start failed; the next reference import retries it")
+        return
+    if summary.revalidated:
+        log.info("re-validated %s nominations left over from the last import", summary.revalidated)
+        rt.relay.wake()
 
 
 def definition() -> ServiceDefinition:
@@ -20,4 +43,5 @@ def definition() -> ServiceDefinition:
         consumed_projector=project_consumed,
         handler=RegistryHandler(),
         consumes=topics.SUBSCRIPTIONS["registry"],
+        background=[resume_revalidation],
     )

@@ -1,23 +1,55 @@
-"""The registry's HTTP API: nominations in, nominations out."""
+"""The registry's HTTP API: nominations in (one, or a list upload), corrections, withdrawals,
+reference data, and the read side (NIKs always masked)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from libs.events import Envelope, decode
 from libs.events.contracts.common import Reason
+from libs.events.contracts.registry import (
+    NominationCorrected,
+    NominationRevalidated,
+    NominationWithdrawn,
+    WorkerNominated,
+    WorkerRejected,
+    WorkerValidated,
+)
 from libs.pii import mask_nik
+from libs.regions import region_by_code
 from libs.runtime.service import Runtime, runtime_of
-from services.registry.adapters.tables import nominations, programmes
+from services.registry.adapters.tables import nominations, programmes, reference_versions
+from services.registry.adapters.upload import UploadError, read_upload
+from services.registry.application.changes import ChangeRefused, Correction, correct, withdraw
 from services.registry.application.commands import NominateWorker
-from services.registry.application.nominate import ProgrammeUnknown, nominate
-from services.registry.application.reference import ReferenceFileError, import_reference
+from services.registry.application.nominate import ProgrammeUnknown, nominate, stream_of
+from services.registry.application.reference import (
+    KINDS,
+    ReferenceFileError,
+    import_reference,
+    reference_history,
+    revalidate,
+)
+from services.registry.application.streams import CORRECTABLE
+from services.registry.application.upload import UploadSummary, check_programme, process_upload
+from services.registry.domain.answers import Answer, AnswerCode, answer, answer_table
+from services.registry.domain.reasons import ReasonCode, Rejection, reason_table, reject
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+OfficerHeader = Annotated[
+    str | None, Header(alias="X-Lindung-Officer", description="Who acts (shown in the history).")
+]
+NDJSON = "application/x-ndjson"
 
 
 class NominationAnswer(BaseModel):
@@ -25,29 +57,134 @@ class NominationAnswer(BaseModel):
     worker_id: str
     status: str
     reasons: list[Reason]
+    reference_version: str | None = None
+
+
+class CorrectNomination(BaseModel):
+    """Corrected fields of a rejected nomination; fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nik: str | None = Field(default=None, max_length=32)
+    full_name: str | None = Field(default=None, max_length=200)
+    birth_date: date | None = None
+    sex: str | None = Field(default=None, max_length=10)
+    occupation: str | None = Field(default=None, max_length=100)
+    kecamatan: str | None = Field(default=None, max_length=100)
+    desa: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=30)
+    sector: str | None = Field(default=None, max_length=20)
+    decile: int | None = Field(default=None, ge=1, le=10)
+    note: str = Field(default="", max_length=500, description="Why (shown in the history).")
+
+
+class WithdrawNomination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal["died", "moved", "declined", "other"]
+    note: str = Field(default="", max_length=500)
+
+
+def _refuse(status: int, why: Answer | Rejection, **extra: Any) -> HTTPException:
+    return HTTPException(status, {"code": why.code.value, "message": why.message, **extra})
+
+
+def _rules(rt: Runtime) -> dict[str, Any]:
+    return {"pepper": rt.settings.nik_pepper, "nik_regency_must_match": rt.settings.nik_regency_must_match}
 
 
 @router.post("/nominations", status_code=201, response_model=NominationAnswer, tags=["nominations"])
-async def post_nomination(cmd: NominateWorker, rt: RuntimeDep) -> Any:
+async def post_nomination(cmd: NominateWorker, rt: RuntimeDep, officer: OfficerHeader = None) -> Any:
     """Nominate one worker. Answers with the validation outcome (and every reason for a rejection)."""
     try:
         result = await nominate(
-            rt.engine,
-            rt.store,
-            cmd,
-            channel="http",
-            submitted_by="http",
-            pepper=rt.settings.nik_pepper,
-            nik_regency_must_match=rt.settings.nik_regency_must_match,
+            rt.engine, rt.store, cmd, channel="http", submitted_by=officer or "http", **_rules(rt)
         )
     except ProgrammeUnknown as exc:
-        raise HTTPException(404, {"code": exc.code, "message": str(exc)}) from exc
+        raise _refuse(404, exc.answer) from exc
     rt.relay.wake()
     if result.status == "invalid":
         raise HTTPException(
             422, {"code": "NOMINATION_INVALID", "reasons": [r.model_dump() for r in result.reasons]}
         )
     return NominationAnswer(**result.__dict__)
+
+
+@router.post("/nominations/upload", tags=["nominations"])
+async def upload_nominations(
+    request: Request,
+    rt: RuntimeDep,
+    file: Annotated[UploadFile, File(description="The list: CSV (, or ; separated) or XLSX")],
+    programme: Annotated[str, Query(description="Programme code, e.g. DEMO-SUMUT-2026")],
+    regency: Annotated[str, Query(description="Kemendagri code of the nominating regency, e.g. 12.17")],
+    officer: OfficerHeader = None,
+) -> Any:
+    """Upload a regency's list of nominations; answers with a result for every row.
+
+    Columns (Indonesian headers, case and punctuation ignored, common variants accepted): NIK,
+    nama, tanggal lahir, jenis kelamin, pekerjaan, kecamatan, desa/kelurahan, sektor; optional
+    alamat, no. HP, desil. Each row is `validated`, `rejected` (recorded, with reasons) or
+    `invalid` (unreadable, not recorded). With `Accept: application/x-ndjson` the answer streams
+    one JSON line per batch of rows as they are decided, then a summary line.
+    """
+    region = region_by_code(regency)
+    if region is None:
+        raise _refuse(422, reject(ReasonCode.REGENCY_UNKNOWN, regency_code=regency))
+    regency_code = region.kemendagri_code
+    try:
+        await check_programme(rt.engine, programme, rt.settings.nik_regency_must_match)
+    except ProgrammeUnknown as exc:
+        raise _refuse(404, exc.answer) from exc
+    content = await file.read()
+    name = file.filename or "upload"
+    try:
+        table = await asyncio.to_thread(
+            read_upload, content, name, max_rows=rt.settings.registry_upload_max_rows
+        )
+    except UploadError as exc:
+        raise _refuse(413 if exc.answer.code is AnswerCode.UPLOAD_TOO_LARGE else 422, exc.answer) from exc
+    summary = UploadSummary()
+    batches = process_upload(
+        rt.engine,
+        rt.store,
+        table,
+        programme_code=programme,
+        regency_code=regency_code,
+        source_name=name,
+        submitted_by=officer or f"upload:{regency_code}",
+        batch=rt.settings.registry_upload_batch_size,
+        on_commit=rt.relay.wake,
+        **_rules(rt),
+    )
+    head = {
+        "programme_code": programme,
+        "regency_code": regency_code,
+        "file": name,
+        "format": table.format,
+        "header_row": table.header_row,
+        "columns": table.columns,
+        "ignored_columns": table.ignored_columns,
+    }
+    if NDJSON in request.headers.get("accept", ""):
+
+        async def lines() -> AsyncIterator[bytes]:
+            yield _line({"type": "start", **head, "rows": len(table.rows)})
+            async for results in batches:
+                summary.add(results)
+                yield _line({"type": "rows", "results": [r.as_json() for r in results]})
+            yield _line({"type": "summary", **head, **summary.as_json()})
+
+        return StreamingResponse(lines(), media_type=NDJSON)
+    results = []
+    async for batch in batches:
+        summary.add(batch)
+        results += [r.as_json() for r in batch]
+    return {**head, **summary.as_json(), "results": results}
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode() + b"\n"
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -63,9 +200,14 @@ def _public(row: Any) -> dict[str, Any]:
         "decile": row.decile,
         "funder": row.funder,
         "channel": row.channel,
+        "source_ref": row.source_ref,
         "status": row.status,
         "reasons": row.reasons,
+        "poverty_source": row.poverty_source,
+        "reference_version": row.reference_version,
+        "corrections": row.corrections,
         "nominated_at": row.nominated_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
     }
 
 
@@ -76,10 +218,13 @@ async def list_nominations(
     status: str | None = None,
     reason: str | None = None,
     programme: str | None = None,
+    channel: str | None = None,
+    source_ref: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Nominations, filtered by regency, status, reason code and programme; NIKs masked."""
+    """Nominations, filtered by regency, status, reason code, programme, channel or source_ref;
+    NIKs masked. Ordered by nomination time."""
     query = select(nominations)
     if regency:
         query = query.where(nominations.c.regency_code == regency)
@@ -87,6 +232,10 @@ async def list_nominations(
         query = query.where(nominations.c.status == status)
     if programme:
         query = query.where(nominations.c.programme_code == programme)
+    if channel:
+        query = query.where(nominations.c.channel == channel)
+    if source_ref:
+        query = query.where(nominations.c.source_ref == source_ref)
     if reason:
         query = query.where(nominations.c.reasons.contains([{"code": reason}]))
     async with rt.engine.connect() as conn:
@@ -100,16 +249,104 @@ async def list_nominations(
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
-@router.get("/nominations/{nomination_id}", tags=["nominations"])
-async def get_nomination(nomination_id: str, rt: RuntimeDep) -> dict[str, Any]:
-    """One nomination (NIK masked)."""
+async def _row(rt: Runtime, nomination_id: str) -> Any:
     async with rt.engine.connect() as conn:
         row = (
             await conn.execute(select(nominations).where(nominations.c.nomination_id == nomination_id))
         ).first()
     if row is None:
-        raise HTTPException(404, {"code": "NOMINATION_NOT_FOUND", "message": "Usulan tidak ditemukan."})
-    return _public(row)
+        raise _refuse(404, answer(AnswerCode.NOMINATION_NOT_FOUND))
+    return row
+
+
+@router.get("/nominations/{nomination_id}", tags=["nominations"])
+async def get_nomination(nomination_id: str, rt: RuntimeDep) -> dict[str, Any]:
+    """One nomination (NIK masked)."""
+    return _public(await _row(rt, nomination_id))
+
+
+@router.get("/nominations/{nomination_id}/history", tags=["nominations"])
+async def nomination_history(nomination_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+    """Every event of one nomination, oldest first (NIKs masked, names left out)."""
+    row = await _row(rt, nomination_id)
+    streams: list[str] = [stream_of(row.worker_id)]
+    history: list[Envelope] = []
+    async with rt.engine.connect() as conn:
+        while streams:
+            envelopes = await rt.store.load(conn, streams.pop())
+            mine = [e for e in envelopes if e.payload.get("nomination_id") == nomination_id]
+            for envelope in mine:
+                event = decode(envelope)
+                if isinstance(event, NominationCorrected) and event.previous_worker_id:
+                    streams.append(stream_of(event.previous_worker_id))
+            history = mine + history
+    return [_history_entry(e) for e in sorted(history, key=lambda e: e.occurred_at)]
+
+
+def _history_entry(envelope: Any) -> dict[str, Any]:
+    event = decode(envelope)
+    entry: dict[str, Any] = {
+        "event_type": envelope.event_type,
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "stream": envelope.aggregate_id,
+        "version": envelope.aggregate_version,
+    }
+    if isinstance(event, WorkerNominated):
+        entry.update(channel=event.channel, submitted_by=event.submitted_by, nik=mask_nik(event.nik))
+    elif isinstance(event, NominationCorrected):
+        entry.update(corrected_by=event.corrected_by, fields=event.corrected_fields, note=event.note)
+        entry["nik"] = mask_nik(event.nik)
+    elif isinstance(event, WorkerValidated):
+        entry.update(status="validated", reference_version=event.reference_version)
+        entry["poverty_source"] = event.poverty_source
+    elif isinstance(event, WorkerRejected):
+        entry.update(status="rejected", reasons=[r.model_dump() for r in event.reasons])
+        entry["reference_version"] = event.reference_version
+    elif isinstance(event, NominationRevalidated):
+        entry.update(trigger=event.trigger, reference_version=event.reference_version)
+    elif isinstance(event, NominationWithdrawn):
+        entry.update(status="withdrawn", reason=event.reason, note=event.note)
+    return entry
+
+
+@router.post(
+    "/nominations/{nomination_id}/corrections",
+    status_code=201,
+    response_model=NominationAnswer,
+    tags=["nominations"],
+)
+async def correct_nomination(
+    nomination_id: str, body: CorrectNomination, rt: RuntimeDep, officer: OfficerHeader = None
+) -> Any:
+    """Correct a rejected nomination; it is validated again and its history kept (NominationCorrected
+    then WorkerValidated/WorkerRejected). 409 when the nomination is not rejected."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set if name in CORRECTABLE}
+    if not changes:
+        raise _refuse(422, answer(AnswerCode.CORRECTION_EMPTY))
+    correction = Correction(changes, corrected_by=officer or "http", note=body.note)
+    try:
+        result = await correct(rt.engine, rt.store, nomination_id, correction, **_rules(rt))
+    except ChangeRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
+    except ProgrammeUnknown as exc:
+        raise _refuse(404, exc.answer) from exc
+    rt.relay.wake()
+    if result.status == "invalid":
+        raise HTTPException(
+            422, {"code": "NOMINATION_INVALID", "reasons": [r.model_dump() for r in result.reasons]}
+        )
+    return NominationAnswer(**result.__dict__)
+
+
+@router.post("/nominations/{nomination_id}/withdrawal", status_code=201, tags=["nominations"])
+async def withdraw_nomination(nomination_id: str, body: WithdrawNomination, rt: RuntimeDep) -> dict[str, Any]:
+    """Withdraw a nomination (died, moved, declined, other): allocation releases its seat."""
+    try:
+        state = await withdraw(rt.engine, rt.store, nomination_id, body.reason, body.note)
+    except ChangeRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
+    rt.relay.wake()
+    return {"nomination_id": nomination_id, "worker_id": state.worker_id, "status": state.status}
 
 
 @router.get("/programmes", tags=["programmes"])
@@ -121,10 +358,49 @@ async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
 
 
 @router.post("/reference/{kind}", status_code=201, tags=["reference data"])
-async def post_reference(kind: str, request: Request, rt: RuntimeDep) -> dict[str, Any]:
-    """Replace the P3KE (columns nik, desil) or DTKS (column nik) extract with the CSV in the body."""
+async def post_reference(
+    kind: str,
+    request: Request,
+    rt: RuntimeDep,
+    source: Annotated[str, Query(description="Name of the imported file (history)")] = "",
+) -> dict[str, Any]:
+    """Replace the P3KE (columns nik, desil) or DTKS (column nik) extract with the CSV in the body.
+
+    Recorded as ReferenceDataImported (a new version; the same file again changes nothing); then
+    nominations waiting on reference data are decided again, and the answer says how many.
+    """
     try:
-        result = await import_reference(rt.engine, kind, await request.body(), rt.settings.nik_pepper)
-    except (ReferenceFileError, UnicodeDecodeError) as exc:
-        raise HTTPException(422, {"code": "REFERENCE_INVALID", "message": str(exc)}) from exc
-    return result.__dict__
+        result = await import_reference(
+            rt.engine, rt.store, kind, await request.body(), rt.settings.nik_pepper, source
+        )
+    except ReferenceFileError as exc:
+        raise _refuse(422, answer(AnswerCode.REFERENCE_INVALID, error=str(exc))) from exc
+    if result.changed:
+        result.revalidation = await revalidate(rt.engine, rt.store, trigger=result.version, **_rules(rt))
+    rt.relay.wake()
+    return {**result.__dict__, "revalidation": result.revalidation.__dict__}
+
+
+@router.get("/reference", tags=["reference data"])
+async def current_reference(rt: RuntimeDep) -> list[dict[str, Any]]:
+    """The current version of each reference extract."""
+    async with rt.engine.connect() as conn:
+        rows = await conn.execute(select(reference_versions).order_by(reference_versions.c.kind))
+        return [{**r._mapping, "imported_at": r.imported_at.isoformat()} for r in rows]
+
+
+@router.get("/reference/{kind}/history", tags=["reference data"])
+async def reference_versions_history(kind: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+    """Every version of one extract ever imported, oldest first (ReferenceDataImported events)."""
+    if kind not in KINDS:
+        raise _refuse(404, answer(AnswerCode.REFERENCE_INVALID, error=f"jenis '{kind}' tidak dikenal"))
+    return await reference_history(rt.engine, rt.store, kind)
+
+
+@router.get("/reasons", tags=["reference data"])
+async def reasons() -> dict[str, list[dict[str, str]]]:
+    """Every code the registry answers with, and its Indonesian message template."""
+    return {
+        "rejections": [{"code": c.value, "message": m} for c, m in reason_table()],
+        "answers": [{"code": c.value, "message": m} for c, m in answer_table()],
+    }

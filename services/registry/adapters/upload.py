@@ -1,0 +1,382 @@
+"""Reading a regency's nomination list (CSV or XLSX) into rows: bytes in, rows out, no I/O.
+
+Regency offices keep their lists in spreadsheets with Indonesian headers that vary from office to
+office ("NIK", "No. KTP"; "Desa/Kelurahan", "Kel/Desa"; "Tgl Lahir", "Tempat, Tanggal Lahir"...).
+This module finds the header row (title lines above it are common), maps the columns it knows,
+ignores the others, and normalises each cell to what the nomination command expects. A cell it
+cannot read (a birth date such as "31-02-1988") becomes a problem of that row, never an error of
+the whole file; only a file that is not a table, or lacks a required column, is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from services.registry.domain.answers import Answer, AnswerCode, answer
+
+MAX_ROWS = 50_000
+"""Rows per upload: a province-year is ~25,000 rows; bigger lists are split by kecamatan."""
+
+REQUIRED = ("nik", "full_name", "birth_date", "sex", "occupation", "kecamatan", "desa", "sector")
+OPTIONAL = ("address", "phone", "decile")
+
+# Headers as officers write them, normalised by _normalise_header (lower case, letters and digits
+# separated by single spaces, any "(...)" explanation removed).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "nik": (
+        "nik", "no nik", "nomor nik", "nik ktp", "no ktp", "nomor ktp", "nomor induk kependudukan",
+        "nik pekerja", "nik peserta",
+    ),
+    "full_name": (
+        "nama", "nama lengkap", "nama pekerja", "nama peserta", "nama sesuai ktp", "nama tenaga kerja",
+    ),
+    "birth_date": (
+        "tanggal lahir", "tgl lahir", "tgl lhr", "tanggal lhr", "tgllahir", "tanggallahir",
+        "tanggal kelahiran", "tempat tanggal lahir", "tempat tgl lahir", "ttl",
+    ),
+    "sex": ("jenis kelamin", "jk", "l p", "kelamin", "jenis kel", "gender"),
+    "occupation": ("pekerjaan", "jenis pekerjaan", "profesi", "mata pencaharian"),
+    "kecamatan": ("kecamatan", "kec"),
+    "desa": (
+        "desa kelurahan", "desa", "kelurahan", "desa kel", "kel desa", "kelurahan desa",
+    ),
+    "address": ("alamat", "alamat lengkap", "alamat rumah", "alamat domisili"),
+    "phone": (
+        "no hp", "nomor hp", "no handphone", "nomor handphone", "hp", "no telp", "no telepon",
+        "nomor telepon", "telepon", "telp", "no wa", "nomor wa", "no hp wa", "nomor hp wa",
+    ),
+    "sector": ("sektor", "sawit non sawit", "kategori sektor", "sektor usaha"),
+    "decile": ("desil", "desil p3ke", "kelompok desil", "peringkat desil"),
+}  # fmt: skip
+_FIELD_OF = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+
+# How the docs and error messages name each field (the header a template would use).
+HEADERS: dict[str, str] = {
+    "nik": "NIK",
+    "full_name": "nama",
+    "birth_date": "tanggal lahir",
+    "sex": "jenis kelamin",
+    "occupation": "pekerjaan",
+    "kecamatan": "kecamatan",
+    "desa": "desa/kelurahan",
+    "address": "alamat",
+    "phone": "no. HP",
+    "sector": "sektor",
+    "decile": "desil",
+}
+
+_HEADER_SCAN_ROWS = 15
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"\s+")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year quirk
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_D_MONTH_Y = re.compile(r"^(\d{1,2})[\s\-/.]+([a-z]+)[\s\-/.]+(\d{4})$")
+_EXCEL_SERIAL = re.compile(r"^\d{4,5}(?:\.0+)?$")
+_DECILE = re.compile(r"^(?:desil\s*)?(\d{1,2})(?:[.,]0+)?$")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("januari", "jan", "january"),
+            ("februari", "feb", "pebruari", "peb", "february"),
+            ("maret", "mar", "march"),
+            ("april", "apr"),
+            ("mei", "may"),
+            ("juni", "jun", "june"),
+            ("juli", "jul", "july"),
+            ("agustus", "agu", "agt", "ags", "aug", "august"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "oct", "october"),
+            ("november", "nov", "nop", "nopember"),
+            ("desember", "des", "dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_SEX_WORDS = {
+    "l": "L", "lk": "L", "laki": "L", "lakilaki": "L", "pria": "L",
+    "p": "P", "pr": "P", "perempuan": "P", "wanita": "P", "w": "P",
+}  # fmt: skip
+_SECTOR_WORDS = {
+    "sawit": "sawit", "kelapasawit": "sawit", "perkebunansawit": "sawit",
+    "nonsawit": "non_sawit", "bukansawit": "non_sawit", "non": "non_sawit",
+}  # fmt: skip
+
+
+class UploadError(ValueError):
+    """The file as a whole cannot be used; `answer` says why (code + Indonesian message)."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.message)
+        self.answer = answer
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """One data row: where it is in the file, its normalised fields, and what could not be read.
+
+    ``fields`` holds the nomination command's fields (without programme and regency, which come
+    with the upload); ``birth_date`` is absent and ``problems`` non-empty when it cannot be read.
+    """
+
+    row: int  # the row number the spreadsheet shows (the header row counts)
+    nik: str  # as written, for duplicate detection within the upload
+    fields: dict[str, Any]
+    problems: tuple[Answer, ...] = ()
+
+
+@dataclass(frozen=True)
+class UploadTable:
+    """The readable content of an upload."""
+
+    format: Literal["csv", "xlsx"]
+    header_row: int
+    columns: dict[str, str]  # field -> the header as written in the file
+    ignored_columns: list[str]
+    rows: list[UploadRow] = field(default_factory=list)
+
+
+def read_upload(content: bytes, filename: str | None = None, *, max_rows: int = MAX_ROWS) -> UploadTable:
+    """The rows of a CSV or XLSX nomination list; raises UploadError when the file is unusable."""
+    if content.startswith(b"PK\x03\x04"):
+        return _table("xlsx", _xlsx_rows(content), max_rows)
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UploadError(
+            answer(AnswerCode.UPLOAD_UNREADABLE, error="format XLS lama; simpan ulang sebagai XLSX atau CSV")
+        )
+    if filename and filename.lower().endswith((".xlsx", ".xlsm")):
+        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error="berkas XLSX rusak"))
+    return _table("csv", _csv_rows(content), max_rows)
+
+
+def _csv_rows(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel on Windows saves "CSV" in the ANSI code page.
+        text = content.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error="bukan berkas teks"))
+    # Indonesian Excel uses ";" as the list separator, so its CSV files do too: take the
+    # separator under which the most columns of the header are recognised.
+    sample = text.splitlines()[:_HEADER_SCAN_ROWS]
+    delimiter = max(",;\t|", key=lambda d: _best_header_score(csv.reader(sample, delimiter=d)))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=str(exc))) from exc
+
+
+def _best_header_score(rows: Iterable[Sequence[Any]]) -> int:
+    try:
+        return max((len(_header_fields(r)[0]) for r in rows), default=0)
+    except csv.Error:
+        return 0
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=type(exc).__name__)) from exc
+    try:
+        # The first sheet with a recognisable header: offices often keep a cover sheet first.
+        for sheet in workbook.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            head = [(n, r) for n, r in zip(range(1, _HEADER_SCAN_ROWS + 1), rows, strict=False)]
+            if any(_header_fields(r)[0].keys() >= {"nik"} for _, r in head):
+                yield from head
+                yield from enumerate(rows, start=len(head) + 1)
+                return
+        yield from ()
+    finally:
+        workbook.close()
+
+
+def _table(
+    fmt: Literal["csv", "xlsx"], rows: Iterable[tuple[int, Sequence[Any]]], max_rows: int
+) -> UploadTable:
+    iterator = iter(rows)
+    header: tuple[int, dict[str, int], dict[str, str], list[str]] | None = None
+    best_missing: list[str] = list(REQUIRED)
+    for number, cells in iterator:
+        if number > _HEADER_SCAN_ROWS:
+            break
+        positions, written = _header_fields(cells)
+        missing = [f for f in REQUIRED if f not in positions]
+        if "nik" in positions and len(missing) < len(best_missing):
+            best_missing = missing
+        if not missing:
+            ignored = [
+                str(c).strip() for i, c in enumerate(cells) if _cell(c) and i not in positions.values()
+            ]
+            header = (number, positions, written, ignored)
+            break
+    if header is None:
+        expected = ", ".join(HEADERS[f] for f in REQUIRED + OPTIONAL)
+        missing_names = ", ".join(HEADERS[f] for f in best_missing)
+        raise UploadError(answer(AnswerCode.UPLOAD_COLUMNS_MISSING, columns=missing_names, expected=expected))
+    header_row, positions, written, ignored = header
+    table = UploadTable(fmt, header_row, written, ignored)
+    for number, cells in iterator:
+        values = {name: cells[i] if i < len(cells) else None for name, i in positions.items()}
+        if not any(_cell(v) for v in values.values()):
+            continue  # blank line, or a template row numbered in advance
+        if len(table.rows) >= max_rows:
+            raise UploadError(answer(AnswerCode.UPLOAD_TOO_LARGE, rows=f"> {max_rows}", limit=str(max_rows)))
+        table.rows.append(read_row(number, values))
+    return table
+
+
+def _header_fields(cells: Sequence[Any]) -> tuple[dict[str, int], dict[str, str]]:
+    positions: dict[str, int] = {}
+    written: dict[str, str] = {}
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, str):
+            continue
+        name = _FIELD_OF.get(normalise_header(cell))
+        if name is not None and name not in positions:
+            positions[name] = index
+            written[name] = cell.strip()
+    return positions, written
+
+
+def normalise_header(header: str) -> str:
+    """ "Desa/Kelurahan" -> "desa kelurahan", "No. HP" -> "no hp", "Sektor (sawit/non-sawit)" -> "sektor"."""
+    without_notes = _PARENTHESES.sub(" ", header.casefold())
+    return _NOT_ALNUM.sub(" ", without_notes).strip()
+
+
+def read_row(number: int, values: dict[str, Any]) -> UploadRow:
+    """Normalise one row's cells (by field name) into the command's fields and the row's problems."""
+    problems: list[Answer] = []
+    fields: dict[str, Any] = {
+        "nik": read_nik(values.get("nik")),
+        "full_name": _SPACES.sub(" ", _cell(values.get("full_name"))),
+        "sex": read_sex(_cell(values.get("sex"))),
+        "occupation": _SPACES.sub(" ", _cell(values.get("occupation"))),
+        "kecamatan": _cell(values.get("kecamatan")),
+        "desa": _cell(values.get("desa")),
+        "address": _cell(values.get("address")),
+        "phone": read_phone(values.get("phone")),
+        "sector": read_sector(_cell(values.get("sector"))),
+    }
+    birth = read_date(values.get("birth_date"))
+    if birth is None:
+        problems.append(answer(AnswerCode.BIRTH_DATE_UNREADABLE, value=_cell(values.get("birth_date"))))
+    else:
+        fields["birth_date"] = birth
+    raw_decile = values.get("decile")
+    decile = read_decile(raw_decile)
+    if decile == "invalid":
+        problems.append(answer(AnswerCode.DECILE_INVALID, value=_cell(raw_decile)))
+    else:
+        fields["decile"] = decile
+    return UploadRow(number, fields["nik"], fields, tuple(problems))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_nik(value: Any) -> str:
+    """The NIK as text: spaces, dots and the apostrophe Excel users type to keep it as text removed.
+
+    A number cell (XLSX) is written back in full; a NIK Excel already turned into "1.21705E+15" is
+    left as it is: its digits are lost and the NIK rules will say so.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _cell(value)
+    text = _cell(value).lstrip("'`")
+    compact = re.sub(r"[\s.\-]", "", text)
+    return compact if compact.isdigit() else text
+
+
+def read_date(value: Any) -> date | None:
+    """A birth date from DD-MM-YYYY, DD/MM/YYYY, DD.MM.YYYY, YYYY-MM-DD, "5 Juli 1988", an Excel
+    date cell or Excel serial number, or "Tempat, tanggal" (the place is dropped); None otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    text = _cell(value).casefold()
+    if "," in text:
+        text = text.rsplit(",", 1)[1].strip()  # "Pangururan, 05-07-1988"
+    text = _SPACES.sub(" ", text)
+    for pattern, order in ((_ISO, "ymd"), (_DMY, "dmy")):
+        match = pattern.match(text)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups()[:3]), strict=True))
+            return _date(parts["y"], parts["m"], parts["d"])
+    match = _D_MONTH_Y.match(text)
+    if match and match.group(2) in _MONTHS:
+        return _date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
+    if _EXCEL_SERIAL.match(text):
+        return _from_serial(float(text))
+    return None
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _from_serial(serial: float) -> date | None:
+    # Serials of people's birth dates: 1900-01-01 (1) to 2118 (80000); a time part is dropped.
+    if not 1 <= serial < 80_000:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def read_sex(value: str) -> str:
+    """ "L"/"P" from L, P, Lk, Pr, Laki-laki, Perempuan, Pria, Wanita (any case); else as written."""
+    key = re.sub(r"[^a-z]", "", value.casefold())
+    return _SEX_WORDS.get(key, value)
+
+
+def read_sector(value: str) -> str:
+    """ "sawit"/"non_sawit" from sawit, kelapa sawit, non sawit, non-sawit, Non_Sawit...; else as written."""
+    key = re.sub(r"[^a-z]", "", value.casefold())
+    return _SECTOR_WORDS.get(key, value)
+
+
+def read_decile(value: Any) -> int | Literal["invalid"] | None:
+    """The stated desil (1-10), None when blank, "invalid" when it is something else."""
+    text = _cell(value).casefold()
+    if not text or text == "-":
+        return None
+    match = _DECILE.match(text)
+    if match and 1 <= int(match.group(1)) <= 10:
+        return int(match.group(1))
+    return "invalid"
+
+
+def read_phone(value: Any) -> str | None:
+    """The phone number as written; a number cell that lost its leading 0 gets it back."""
+    text = _cell(value)
+    if not text:
+        return None
+    if isinstance(value, int | float) and text.startswith("8"):
+        return "0" + text
+    return text

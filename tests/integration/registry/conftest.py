@@ -1,0 +1,196 @@
+"""The registry through its real path, one service start per test module.
+
+`registry` migrates a fresh database, starts the service in-process (consumer, relay, HTTP routes
+over an ASGI transport), defines a programme the way allocation does (ProgrammeDefined on
+`lindung.allocation.v1`) and imports a P3KE extract through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import func, select
+
+from libs.events import topics
+from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
+from libs.events.contracts.base import DomainEvent
+from libs.events.contracts.common import Funder
+from libs.events.envelope import Envelope
+from libs.messaging.kafka import ensure_topics
+from libs.runtime.migrate import upgrade
+from libs.runtime.service import Runtime, create_app
+from libs.settings import get_settings
+from services.registry.adapters.tables import eventstore, programmes
+from services.registry.entrypoints.app import definition
+from tests.infra import Infra, fresh_database_url
+from tests.running import eventually, running, use_env
+
+OCCUPATIONS = [
+    "petani", "nelayan", "sopir", "pemulung", "tukang becak", "juru parkir", "buruh harian lepas",
+    "pedagang kaki lima", "pedagang keliling", "pekerja sosial keagamaan", "pekerja sawit", "lainnya",
+]  # fmt: skip
+
+
+def make_nik(regency: str, birth: date, sex: str, serial: int, subdistrict: int = 5) -> str:
+    day = birth.day + (40 if sex == "P" else 0)
+    return f"{regency.replace('.', '')}{subdistrict:02d}{day:02d}{birth:%m%y}{serial:04d}"
+
+
+class Niks:
+    """Valid, unique NIKs for one test module (serials drawn at random: topics outlive databases)."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random()
+        self.used: set[str] = set()
+
+    def new(self, regency: str = "12.17", birth: date = date(1985, 8, 17), sex: str = "L") -> str:
+        while True:
+            nik = make_nik(regency, birth, sex, self.rng.randint(1, 9999), self.rng.randint(1, 30))
+            if nik not in self.used:
+                self.used.add(nik)
+                return nik
+
+
+def envelope(event: DomainEvent, producer: str, aggregate_id: str, **extra: Any) -> Envelope:
+    return Envelope(
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        aggregate_id=aggregate_id,
+        aggregate_version=1,
+        correlation_id=uuid.uuid4(),
+        producer=producer,
+        payload=event.model_dump(mode="json"),
+        **extra,
+    )
+
+
+def programme_defined(
+    code: str, funder: Funder = Funder.APBD_PROVINSI, start: date = date(2026, 1, 1)
+) -> Envelope:
+    event = ProgrammeDefined(
+        programme_code=code,
+        name=f"Test programme {code}",
+        year=start.year,
+        funder=funder,
+        jurisdiction="12",
+        premium_jkk=10_000,
+        premium_jkm=6_800,
+        months=12,
+        coverage_start=start,
+        coverage_end=date(start.year, 12, 31),
+        budget_cap=4_210_000_000,
+        allowed_deciles=[1, 2],
+        age_min=15,
+        age_max=65,
+        occupations=OCCUPATIONS,
+        requires_decree=True,
+        quotas=[QuotaCell(regency_code="12.17", sector="non_sawit", seats=100)],
+    )
+    return envelope(event, "allocation", f"programme-{code}")
+
+
+async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def read_matching(
+    bootstrap: str, topic: str, keep: Any, expected: int, timeout_s: float = 20.0
+) -> list[Any]:
+    """Records of `topic` for which `keep(record)` holds (the topic may hold other runs' records)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [r for r in records if keep(r)]
+    finally:
+        await consumer.stop()
+    return found
+
+
+@dataclass
+class Registry:
+    rt: Runtime
+    http: httpx.AsyncClient
+    bootstrap: str
+    programme: str
+    niks: Niks = field(default_factory=Niks)
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    async def count_events(self) -> int:
+        async with self.rt.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(eventstore.events))).scalar_one())
+
+    async def drained(self) -> None:
+        async def empty() -> bool:
+            return await self.rt.relay.unsent() == 0
+
+        await eventually(empty)
+
+    async def define(self, code: str, funder: Funder = Funder.APBD_PROVINSI) -> None:
+        await produce(
+            self.bootstrap, topics.ALLOCATION, [(code.encode(), programme_defined(code, funder).to_bytes())]
+        )
+
+        async def known() -> bool:
+            async with self.rt.engine.connect() as conn:
+                row = await conn.execute(select(programmes).where(programmes.c.programme_code == code))
+                return row.first() is not None
+
+        await eventually(known)
+
+    async def import_p3ke(self, rows: dict[str, int]) -> dict[str, Any]:
+        body = "nik,desil\n" + "".join(f"{nik},{desil}\n" for nik, desil in rows.items())
+        answer = await self.http.post("/reference/p3ke", content=body.encode(), params={"source": "p3ke.csv"})
+        assert answer.status_code == 201, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+@pytest.fixture(scope="module")
+async def registry(infra: Infra) -> AsyncIterator[Registry]:
+    url = await asyncio.to_thread(fresh_database_url, infra)
+    await asyncio.to_thread(upgrade, "registry", url)
+    # Small upload batches: a short file already crosses batch boundaries.
+    use_env(url, infra.bootstrap, LINDUNG_REGISTRY_UPLOAD_BATCH_SIZE="4")
+    settings = get_settings()
+    await ensure_topics(
+        infra.bootstrap,
+        [
+            *topics.SUBSCRIPTIONS["registry"],
+            topics.REGISTRY,
+            topics.NOMINATION_REPLIES,
+            topics.dead_letter_topic("registry"),
+        ],
+        partitions=settings.topic_partitions,
+    )
+    defn = definition()
+    async with running(defn) as rt:
+        app = create_app(defn)
+        app.state.runtime = rt
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://registry", timeout=120
+        ) as http:
+            reg = Registry(rt, http, infra.bootstrap, programme="")
+            reg.programme = f"TEST-{reg.run.upper()}"
+            await reg.define(reg.programme)
+            yield reg
