@@ -69,6 +69,10 @@ class QuotaAssigned(DomainEvent):
     premium_per_month: Rupiah
     requires_decree: bool
     promoted: bool = False
+    # Nomination order (microseconds since 1970-01-01 UTC of the funder's nomination): with
+    # `decile` it ranks the seat before the decree and orders "first proposer pays" across
+    # programmes. None in events written before 2026-11.
+    nomination_seq: int | None = None
 
 
 class QuotaWaitlisted(DomainEvent):
@@ -91,7 +95,12 @@ class QuotaWaitlisted(DomainEvent):
 
 
 class QuotaReleased(DomainEvent):
-    """A seat was given back (withdrawn, died, enrollment failed)."""
+    """A worker left the quota: a seat (or a waitlist place) was given back.
+
+    Reasons: withdrawn or died (registry), enrollment_failed (BPJS refused), or
+    held_by_other_programme: an overlapping programme whose funder proposed the worker first
+    (`held_by`) keeps them, so this programme lets them go and re-flows its waitlist.
+    """
 
     event_type = "QuotaReleased"
     topic = topics.ALLOCATION
@@ -101,6 +110,92 @@ class QuotaReleased(DomainEvent):
     regency_code: RegencyCode
     sector: Sector
     reason: Literal["withdrawn", "died", "enrollment_failed", "held_by_other_programme"]
+    held_by: str | None = None
+
+
+class QuotaUnseated(DomainEvent):
+    """Before the first decree, a provisionally seated worker gave way to a worker of a lower
+    (poorer) P3KE desil in the same regency × sector (`by_worker_id`) and waits at `position`.
+
+    Provisional seats exist only in programmes that require a decree (nobody on them is
+    registered at BPJS yet); from the first decree on, seats are final.
+    """
+
+    event_type = "QuotaUnseated"
+    topic = topics.ALLOCATION
+
+    worker_id: str
+    nomination_id: str
+    programme_code: str
+    regency_code: RegencyCode
+    sector: Sector
+    decile: int = Field(ge=1, le=10, description="Rank desil (10: in DTKS without a P3KE desil).")
+    nomination_seq: int
+    decree_round: int = Field(ge=0)
+    position: int = Field(ge=1)
+    reason: Literal["no_seat", "no_budget"]
+    by_worker_id: str
+    by_decile: int = Field(ge=1, le=10)
+
+
+class QuotaDeclined(DomainEvent):
+    """A validated worker is not taken into this programme: `held_by`, an overlapping programme
+    whose funder proposed them first (or whose decree already fixed them), keeps them."""
+
+    event_type = "QuotaDeclined"
+    topic = topics.ALLOCATION
+
+    worker_id: str
+    nomination_id: str
+    programme_code: str
+    regency_code: RegencyCode
+    sector: Sector
+    reason: Literal["held_by_other_programme"]
+    held_by: str
+
+
+class QuotaChanged(DomainEvent):
+    """The seats of one regency × sector were set: raised, cut, or one side of a move.
+
+    A cut never unassigns anyone: `over_assigned` workers keep seats beyond the new number and the
+    cell assigns nobody until releases bring it under. A raise re-flows the waitlist (QuotaAssigned
+    with `promoted` follow in the same stream).
+    """
+
+    event_type = "QuotaChanged"
+    topic = topics.ALLOCATION
+
+    programme_code: str
+    regency_code: RegencyCode
+    sector: Sector
+    seats: int = Field(ge=0)
+    previous_seats: int = Field(ge=0)
+    over_assigned: int = Field(ge=0)
+    change: Literal["set", "move_out", "move_in"] = "set"
+    note: str = ""
+
+    def partition_key(self) -> str | None:
+        return self.programme_code
+
+
+class BudgetChanged(DomainEvent):
+    """The programme's budget cap was set (e.g. an APBD-P revision).
+
+    A cut never unassigns anyone: `over_committed` workers are beyond the new cap and nobody is
+    assigned until releases bring the programme under it. A raise re-flows the waitlist.
+    """
+
+    event_type = "BudgetChanged"
+    topic = topics.ALLOCATION
+
+    programme_code: str
+    budget_cap: Rupiah
+    previous_cap: Rupiah
+    over_committed: int = Field(ge=0)
+    note: str = ""
+
+    def partition_key(self) -> str | None:
+        return self.programme_code
 
 
 class DecreeIssued(DomainEvent):
@@ -119,6 +214,8 @@ class DecreeIssued(DomainEvent):
     total_cost: Rupiah
     added: int = 0
     removed: int = 0
+    # The decree this one revises (SK perubahan); None for the first.
+    supersedes: str | None = None
 
     def partition_key(self) -> str | None:
         return self.programme_code
@@ -140,3 +237,4 @@ class AssignmentDecreed(DomainEvent):
     coverage_start: date
     coverage_end: date
     premium_per_month: Rupiah
+    decree_version: int | None = Field(default=None, ge=1)

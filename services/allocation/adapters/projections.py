@@ -1,75 +1,80 @@
-"""Projection of allocation's own events into its read models (same transaction as the append)."""
+"""Projection of allocation's own events into its read models (same transaction as the append).
+
+Every read model here is rebuilt by replaying the allocation event store through `project`:
+a decree's list is the set of workers assigned when its DecreeIssued was appended, so replaying
+up to that event snapshots the same list, and the snapshot is checked against the decree's hash.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.allocation import ProgrammeDefined, QuotaAssigned, QuotaReleased, QuotaWaitlisted
-from services.allocation.adapters.tables import assignments, programmes, quota_cells
+from libs.events.contracts import allocation as wire
+from libs.pii import mask_nik
+from services.allocation.adapters.tables import assignments, decree_entries, decrees, programmes, quota_cells
+
+_DTKS_RANK = 10
+
+
+class DecreeListMismatch(RuntimeError):
+    """The assigned workers in the read model do not hash to the decree's list: never ignore."""
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one allocation event to the read models."""
     event = decode(envelope)
-    if isinstance(event, ProgrammeDefined):
+    at = envelope.occurred_at
+    if isinstance(event, wire.ProgrammeDefined):
         await _programme(conn, event)
-    elif isinstance(event, QuotaAssigned):
-        previous = await _status(conn, event.programme_code, event.worker_id)
+    elif isinstance(event, wire.QuotaAssigned):
+        await _assigned(conn, event, at)
+    elif isinstance(event, wire.QuotaWaitlisted):
+        await _waitlisted(conn, event, at)
+    elif isinstance(event, wire.QuotaUnseated):
+        await _unseated(conn, event, at)
+    elif isinstance(event, wire.QuotaReleased):
+        await _released(conn, event, at)
+    elif isinstance(event, wire.QuotaDeclined):
         await _upsert(
             conn,
             event.programme_code,
             event.worker_id,
             nomination_id=event.nomination_id,
-            status="assigned",
+            status="declined",
             regency_code=event.regency_code,
             sector=event.sector,
-            decile=event.decile,
             position=None,
-            identity=event.identity.model_dump(),
-            updated_at=envelope.occurred_at,
+            held_by=event.held_by,
+            updated_at=at,
         )
-        await _count(conn, event.programme_code, event.regency_code, event.sector, +1)
-        if previous == "waitlisted":
-            await _waitlisted(conn, event.programme_code, -1)
-    elif isinstance(event, QuotaWaitlisted):
-        await _upsert(
-            conn,
-            event.programme_code,
-            event.worker_id,
-            nomination_id=event.nomination_id,
-            status="waitlisted",
-            regency_code=event.regency_code,
-            sector=event.sector,
-            decile=event.decile,
-            position=event.position,
-            identity=event.identity.model_dump(),
-            updated_at=envelope.occurred_at,
+    elif isinstance(event, wire.QuotaChanged):
+        await _seats(conn, event)
+    elif isinstance(event, wire.BudgetChanged):
+        await conn.execute(
+            update(programmes)
+            .where(programmes.c.programme_code == event.programme_code)
+            .values(budget_cap=event.budget_cap)
         )
-        await _waitlisted(conn, event.programme_code, +1)
-    elif isinstance(event, QuotaReleased):
-        previous = await _status(conn, event.programme_code, event.worker_id)
+    elif isinstance(event, wire.DecreeIssued):
+        await _decree(conn, event, envelope)
+    elif isinstance(event, wire.AssignmentDecreed):
         await conn.execute(
             update(assignments)
             .where(
                 assignments.c.programme_code == event.programme_code,
                 assignments.c.worker_id == event.worker_id,
             )
-            .values(
-                status="released", release_reason=event.reason, position=None, updated_at=envelope.occurred_at
-            )
+            .values(decreed_in=event.decree_number)
         )
-        if previous == "assigned":
-            await _count(conn, event.programme_code, event.regency_code, event.sector, -1)
-        elif previous == "waitlisted":
-            await _waitlisted(conn, event.programme_code, -1)
 
 
-async def _programme(conn: AsyncConnection, event: ProgrammeDefined) -> None:
+async def _programme(conn: AsyncConnection, event: wire.ProgrammeDefined) -> None:
     cost = (event.premium_jkk + event.premium_jkm) * event.months
     row = {
         "programme_code": event.programme_code,
@@ -91,18 +96,256 @@ async def _programme(conn: AsyncConnection, event: ProgrammeDefined) -> None:
     keep = {k: stmt.excluded[k] for k in row if k not in ("assigned", "waitlisted")}
     await conn.execute(stmt.on_conflict_do_update(index_elements=["programme_code"], set_=keep))
     for cell in event.quotas:
-        cell_stmt = insert(quota_cells).values(
-            programme_code=event.programme_code,
-            regency_code=cell.regency_code,
-            sector=cell.sector,
-            seats=cell.seats,
-            assigned=0,
+        await _cell(conn, event.programme_code, cell.regency_code, cell.sector, cell.seats)
+
+
+async def _cell(conn: AsyncConnection, programme_code: str, regency: str, sector: str, seats: int) -> None:
+    stmt = insert(quota_cells).values(
+        programme_code=programme_code, regency_code=regency, sector=sector, seats=seats, assigned=0
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["programme_code", "regency_code", "sector"], set_={"seats": seats}
         )
+    )
+
+
+async def _seats(conn: AsyncConnection, event: wire.QuotaChanged) -> None:
+    await _cell(conn, event.programme_code, event.regency_code, event.sector, event.seats)
+    await conn.execute(
+        update(programmes)
+        .where(programmes.c.programme_code == event.programme_code)
+        .values(seats_total=programmes.c.seats_total + (event.seats - event.previous_seats))
+    )
+
+
+async def _assigned(conn: AsyncConnection, event: wire.QuotaAssigned, at: Any) -> None:
+    values = {
+        "nomination_id": event.nomination_id,
+        "status": "assigned",
+        "regency_code": event.regency_code,
+        "sector": event.sector,
+        "decile": event.decile,
+        "position": None,
+        "identity": event.identity.model_dump(),
+        "desil_rank": _DTKS_RANK if event.decile is None else event.decile,
+        "nomination_seq": event.nomination_seq,
+        "decree_round": None,
+        "wait_reason": None,
+        "release_reason": None,
+        "held_by": None,
+        "unseated_by": None,
+        "updated_at": at,
+    }
+    await _record(conn, event.programme_code, event.worker_id, values, assigned=+1)
+
+
+async def _waitlisted(conn: AsyncConnection, event: wire.QuotaWaitlisted, at: Any) -> None:
+    values = {
+        "nomination_id": event.nomination_id,
+        "status": "waitlisted",
+        "regency_code": event.regency_code,
+        "sector": event.sector,
+        "decile": event.decile,
+        "position": event.position,
+        "identity": event.identity.model_dump(),
+        "desil_rank": event.decile,
+        "nomination_seq": event.nomination_seq,
+        "decree_round": event.decree_round,
+        "wait_reason": event.reason,
+        "release_reason": None,
+        "held_by": None,
+        "updated_at": at,
+    }
+    await _record(conn, event.programme_code, event.worker_id, values, assigned=0)
+
+
+async def _record(
+    conn: AsyncConnection, programme_code: str, worker_id: str, values: dict[str, Any], *, assigned: int
+) -> None:
+    """Upsert a worker's row and move the counters in one statement (the bulk path of allocation).
+
+    Data-modifying CTEs all see the snapshot taken before the statement, so `previous` is the
+    worker's status before this event: a worker promoted from the waitlist stops counting there.
+    """
+    previous = (
+        select(assignments.c.status)
+        .where(assignments.c.programme_code == programme_code, assignments.c.worker_id == worker_id)
+        .cte("previous")
+    )
+    row = (
+        insert(assignments)
+        .values(programme_code=programme_code, worker_id=worker_id, **values)
+        .on_conflict_do_update(index_elements=["programme_code", "worker_id"], set_=values)
+        .cte("row")
+    )
+    was_waiting = select(func.count()).select_from(previous).where(previous.c.status == "waitlisted")
+    now_waiting = 1 if values["status"] == "waitlisted" else 0
+    counters = (
+        update(programmes)
+        .where(programmes.c.programme_code == programme_code)
+        .values(
+            assigned=programmes.c.assigned + assigned,
+            waitlisted=programmes.c.waitlisted + now_waiting - was_waiting.scalar_subquery(),
+        )
+        .add_cte(row)
+    )
+    if assigned:
+        cell = (
+            update(quota_cells)
+            .where(
+                quota_cells.c.programme_code == programme_code,
+                quota_cells.c.regency_code == values["regency_code"],
+                quota_cells.c.sector == values["sector"],
+            )
+            .values(assigned=quota_cells.c.assigned + assigned)
+            .cte("cell")
+        )
+        counters = counters.add_cte(cell)
+    await conn.execute(counters)
+
+
+async def _unseated(conn: AsyncConnection, event: wire.QuotaUnseated, at: Any) -> None:
+    await conn.execute(
+        update(assignments)
+        .where(
+            assignments.c.programme_code == event.programme_code,
+            assignments.c.worker_id == event.worker_id,
+        )
+        .values(
+            status="waitlisted",
+            position=event.position,
+            decree_round=event.decree_round,
+            wait_reason=event.reason,
+            unseated_by=event.by_worker_id,
+            updated_at=at,
+        )
+    )
+    await _count(conn, event.programme_code, event.regency_code, event.sector, -1)
+    await _waitlisted_count(conn, event.programme_code, +1)
+
+
+async def _released(conn: AsyncConnection, event: wire.QuotaReleased, at: Any) -> None:
+    previous = await _status(conn, event.programme_code, event.worker_id)
+    await conn.execute(
+        update(assignments)
+        .where(
+            assignments.c.programme_code == event.programme_code,
+            assignments.c.worker_id == event.worker_id,
+        )
+        .values(
+            status="released",
+            release_reason=event.reason,
+            held_by=event.held_by,
+            position=None,
+            updated_at=at,
+        )
+    )
+    if previous == "assigned":
+        await _count(conn, event.programme_code, event.regency_code, event.sector, -1)
+    elif previous == "waitlisted":
+        await _waitlisted_count(conn, event.programme_code, -1)
+
+
+async def _decree(conn: AsyncConnection, event: wire.DecreeIssued, envelope: Envelope) -> None:
+    """Snapshot the assigned list as the decree's entries, with the diff against the previous one."""
+    code = event.programme_code
+    listed = (
         await conn.execute(
-            cell_stmt.on_conflict_do_update(
-                index_elements=["programme_code", "regency_code", "sector"], set_={"seats": cell.seats}
+            select(
+                assignments.c.worker_id,
+                assignments.c.regency_code,
+                assignments.c.sector,
+                assignments.c.identity,
+            ).where(assignments.c.programme_code == code, assignments.c.status == "assigned")
+        )
+    ).all()
+    lines = sorted(f"{r.worker_id}|{r.regency_code}|{r.sector}\n" for r in listed)
+    digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    if digest != event.list_sha256 or len(lines) != event.worker_count:
+        raise DecreeListMismatch(
+            f"decree {event.decree_number} of {code}: the assigned workers hash to {digest}, "
+            f"the decree says {event.list_sha256}"
+        )
+    previous = {
+        r.worker_id: r
+        for r in await conn.execute(
+            select(decree_entries).where(
+                and_(
+                    decree_entries.c.programme_code == code,
+                    decree_entries.c.version == event.version - 1,
+                    decree_entries.c.status == "listed",
+                )
             )
         )
+    }
+    now = {r.worker_id for r in listed}
+    rows = [
+        {
+            "programme_code": code,
+            "version": event.version,
+            "worker_id": r.worker_id,
+            "status": "listed",
+            "added": r.worker_id not in previous,
+            "regency_code": r.regency_code,
+            "sector": r.sector,
+            "full_name": r.identity["full_name"],
+            "nik_masked": mask_nik(r.identity["nik"]),
+            "release_reason": None,
+        }
+        for r in listed
+    ]
+    gone = [w for w in previous if w not in now]
+    reasons = await _release_reasons(conn, code, gone)
+    rows += [
+        {
+            "programme_code": code,
+            "version": event.version,
+            "worker_id": w,
+            "status": "removed",
+            "added": False,
+            "regency_code": previous[w].regency_code,
+            "sector": previous[w].sector,
+            "full_name": previous[w].full_name,
+            "nik_masked": previous[w].nik_masked,
+            "release_reason": reasons.get(w),
+        }
+        for w in gone
+    ]
+    if rows:
+        await conn.execute(insert(decree_entries), rows)
+    cap = (
+        await conn.execute(select(programmes.c.budget_cap).where(programmes.c.programme_code == code))
+    ).scalar_one()
+    await conn.execute(
+        insert(decrees).values(
+            programme_code=code,
+            version=event.version,
+            decree_number=event.decree_number,
+            decree_date=event.decree_date,
+            signer=event.signer,
+            list_sha256=event.list_sha256,
+            worker_count=event.worker_count,
+            total_cost=event.total_cost,
+            cost_per_worker=event.total_cost // event.worker_count if event.worker_count else 0,
+            budget_cap=cap,
+            added=event.added,
+            removed=event.removed,
+            supersedes=event.supersedes,
+            issued_at=envelope.occurred_at,
+        )
+    )
+
+
+async def _release_reasons(conn: AsyncConnection, code: str, worker_ids: list[str]) -> dict[str, str]:
+    if not worker_ids:
+        return {}
+    rows = await conn.execute(
+        select(assignments.c.worker_id, assignments.c.status, assignments.c.release_reason).where(
+            assignments.c.programme_code == code, assignments.c.worker_id.in_(worker_ids)
+        )
+    )
+    return {r.worker_id: r.release_reason if r.status == "released" else r.status for r in rows}
 
 
 async def _status(conn: AsyncConnection, programme_code: str, worker_id: str) -> str | None:
@@ -139,7 +382,7 @@ async def _count(conn: AsyncConnection, programme_code: str, regency: str, secto
     )
 
 
-async def _waitlisted(conn: AsyncConnection, programme_code: str, delta: int) -> None:
+async def _waitlisted_count(conn: AsyncConnection, programme_code: str, delta: int) -> None:
     await conn.execute(
         update(programmes)
         .where(programmes.c.programme_code == programme_code)

@@ -4,16 +4,89 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
 from libs.events.contracts.common import Funder
 from libs.eventstore.store import EventStore
 from libs.regions import all_regions
+from services.allocation.adapters.tables import programmes
 from services.allocation.application.quota_stream import stream_of
+from services.allocation.domain.period import Period
 from services.allocation.domain.programme import Programme
+
+
+class ProgrammeNotDefined(LookupError):
+    """An event or a request names a programme allocation has never defined."""
+
+    code = "PROGRAMME_UNKNOWN"
+
+    def __init__(self, programme_code: str) -> None:
+        super().__init__(programme_code)
+        self.programme_code = programme_code
+        self.message = f"Program {programme_code} tidak dikenal atau belum ditetapkan."
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeFacts:
+    """What never changes once a programme is defined (seats and budget live in its quota state)."""
+
+    code: str
+    name: str
+    year: int
+    funder: Funder
+    jurisdiction: str
+    coverage_start: date
+    coverage_end: date
+    premium_per_month: int
+    months: int
+    requires_decree: bool
+
+    @property
+    def cost_per_worker(self) -> int:
+        """Premium per month × months, in whole rupiah."""
+        return self.premium_per_month * self.months
+
+    @property
+    def period(self) -> Period:
+        """The covered days."""
+        return Period(self.coverage_start, self.coverage_end)
+
+
+class ProgrammeBook:
+    """Programme facts read from the read model once, then kept (they are immutable)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, ProgrammeFacts] = {}
+
+    async def get(self, conn: AsyncConnection, code: str) -> ProgrammeFacts:
+        """The facts of programme `code`; raises ProgrammeNotDefined."""
+        known = self._known.get(code)
+        if known is not None:
+            return known
+        row = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
+        if row is None:
+            raise ProgrammeNotDefined(code)
+        definition = row.definition
+        facts = ProgrammeFacts(
+            code=row.programme_code,
+            name=row.name,
+            year=row.year,
+            funder=Funder(row.funder),
+            jurisdiction=row.jurisdiction,
+            coverage_start=row.coverage_start,
+            coverage_end=row.coverage_end,
+            premium_per_month=int(definition["premium_jkk"]) + int(definition["premium_jkm"]),
+            months=int(definition["months"]),
+            requires_decree=row.requires_decree,
+        )
+        self._known[code] = facts
+        return facts
 
 
 class ProgrammeAlreadyDefined(ValueError):

@@ -5,6 +5,12 @@ Several funders propose the same workers (province APBD, regency APBD, DBH Sawit
 and BPJS must not be paid twice for one person's month. Each allocation decision for a worker
 already held elsewhere goes through `check_cross_programme`; every programme applying it to the
 same facts reaches the same answer, because holds are ranked by (nominated_at, programme code).
+
+A hold is *final* once a decree (SK) has fixed it, or at once in a programme that needs no
+decree (its assignments go straight to BPJS registration). A final hold is never displaced,
+whoever proposed first: the worker is registered (or about to be) under that funder, and taking
+them back would leave months paid by one funder and owed by another. Until then "first proposer
+pays" decides, so an earlier proposal arriving late takes the worker over.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ class ProgrammeHold:
     """A worker's assignment (existing or proposed) in one programme.
 
     `nominated_at` is when that programme's funder proposed the worker; it must carry a time zone,
-    since nominations come from offices and systems that do not share a clock setting.
+    since nominations come from offices and systems that do not share a clock setting. `final`:
+    the hold is fixed (decreed, or its programme needs no decree) and is never displaced.
     """
 
     programme_code: str
     period: Period
     nominated_at: datetime
+    final: bool = False
 
     def __post_init__(self) -> None:
         if self.nominated_at.utcoffset() is None:
@@ -60,13 +68,17 @@ def check_cross_programme(
 
     Holds of the candidate's own programme are ignored (idempotence is the quota's job), as are
     holds whose periods do not overlap the candidate's: a worker may be paid by the province in
-    2024 and by their regency in 2025.
+    2024 and by their regency in 2025. A final overlapping hold keeps the worker whatever the
+    ranks; otherwise the earliest proposer does.
     """
     rivals = [
         hold
         for hold in existing
         if hold.programme_code != candidate.programme_code and hold.period.overlaps(candidate.period)
     ]
+    final = [hold for hold in rivals if hold.final]
+    if final:
+        return CrossProgrammeVerdict(allowed=False, held_by=min(final, key=_rank).programme_code)
     earlier = [hold for hold in rivals if hold.rank < candidate.rank]
     if earlier:
         return CrossProgrammeVerdict(allowed=False, held_by=min(earlier, key=_rank).programme_code)

@@ -12,11 +12,24 @@ Rules:
   worker id on a tie). Before the first decree everyone waiting is in round 0, so the order is
   desil then nomination. Each decree (SK, also an SK perubahan) publishes the list and its reserve
   order; workers waitlisted after it rank behind everyone already waiting, so a late nomination
-  never jumps a published order. Desil decides only the waitlist: a seat already given is not
-  taken back for a lower-desil worker nominated later.
+  never jumps a published order.
+- "Before the decree, desil 1 goes before desil 2" also holds for seats. Until the first decree
+  of a programme that requires one, seats are provisional (nobody is registered at BPJS on them,
+  see `requires_decree`): a worker who finds no seat (or no budget) takes the seat of the seated
+  worker of the same cell who would rank last — the worst desil, then the latest nomination —
+  when that worker's desil is strictly worse (higher) than theirs. The worker giving way goes
+  back to the waitlist at their rank (`Unseat`), so the first decree lists, in every cell, the
+  poorest workers nominated. Within one desil the first nominated keeps the seat (no churn for a
+  late delivery), seats are never taken across cells (the regency's quota is its own) nor for
+  budget in another cell, and from the first decree on — or at once when no decree is required —
+  a seat is final: later nominations wait.
 - Releases, seat changes and budget changes re-flow the waitlist: while the budget lasts, each
   waiting worker in order takes a free seat of their own cell. A budget freed in one cell can so
   go to a worker waiting (for budget) in another.
+- One payer per worker (cross_programme.py): the caller says which workers another programme
+  holds (`held_by` / `blocked`). Such a validated worker is declined (`Decline`); such a waiting
+  worker is released (`HELD_BY_OTHER_PROGRAMME`) when their turn for a seat comes, and the seat
+  goes to the next in line.
 - A cut below the number assigned (seats or budget) unassigns nobody. Those workers were decided,
   perhaps decreed and registered at BPJS; withdrawing cover mid-year from a poor worker because a
   number changed is not the programme's intent, and BPJS premiums are owed per registered month.
@@ -29,7 +42,7 @@ Rules:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from services.allocation.domain.budget import BudgetPosition
@@ -37,12 +50,14 @@ from services.allocation.domain.programme import Programme
 from services.allocation.domain.quota_events import (
     Assign,
     BudgetChanged,
+    Decline,
     DecreeFixed,
     QuotaEvent,
     QuotasOpened,
     Release,
     ReleaseReason,
     SeatsChanged,
+    Unseat,
     Waitlist,
     WaitlistReason,
 )
@@ -52,6 +67,9 @@ Decision = tuple[QuotaEvent, ...]
 """Events decided by one command, to be stored and applied in this order."""
 
 _Rank = tuple[int, int, int, str]
+_SeatRank = tuple[int, int, str]  # desil, nomination_seq, worker_id: the last gives way first
+
+_NOBODY: Mapping[str, str] = {}
 
 
 class QuotaError(ValueError):
@@ -101,8 +119,11 @@ class QuotaState:
     seats: dict[QuotaCell, int] = field(default_factory=dict)
     budget_cap: int = 0
     cost_per_worker: int = 1
+    requires_decree: bool = True
     assigned: dict[str, QuotaCell] = field(default_factory=dict)
     assigned_per_cell: dict[QuotaCell, int] = field(default_factory=dict)
+    # Seated workers whose rank is known, per cell, in rank order (the last gives way first).
+    ranked_seats: dict[QuotaCell, list[_SeatRank]] = field(default_factory=dict)
     waitlist: list[Waitlist] = field(default_factory=list)  # in waitlist order
     waiting: dict[str, Waitlist] = field(default_factory=dict)
     decrees: list[str] = field(default_factory=list)
@@ -123,8 +144,10 @@ class QuotaState:
             seats=dict(self.seats),
             budget_cap=self.budget_cap,
             cost_per_worker=self.cost_per_worker,
+            requires_decree=self.requires_decree,
             assigned=dict(self.assigned),
             assigned_per_cell=dict(self.assigned_per_cell),
+            ranked_seats={cell: list(ranks) for cell, ranks in self.ranked_seats.items()},
             waitlist=list(self.waitlist),
             waiting=dict(self.waiting),
             decrees=list(self.decrees),
@@ -146,6 +169,11 @@ class QuotaState:
             self._waitlist(event)
         elif isinstance(event, Release):
             self._release(event)
+        elif isinstance(event, Unseat):
+            self._unseat(event)
+        elif isinstance(event, Decline):
+            if event.worker_id in self.assigned or event.worker_id in self.waiting:
+                raise QuotaError(f"worker {event.worker_id} is in the quota and cannot be declined")
         elif isinstance(event, SeatsChanged):
             self.seats[event.cell] = event.seats
         elif isinstance(event, BudgetChanged):
@@ -163,6 +191,7 @@ class QuotaState:
         self.seats = dict(event.seats)
         self.budget_cap = event.budget_cap
         self.cost_per_worker = event.cost_per_worker
+        self.requires_decree = event.requires_decree
 
     def _assign(self, event: Assign) -> None:
         if event.worker_id in self.assigned:
@@ -170,6 +199,9 @@ class QuotaState:
         self._drop_from_waitlist(event.worker_id)
         self.assigned[event.worker_id] = event.cell
         self.assigned_per_cell[event.cell] = self.assigned_per_cell.get(event.cell, 0) + 1
+        if event.desil is not None and event.nomination_seq is not None:
+            ranks = self.ranked_seats.setdefault(event.cell, [])
+            bisect.insort(ranks, (event.desil, event.nomination_seq, event.worker_id))
 
     def _waitlist(self, event: Waitlist) -> None:
         if event.worker_id in self.assigned or event.worker_id in self.waiting:
@@ -178,11 +210,25 @@ class QuotaState:
         self.waiting[event.worker_id] = event
 
     def _release(self, event: Release) -> None:
-        cell = self.assigned.pop(event.worker_id, None)
-        if cell is not None:
-            self.assigned_per_cell[cell] -= 1
+        if event.worker_id in self.assigned:
+            self._unassign(event.worker_id)
         elif not self._drop_from_waitlist(event.worker_id):
             raise QuotaError(f"worker {event.worker_id} is neither assigned nor waiting")
+
+    def _unseat(self, event: Unseat) -> None:
+        if self.assigned.get(event.worker_id) != event.cell:
+            raise QuotaError(f"worker {event.worker_id} holds no seat in {event.regency} {event.sector}")
+        self._unassign(event.worker_id)
+        self._waitlist(event.as_waitlisted())
+
+    def _unassign(self, worker_id: str) -> None:
+        cell = self.assigned.pop(worker_id)
+        self.assigned_per_cell[cell] -= 1
+        ranks = self.ranked_seats.get(cell, [])
+        for i, rank in enumerate(ranks):
+            if rank[2] == worker_id:
+                del ranks[i]
+                break
 
     def _drop_from_waitlist(self, worker_id: str) -> bool:
         entry = self.waiting.pop(worker_id, None)
@@ -225,12 +271,31 @@ class QuotaState:
         """How many decrees have fixed the list so far."""
         return len(self.decrees)
 
+    @property
+    def provisional(self) -> bool:
+        """True while seats may still give way to a poorer desil: a decree is required and none
+        has been issued yet."""
+        return self.requires_decree and not self.decrees
+
     def position(self, worker_id: str) -> int | None:
         """1-based waitlist position of a waiting worker, or None."""
         entry = self.waiting.get(worker_id)
         if entry is None:
             return None
         return bisect.bisect_left(self.waitlist, _rank(entry), key=_rank) + 1
+
+    def gives_way_to(self, worker: ValidatedWorker) -> _SeatRank | None:
+        """The seated worker of `worker`'s cell who would give way to them, or None.
+
+        Only while seats are provisional, and only a worker of a strictly worse desil: the one
+        who would rank last on the waitlist (worst desil, then latest nomination).
+        """
+        if not self.provisional:
+            return None
+        ranks = self.ranked_seats.get(worker.cell)
+        if not ranks or ranks[-1][0] <= worker.desil:
+            return None
+        return ranks[-1]
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -243,17 +308,44 @@ def open_quotas(programme: Programme) -> QuotasOpened:
         seats=tuple(programme.seats_by_cell().items()),
         budget_cap=programme.budget_cap,
         cost_per_worker=programme.cost_per_worker,
+        requires_decree=programme.requires_decree,
     )
 
 
-def decide_validated(state: QuotaState, worker: ValidatedWorker) -> Decision:
-    """Seat a validated worker, or waitlist them when their cell is full or the budget spent."""
+def decide_validated(state: QuotaState, worker: ValidatedWorker, held_by: str | None = None) -> Decision:
+    """Seat a validated worker, or waitlist them when their cell is full or the budget spent.
+
+    Before the first decree a worker of a poorer desil takes the seat of the last-ranked worker
+    of a worse desil in the same cell, who goes back to the waitlist (see the module rules).
+    `held_by`: the overlapping programme that keeps this worker (cross_programme.py); the worker
+    is then declined.
+    """
     _require_open(state)
     if worker.worker_id in state.assigned or worker.worker_id in state.waiting:
         return ()
+    if held_by is not None:
+        return (Decline(worker.worker_id, worker.regency, worker.sector, held_by),)
+    seat = _seat(worker)
     has_seat = state.free_seats(worker.cell) > 0
     if has_seat and state.budget_left > 0:
-        return (Assign(worker.worker_id, worker.regency, worker.sector),)
+        return (seat,)
+    reason = WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT
+    gives_way = state.gives_way_to(worker)
+    if gives_way is not None:
+        desil, seq, worker_id = gives_way
+        rank = (state.decree_round, desil, seq, worker_id)
+        unseat = Unseat(
+            worker_id=worker_id,
+            regency=worker.regency,
+            sector=worker.sector,
+            desil=desil,
+            nomination_seq=seq,
+            decree_round=state.decree_round,
+            position=bisect.bisect_left(state.waitlist, rank, key=_rank) + 1,
+            reason=reason,
+            by_worker_id=worker.worker_id,
+        )
+        return (unseat, seat)
     rank = (state.decree_round, worker.desil, worker.nomination_seq, worker.worker_id)
     entry = Waitlist(
         worker_id=worker.worker_id,
@@ -263,30 +355,49 @@ def decide_validated(state: QuotaState, worker: ValidatedWorker) -> Decision:
         nomination_seq=worker.nomination_seq,
         decree_round=state.decree_round,
         position=bisect.bisect_left(state.waitlist, rank, key=_rank) + 1,
-        reason=WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT,
+        reason=reason,
     )
     return (entry,)
 
 
-def decide_release(state: QuotaState, worker_id: str, reason: ReleaseReason) -> Decision:
-    """Release an assigned or waiting worker; a freed seat goes to the waitlist in order."""
+def decide_release(
+    state: QuotaState,
+    worker_id: str,
+    reason: ReleaseReason,
+    *,
+    held_by: str | None = None,
+    blocked: Mapping[str, str] = _NOBODY,
+) -> Decision:
+    """Release an assigned or waiting worker; a freed seat goes to the waitlist in order.
+
+    `held_by` names the programme keeping the worker when `reason` is HELD_BY_OTHER_PROGRAMME;
+    `blocked` (worker id -> programme) are waiting workers another programme holds.
+    """
     _require_open(state)
     if worker_id not in state.assigned and worker_id not in state.waiting:
         return ()
-    return _with_promotions(state, (Release(worker_id, reason),))
+    return _with_promotions(state, (Release(worker_id, reason, held_by),), blocked)
 
 
-def decide_seats(state: QuotaState, cell: QuotaCell, seats: int) -> Decision:
+def decide_seats(
+    state: QuotaState, cell: QuotaCell, seats: int, blocked: Mapping[str, str] = _NOBODY
+) -> Decision:
     """Set a cell's seats (raise or cut); a raise is filled from the waitlist in order."""
     _require_open(state)
     if seats < 0:
         raise QuotaError(f"seats cannot be negative, got {seats}")
     if cell in state.seats and state.seats[cell] == seats:
         return ()
-    return _with_promotions(state, (_seats_changed(state, cell, seats),))
+    return _with_promotions(state, (_seats_changed(state, cell, seats),), blocked)
 
 
-def decide_move(state: QuotaState, source: QuotaCell, target: QuotaCell, seats: int) -> Decision:
+def decide_move(
+    state: QuotaState,
+    source: QuotaCell,
+    target: QuotaCell,
+    seats: int,
+    blocked: Mapping[str, str] = _NOBODY,
+) -> Decision:
     """Move seats from one cell to another (between regencies or sectors)."""
     _require_open(state)
     if seats <= 0:
@@ -300,10 +411,10 @@ def decide_move(state: QuotaState, source: QuotaCell, target: QuotaCell, seats: 
         _seats_changed(state, source, available - seats),
         _seats_changed(state, target, state.seats.get(target, 0) + seats),
     )
-    return _with_promotions(state, changes)
+    return _with_promotions(state, changes, blocked)
 
 
-def decide_budget(state: QuotaState, budget_cap: int) -> Decision:
+def decide_budget(state: QuotaState, budget_cap: int, blocked: Mapping[str, str] = _NOBODY) -> Decision:
     """Set a new cap (APBD-P revision); a raise is filled from the waitlist in order."""
     _require_open(state)
     if budget_cap < 0:
@@ -311,7 +422,7 @@ def decide_budget(state: QuotaState, budget_cap: int) -> Decision:
     if budget_cap == state.budget_cap:
         return ()
     over = max(0, len(state.assigned) - budget_cap // state.cost_per_worker)
-    return _with_promotions(state, (BudgetChanged(budget_cap, over),))
+    return _with_promotions(state, (BudgetChanged(budget_cap, over),), blocked)
 
 
 def decide_decree_fixed(state: QuotaState, decree_number: str) -> Decision:
@@ -322,31 +433,58 @@ def decide_decree_fixed(state: QuotaState, decree_number: str) -> Decision:
     return (DecreeFixed(decree_number),)
 
 
-def promotions_due(state: QuotaState) -> tuple[Assign, ...]:
+def promotions_due(state: QuotaState, blocked: Mapping[str, str] = _NOBODY) -> tuple[Assign | Release, ...]:
     """Waiting workers who could take a seat now, in waitlist order.
+
+    A worker in `blocked` (held by another programme) whose turn comes is released instead
+    (`HELD_BY_OTHER_PROGRAMME`), and the seat goes on to the next in line.
 
     Every decision leaves this empty; a non-empty answer means the stream was not produced by
     these rules (useful as a consistency check after a rebuild).
     """
     left = state.budget_left
     free: dict[QuotaCell, int] = {}
-    promoted: list[Assign] = []
+    decided: list[Assign | Release] = []
     for entry in state.waitlist:
         if left <= 0:
             break
         seats = free.get(entry.cell, state.free_seats(entry.cell))
-        if seats > 0:
-            promoted.append(Assign(entry.worker_id, entry.regency, entry.sector, promoted=True))
-            free[entry.cell] = seats - 1
-            left -= 1
-    return tuple(promoted)
+        if seats <= 0:
+            continue
+        holder = blocked.get(entry.worker_id)
+        if holder is not None:
+            decided.append(Release(entry.worker_id, ReleaseReason.HELD_BY_OTHER_PROGRAMME, holder))
+            continue
+        decided.append(
+            Assign(
+                entry.worker_id,
+                entry.regency,
+                entry.sector,
+                promoted=True,
+                desil=entry.desil,
+                nomination_seq=entry.nomination_seq,
+            )
+        )
+        free[entry.cell] = seats - 1
+        left -= 1
+    return tuple(decided)
 
 
-def _with_promotions(state: QuotaState, decided: Decision) -> Decision:
+def _seat(worker: ValidatedWorker) -> Assign:
+    return Assign(
+        worker.worker_id,
+        worker.regency,
+        worker.sector,
+        desil=worker.desil,
+        nomination_seq=worker.nomination_seq,
+    )
+
+
+def _with_promotions(state: QuotaState, decided: Decision, blocked: Mapping[str, str]) -> Decision:
     after = state.copy()
     for event in decided:
         after.apply(event)
-    return decided + promotions_due(after)
+    return decided + promotions_due(after, blocked)
 
 
 def _seats_changed(state: QuotaState, cell: QuotaCell, seats: int) -> SeatsChanged:

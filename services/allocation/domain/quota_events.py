@@ -6,7 +6,7 @@ They are plain frozen dataclasses; the allocation service maps them to its wire 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.allocation.domain.sector import QuotaCell, Sector
@@ -36,16 +36,26 @@ class QuotasOpened:
     seats: tuple[tuple[QuotaCell, int], ...]
     budget_cap: int
     cost_per_worker: int
+    # When the list needs a decree (SK), seats are provisional until the first one: see quota.py.
+    requires_decree: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Assign:
-    """A worker got a seat; `promoted` when the seat came from the waitlist."""
+    """A worker got a seat; `promoted` when the seat came from the waitlist.
+
+    `desil` and `nomination_seq` are the worker's rank, kept so that replay knows who would give
+    way before the decree (see quota.py). They are provenance, not part of the decision's identity:
+    two Assigns of the same worker to the same cell compare equal. None: rank unknown (never made
+    to give way).
+    """
 
     worker_id: str
     regency: str
     sector: Sector
     promoted: bool = False
+    desil: int | None = field(default=None, compare=False)
+    nomination_seq: int | None = field(default=None, compare=False)
 
     @property
     def cell(self) -> QuotaCell:
@@ -79,10 +89,64 @@ class Waitlist:
 
 @dataclass(frozen=True, slots=True)
 class Release:
-    """A worker left the quota: an assigned worker frees a seat, a waitlisted one their place."""
+    """A worker left the quota: an assigned worker frees a seat, a waitlisted one their place.
+
+    `held_by` names the programme that keeps the worker when the reason is
+    `HELD_BY_OTHER_PROGRAMME`.
+    """
 
     worker_id: str
     reason: ReleaseReason
+    held_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unseat:
+    """Before the first decree, a provisionally seated worker gave way to `by_worker_id`, a worker
+    of a lower (poorer) desil in the same regency × sector, and now waits at `position`.
+
+    The fields after `sector` are the waitlist entry the worker gets (as in `Waitlist`).
+    """
+
+    worker_id: str
+    regency: str
+    sector: Sector
+    desil: int
+    nomination_seq: int
+    decree_round: int
+    position: int
+    reason: WaitlistReason
+    by_worker_id: str
+
+    @property
+    def cell(self) -> QuotaCell:
+        """The regency × sector seat given up."""
+        return QuotaCell(self.regency, self.sector)
+
+    def as_waitlisted(self) -> Waitlist:
+        """The waitlist entry the worker holds after giving way."""
+        return Waitlist(
+            worker_id=self.worker_id,
+            regency=self.regency,
+            sector=self.sector,
+            desil=self.desil,
+            nomination_seq=self.nomination_seq,
+            decree_round=self.decree_round,
+            position=self.position,
+            reason=self.reason,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    """A validated worker is not taken into this quota: `held_by`, an overlapping programme whose
+    funder proposed them first (or whose list already fixed them), keeps them. See
+    cross_programme.py. The quota itself does not change."""
+
+    worker_id: str
+    regency: str
+    sector: Sector
+    held_by: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,5 +184,7 @@ class DecreeFixed:
     decree_number: str
 
 
-QuotaEvent = QuotasOpened | Assign | Waitlist | Release | SeatsChanged | BudgetChanged | DecreeFixed
+QuotaEvent = (
+    QuotasOpened | Assign | Waitlist | Release | Unseat | Decline | SeatsChanged | BudgetChanged | DecreeFixed
+)
 """Every event the quota state applies."""

@@ -7,20 +7,27 @@ from libs.eventstore.store import EventStore
 from libs.runtime.service import ServiceDefinition
 from services.allocation.adapters.projections import project
 from services.allocation.adapters.tables import eventstore
+from services.allocation.application.allocate import Allocator
+from services.allocation.application.commands import Commands
 from services.allocation.application.handlers import AllocationHandler
+from services.allocation.application.programmes import ProgrammeBook
 from services.allocation.application.quota_stream import QuotaStates
-from services.allocation.entrypoints.http import router
+from services.allocation.entrypoints.http import build_router
 
 
 def definition() -> ServiceDefinition:
-    # The handler's cache reads streams through a store of its own (same tables, no projection).
-    states = QuotaStates(EventStore(eventstore, "allocation"))
+    """One allocation instance. Its consumer and its HTTP commands each keep their own quota-state
+    cache (read through a store of their own: same tables, no projection); programme facts, which
+    never change, are shared."""
+    book = ProgrammeBook()
+    consumer_states = QuotaStates(EventStore(eventstore, "allocation"))
+    commands = Commands(book)
     return ServiceDefinition(
         name="allocation",
         title="Lindung allocation: programmes, quotas, waitlists, decrees",
         tables=eventstore,
-        router=router,
+        router=build_router(commands),
         projector=project,
-        handler=AllocationHandler(states),
+        handler=AllocationHandler(Allocator(consumer_states, book)),
         consumes=topics.SUBSCRIPTIONS["allocation"],
     )

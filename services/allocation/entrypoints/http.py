@@ -1,117 +1,279 @@
-"""Allocation's HTTP API: programmes in; quota use, budget and waitlists out."""
+"""Allocation's HTTP API: programmes, quota and budget changes and decrees in; quota use, budget,
+waitlists, decrees and their annexes out.
+
+Refusals answer `{"detail": {"code": ..., "message": ...}}`: a stable machine code and a message
+for officers in Indonesian.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import ValidationError
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field, ValidationError
 
 from libs.runtime.service import Runtime, runtime_of
-from services.allocation.adapters.tables import assignments, programmes, quota_cells
+from services.allocation.adapters.annex import annex_csv, annex_pdf
+from services.allocation.application import views
+from services.allocation.application.commands import ChangeResult, Commands, Refused
+from services.allocation.application.decrees import issue_decree
 from services.allocation.application.programmes import (
     ProgrammeAlreadyDefined,
+    ProgrammeNotDefined,
     define_programme,
     parse_programme,
 )
-from services.allocation.domain.budget import BudgetPosition
 
-router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
-@router.post("/programmes", status_code=201, tags=["programmes"])
-async def post_programme(request: Request, rt: RuntimeDep) -> dict[str, Any]:
-    """Define a programme from JSON or YAML (Content-Type application/yaml); see docs/examples/."""
-    raw = await request.body()
-    try:
-        data = (
-            yaml.safe_load(raw) if "yaml" in request.headers.get("content-type", "") else await request.json()
-        )
-        programme = parse_programme(data)
-    except (ValidationError, ValueError, yaml.YAMLError) as exc:
-        raise HTTPException(422, {"code": "PROGRAMME_INVALID", "message": str(exc)[:2000]}) from exc
-    try:
-        created = await define_programme(rt.engine, rt.store, programme)
-    except ProgrammeAlreadyDefined as exc:
-        raise HTTPException(409, {"code": exc.code, "message": str(exc)}) from exc
-    rt.relay.wake()
-    return {"programme_code": programme.code, "created": created, **_budget(programme.budget_position())}
+class SeatsChange(BaseModel):
+    """New number of seats for one regency × sector."""
+
+    seats: int
+    note: str = Field(default="", max_length=500, description="e.g. the letter or SK behind the change")
 
 
-def _budget(position: BudgetPosition) -> dict[str, int]:
-    return {
-        "budget_cap": position.cap,
-        "cost_per_worker": position.cost_per_worker,
-        "quota_cost": position.quota_cost,
-        "shortfall": position.shortfall,
-        "affordable_workers": position.affordable_workers,
-        "committed_rupiah": position.committed_rupiah,
-        "headroom": position.headroom,
-    }
+class SeatsMove(BaseModel):
+    """Seats moved from one regency × sector to another."""
+
+    from_regency: str
+    from_sector: str
+    to_regency: str
+    to_sector: str
+    seats: int
+    note: str = Field(default="", max_length=500)
 
 
-@router.get("/programmes", tags=["programmes"])
-async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
-    """Programmes with seats, assignments and the budget position (integer rupiah)."""
-    async with rt.engine.connect() as conn:
-        rows = (await conn.execute(select(programmes).order_by(programmes.c.programme_code))).all()
-    return [
-        {
-            "programme_code": r.programme_code,
-            "name": r.name,
-            "year": r.year,
-            "funder": r.funder,
-            "seats_total": r.seats_total,
-            "assigned": r.assigned,
-            "waitlisted": r.waitlisted,
-            "requires_decree": r.requires_decree,
-            **_budget(BudgetPosition(r.budget_cap, r.cost_per_worker, r.seats_total, r.assigned)),
-        }
-        for r in rows
-    ]
+class BudgetChange(BaseModel):
+    """New budget cap in whole rupiah (e.g. after an APBD-P revision)."""
+
+    budget_cap: int
+    note: str = Field(default="", max_length=500)
 
 
-@router.get("/programmes/{code}/quotas", tags=["programmes"])
-async def quota_use(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-    """Seats and assignments per regency × sector."""
-    async with rt.engine.connect() as conn:
-        rows = await conn.execute(
-            select(quota_cells)
-            .where(quota_cells.c.programme_code == code)
-            .order_by(quota_cells.c.regency_code, quota_cells.c.sector)
-        )
-        return [
-            {"regency_code": r.regency_code, "sector": r.sector, "seats": r.seats, "assigned": r.assigned}
-            for r in rows
-        ]
+class DecreeRequest(BaseModel):
+    """The signed decree: its number, date (YYYY-MM-DD) and signer."""
+
+    number: str = Field(max_length=200)
+    date: str = Field(max_length=20)
+    signer: str = Field(max_length=200)
 
 
-@router.get("/programmes/{code}/assignments", tags=["programmes"])
-async def list_assignments(
-    code: str, rt: RuntimeDep, status: str | None = None, regency: str | None = None
-) -> list[dict[str, Any]]:
-    """Assigned, waitlisted and released workers (no NIK: worker ids only)."""
-    query = select(assignments).where(assignments.c.programme_code == code)
-    if status:
-        query = query.where(assignments.c.status == status)
-    if regency:
-        query = query.where(assignments.c.regency_code == regency)
-    async with rt.engine.connect() as conn:
-        rows = await conn.execute(
-            query.order_by(assignments.c.position.nulls_first(), assignments.c.worker_id)
-        )
-        return [
+def _refused(exc: Refused) -> HTTPException:
+    return HTTPException(exc.status, exc.body())
+
+
+def _unknown(code: str) -> HTTPException:
+    error = ProgrammeNotDefined(code)
+    return HTTPException(404, {"code": error.code, "message": error.message})
+
+
+def _decree_version(version: str) -> int | None:
+    if version == "latest":
+        return None
+    if not version.isdigit() or int(version) < 1:
+        raise HTTPException(
+            422,
             {
-                "worker_id": r.worker_id,
-                "status": r.status,
-                "regency_code": r.regency_code,
-                "sector": r.sector,
-                "decile": r.decile,
-                "position": r.position,
-                "release_reason": r.release_reason,
-            }
-            for r in rows
-        ]
+                "code": "DECREE_VERSION_INVALID",
+                "message": f"Versi SK '{version}' tidak sah (angka atau 'latest').",
+            },
+        )
+    return int(version)
+
+
+def build_router(commands: Commands) -> APIRouter:
+    """The routes of one allocation instance, over its command runner."""
+    router = APIRouter()
+
+    async def change(rt: Runtime, code: str, run: Any) -> dict[str, Any]:
+        try:
+            result: ChangeResult = await run
+        except Refused as exc:
+            raise _refused(exc) from exc
+        except ProgrammeNotDefined as exc:
+            raise _unknown(code) from exc
+        rt.relay.wake()
+        async with rt.engine.connect() as conn:
+            budget = (await views.programme(conn, code) or {}).get("budget")
+        return {**vars(result), "budget": budget}
+
+    @router.post("/programmes", status_code=201, tags=["programmes"])
+    async def post_programme(request: Request, rt: RuntimeDep) -> dict[str, Any]:
+        """Define a programme from JSON or YAML (Content-Type application/yaml); see docs/examples/."""
+        raw = await request.body()
+        try:
+            is_yaml = "yaml" in request.headers.get("content-type", "")
+            data = yaml.safe_load(raw) if is_yaml else await request.json()
+            programme = parse_programme(data)
+        except (ValidationError, ValueError, yaml.YAMLError) as exc:
+            raise HTTPException(422, {"code": "PROGRAMME_INVALID", "message": str(exc)[:2000]}) from exc
+        try:
+            created = await define_programme(rt.engine, rt.store, programme)
+        except ProgrammeAlreadyDefined as exc:
+            raise HTTPException(409, {"code": exc.code, "message": str(exc)}) from exc
+        rt.relay.wake()
+        budget = views.budget_view(
+            programme.budget_cap, programme.cost_per_worker, programme.seats_total, 0, programme.months
+        )
+        return {"programme_code": programme.code, "created": created, **budget}
+
+    @router.get("/programmes", tags=["programmes"])
+    async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
+        """Programmes with seats, assignments and the budget position (integer rupiah)."""
+        async with rt.engine.connect() as conn:
+            return await views.list_programmes(conn)
+
+    @router.get("/programmes/{code}", tags=["programmes"])
+    async def get_programme(code: str, rt: RuntimeDep) -> dict[str, Any]:
+        """One programme: settings, seats, assignments, budget (shortfall flagged) and decrees."""
+        async with rt.engine.connect() as conn:
+            found = await views.programme(conn, code)
+        if found is None:
+            raise _unknown(code)
+        return found
+
+    @router.get("/programmes/{code}/budget", tags=["programmes"])
+    async def get_budget(code: str, rt: RuntimeDep) -> dict[str, Any]:
+        """Budget cap against the quota's cost and the workers committed, in whole rupiah."""
+        return dict((await get_programme(code, rt))["budget"])
+
+    @router.put("/programmes/{code}/budget", tags=["quota changes"])
+    async def put_budget(code: str, body: BudgetChange, rt: RuntimeDep) -> dict[str, Any]:
+        """Set the budget cap; a raise seats waiting workers in order, a cut unassigns nobody."""
+        return await change(
+            rt, code, commands.set_budget(rt.engine, rt.store, code, body.budget_cap, body.note)
+        )
+
+    @router.get("/programmes/{code}/quotas", tags=["programmes"])
+    async def quota_use(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+        """Seats, assigned, waiting and free per regency × sector."""
+        async with rt.engine.connect() as conn:
+            return await views.quota_use(conn, code)
+
+    @router.put("/programmes/{code}/quotas/{regency_code}/{sector}", tags=["quota changes"])
+    async def put_seats(
+        code: str, regency_code: str, sector: str, body: SeatsChange, rt: RuntimeDep
+    ) -> dict[str, Any]:
+        """Raise or cut a cell's seats; a raise seats waiting workers in order, a cut unassigns nobody."""
+        run = commands.set_seats(rt.engine, rt.store, code, regency_code, sector, body.seats, body.note)
+        return await change(rt, code, run)
+
+    @router.post("/programmes/{code}/quotas/move", tags=["quota changes"])
+    async def move_seats(code: str, body: SeatsMove, rt: RuntimeDep) -> dict[str, Any]:
+        """Move seats between regencies (or sectors); the receiving cell seats waiting workers."""
+        run = commands.move_seats(
+            rt.engine,
+            rt.store,
+            code,
+            (body.from_regency, body.from_sector),
+            (body.to_regency, body.to_sector),
+            body.seats,
+            body.note,
+        )
+        return await change(rt, code, run)
+
+    @router.get("/programmes/{code}/waitlist", tags=["programmes"])
+    async def get_waitlist(
+        code: str,
+        rt: RuntimeDep,
+        regency: str | None = None,
+        sector: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Waiting workers in the order seats will go to them."""
+        async with rt.engine.connect() as conn:
+            return await views.waitlist(conn, code, regency, sector, min(max(limit, 1), 5000), max(offset, 0))
+
+    @router.get("/programmes/{code}/assignments", tags=["programmes"])
+    async def list_assignments(
+        code: str,
+        rt: RuntimeDep,
+        status: str | None = None,
+        regency: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Assigned, waitlisted, released and declined workers (no NIK: worker ids only)."""
+        async with rt.engine.connect() as conn:
+            return await views.list_assignments(
+                conn, code, status, regency, min(max(limit, 1), 20_000), max(offset, 0)
+            )
+
+    @router.post("/programmes/{code}/decrees", status_code=201, tags=["decrees"])
+    async def post_decree(
+        code: str, body: DecreeRequest, response: Response, rt: RuntimeDep
+    ) -> dict[str, Any]:
+        """Record a signed decree (SK) fixing the assigned list; a later one is an SK perubahan.
+
+        Emits DecreeIssued (the list's SHA-256) and AssignmentDecreed per worker added to the list.
+        Repeating the same number, date and signer answers the recorded decree (200).
+        """
+        try:
+            on = dt.date.fromisoformat(body.date)
+        except ValueError:
+            raise HTTPException(
+                422,
+                {
+                    "code": "DECREE_DATE_INVALID",
+                    "message": f"Tanggal SK '{body.date}' tidak sah (format YYYY-MM-DD).",
+                },
+            ) from None
+        try:
+            summary = await commands.run(
+                rt.engine,
+                lambda conn: issue_decree(commands, conn, rt.store, code, body.number, on, body.signer),
+            )
+        except Refused as exc:
+            raise _refused(exc) from exc
+        except ProgrammeNotDefined as exc:
+            raise _unknown(code) from exc
+        if not summary.created:
+            response.status_code = 200
+        rt.relay.wake()
+        return summary.as_json()
+
+    @router.get("/programmes/{code}/decrees", tags=["decrees"])
+    async def list_decrees(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+        """The programme's decrees, first to latest."""
+        async with rt.engine.connect() as conn:
+            return await views.list_decrees(conn, code)
+
+    @router.get("/programmes/{code}/decrees/{version}", tags=["decrees"])
+    async def get_decree(code: str, version: str, rt: RuntimeDep) -> dict[str, Any]:
+        """One decree (number or 'latest'), with the workers it added and removed."""
+        async with rt.engine.connect() as conn:
+            found = await views.decree(conn, code, _decree_version(version))
+        if found is None:
+            raise HTTPException(
+                404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}
+            )
+        return found
+
+    @router.get("/programmes/{code}/decrees/{version}/annex.{fmt}", tags=["decrees"])
+    async def get_annex(code: str, version: str, fmt: str, rt: RuntimeDep) -> Response:
+        """The decree's annex (lampiran) as CSV or PDF: per regency and sector, masked NIKs, totals."""
+        if fmt not in ("csv", "pdf"):
+            raise HTTPException(
+                404, {"code": "ANNEX_FORMAT", "message": "Lampiran tersedia sebagai .csv atau .pdf."}
+            )
+        async with rt.engine.connect() as conn:
+            annex = await views.annex_of(conn, code, _decree_version(version))
+        if annex is None:
+            raise HTTPException(
+                404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}
+            )
+        name = f"lampiran-{code}-v{annex.version}.{fmt}"
+        headers = {"content-disposition": f'attachment; filename="{name}"'}
+        if fmt == "csv":
+            return Response(annex_csv(annex), media_type="text/csv; charset=utf-8", headers=headers)
+        # Rendering a province-wide list takes seconds: keep the event loop (and the consumer) free.
+        pdf = await asyncio.to_thread(annex_pdf, annex)
+        return Response(pdf, media_type="application/pdf", headers=headers)
+
+    return router

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -93,3 +94,28 @@ def test_exactly_one_of_two_overlapping_programmes_may_assign(a: ProgrammeHold, 
         assert a_over_b != b_over_a
     else:
         assert a_over_b and b_over_a
+
+
+def test_a_final_hold_is_never_displaced_even_by_an_earlier_proposal() -> None:
+    decreed_dbh = ProgrammeHold(
+        "LABUHANBATU-2025-DBH-SAWIT", APRIL_2025_ON, T0 + timedelta(hours=1), final=True
+    )
+    apbd = hold("LABUHANBATU-2025-APBD", YEAR_2025, 0)  # proposed first, arriving after the SK
+
+    assert check_cross_programme([decreed_dbh], apbd) == CrossProgrammeVerdict(
+        allowed=False, held_by="LABUHANBATU-2025-DBH-SAWIT"
+    )
+
+
+def test_a_final_hold_outside_the_period_does_not_block() -> None:
+    decreed_2024 = ProgrammeHold("SUMUT-2024", YEAR_2024, T0, final=True)
+
+    assert check_cross_programme([decreed_2024], hold("SUMUT-2025", YEAR_2025, 5)).allowed
+
+
+def test_only_non_final_later_holds_are_displaced() -> None:
+    later = hold("B-2025", YEAR_2025, 30)
+    candidate = hold("A-2025", YEAR_2025, 0)
+
+    assert check_cross_programme([later], candidate).displaces == ("B-2025",)
+    assert not check_cross_programme([replace(later, final=True)], candidate).allowed

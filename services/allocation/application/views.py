@@ -1,0 +1,358 @@
+"""Read side of allocation: programmes with their budget, quota use, waitlists and decrees.
+
+Queries over the read models only (never the event store); amounts are integer rupiah, workers
+are named by worker id, and personal data leaves only as masked NIKs in decree lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.allocation.adapters.annex import Annex, AnnexLine
+from services.allocation.adapters.tables import assignments, decree_entries, decrees, programmes, quota_cells
+from services.allocation.domain.budget import BudgetPosition
+from services.allocation.domain.wording import number, rupiah
+
+
+def budget_view(cap: int, cost: int, seats_total: int, assigned: int, months: int) -> dict[str, Any]:
+    """A programme's budget: cap against quota cost and committed workers, with officer flags."""
+    position = BudgetPosition(
+        cap=cap, cost_per_worker=cost, seats_total=seats_total, committed_workers=assigned
+    )
+    flags = []
+    if position.shortfall:
+        flags.append(
+            {
+                "code": "BUDGET_SHORTFALL",
+                "message": (
+                    f"Pagu {rupiah(cap)} kurang {rupiah(position.shortfall)} dari biaya kuota "
+                    f"{rupiah(position.quota_cost)} ({number(seats_total)} kursi × {rupiah(cost)}); "
+                    f"paling banyak {number(position.affordable_workers)} pekerja dapat dibiayai."
+                ),
+            }
+        )
+    if position.overcommitted:
+        flags.append(
+            {
+                "code": "BUDGET_OVERCOMMITTED",
+                "message": (
+                    f"Pekerja yang sudah mendapat kuota bernilai {rupiah(position.committed_rupiah)}, "
+                    f"melebihi pagu {rupiah(cap)} sebesar {rupiah(position.overcommitted)}; tidak ada "
+                    "penetapan baru sampai ada kuota yang dilepas."
+                ),
+            }
+        )
+    return {
+        "budget_cap": cap,
+        "cost_per_worker": cost,
+        "premium_per_month": cost // months,
+        "months": months,
+        "seats_total": seats_total,
+        "quota_cost": position.quota_cost,
+        "shortfall": position.shortfall,
+        "quota_headroom": max(0, cap - position.quota_cost),
+        "affordable_workers": position.affordable_workers,
+        "fundable_seats": position.fundable_seats,
+        "committed_workers": assigned,
+        "committed_rupiah": position.committed_rupiah,
+        "headroom": position.headroom,
+        "overcommitted": position.overcommitted,
+        "flags": flags,
+        "summary": (
+            f"Biaya kuota {rupiah(position.quota_cost)} dari pagu {rupiah(cap)}; "
+            f"terpakai {rupiah(position.committed_rupiah)} untuk {number(assigned)} pekerja."
+        ),
+    }
+
+
+def _programme_json(r: Any) -> dict[str, Any]:
+    months = int(r.definition["months"])
+    return {
+        "programme_code": r.programme_code,
+        "name": r.name,
+        "year": r.year,
+        "funder": r.funder,
+        "jurisdiction": r.jurisdiction,
+        "coverage_start": r.coverage_start.isoformat(),
+        "coverage_end": r.coverage_end.isoformat(),
+        "requires_decree": r.requires_decree,
+        "seats_total": r.seats_total,
+        "assigned": r.assigned,
+        "waitlisted": r.waitlisted,
+        "budget": budget_view(r.budget_cap, r.cost_per_worker, r.seats_total, r.assigned, months),
+    }
+
+
+async def list_programmes(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every programme with seats, assignments and its budget position."""
+    rows = await conn.execute(select(programmes).order_by(programmes.c.programme_code))
+    return [_programme_json(r) for r in rows]
+
+
+async def programme(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
+    """One programme with its budget, settings and decrees; None when unknown."""
+    row = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
+    if row is None:
+        return None
+    view = _programme_json(row)
+    d = row.definition
+    view["settings"] = {
+        k: d[k]
+        for k in (
+            "premium_jkk",
+            "premium_jkm",
+            "months",
+            "allowed_deciles",
+            "age_min",
+            "age_max",
+            "occupations",
+        )
+    }
+    view["decrees"] = await list_decrees(conn, code)
+    return view
+
+
+async def quota_use(conn: AsyncConnection, code: str) -> list[dict[str, Any]]:
+    """Seats, assigned, waiting and free per regency × sector."""
+    waiting = {
+        (r.regency_code, r.sector): r.n
+        for r in await conn.execute(
+            select(assignments.c.regency_code, assignments.c.sector, func.count().label("n"))
+            .where(assignments.c.programme_code == code, assignments.c.status == "waitlisted")
+            .group_by(assignments.c.regency_code, assignments.c.sector)
+        )
+    }
+    rows = await conn.execute(
+        select(quota_cells)
+        .where(quota_cells.c.programme_code == code)
+        .order_by(quota_cells.c.regency_code, quota_cells.c.sector)
+    )
+    return [
+        {
+            "regency_code": r.regency_code,
+            "sector": r.sector,
+            "seats": r.seats,
+            "assigned": r.assigned,
+            "waitlisted": waiting.get((r.regency_code, r.sector), 0),
+            "free": max(0, r.seats - r.assigned),
+            "over_assigned": max(0, r.assigned - r.seats),
+        }
+        for r in rows
+    ]
+
+
+async def waitlist(
+    conn: AsyncConnection, code: str, regency: str | None, sector: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """Waiting workers in the order seats will go to them (decree round, desil, nomination).
+
+    `position` is the place on the programme's list (the order promotions follow); `position_in_cell`
+    the place among workers waiting for the same regency × sector.
+    """
+    order = (
+        assignments.c.decree_round,
+        assignments.c.desil_rank,
+        assignments.c.nomination_seq,
+        assignments.c.worker_id.collate("C"),  # code-point order, as the domain breaks ties
+    )
+    ranked = (
+        select(
+            assignments.c.worker_id,
+            assignments.c.regency_code,
+            assignments.c.sector,
+            assignments.c.desil_rank,
+            assignments.c.decree_round,
+            assignments.c.wait_reason,
+            assignments.c.unseated_by,
+            func.row_number().over(order_by=order).label("position"),
+            func.row_number()
+            .over(partition_by=(assignments.c.regency_code, assignments.c.sector), order_by=order)
+            .label("position_in_cell"),
+        )
+        .where(assignments.c.programme_code == code, assignments.c.status == "waitlisted")
+        .subquery()
+    )
+    query = select(ranked)
+    if regency:
+        query = query.where(ranked.c.regency_code == regency)
+    if sector:
+        query = query.where(ranked.c.sector == sector)
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await conn.execute(query.order_by(ranked.c.position).limit(limit).offset(offset))
+    return {
+        "total": total,
+        "items": [
+            {
+                "worker_id": r.worker_id,
+                "regency_code": r.regency_code,
+                "sector": r.sector,
+                "desil": r.desil_rank,
+                "decree_round": r.decree_round,
+                "reason": r.wait_reason,
+                "unseated_by": r.unseated_by,
+                "position": r.position,
+                "position_in_cell": r.position_in_cell,
+            }
+            for r in rows
+        ],
+    }
+
+
+async def list_assignments(
+    conn: AsyncConnection, code: str, status: str | None, regency: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Workers decided by the programme (no NIK, no name: worker ids only)."""
+    query = select(assignments).where(assignments.c.programme_code == code)
+    if status:
+        query = query.where(assignments.c.status == status)
+    if regency:
+        query = query.where(assignments.c.regency_code == regency)
+    rows = await conn.execute(
+        query.order_by(assignments.c.regency_code, assignments.c.sector, assignments.c.worker_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        {
+            "worker_id": r.worker_id,
+            "nomination_id": r.nomination_id,
+            "status": r.status,
+            "regency_code": r.regency_code,
+            "sector": r.sector,
+            "decile": r.decile,
+            "position": r.position,
+            "release_reason": r.release_reason,
+            "held_by": r.held_by,
+            "decreed_in": r.decreed_in,
+        }
+        for r in rows
+    ]
+
+
+def _decree_json(r: Any) -> dict[str, Any]:
+    return {
+        "version": r.version,
+        "decree_number": r.decree_number,
+        "decree_date": r.decree_date.isoformat(),
+        "signer": r.signer,
+        "list_sha256": r.list_sha256,
+        "worker_count": r.worker_count,
+        "total_cost": r.total_cost,
+        "cost_per_worker": r.cost_per_worker,
+        "budget_cap": r.budget_cap,
+        "added": r.added,
+        "removed": r.removed,
+        "supersedes": r.supersedes,
+        "issued_at": r.issued_at.isoformat(),
+    }
+
+
+async def list_decrees(conn: AsyncConnection, code: str) -> list[dict[str, Any]]:
+    """The programme's decrees, first to latest."""
+    rows = await conn.execute(
+        select(decrees).where(decrees.c.programme_code == code).order_by(decrees.c.version)
+    )
+    return [_decree_json(r) for r in rows]
+
+
+async def decree(conn: AsyncConnection, code: str, version: int | None) -> dict[str, Any] | None:
+    """One decree (the latest when `version` is None) with its changes against the previous one."""
+    query = select(decrees).where(decrees.c.programme_code == code)
+    query = query.where(decrees.c.version == version) if version else query.order_by(decrees.c.version.desc())
+    row = (await conn.execute(query.limit(1))).first()
+    if row is None:
+        return None
+    changes = await conn.execute(
+        select(decree_entries)
+        .where(
+            and_(
+                decree_entries.c.programme_code == code,
+                decree_entries.c.version == row.version,
+                (decree_entries.c.status == "removed") | decree_entries.c.added,
+            )
+        )
+        .order_by(decree_entries.c.regency_code, decree_entries.c.full_name)
+    )
+    added, removed = [], []
+    for e in changes:
+        item = {
+            "worker_id": e.worker_id,
+            "regency_code": e.regency_code,
+            "sector": e.sector,
+            "full_name": e.full_name,
+            "nik_masked": e.nik_masked,
+        }
+        if e.status == "removed":
+            removed.append({**item, "release_reason": e.release_reason})
+        elif row.version > 1:
+            added.append(item)
+    return {**_decree_json(row), "changes": {"added": added, "removed": removed}}
+
+
+async def decree_entries_of(conn: AsyncConnection, code: str, version: int) -> list[Any]:
+    """The listed entries of one decree, ordered for the annex (regency, sector, name)."""
+    rows = await conn.execute(
+        select(decree_entries)
+        .where(
+            decree_entries.c.programme_code == code,
+            decree_entries.c.version == version,
+            decree_entries.c.status == "listed",
+        )
+        .order_by(
+            decree_entries.c.regency_code,
+            decree_entries.c.sector,
+            decree_entries.c.full_name,
+            decree_entries.c.worker_id,
+        )
+    )
+    return list(rows)
+
+
+async def removed_entries_of(conn: AsyncConnection, code: str, version: int) -> list[Any]:
+    """Workers an SK perubahan took off the previous list."""
+    rows = await conn.execute(
+        select(decree_entries)
+        .where(
+            decree_entries.c.programme_code == code,
+            decree_entries.c.version == version,
+            decree_entries.c.status == "removed",
+        )
+        .order_by(decree_entries.c.regency_code, decree_entries.c.full_name)
+    )
+    return list(rows)
+
+
+async def annex_of(conn: AsyncConnection, code: str, version: int | None) -> Annex | None:
+    """The annex of one decree (the latest when `version` is None), as recorded."""
+    query = select(decrees).where(decrees.c.programme_code == code)
+    query = query.where(decrees.c.version == version) if version else query.order_by(decrees.c.version.desc())
+    row = (await conn.execute(query.limit(1))).first()
+    if row is None:
+        return None
+    prog = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).one()
+    listed = await decree_entries_of(conn, code, row.version)
+    removed = await removed_entries_of(conn, code, row.version)
+    return Annex(
+        programme_code=code,
+        programme_name=prog.name,
+        jurisdiction=prog.jurisdiction,
+        decree_number=row.decree_number,
+        decree_date=row.decree_date,
+        signer=row.signer,
+        version=row.version,
+        supersedes=row.supersedes,
+        list_sha256=row.list_sha256,
+        premium_per_month=row.cost_per_worker // int(prog.definition["months"]),
+        months=int(prog.definition["months"]),
+        budget_cap=row.budget_cap,
+        lines=[_line(e) for e in listed],
+        added=frozenset(e.worker_id for e in listed if e.added and row.version > 1),
+        removed=[_line(e) for e in removed],
+    )
+
+
+def _line(e: Any) -> AnnexLine:
+    return AnnexLine(e.worker_id, e.regency_code, e.sector, e.full_name, e.nik_masked, e.release_reason)
