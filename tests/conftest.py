@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.infra import Infra, start_infra
+from tests.infra import Infra, Servers, module_infra, start_servers
 
 # Short group sessions: joining a consumer group on Tansu takes about half of it.
 TEST_ENV = {
@@ -18,7 +18,15 @@ TEST_ENV = {
 
 
 @pytest.fixture(scope="session")
-def infra() -> Iterator[Infra]:
-    """PostgreSQL and a Kafka-protocol broker for the whole session."""
-    with start_infra() as servers:
-        yield servers
+def servers() -> Iterator[Servers]:
+    """PostgreSQL for the whole session (each test module makes its own databases)."""
+    with start_servers() as found:
+        yield found
+
+
+@pytest.fixture(scope="package")
+def infra(servers: Servers) -> Iterator[Infra]:
+    """PostgreSQL and a Kafka-protocol broker of the test package's own: a package that reads the
+    shared topics from the beginning never sees another package's events."""
+    with module_infra(servers) as found:
+        yield found

@@ -59,9 +59,18 @@ def fresh_database_url(infra: Infra, prefix: str = "lindung_t") -> str:
     return asyncio.run(create_database(infra.server_url, name))
 
 
+@dataclass
+class Servers:
+    """The session's PostgreSQL server, and Apache Kafka when testcontainers provides one."""
+
+    server_url: str
+    kind: str
+    shared_bootstrap: str | None = None
+
+
 @contextmanager
-def start_infra() -> Iterator[Infra]:
-    """Start (or find) the servers for one test session; stop what was started."""
+def start_servers() -> Iterator[Servers]:
+    """Start (or find) the session's servers; stop what was started."""
     with ExitStack() as stack:
         if docker_engine_answers():
             from testcontainers.kafka import KafkaContainer
@@ -69,20 +78,34 @@ def start_infra() -> Iterator[Infra]:
 
             pg = stack.enter_context(PostgresContainer("postgres:16", driver=None))
             kafka = stack.enter_context(KafkaContainer().with_kraft())
-            yield Infra(pg.get_connection_url(), kafka.get_bootstrap_server(), "testcontainers")
+            yield Servers(pg.get_connection_url(), "testcontainers", kafka.get_bootstrap_server())
             return
         if os.environ.get("LINDUNG_TEST_PG_URL"):
-            server_url = os.environ["LINDUNG_TEST_PG_URL"]
-            kind = "external-postgres"
+            yield Servers(os.environ["LINDUNG_TEST_PG_URL"], "external-postgres")
         elif port_answers("127.0.0.1", 5432):
-            server_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-            kind = "local-postgres"
+            yield Servers("postgresql://postgres@127.0.0.1:5432/postgres", "local-postgres")
         else:
             pg_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lindung-pg-")))
             epg = EmbeddedPostgres(pg_dir / "data").start()
             stack.callback(epg.stop)
-            server_url = epg.url
-            kind = "embedded-postgres"
-        broker = TansuBroker().start()
-        stack.callback(broker.stop)
-        yield Infra(server_url, broker.bootstrap, f"{kind}+tansu", broker)
+            yield Servers(epg.url, "embedded-postgres")
+
+
+@contextmanager
+def module_infra(servers: Servers) -> Iterator[Infra]:
+    """Servers for one group of tests: a Tansu broker of its own (it starts in milliseconds)."""
+    if servers.shared_bootstrap:
+        yield Infra(servers.server_url, servers.shared_bootstrap, servers.kind)
+        return
+    broker = TansuBroker().start()
+    try:
+        yield Infra(servers.server_url, broker.bootstrap, f"{servers.kind}+tansu", broker)
+    finally:
+        broker.stop()
+
+
+@contextmanager
+def start_infra() -> Iterator[Infra]:
+    """Both at once, for scripts outside pytest."""
+    with start_servers() as servers, module_infra(servers) as infra:
+        yield infra

@@ -13,9 +13,15 @@ from libs.runtime.service import Runtime, ServiceDefinition, create_app
 from libs.settings import get_settings
 from tests.conftest import TEST_ENV
 
+# The environment as the session found it: every use_env starts from it, so one package's
+# settings (say, a tiny consumer batch) never leak into the next package's services.
+_SESSION_ENV = dict(os.environ)
+
 
 def use_env(database_url: str, bootstrap: str, **extra: str) -> None:
-    """Point the settings of in-process services at the test servers."""
+    """Point the settings of in-process services at the test servers (and nothing else)."""
+    os.environ.clear()
+    os.environ.update(_SESSION_ENV)
     os.environ.update(TEST_ENV)
     os.environ["DATABASE_URL"] = database_url
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
