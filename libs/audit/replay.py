@@ -37,7 +37,7 @@ from libs.audit.kafka_source import InboxEntry, KafkaInputs, kafka_inputs
 from libs.audit.progress import NO_PROGRESS, Progress
 from libs.audit.session import quoted, read_only
 from libs.audit.source import Applied, consumed_envelopes, count_inputs, in_applied_order, own_events
-from libs.eventstore.store import Projector, _no_projection
+from libs.eventstore.store import Projector, no_projection
 from libs.pii import redact_niks
 from libs.runtime.service import ServiceDefinition
 
@@ -91,7 +91,7 @@ class ReplayReport:
 
 def is_projecting(projector: Projector) -> bool:
     """False for the runtime's default projector (which does nothing)."""
-    return projector is not _no_projection
+    return projector is not no_projection
 
 
 def rebuildable_tables(definition: ServiceDefinition) -> list[Table]:

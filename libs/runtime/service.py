@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
 from libs.events.topics import dead_letter_topic
-from libs.eventstore.store import EventStore, Projector, _no_projection
+from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
 from libs.messaging.consumer import EventHandler, InboxConsumer
 from libs.messaging.kafka import make_producer
@@ -42,10 +42,10 @@ class ServiceDefinition:
     name: str
     tables: EventStoreTables
     router: APIRouter
-    projector: Projector = _no_projection
+    projector: Projector = no_projection
     # Read-model effects of consumed events (no decision, no new event): audits replay the inbox
     # through it, as the handler does live.
-    consumed_projector: Projector = _no_projection
+    consumed_projector: Projector = no_projection
     handler: EventHandler | None = None
     consumes: tuple[str, ...] = ()
     title: str = ""
