@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, MetaData, text
+from sqlalchemy import Connection, MetaData, Table, text
 
-from libs.eventstore.tables import eventstore_tables
+from libs.eventstore.tables import EventStoreTables, eventstore_tables
 
 _APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.events_append_only() RETURNS trigger AS $$
@@ -34,3 +34,23 @@ def drop_eventstore(bind: Connection, schema: str) -> None:
     tables = eventstore_tables(metadata, schema)
     metadata.drop_all(bind, tables=tables.all())
     bind.execute(text(f"DROP FUNCTION IF EXISTS {schema}.events_append_only()"))
+
+
+def _read_models(metadata: MetaData, eventstore: EventStoreTables) -> list[Table]:
+    return [t for t in metadata.sorted_tables if t not in eventstore.all()]
+
+
+def create_service_schema(
+    bind: Connection, schema: str, metadata: MetaData, eventstore: EventStoreTables
+) -> None:
+    """A service's first revision: its event-sourcing tables and the read models on `metadata`."""
+    create_eventstore(bind, schema)
+    metadata.create_all(bind, tables=_read_models(metadata, eventstore))
+
+
+def drop_service_schema(
+    bind: Connection, schema: str, metadata: MetaData, eventstore: EventStoreTables
+) -> None:
+    """Undo create_service_schema."""
+    metadata.drop_all(bind, tables=_read_models(metadata, eventstore))
+    drop_eventstore(bind, schema)

@@ -7,7 +7,7 @@ Create Date: 2026-11-25
 
 from alembic import op
 
-from libs.eventstore.migration import create_eventstore, drop_eventstore
+from libs.eventstore.migration import create_service_schema, drop_service_schema
 from services.bpjs_simulator.adapters.tables import eventstore, metadata
 
 revision = "0001"
@@ -17,14 +17,8 @@ depends_on = None
 
 
 def upgrade(schema: str) -> None:
-    bind = op.get_bind()
-    create_eventstore(bind, schema)
-    read_models = [t for t in metadata.sorted_tables if t not in eventstore.all()]
-    metadata.create_all(bind, tables=read_models)
+    create_service_schema(op.get_bind(), schema, metadata, eventstore)
 
 
 def downgrade(schema: str) -> None:
-    bind = op.get_bind()
-    read_models = [t for t in metadata.sorted_tables if t not in eventstore.all()]
-    metadata.drop_all(bind, tables=read_models)
-    drop_eventstore(bind, schema)
+    drop_service_schema(op.get_bind(), schema, metadata, eventstore)
