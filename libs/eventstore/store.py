@@ -102,15 +102,21 @@ class EventStore:
         correlation_id: uuid.UUID,
         causation_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
+        expected_hash: str | None = None,
     ) -> list[Envelope]:
         """Append `events` to a stream and queue them in the outbox, in the caller's transaction.
 
         `expected_version` is the version the caller decided on (None: whatever the head is);
         a mismatch, or a concurrent append that wins the race, raises ConcurrencyError.
+        `expected_hash` is the hash of the event at `expected_version` when the caller read it in
+        this very transaction: the head query is skipped (committed events never change, and a
+        writer that appended since is refused by the unique constraint below).
         """
         if not events:
             return []
-        if expected_version == 0:
+        if expected_version is not None and expected_hash is not None:
+            version, prev_hash = expected_version, expected_hash
+        elif expected_version == 0:
             # A new stream starts from the genesis hash; if someone created it meanwhile, the
             # unique (aggregate_id, aggregate_version) constraint refuses the insert below.
             version, prev_hash = 0, GENESIS_HASH

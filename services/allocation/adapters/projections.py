@@ -7,10 +7,11 @@ up to that event snapshots the same list, and the snapshot is checked against th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Executable, Integer, String, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -163,46 +164,66 @@ async def _waitlisted(conn: AsyncConnection, event: wire.QuotaWaitlisted, at: An
 async def _record(
     conn: AsyncConnection, programme_code: str, worker_id: str, values: dict[str, Any], *, assigned: int
 ) -> None:
-    """Upsert a worker's row and move the counters in one statement (the bulk path of allocation).
+    """Upsert a worker's row and move the counters in one statement (the bulk path of allocation)."""
+    statement = _record_statement(tuple(sorted(values)), moves_cell=bool(assigned))
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(
+        p_programme=programme_code,
+        p_worker=worker_id,
+        p_assigned=assigned,
+        p_now_waiting=1 if values["status"] == "waitlisted" else 0,
+    )
+    await conn.execute(statement, params)
+
+
+@functools.cache
+def _record_statement(columns: tuple[str, ...], *, moves_cell: bool) -> Executable:
+    """The statement of `_record`, built once per shape: building it per event cost more CPU than
+    PostgreSQL took to run it (profile of `bench_full_size`).
 
     Data-modifying CTEs all see the snapshot taken before the statement, so `previous` is the
     worker's status before this event: a worker promoted from the waitlist stops counting there.
     """
+    programme = bindparam("p_programme", type_=String)
+    worker = bindparam("p_worker", type_=String)
+    # Bind names differ from column names: SQLAlchemy reserves those for INSERT/UPDATE values.
+    params = {c: bindparam(f"v_{c}", type_=assignments.c[c].type) for c in columns}
     previous = (
         select(assignments.c.status)
-        .where(assignments.c.programme_code == programme_code, assignments.c.worker_id == worker_id)
+        .where(assignments.c.programme_code == programme, assignments.c.worker_id == worker)
         .cte("previous")
     )
     row = (
         insert(assignments)
-        .values(programme_code=programme_code, worker_id=worker_id, **values)
-        .on_conflict_do_update(index_elements=["programme_code", "worker_id"], set_=values)
+        .values(programme_code=programme, worker_id=worker, **params)
+        .on_conflict_do_update(index_elements=["programme_code", "worker_id"], set_=params)
         .cte("row")
     )
     was_waiting = select(func.count()).select_from(previous).where(previous.c.status == "waitlisted")
-    now_waiting = 1 if values["status"] == "waitlisted" else 0
     counters = (
         update(programmes)
-        .where(programmes.c.programme_code == programme_code)
+        .where(programmes.c.programme_code == programme)
         .values(
-            assigned=programmes.c.assigned + assigned,
-            waitlisted=programmes.c.waitlisted + now_waiting - was_waiting.scalar_subquery(),
+            assigned=programmes.c.assigned + bindparam("p_assigned", type_=Integer),
+            waitlisted=programmes.c.waitlisted
+            + bindparam("p_now_waiting", type_=Integer)
+            - was_waiting.scalar_subquery(),
         )
         .add_cte(row)
     )
-    if assigned:
+    if moves_cell:
         cell = (
             update(quota_cells)
             .where(
-                quota_cells.c.programme_code == programme_code,
-                quota_cells.c.regency_code == values["regency_code"],
-                quota_cells.c.sector == values["sector"],
+                quota_cells.c.programme_code == programme,
+                quota_cells.c.regency_code == params["regency_code"],
+                quota_cells.c.sector == params["sector"],
             )
-            .values(assigned=quota_cells.c.assigned + assigned)
+            .values(assigned=quota_cells.c.assigned + bindparam("p_assigned", type_=Integer))
             .cte("cell")
         )
         counters = counters.add_cte(cell)
-    await conn.execute(counters)
+    return counters
 
 
 async def _unseated(conn: AsyncConnection, event: wire.QuotaUnseated, at: Any) -> None:

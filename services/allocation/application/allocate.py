@@ -162,6 +162,7 @@ class Allocator:
                 stream_of(programme.code),
                 events,
                 expected_version=loaded.version,
+                expected_hash=loaded.last_hash,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )

@@ -128,6 +128,8 @@ class _Cached:
     version: int
     last_hash: str
     state: QuotaState
+    # The transaction that read or wrote this head: inside it the head needs no re-reading.
+    verified_in: object | None = None
 
 
 @dataclass(frozen=True)
@@ -151,9 +153,16 @@ class QuotaStates:
     async def load(self, conn: AsyncConnection, programme_code: str) -> Loaded:
         """The current state of a programme and the stream head it reflects."""
         stream = stream_of(programme_code)
-        version, last_hash = await self.store.head(conn, stream)
         cached = self._cache.get(programme_code)
+        # The sync transaction object is unique per transaction (the async proxy may not be).
+        transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
+        if cached and transaction is not None and cached.verified_in is transaction:
+            # Read or written earlier in this transaction: our own appends are the newest we can
+            # see, and a writer that committed since is refused by the append's unique constraint.
+            return Loaded(cached.state, cached.version, cached.last_hash)
+        version, last_hash = await self.store.head(conn, stream)
         if cached and cached.version == version and cached.last_hash == last_hash:
+            cached.verified_in = transaction
             return Loaded(cached.state, version, last_hash)
         if (
             cached
@@ -171,7 +180,7 @@ class QuotaStates:
             decision = to_domain(decode(envelope))
             if decision is not None:
                 state.apply(decision)
-        self._cache[programme_code] = _Cached(version, last_hash, state)
+        self._cache[programme_code] = _Cached(version, last_hash, state, transaction)
         return Loaded(state, version, last_hash)
 
     def remember(
@@ -187,7 +196,11 @@ class QuotaStates:
         last_hash = loaded.last_hash
         for envelope in envelopes:
             last_hash = chain_hash(last_hash, envelope)
-        self._cache[programme_code] = _Cached(loaded.version + len(envelopes), last_hash, loaded.state)
+        cached = self._cache.get(programme_code)
+        verified_in = cached.verified_in if cached is not None and cached.state is loaded.state else None
+        self._cache[programme_code] = _Cached(
+            loaded.version + len(envelopes), last_hash, loaded.state, verified_in
+        )
 
     def forget(self, programme_code: str) -> None:
         """Drop a cached state (the next load rebuilds it)."""
