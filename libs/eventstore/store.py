@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,15 @@ def row_to_envelope(row: Any) -> Envelope:
         producer=row.producer,
         payload=row.payload,
     )
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append wrote: the envelopes, and the stream head after them."""
+
+    envelopes: list[Envelope]
+    version: int
+    last_hash: str
 
 
 Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
@@ -104,6 +114,31 @@ class EventStore:
         occurred_at: datetime | None = None,
         expected_hash: str | None = None,
     ) -> list[Envelope]:
+        """Append `events` to a stream and queue them in the outbox (see `append_chained`)."""
+        appended = await self.append_chained(
+            conn,
+            aggregate_id,
+            events,
+            expected_version=expected_version,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=occurred_at,
+            expected_hash=expected_hash,
+        )
+        return appended.envelopes
+
+    async def append_chained(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int | None,
+        correlation_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+        occurred_at: datetime | None = None,
+        expected_hash: str | None = None,
+    ) -> Appended:
         """Append `events` to a stream and queue them in the outbox, in the caller's transaction.
 
         `expected_version` is the version the caller decided on (None: whatever the head is);
@@ -113,7 +148,7 @@ class EventStore:
         writer that appended since is refused by the unique constraint below).
         """
         if not events:
-            return []
+            return Appended([], expected_version or 0, expected_hash or "")
         if expected_version is not None and expected_hash is not None:
             version, prev_hash = expected_version, expected_hash
         elif expected_version == 0:
@@ -174,4 +209,4 @@ class EventStore:
         await conn.execute(insert(self.tables.outbox), outbox_rows)
         for envelope in envelopes:
             await self.projector(conn, envelope)
-        return envelopes
+        return Appended(envelopes, version, prev_hash)

@@ -157,7 +157,7 @@ class Allocator:
         facts.update(await stored_facts(conn, programme.code, {w for w in wanted if w}))
         events = to_wire(decision, programme, loaded.state, facts, step.note)
         try:
-            envelopes = await store.append(
+            appended = await store.append_chained(
                 conn,
                 stream_of(programme.code),
                 events,
@@ -169,8 +169,8 @@ class Allocator:
         except ConcurrencyError:
             self.races_lost += 1
             raise
-        self.states.remember(programme.code, loaded, decision, envelopes)
-        outcome.envelopes.extend(envelopes)
+        self.states.remember(programme.code, loaded, decision, appended)
+        outcome.envelopes.extend(appended.envelopes)
         return [
             displacement(holder, programme.code, seat.worker_id)
             for seat in decision

@@ -145,10 +145,10 @@ async def issue_decree(
         )
         for e in added
     ]
-    envelopes = await store.append(
+    appended = await store.append_chained(
         conn, stream_of(code), events, expected_version=loaded.version, correlation_id=uuid.uuid4()
     )
-    commands.states.remember(code, loaded, (DecreeFixed(decree_number),), envelopes)
+    commands.states.remember(code, loaded, (DecreeFixed(decree_number),), appended)
     return DecreeSummary(
         programme_code=code,
         version=decree.version,

@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events import Envelope, decode
 from libs.events.contracts import allocation as wire
 from libs.events.contracts.base import DomainEvent
-from libs.eventstore.hashing import chain_hash
-from libs.eventstore.store import EventStore, row_to_envelope
+from libs.eventstore.store import Appended, EventStore, row_to_envelope
 from services.allocation.domain.quota import QuotaState
 from services.allocation.domain.quota_events import (
     Assign,
@@ -184,22 +183,15 @@ class QuotaStates:
         return Loaded(state, version, last_hash)
 
     def remember(
-        self,
-        programme_code: str,
-        loaded: Loaded,
-        decisions: Sequence[QuotaEvent],
-        envelopes: Sequence[Envelope],
+        self, programme_code: str, loaded: Loaded, decisions: Sequence[QuotaEvent], appended: Appended
     ) -> None:
-        """Advance the cached state by decisions just appended (as `envelopes`) after `loaded`."""
+        """Advance the cached state by decisions just appended (as `appended`) after `loaded`."""
         for decision in decisions:
             loaded.state.apply(decision)
-        last_hash = loaded.last_hash
-        for envelope in envelopes:
-            last_hash = chain_hash(last_hash, envelope)
         cached = self._cache.get(programme_code)
         verified_in = cached.verified_in if cached is not None and cached.state is loaded.state else None
         self._cache[programme_code] = _Cached(
-            loaded.version + len(envelopes), last_hash, loaded.state, verified_in
+            appended.version, appended.last_hash, loaded.state, verified_in
         )
 
     def forget(self, programme_code: str) -> None:
