@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope, utcnow
+from libs.eventstore.append_sql import append_parameters, append_statement
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.hashing import GENESIS_HASH, chain_hash
 from libs.eventstore.tables import EventStoreTables
@@ -197,7 +198,9 @@ class EventStore:
             envelopes.append(envelope)
             prev_hash = digest
         try:
-            await conn.execute(insert(self.tables.events), event_rows)
+            await conn.execute(
+                append_statement(self.tables), append_parameters(event_rows, outbox_rows)
+            )
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):
                 raise
@@ -206,7 +209,6 @@ class EventStore:
             async with conn.engine.connect() as other:
                 actual, _ = await self.head(other, aggregate_id)
             raise ConcurrencyError(aggregate_id, expected_version, actual) from exc
-        await conn.execute(insert(self.tables.outbox), outbox_rows)
         for envelope in envelopes:
             await self.projector(conn, envelope)
         return Appended(envelopes, version, prev_hash)

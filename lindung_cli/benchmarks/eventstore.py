@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
-from libs.events import decode
 from libs.events.contracts.common import Funder
 from libs.events.contracts.registry import WorkerNominated
 from libs.eventstore.migration import create_eventstore
@@ -103,8 +102,8 @@ async def _lindung(
 
 
 async def _rebuild(engine: AsyncEngine, tables: Any, total: int, progress: Progress) -> float:
-    """Project every stored event with the registry's projection into a fresh schema."""
-    from services.registry.adapters.projections import project
+    """Project every stored event with the registry's batch projection into a fresh schema."""
+    from services.registry.adapters.projections import project_batch
     from services.registry.adapters.tables import SCHEMA, metadata, nominations
 
     target = f"bench_rebuild_{uuid.uuid4().hex[:8]}"
@@ -129,10 +128,7 @@ async def _rebuild(engine: AsyncEngine, tables: Any, total: int, progress: Progr
                 break
             async with engine.begin() as conn:
                 translated = await conn.execution_options(schema_translate_map={SCHEMA: target})
-                for row in rows:
-                    envelope = row_to_envelope(row)
-                    decode(envelope)
-                    await project(translated, envelope)
+                await project_batch(translated, [row_to_envelope(row) for row in rows])
             last = rows[-1].position
             progress.advance(task, len(rows))
     rate = total / (time.perf_counter() - started)
