@@ -97,11 +97,15 @@ class EventStore:
 
     async def load(self, conn: AsyncConnection, aggregate_id: str) -> list[Envelope]:
         """Every event of one stream, in version order."""
+        envelopes, _ = await self.load_chained(conn, aggregate_id)
+        return envelopes
+
+    async def load_chained(self, conn: AsyncConnection, aggregate_id: str) -> tuple[list[Envelope], str]:
+        """Every event of one stream, and the hash of its last (to append without a head query)."""
         events = self.tables.events
-        rows = await conn.execute(
-            select(events).where(events.c.aggregate_id == aggregate_id).order_by(events.c.aggregate_version)
-        )
-        return [row_to_envelope(r) for r in rows]
+        stream = select(events).where(events.c.aggregate_id == aggregate_id)
+        rows = (await conn.execute(stream.order_by(events.c.aggregate_version))).all()
+        return [row_to_envelope(r) for r in rows], rows[-1].hash if rows else GENESIS_HASH
 
     async def append(
         self,

@@ -212,7 +212,7 @@ async def apply_answer(
         .where(registrations.c.request_id == answer.request_id)
         .with_for_update()
     )
-    history = await store.load(conn, stream)
+    history, last_hash = await store.load_chained(conn, stream)
     h = fold(history)
     if h is None:
         raise LookupError(f"BPJS answered registration {answer.request_id} that Lindung never sent")
@@ -231,7 +231,8 @@ async def apply_answer(
             retryable=answer.retryable,
         )
     change = domain.apply_result(h.state, result, config.retry, received_at, jitter)
-    await _append(conn, store, stream, h, _events_for(h, change, result, config, registered_at), cause)
+    events = _events_for(h, change, result, config, registered_at)
+    await _append(conn, store, stream, h, events, cause, last_hash)
     return change.outcome
 
 
@@ -259,7 +260,8 @@ async def on_clock(
     """Act on a waiting registration if its retry is due or its attempt timed out; returns what
     was done (`retry`, `timeout`) or None."""
     stream = registration_stream(worker_id, programme_code)
-    h = fold(await store.load(conn, stream))
+    history, last_hash = await store.load_chained(conn, stream)
+    h = fold(history)
     if h is None or h.state.status is not RegistrationStatus.REQUESTED:
         return None
     if h.state.retry_at is not None:
@@ -267,13 +269,13 @@ async def on_clock(
             return None
         following = domain.begin_retry(h.state)
         again = h.request.model_copy(update={"attempt": following.attempt})
-        await _append(conn, store, stream, h, [again], None)
+        await _append(conn, store, stream, h, [again], None, last_hash)
         return "retry"
     if now < h.sent_at + config.answer_timeout:
         return None
     result = timeout_result(h.state.attempt, config)
     change = domain.apply_result(h.state, result, config.retry, now, jitter)
-    await _append(conn, store, stream, h, _events_for(h, change, result, config, None), None)
+    await _append(conn, store, stream, h, _events_for(h, change, result, config, None), None, last_hash)
     return "timeout"
 
 
@@ -284,14 +286,17 @@ async def _append(
     h: RegistrationHistory,
     events: list[DomainEvent],
     cause: Envelope | None,
+    last_hash: str,
 ) -> None:
-    """Append after the version folded; a clock decision is caused by the attempt it acts on."""
+    """Append after the version folded (whose last hash is `last_hash`, read in this
+    transaction); a clock decision is caused by the attempt it acts on."""
     if events:
         await store.append(
             conn,
             stream,
             events,
             expected_version=h.version,
+            expected_hash=last_hash,
             correlation_id=cause.correlation_id if cause else h.correlation_id,
             causation_id=cause.event_id if cause else h.last_request_id,
         )
