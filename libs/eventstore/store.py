@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -94,6 +95,17 @@ class EventStore:
             )
         ).first()
         return (row.aggregate_version, row.hash) if row else (0, GENESIS_HASH)
+
+    async def heads(self, conn: AsyncConnection, aggregate_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """`head` of many streams in one query (a stream missing from the answer is new)."""
+        events = self.tables.events
+        rows = await conn.execute(
+            select(events.c.aggregate_id, events.c.aggregate_version, events.c.hash)
+            .where(events.c.aggregate_id.in_(sorted(set(aggregate_ids))))
+            .order_by(events.c.aggregate_id, events.c.aggregate_version.desc())
+            .ext(distinct_on(events.c.aggregate_id))
+        )
+        return {r.aggregate_id: (r.aggregate_version, r.hash) for r in rows}
 
     async def load(self, conn: AsyncConnection, aggregate_id: str) -> list[Envelope]:
         """Every event of one stream, in version order."""

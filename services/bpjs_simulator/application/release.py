@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events.catalog import contract_for
 from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.hashing import GENESIS_HASH
 from libs.runtime.service import Runtime
 from services.bpjs_simulator.adapters.tables import control, held_messages
 
@@ -94,16 +95,22 @@ async def release_due(rt: Runtime, limit: int = RELEASE_BATCH) -> int:
                 .with_for_update(skip_locked=True)
             )
         ).all()
+        # One query for every stream's head instead of one per message: the rows are locked,
+        # and a writer that appended since is refused by the store's unique constraint.
+        heads = await rt.store.heads(conn, [row.stream for row in rows])
         for row in rows:
             event = contract_for(row.event_type).model_validate(row.payload)
-            await rt.store.append(
+            version, last_hash = heads.get(row.stream, (0, GENESIS_HASH))
+            appended = await rt.store.append_chained(
                 conn,
                 row.stream,
                 [event],
-                expected_version=None,
+                expected_version=version,
+                expected_hash=last_hash,
                 correlation_id=row.correlation_id,
                 causation_id=row.causation_id,
             )
+            heads[row.stream] = (appended.version, appended.last_hash)
         if rows:
             await conn.execute(
                 update(held_messages)
