@@ -21,13 +21,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
 from libs.events.topics import dead_letter_topic
 from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
-from libs.messaging.consumer import EventHandler, InboxConsumer
+from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
 from libs.settings import Settings, get_settings
@@ -218,6 +219,27 @@ def _add_operational_routes(app: FastAPI) -> None:
         return {"service": rt.definition.name, **counts}
 
 
+def _add_outage_handler(app: FastAPI) -> None:
+    # A request that meets a database restart (or a connection it broke) is not the caller's
+    # fault and not a bug: 503 with Retry-After, as for any outage.
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not is_outage(exc):
+            raise exc
+        path = request.url.path
+        log.warning("database unavailable during %s %s: %s", request.method, path, type(exc).__name__)
+        return JSONResponse(
+            {
+                "code": "DATABASE_UNAVAILABLE",
+                "message": "Basis data sedang tidak dapat dihubungi; silakan coba lagi sebentar lagi.",
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    for kind in (DBAPIError, OSError):
+        app.add_exception_handler(kind, database_unavailable)
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     """The FastAPI application of one service, with its consumer and relay in its lifespan."""
     app = FastAPI(
@@ -226,6 +248,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.definition = definition
+    _add_outage_handler(app)
     _add_operational_routes(app)
     app.include_router(definition.router)
     return app
