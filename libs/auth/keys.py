@@ -51,6 +51,20 @@ class Principal:
             return True
         return self.role is Role.REGENCY_OFFICER and self.regency == regency_code
 
+    def may_act_for_regency(self, regency_code: str | None) -> bool:
+        """True when the caller may change what belongs to `regency_code` (nominate, correct...)."""
+        if self.role is Role.PROVINCE_ADMIN:
+            return True
+        return self.role is Role.REGENCY_OFFICER and regency_code is not None and self.regency == regency_code
+
+    def sees_personal_data(self, regency_code: str | None) -> bool:
+        """True when the caller reads the names of `regency_code`'s workers unmasked.
+
+        Only whoever answers for those workers does: the province admin and the regency's own
+        officer. An auditor checks figures, rules and chains by worker id, and reads names masked.
+        """
+        return self.may_act_for_regency(regency_code)
+
 
 DEVELOPMENT_PRINCIPAL = Principal(
     name="development (no API keys configured)", role=Role.PROVINCE_ADMIN, authenticated=False

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 REGISTRY = "lindung.registry.v1"
 ALLOCATION = "lindung.allocation.v1"
@@ -17,23 +20,38 @@ BPJS_CLAIMS = "lindung.bpjs.claims.v1"
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """One topic: its name, who writes to it, and what it carries."""
+    """One topic: its name, who may write to it, and what it carries.
+
+    `producers` is the allow-list consumers check every envelope's `producer` against (see
+    `producer_refusal`). An entry is a name (`registry`) or a template with one placeholder naming
+    a payload field (`regency-{regency_code}`): the producer `regency-12.17` may then only send
+    payloads whose `regency_code` is `12.17`.
+    """
 
     name: str
     producers: tuple[str, ...]
     description: str
 
 
+# A regency system names itself after its regency; BPJS's gateway is `bpjs`, and the simulator,
+# which plays BPJS on the bus, writes as the service it is.
+REGENCY_SYSTEM = "regency-{regency_code}"
+BPJS_SYSTEMS = ("bpjs", "bpjs_simulator")
+
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(REGISTRY, ("registry",), "Nominations and their validation, keyed by worker id."),
     TopicSpec(ALLOCATION, ("allocation",), "Programmes, quota decisions and decrees."),
     TopicSpec(ENROLLMENT, ("enrollment",), "Registrations at BPJS, coverage and premiums."),
     TopicSpec(CLAIMS, ("claims",), "Claims recorded and flagged."),
-    TopicSpec(NOMINATIONS_INBOUND, ("regency",), "Nominations published by regency systems."),
+    TopicSpec(
+        NOMINATIONS_INBOUND,
+        (REGENCY_SYSTEM,),
+        "Nominations published by regency systems, each for its own regency only.",
+    ),
     TopicSpec(NOMINATION_REPLIES, ("registry",), "Accepted/rejected replies to inbound nominations."),
     TopicSpec(BPJS_REQUESTS, ("enrollment",), "Requests to BPJS Ketenagakerjaan (registration)."),
-    TopicSpec(BPJS_RESULTS, ("bpjs",), "Answers from BPJS Ketenagakerjaan to requests."),
-    TopicSpec(BPJS_CLAIMS, ("bpjs",), "Claims paid by BPJS Ketenagakerjaan, pushed to Lindung."),
+    TopicSpec(BPJS_RESULTS, BPJS_SYSTEMS, "Answers from BPJS Ketenagakerjaan to requests."),
+    TopicSpec(BPJS_CLAIMS, BPJS_SYSTEMS, "Claims paid by BPJS Ketenagakerjaan, pushed to Lindung."),
 )
 
 # What each consumer group reads: one subscriber per service takes all of its topics.
@@ -56,3 +74,77 @@ def dead_letter_topic(consumer_group: str) -> str:
 def all_topic_names() -> list[str]:
     """Every topic Lindung creates at start, dead-letter topics included."""
     return [t.name for t in TOPICS] + [dead_letter_topic(g) for g in CONSUMER_GROUPS]
+
+
+# --- who may write to a topic -----------------------------------------------------------------
+
+PRODUCER_NOT_ALLOWED = "PRODUCER_NOT_ALLOWED"
+PRODUCER_OUT_OF_SCOPE = "PRODUCER_OUT_OF_SCOPE"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class ProducerRefused(Exception):
+    """An envelope whose producer may not write it: parked by the consumer, never applied.
+
+    `code` is stable (PRODUCER_NOT_ALLOWED, PRODUCER_OUT_OF_SCOPE); `message` is for officers
+    (Indonesian); `details` names the topic, the producer and, for a scope, the field and values.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, str]) -> None:
+        super().__init__(f"{code}: {details}")
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class _ProducerRule:
+    names: frozenset[str]
+    # (prefix, suffix, payload field) of each template entry.
+    templates: tuple[tuple[str, str, str], ...]
+
+    @classmethod
+    def of(cls, producers: tuple[str, ...]) -> _ProducerRule:
+        names: set[str] = set()
+        templates: list[tuple[str, str, str]] = []
+        for entry in producers:
+            found = _PLACEHOLDER.search(entry)
+            if found is None:
+                names.add(entry)
+            else:
+                templates.append((entry[: found.start()], entry[found.end() :], found.group(1)))
+        return cls(frozenset(names), tuple(templates))
+
+
+_RULES: dict[str, _ProducerRule] = {spec.name: _ProducerRule.of(spec.producers) for spec in TOPICS}
+
+
+def producer_refusal(topic: str, producer: str, payload: Mapping[str, Any]) -> ProducerRefused | None:
+    """Why `producer` may not have written `payload` on `topic`, or None when it may.
+
+    Topics Lindung does not declare (tests' own topics) have no allow-list and pass.
+    """
+    rule = _RULES.get(topic)
+    if rule is None or producer in rule.names:
+        return None
+    for prefix, suffix, field in rule.templates:
+        if not (producer.startswith(prefix) and producer.endswith(suffix)):
+            continue
+        bound = producer[len(prefix) : len(producer) - len(suffix)]
+        if not bound:
+            continue
+        value = payload.get(field)
+        if value == bound:
+            return None
+        return ProducerRefused(
+            PRODUCER_OUT_OF_SCOPE,
+            f"Sistem {producer} hanya boleh mengirim data untuk {field} {bound}; "
+            f"pesan ini berisi {field} {value if isinstance(value, str) else '(kosong)'}.",
+            {"topic": topic, "producer": producer, "field": field, "allowed": bound, "sent": str(value)},
+        )
+    allowed = ", ".join(sorted(rule.names) + [f"{p}<{f}>{s}" for p, s, f in rule.templates])
+    return ProducerRefused(
+        PRODUCER_NOT_ALLOWED,
+        f"Pengirim '{producer}' tidak berhak menulis ke topik {topic} (yang berhak: {allowed}).",
+        {"topic": topic, "producer": producer, "allowed": allowed},
+    )

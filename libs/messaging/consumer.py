@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.events.catalog import decode
 from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
+from libs.events.topics import producer_refusal
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
-from libs.pii import redact_niks
+from libs.pii import redact_personal_data
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,11 @@ class InboxConsumer:
             except (ValueError, LookupError) as exc:
                 await self._park(record, envelope, exc, attempts=1)
                 continue
+            # Only the topic's allowed producers are applied (libs/events/topics.py).
+            refused = producer_refusal(record.topic, envelope.producer, envelope.payload)
+            if refused is not None:
+                await self._park(record, envelope, refused, attempts=1)
+                continue
             items.append(Consumed(record, envelope, event))
         if not items:
             return
@@ -225,7 +231,7 @@ class InboxConsumer:
         attempts: int,
     ) -> None:
         """Record the message as a dead letter and queue it on the dead-letter topic."""
-        error_text = redact_niks(f"{type(error).__name__}: {error}")[:2000]
+        error_text = redact_personal_data(f"{type(error).__name__}: {error}")[:2000]
         headers = [[k, v.decode(errors="replace")] for k, v in (record.headers or ())]
         headers += [
             ["lindung-error-type", type(error).__name__],

@@ -2,6 +2,16 @@
 
 One relay per service schema is active at a time (a PostgreSQL advisory lock elects it), so
 the rows of one key leave in the order they were written even with several instances running.
+
+A broker that comes back empty (the embedded Tansu keeps everything in memory) has lost what the
+relay published to it, including what no consumer had read yet. The relay notices by the
+cluster id the broker reports (the embedded broker gets a new one at every start; a Kafka
+cluster keeps its own for life): before each batch, and every `cluster_check_interval_s` when
+idle. It then creates its topics again, before anything is produced to them (Tansu accepts a
+produce to a topic it does not know, keeps the records where no fetch finds them and fails every
+later produce to that topic), and publishes its whole outbox again, oldest first. Consumers
+drop what they applied before through their inboxes; as each topic has one producing service
+and the relay publishes in outbox order, the topic fills again in the order it had.
 """
 
 from __future__ import annotations
@@ -9,14 +19,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.events.topics import all_topic_names
 from libs.eventstore.tables import EventStoreTables
+from libs.messaging.kafka import ensure_topics
+from libs.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +50,8 @@ class OutboxRelay:
         batch_size: int,
         poll_interval_s: float,
         republish_on_start: bool = False,
+        cluster_check_interval_s: float = 1.0,
+        topic_partitions: int | None = None,
     ) -> None:
         self.engine = engine
         self.tables = tables
@@ -42,8 +59,15 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.republish_on_start = republish_on_start
+        self.cluster_check_interval_s = cluster_check_interval_s
+        # Partitions of the topics created again on a new cluster (None: LINDUNG_TOPIC_PARTITIONS).
+        self.topic_partitions = topic_partitions
         self.published = 0
         self.is_leader = False
+        # The broker's cluster id when last asked, and when that was (monotonic seconds).
+        self.cluster_id: str | None = None
+        self.new_clusters = 0
+        self._cluster_checked_at = 0.0
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -90,6 +114,8 @@ class OutboxRelay:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
+                if time.monotonic() - self._cluster_checked_at >= self.cluster_check_interval_s:
+                    await self._follow_cluster()
                 sent = await self.publish_batch()
                 backoff = 0.1
             except KafkaError as exc:
@@ -115,6 +141,8 @@ class OutboxRelay:
             await conn.rollback()
         if not rows:
             return 0
+        if await self._follow_cluster():
+            return 0  # the whole outbox waits again, oldest first
         try:
             futures = [await self._send(row) for row in rows]
             await asyncio.gather(*futures)
@@ -141,6 +169,50 @@ class OutboxRelay:
             await conn.execute(
                 update(outbox).where(outbox.c.id.in_(ids)).values(attempts=outbox.c.attempts + 1)
             )
+
+    async def _follow_cluster(self) -> bool:
+        """Ask the broker for its cluster id; on a new cluster, prepare to publish everything again.
+
+        Returns True when the cluster is new (its topics are created, every row is unsent again).
+        Raises KafkaError while the broker does not answer.
+        """
+        client = self.producer.client
+        node_id = client.get_random_node()
+        if node_id is None:
+            raise KafkaConnectionError("no broker known")
+        response = await client.send(node_id, MetadataRequest([]))
+        cluster_id = str(getattr(response, "cluster_id", None) or "")
+        self._cluster_checked_at = time.monotonic()
+        if self.cluster_id is None or cluster_id == self.cluster_id:
+            self.cluster_id = cluster_id
+            return False
+        log.warning(
+            "broker of %s is a new cluster (%s, was %s): its topics are created again and the "
+            "outbox is published again",
+            self.tables.schema,
+            cluster_id,
+            self.cluster_id,
+        )
+        await self._create_topics()
+        # Forget partition leaders and topics of the old cluster before the next produce.
+        await client.force_metadata_update()
+        await self._mark_all_unsent()
+        self.cluster_id = cluster_id
+        self.new_clusters += 1
+        return True
+
+    async def _create_topics(self) -> None:
+        # Every Lindung topic, not only this outbox's: a topic nobody inside Lindung writes to
+        # (BPJS claims, regency nominations) must exist again before its consumers' offset
+        # commits and the foreign producers' sends reach the new broker.
+        outbox = self.tables.outbox
+        async with self.engine.connect() as conn:
+            names = set((await conn.execute(select(outbox.c.topic).distinct())).scalars())
+            await conn.rollback()
+        names.update(all_topic_names())
+        partitions = self.topic_partitions or get_settings().topic_partitions
+        bootstrap = ",".join(f"{b.host}:{b.port}" for b in self.producer.client.cluster.brokers())
+        await ensure_topics(bootstrap, sorted(names), partitions)
 
     async def _mark_all_unsent(self) -> None:
         async with self.engine.begin() as conn:

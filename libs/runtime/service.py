@@ -223,6 +223,17 @@ def _add_outage_handler(app: FastAPI) -> None:
     # A request that meets a database restart (or a connection it broke) is not the caller's
     # fault and not a bug: 503 with Retry-After, as for any outage.
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "")).startswith("22"):
+            # SQLSTATE class 22 (data exception): a value of the request PostgreSQL cannot take,
+            # e.g. a NUL character in a text or an integer beyond 64 bits. The caller's fault.
+            return JSONResponse(
+                {
+                    "code": "REQUEST_VALUE_INVALID",
+                    "message": "Permintaan berisi nilai yang tidak dapat diproses (misalnya karakter "
+                    "NUL atau angka yang terlalu besar); periksa kembali isian Anda.",
+                },
+                status_code=422,
+            )
         if not is_outage(exc):
             raise exc
         path = request.url.path

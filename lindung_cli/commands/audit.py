@@ -316,6 +316,9 @@ def export(
     regency: Annotated[str, typer.Option(help="Kemendagri code, e.g. 12.17")],
     year: Annotated[int, typer.Option(help="Fiscal (calendar) year of occurred_at, WIB")],
     out: Annotated[Path | None, typer.Option(help="Directory (default: audit-export-REGENCY-YEAR)")] = None,
+    mask_personal_data: Annotated[
+        bool, typer.Option(help="Mask NIKs, names, addresses, phones (line hashes then not recomputable)")
+    ] = False,
 ) -> None:
     """Export the events concerning a regency and year as JSON Lines with a manifest."""
     from libs.audit.export import export_regency_year
@@ -327,7 +330,12 @@ def export(
     async def work(conn: AsyncConnection) -> Any:
         with _bar() as bar:
             return await export_regency_year(
-                conn, regency=regency, year=year, out_dir=directory, progress=RichProgress(bar)
+                conn,
+                regency=regency,
+                year=year,
+                out_dir=directory,
+                progress=RichProgress(bar),
+                mask_personal_data=mask_personal_data,
             )
 
     result = _run(_read_only(work))

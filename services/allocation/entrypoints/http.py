@@ -8,6 +8,7 @@ for officers in Indonesian.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -15,8 +16,10 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from libs.auth import ADMINS, READERS, Principal, caller, listing_regency
+from libs.pii import mask_name
 from libs.runtime.service import Runtime, runtime_of
-from services.allocation.adapters.annex import annex_csv, annex_pdf
+from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv, annex_pdf
 from services.allocation.application import views
 from services.allocation.application.commands import ChangeResult, Commands, Refused
 from services.allocation.application.decrees import issue_decree
@@ -28,6 +31,10 @@ from services.allocation.application.programmes import (
 )
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+# Programmes, quotas, budgets and decrees are the province admin's; officers and auditors read
+# (an officer's worker lists are their own regency's); BPJS has nothing to do here.
+Reader = Annotated[Principal, Depends(caller(*READERS))]
+Admin = Annotated[Principal, Depends(caller(*ADMINS))]
 
 
 class SeatsChange(BaseModel):
@@ -86,6 +93,26 @@ def _decree_version(version: str) -> int | None:
     return int(version)
 
 
+def _named(who: Principal, entry: dict[str, Any]) -> dict[str, Any]:
+    """A decree entry as `who` may read it: the name masked outside the regencies they answer for."""
+    if who.sees_personal_data(entry.get("regency_code")):
+        return entry
+    return {**entry, "full_name": mask_name(str(entry["full_name"]))}
+
+
+def _annex_for(who: Principal, annex: Annex) -> Annex:
+    """The annex as `who` may read it: the same list, names masked outside their regencies."""
+
+    def line(x: AnnexLine) -> AnnexLine:
+        if who.sees_personal_data(x.regency_code):
+            return x
+        return dataclasses.replace(x, full_name=mask_name(x.full_name))
+
+    return dataclasses.replace(
+        annex, lines=[line(x) for x in annex.lines], removed=[line(x) for x in annex.removed]
+    )
+
+
 def build_router(commands: Commands) -> APIRouter:
     """The routes of one allocation instance, over its command runner."""
     router = APIRouter()
@@ -103,7 +130,7 @@ def build_router(commands: Commands) -> APIRouter:
         return {**vars(result), "budget": budget}
 
     @router.post("/programmes", status_code=201, tags=["programmes"])
-    async def post_programme(request: Request, rt: RuntimeDep) -> dict[str, Any]:
+    async def post_programme(request: Request, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
         """Define a programme from JSON or YAML (Content-Type application/yaml); see docs/examples/."""
         raw = await request.body()
         try:
@@ -123,13 +150,13 @@ def build_router(commands: Commands) -> APIRouter:
         return {"programme_code": programme.code, "created": created, **budget}
 
     @router.get("/programmes", tags=["programmes"])
-    async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
+    async def list_programmes(rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
         """Programmes with seats, assignments and the budget position (integer rupiah)."""
         async with rt.engine.connect() as conn:
             return await views.list_programmes(conn)
 
     @router.get("/programmes/{code}", tags=["programmes"])
-    async def get_programme(code: str, rt: RuntimeDep) -> dict[str, Any]:
+    async def get_programme(code: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
         """One programme: settings, seats, assignments, budget (shortfall flagged) and decrees."""
         async with rt.engine.connect() as conn:
             found = await views.programme(conn, code)
@@ -138,33 +165,35 @@ def build_router(commands: Commands) -> APIRouter:
         return found
 
     @router.get("/programmes/{code}/budget", tags=["programmes"])
-    async def get_budget(code: str, rt: RuntimeDep) -> dict[str, Any]:
+    async def get_budget(code: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
         """Budget cap against the quota's cost and the workers committed, in whole rupiah."""
-        return dict((await get_programme(code, rt))["budget"])
+        return dict((await get_programme(code, rt, who))["budget"])
 
     @router.put("/programmes/{code}/budget", tags=["quota changes"])
-    async def put_budget(code: str, body: BudgetChange, rt: RuntimeDep) -> dict[str, Any]:
+    async def put_budget(code: str, body: BudgetChange, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
         """Set the budget cap; a raise seats waiting workers in order, a cut unassigns nobody."""
         return await change(
             rt, code, commands.set_budget(rt.engine, rt.store, code, body.budget_cap, body.note)
         )
 
     @router.get("/programmes/{code}/quotas", tags=["programmes"])
-    async def quota_use(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-        """Seats, assigned, waiting and free per regency × sector."""
+    async def quota_use(code: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
+        """Seats, assigned, waiting and free per regency × sector (an officer's regency only)."""
+        scope = listing_regency(who, None)
         async with rt.engine.connect() as conn:
-            return await views.quota_use(conn, code)
+            cells = await views.quota_use(conn, code)
+        return [c for c in cells if scope is None or c.get("regency_code") == scope]
 
     @router.put("/programmes/{code}/quotas/{regency_code}/{sector}", tags=["quota changes"])
     async def put_seats(
-        code: str, regency_code: str, sector: str, body: SeatsChange, rt: RuntimeDep
+        code: str, regency_code: str, sector: str, body: SeatsChange, rt: RuntimeDep, who: Admin
     ) -> dict[str, Any]:
         """Raise or cut a cell's seats; a raise seats waiting workers in order, a cut unassigns nobody."""
         run = commands.set_seats(rt.engine, rt.store, code, regency_code, sector, body.seats, body.note)
         return await change(rt, code, run)
 
     @router.post("/programmes/{code}/quotas/move", tags=["quota changes"])
-    async def move_seats(code: str, body: SeatsMove, rt: RuntimeDep) -> dict[str, Any]:
+    async def move_seats(code: str, body: SeatsMove, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
         """Move seats between regencies (or sectors); the receiving cell seats waiting workers."""
         run = commands.move_seats(
             rt.engine,
@@ -181,12 +210,14 @@ def build_router(commands: Commands) -> APIRouter:
     async def get_waitlist(
         code: str,
         rt: RuntimeDep,
+        who: Reader,
         regency: str | None = None,
         sector: str | None = None,
         limit: int = 500,
         offset: int = 0,
     ) -> dict[str, Any]:
-        """Waiting workers in the order seats will go to them."""
+        """Waiting workers in the order seats will go to them (an officer's regency only)."""
+        regency = listing_regency(who, regency)
         async with rt.engine.connect() as conn:
             return await views.waitlist(conn, code, regency, sector, min(max(limit, 1), 5000), max(offset, 0))
 
@@ -194,12 +225,15 @@ def build_router(commands: Commands) -> APIRouter:
     async def list_assignments(
         code: str,
         rt: RuntimeDep,
+        who: Reader,
         status: str | None = None,
         regency: str | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Assigned, waitlisted, released and declined workers (no NIK: worker ids only)."""
+        """Assigned, waitlisted, released and declined workers (no NIK: worker ids only; an
+        officer's regency only)."""
+        regency = listing_regency(who, regency)
         async with rt.engine.connect() as conn:
             return await views.list_assignments(
                 conn, code, status, regency, min(max(limit, 1), 20_000), max(offset, 0)
@@ -207,7 +241,7 @@ def build_router(commands: Commands) -> APIRouter:
 
     @router.post("/programmes/{code}/decrees", status_code=201, tags=["decrees"])
     async def post_decree(
-        code: str, body: DecreeRequest, response: Response, rt: RuntimeDep
+        code: str, body: DecreeRequest, response: Response, rt: RuntimeDep, who: Admin
     ) -> dict[str, Any]:
         """Record a signed decree (SK) fixing the assigned list; a later one is an SK perubahan.
 
@@ -239,25 +273,29 @@ def build_router(commands: Commands) -> APIRouter:
         return summary.as_json()
 
     @router.get("/programmes/{code}/decrees", tags=["decrees"])
-    async def list_decrees(code: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+    async def list_decrees(code: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
         """The programme's decrees, first to latest."""
         async with rt.engine.connect() as conn:
             return await views.list_decrees(conn, code)
 
     @router.get("/programmes/{code}/decrees/{version}", tags=["decrees"])
-    async def get_decree(code: str, version: str, rt: RuntimeDep) -> dict[str, Any]:
-        """One decree (number or 'latest'), with the workers it added and removed."""
+    async def get_decree(code: str, version: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
+        """One decree (number or 'latest'), with the workers it added and removed (names masked
+        outside the regencies the caller answers for)."""
         async with rt.engine.connect() as conn:
             found = await views.decree(conn, code, _decree_version(version))
         if found is None:
             raise HTTPException(
                 404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}
             )
+        changes = found["changes"]
+        found["changes"] = {kind: [_named(who, e) for e in changes[kind]] for kind in ("added", "removed")}
         return found
 
     @router.get("/programmes/{code}/decrees/{version}/annex.{fmt}", tags=["decrees"])
-    async def get_annex(code: str, version: str, fmt: str, rt: RuntimeDep) -> Response:
-        """The decree's annex (lampiran) as CSV or PDF: per regency and sector, masked NIKs, totals."""
+    async def get_annex(code: str, version: str, fmt: str, rt: RuntimeDep, who: Reader) -> Response:
+        """The decree's annex (lampiran) as CSV or PDF: per regency and sector, masked NIKs, totals;
+        names masked outside the regencies the caller answers for."""
         if fmt not in ("csv", "pdf"):
             raise HTTPException(
                 404, {"code": "ANNEX_FORMAT", "message": "Lampiran tersedia sebagai .csv atau .pdf."}
@@ -268,6 +306,7 @@ def build_router(commands: Commands) -> APIRouter:
             raise HTTPException(
                 404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}
             )
+        annex = _annex_for(who, annex)
         name = f"lampiran-{code}-v{annex.version}.{fmt}"
         headers = {"content-disposition": f'attachment; filename="{name}"'}
         if fmt == "csv":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
 from libs.settings import Settings, get_settings
@@ -13,6 +15,8 @@ from services.bpjs_simulator.application.handlers import InsurerHandler
 from services.bpjs_simulator.application.release import outage_loop, real_now, release_loop
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour
 from services.bpjs_simulator.entrypoints.http import router
+
+log = logging.getLogger("services.bpjs_simulator")
 
 
 def behaviour_from(settings: Settings) -> InsurerBehaviour:
@@ -36,13 +40,15 @@ def behaviour_from(settings: Settings) -> InsurerBehaviour:
 def definition(now: Callable[[], datetime] = real_now) -> ServiceDefinition:
     """The simulator. `now` is its calendar (registration and payment instants); tests pass a
     clock they can move, delays and outages always run on real time."""
-    handler = InsurerHandler(behaviour_from(get_settings()), now=now)
+    settings = get_settings()
+    auth = Authenticator.from_settings(settings)
+    handler = InsurerHandler(behaviour_from(settings), now=now)
     return ServiceDefinition(
         name="bpjs_simulator",
         title="BPJS Ketenagakerjaan simulator",
         tables=eventstore,
-        router=router,
+        router=protect(router, auth),
         handler=handler,
         consumes=topics.SUBSCRIPTIONS["bpjs_simulator"],
-        background=[release_loop, outage_loop],
+        background=[announcement(auth, log), release_loop, outage_loop],
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from libs.auth import Principal, Role, caller
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.pii import mask_nik
 from libs.runtime.service import Runtime, runtime_of
@@ -20,6 +21,10 @@ from services.bpjs_simulator.application.release import outage_of, start_outage
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+# The simulator plays BPJS: BPJS (and the province admin running a demo) pushes claims and takes
+# it down; auditors read what it holds. It has no regency to scope, so officers have no business.
+InsurerReader = Annotated[Principal, Depends(caller(Role.PROVINCE_ADMIN, Role.BPJS, Role.AUDITOR))]
+Insurer = Annotated[Principal, Depends(caller(Role.PROVINCE_ADMIN, Role.BPJS))]
 
 
 def _handler(rt: Runtime) -> InsurerHandler:
@@ -29,7 +34,7 @@ def _handler(rt: Runtime) -> InsurerHandler:
 
 
 @router.get("/participants/count", tags=["simulator"])
-async def participant_count(rt: RuntimeDep) -> dict[str, Any]:
+async def participant_count(rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     """How many participants the simulator registered, and how many distinct KPJs it issued."""
     async with rt.engine.connect() as conn:
         total = (await conn.execute(select(func.count()).select_from(participants))).scalar_one()
@@ -38,7 +43,7 @@ async def participant_count(rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/participants/{kpj}", tags=["simulator"])
-async def participant(kpj: str, rt: RuntimeDep) -> dict[str, Any]:
+async def participant(kpj: str, rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     """One participant (NIK masked) and the months paid for them."""
     async with rt.engine.connect() as conn:
         row = (await conn.execute(select(participants).where(participants.c.kpj == kpj))).first()
@@ -62,7 +67,7 @@ async def participant(kpj: str, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/payments/{payment_request_id:path}", tags=["simulator"])
-async def payment(payment_request_id: str, rt: RuntimeDep) -> dict[str, Any]:
+async def payment(payment_request_id: str, rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     """The simulator's final decision on one premium payment request."""
     async with rt.engine.connect() as conn:
         row = (
@@ -85,7 +90,7 @@ async def payment(payment_request_id: str, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get("/control", tags=["control"])
-async def control_state(rt: RuntimeDep) -> dict[str, Any]:
+async def control_state(rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     """Outage state, messages held and sent, and the configured behaviour."""
     state = outage_of(rt)
     h = held_messages
@@ -113,7 +118,9 @@ async def control_state(rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.post("/control/outage", tags=["control"])
-async def outage(rt: RuntimeDep, seconds: Annotated[float, Query(ge=0, le=86_400)] = 10.0) -> dict[str, Any]:
+async def outage(
+    rt: RuntimeDep, who: Insurer, seconds: Annotated[float, Query(ge=0, le=86_400)] = 10.0
+) -> dict[str, Any]:
     """Go down for `seconds` (0: come back now): neither consume requests nor send answers.
     Requests wait in Kafka; answers due meanwhile are sent when the outage ends."""
     state = outage_of(rt)
@@ -141,7 +148,7 @@ class ClaimPush(BaseModel):
 
 
 @router.post("/control/claims", tags=["control"], status_code=202)
-async def push_claim(body: ClaimPush, rt: RuntimeDep) -> dict[str, Any]:
+async def push_claim(body: ClaimPush, rt: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Push a ClaimPaid for a participant (sent at once, or when an outage ends)."""
     async with rt.engine.begin() as conn:
         nik = body.nik

@@ -10,11 +10,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import BigInteger, and_, cast, func, literal_column, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from libs.auth import READERS, Principal, caller, ensure_regency_visible, listing_regency
 from libs.runtime.service import Runtime, runtime_of
 from services.claims.adapters.tables import claims
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+# Read-only: officers see their own regency's claims, admins and auditors all of them. BPJS pushes
+# claims on its Kafka topic, not here.
+Reader = Annotated[Principal, Depends(caller(*READERS))]
 Month = Annotated[
     str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM of the paid date")
 ]
@@ -41,8 +45,13 @@ def _public(r: Any) -> dict[str, Any]:
 
 def _month_range(month: str) -> tuple[date, date]:
     year, mon = int(month[:4]), int(month[5:])
-    start = date(year, mon, 1)
-    end = date(year + mon // 12, mon % 12 + 1, 1)
+    try:
+        start = date(year, mon, 1)
+        end = date(year + mon // 12, mon % 12 + 1, 1)
+    except ValueError:  # year 0000, or 9999-12 (its next month has no date)
+        raise HTTPException(
+            422, {"code": "MONTH_INVALID", "message": f"Bulan {month} di luar rentang tanggal yang didukung."}
+        ) from None
     return start, end
 
 
@@ -80,6 +89,7 @@ def _filters(
 @router.get("/claims", tags=["claims"])
 async def list_claims(
     rt: RuntimeDep,
+    who: Reader,
     programme: Annotated[str | None, Query(description="premium programme code")] = None,
     regency: Annotated[str | None, Query(description="regency code, e.g. 12.17")] = None,
     flagged: bool | None = None,
@@ -91,7 +101,9 @@ async def list_claims(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Claims BPJS paid, newest payment first, filtered by programme, regency, type, month, flags."""
+    """Claims BPJS paid, newest payment first, filtered by programme, regency, type, month, flags
+    (an officer's regency only)."""
+    regency = listing_regency(who, regency)
     where = _filters(programme, regency, type, month, flagged, flag, kpj, worker_id)
     query = select(claims).where(*where)
     async with rt.engine.connect() as conn:
@@ -107,12 +119,15 @@ async def list_claims(
 @router.get("/claims/summary", tags=["claims"])
 async def claims_summary(
     rt: RuntimeDep,
+    who: Reader,
     programme: str | None = None,
     regency: str | None = None,
     type: ClaimType = None,
     month: Month = None,
 ) -> dict[str, Any]:
-    """Counts and amounts by type (JKK/JKM) and month of payment; flagged claims by flag code."""
+    """Counts and amounts by type (JKK/JKM) and month of payment; flagged claims by flag code
+    (an officer's regency only)."""
+    regency = listing_regency(who, regency)
     where = _filters(programme, regency, type, month)
     month_col = func.to_char(claims.c.paid_date, "YYYY-MM").label("month")
     amount = cast(func.coalesce(func.sum(claims.c.amount), 0), BigInteger)
@@ -160,10 +175,12 @@ async def claims_summary(
 
 
 @router.get("/claims/{claim_id}", tags=["claims"])
-async def get_claim(claim_id: str, rt: RuntimeDep) -> dict[str, Any]:
+async def get_claim(claim_id: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
     """One claim with all its flags."""
     async with rt.engine.connect() as conn:
         row = (await conn.execute(select(claims).where(claims.c.claim_id == claim_id))).first()
     if row is None:
         raise HTTPException(404, {"code": "CLAIM_NOT_FOUND", "message": "Klaim tidak ditemukan."})
+    # A claim of an unknown participant has no regency: province-wide roles only.
+    ensure_regency_visible(who, row.regency_code or "")
     return _public(row)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
 from libs.settings import get_settings
@@ -12,18 +15,22 @@ from services.enrollment.application.config import Now, config_from, real_now
 from services.enrollment.application.handlers import EnrollmentHandler
 from services.enrollment.entrypoints.http import router
 
+log = logging.getLogger("services.enrollment")
+
 
 def definition(now: Now = real_now) -> ServiceDefinition:
     """The enrollment service. `now` is its business calendar (billing day, lapses); tests pass a
     clock they can move, timeouts and retries always run on real time."""
+    settings = get_settings()
+    auth = Authenticator.from_settings(settings)
     return ServiceDefinition(
         name="enrollment",
         title="Lindung enrollment: registrations at BPJS, coverage and premiums",
         tables=eventstore,
-        router=router,
+        router=protect(router, auth),
         projector=project,
         consumed_projector=project_consumed,
-        handler=EnrollmentHandler(config_from(get_settings()), now=now),
+        handler=EnrollmentHandler(config_from(settings), now=now),
         consumes=topics.SUBSCRIPTIONS["enrollment"],
-        background=[deadlines_loop, lapses_loop],
+        background=[announcement(auth, log), deadlines_loop, lapses_loop],
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from libs.auth import ADMINS, READERS, Principal, caller, forbidden, listing_regency
 from libs.identity import worker_id_for
 from libs.runtime.service import Runtime, runtime_of
 from services.enrollment.adapters.tables import registrations
@@ -25,6 +26,10 @@ from services.enrollment.domain.months import YearMonth
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+# Billing and lapses are the province admin's; officers (their own regency) and auditors read.
+# BPJS answers on its Kafka topic, not here.
+Reader = Annotated[Principal, Depends(caller(*READERS))]
+Admin = Annotated[Principal, Depends(caller(*ADMINS))]
 _NIK = re.compile(r"^\d{16}$")
 
 
@@ -51,13 +56,16 @@ def _public(r: Any) -> dict[str, Any]:
 @router.get("/enrollments", tags=["enrollments"])
 async def list_enrollments(
     rt: RuntimeDep,
+    who: Reader,
     programme: str | None = None,
     status: str | None = None,
     regency: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Registrations at BPJS, filtered by programme, status and regency (NIKs masked)."""
+    """Registrations at BPJS, filtered by programme, status and regency (NIKs masked). A regency
+    officer sees their own regency only."""
+    regency = listing_regency(who, regency)
     query = select(registrations)
     if programme:
         query = query.where(registrations.c.programme_code == programme)
@@ -76,7 +84,7 @@ async def list_enrollments(
 
 
 @router.get("/enrollments/stats", tags=["enrollments"])
-async def enrollment_stats(rt: RuntimeDep, programme: str | None = None) -> dict[str, Any]:
+async def enrollment_stats(rt: RuntimeDep, who: Reader, programme: str | None = None) -> dict[str, Any]:
     """Registrations per status, and what BPJS's answers did since this process started
     (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and retries sent)."""
     query = select(registrations.c.status, func.count()).group_by(registrations.c.status)
@@ -89,13 +97,20 @@ async def enrollment_stats(rt: RuntimeDep, programme: str | None = None) -> dict
 
 
 @router.get("/enrollments/{worker_id}", tags=["enrollments"])
-async def get_enrollment(worker_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
-    """Every registration of one worker (one per programme)."""
+async def get_enrollment(worker_id: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
+    """Every registration of one worker (one per programme; an officer's regency's only)."""
     async with rt.engine.connect() as conn:
         rows = (await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))).all()
     if not rows:
         raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
-    return [_public(r) for r in rows]
+    visible = [r for r in rows if who.may_see_regency(r.regency_code)]
+    if not visible:
+        raise _not_yours(who)
+    return [_public(r) for r in visible]
+
+
+def _not_yours(who: Principal) -> HTTPException:
+    return forbidden(f"Akun ini hanya dapat melihat data kabupaten/kota {who.regency}.")
 
 
 # --- premiums ------------------------------------------------------------------------------------
@@ -121,7 +136,7 @@ def _month(text: str) -> YearMonth:
 
 
 @router.post("/premiums/bills", tags=["premiums"], status_code=201)
-async def bill(body: BillRequest, rt: RuntimeDep) -> dict[str, Any]:
+async def bill(body: BillRequest, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
     """Bill the month for every enrolled worker of the programme not billed for it yet, per
     funder and regency (workers × JKK + JKM), and ask BPJS to confirm payment. Billing the same
     month again bills only workers enrolled since (or whose line BPJS refused): never twice."""
@@ -158,6 +173,7 @@ async def bill(body: BillRequest, rt: RuntimeDep) -> dict[str, Any]:
 @router.get("/premiums/bills", tags=["premiums"])
 async def bills_of_month(
     rt: RuntimeDep,
+    who: Reader,
     programme: Annotated[str, Query(min_length=1)],
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
 ) -> dict[str, Any]:
@@ -167,7 +183,7 @@ async def bills_of_month(
 
 
 @router.post("/coverage/lapses", tags=["coverage"])
-async def record_lapses_now(rt: RuntimeDep) -> dict[str, Any]:
+async def record_lapses_now(rt: RuntimeDep, who: Admin) -> dict[str, Any]:
     """Record the lapses in force today (the service also does this on its own, periodically)."""
     handler = handler_of(rt)
     recorded = await run_lapses(rt)
@@ -178,7 +194,7 @@ async def record_lapses_now(rt: RuntimeDep) -> dict[str, Any]:
 
 
 async def _coverage(
-    rt: Runtime, worker_id: str, on: date, known_at: date | None, programme: str | None
+    rt: Runtime, who: Principal, worker_id: str, on: date, known_at: date | None, programme: str | None
 ) -> dict[str, Any]:
     handler = handler_of(rt)
     async with rt.engine.connect() as conn:
@@ -189,6 +205,13 @@ async def _coverage(
         }
     if programme:
         ledgers = [pc for pc in ledgers if pc.programme_code == programme]
+    if not who.province_wide:
+        # An officer learns only about registrations of their own regency.
+        seen = {code for code, r in regs.items() if who.may_see_regency(r.regency_code)}
+        mine = [pc for pc in ledgers if pc.programme_code in seen]
+        if ledgers and not mine:
+            raise _not_yours(who)
+        ledgers = mine
     answers = []
     for pc in ledgers:
         answer = answer_for(pc, on, handler.config.coverage, known_at)
@@ -237,7 +260,12 @@ KnownAtQuery = Annotated[
 
 @router.get("/coverage/{nik}", tags=["coverage"])
 async def coverage_by_nik(
-    nik: str, on: OnQuery, rt: RuntimeDep, known_at: KnownAtQuery = None, programme: str | None = None
+    nik: str,
+    on: OnQuery,
+    rt: RuntimeDep,
+    who: Reader,
+    known_at: KnownAtQuery = None,
+    programme: str | None = None,
 ) -> dict[str, Any]:
     """Was the person with this NIK covered on `on`? Under which programme and funder, why, the
     unbroken covered period around that day, and the ids of the events that prove it."""
@@ -250,12 +278,17 @@ async def coverage_by_nik(
             },
         )
     worker_id = worker_id_for(nik, handler_of(rt).config.pepper)
-    return {"nik": nik} | await _coverage(rt, worker_id, on, known_at, programme)
+    return {"nik": nik} | await _coverage(rt, who, worker_id, on, known_at, programme)
 
 
 @router.get("/workers/{worker_id}/coverage", tags=["coverage"])
 async def coverage_by_worker(
-    worker_id: str, on: OnQuery, rt: RuntimeDep, known_at: KnownAtQuery = None, programme: str | None = None
+    worker_id: str,
+    on: OnQuery,
+    rt: RuntimeDep,
+    who: Reader,
+    known_at: KnownAtQuery = None,
+    programme: str | None = None,
 ) -> dict[str, Any]:
     """The same answer by worker id (for systems that hold no NIK)."""
     async with rt.engine.connect() as conn:
@@ -264,4 +297,5 @@ async def coverage_by_worker(
                 select(registrations.c.nik_masked).where(registrations.c.worker_id == worker_id)
             )
         ).first()
-    return {"nik": row.nik_masked if row else None} | await _coverage(rt, worker_id, on, known_at, programme)
+    masked = row.nik_masked if row else None
+    return {"nik": masked} | await _coverage(rt, who, worker_id, on, known_at, programme)

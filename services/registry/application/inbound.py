@@ -13,7 +13,10 @@ decision); otherwise the earlier answer is repeated (`repeated: true`) and nothi
 A message the registry cannot read (not JSON, not an envelope, a payload off the schema, a schema
 version it does not know) is parked in `lindung.registry.dlq.v1` by the inbox consumer, which
 calls :func:`answer_parked` in the same transaction: the sender gets a NominationRejected with
-status `malformed` and a MESSAGE_* code.
+status `malformed` and a MESSAGE_* code. So is a message from a producer the topic does not allow
+(libs/events/topics.py): a regency system writes as `regency-<its code>` and nominates for its own
+regency only. It is answered with status `invalid` and PRODUCER_NOT_ALLOWED or
+PRODUCER_OUT_OF_SCOPE, and never decided.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events import Envelope, decode
 from libs.events.catalog import UnsupportedVersion, contract_for
 from libs.events.contracts.base import DomainEvent
+from libs.events.contracts.common import Reason
 from libs.events.contracts.registry import NominationAccepted, NominationRejected, NominationSubmitted
+from libs.events.topics import ProducerRefused
 from libs.eventstore.store import EventStore
 from libs.pii import redact_niks
 from libs.settings import Settings
@@ -248,7 +253,12 @@ async def answer_parked(
     version, _ = await store.head(conn, stream)
     if version:
         return  # this request was answered already (parked again after a redelivery)
-    status, why = classify(envelope, error)
+    if isinstance(error, ProducerRefused):
+        # Not the sender's data but the sender itself: nothing was recorded or decided.
+        status, reason = "invalid", Reason(code=error.code, message=error.message, details=error.details)
+    else:
+        status, why = classify(envelope, error)
+        reason = reason_of(why)
     payload = envelope.payload if envelope is not None else {}
     reply = NominationRejected(
         request_event_id=envelope.event_id if envelope else None,
@@ -256,7 +266,7 @@ async def answer_parked(
         regency_system=envelope.producer if envelope else None,
         programme_code=_text(payload.get("programme_code"), 60),
         status=status,
-        reasons=[reason_of(why)],
+        reasons=[reason],
         request_key=record.key.decode(errors="replace")[:200] if record.key else None,
     )
     await _reply(conn, store, envelope, stream, reply)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
 from libs.runtime.service import Runtime, ServiceDefinition
+from libs.settings import get_settings
 from services.registry.adapters.projections import project, project_consumed
 from services.registry.adapters.tables import eventstore
 from services.registry.application.handlers import RegistryHandler
@@ -34,14 +36,16 @@ async def resume_revalidation(rt: Runtime) -> None:
 
 
 def definition() -> ServiceDefinition:
+    # Read the keys now: a mistake in LINDUNG_API_KEYS stops the start, it never opens the doors.
+    auth = Authenticator.from_settings(get_settings())
     return ServiceDefinition(
         name="registry",
         title="Lindung registry: nominations and validation",
         tables=eventstore,
-        router=router,
+        router=protect(router, auth),
         projector=project,
         consumed_projector=project_consumed,
         handler=RegistryHandler(),
         consumes=topics.SUBSCRIPTIONS["registry"],
-        background=[resume_revalidation],
+        background=[announcement(auth, log), resume_revalidation],
     )

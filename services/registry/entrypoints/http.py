@@ -14,6 +14,18 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from libs.auth import (
+    ADMINS,
+    EVERYONE,
+    READERS,
+    WRITERS,
+    Principal,
+    actor,
+    caller,
+    ensure_regency_visible,
+    ensure_regency_writable,
+    listing_regency,
+)
 from libs.events import Envelope, decode
 from libs.events.contracts.common import Reason
 from libs.events.contracts.registry import (
@@ -24,7 +36,7 @@ from libs.events.contracts.registry import (
     WorkerRejected,
     WorkerValidated,
 )
-from libs.pii import mask_nik
+from libs.pii import mask_name, mask_nik
 from libs.regions import region_by_code
 from libs.runtime.service import Runtime, runtime_of
 from services.registry.adapters.tables import nominations, programmes, reference_versions
@@ -50,6 +62,12 @@ OfficerHeader = Annotated[
     str | None, Header(alias="X-Lindung-Officer", description="Who acts (shown in the history).")
 ]
 NDJSON = "application/x-ndjson"
+# Province admins and regency officers (their own regency) nominate, correct and withdraw;
+# auditors read; BPJS has nothing to do here.
+Reader = Annotated[Principal, Depends(caller(*READERS))]
+Writer = Annotated[Principal, Depends(caller(*WRITERS))]
+Admin = Annotated[Principal, Depends(caller(*ADMINS))]
+Anyone = Annotated[Principal, Depends(caller(*EVERYONE))]
 
 
 class NominationAnswer(BaseModel):
@@ -95,11 +113,16 @@ def _rules(rt: Runtime) -> dict[str, Any]:
 
 
 @router.post("/nominations", status_code=201, response_model=NominationAnswer, tags=["nominations"])
-async def post_nomination(cmd: NominateWorker, rt: RuntimeDep, officer: OfficerHeader = None) -> Any:
-    """Nominate one worker. Answers with the validation outcome (and every reason for a rejection)."""
+async def post_nomination(
+    cmd: NominateWorker, rt: RuntimeDep, who: Writer, officer: OfficerHeader = None
+) -> Any:
+    """Nominate one worker. Answers with the validation outcome (and every reason for a rejection).
+
+    A regency officer nominates for their own regency only (403 otherwise)."""
+    ensure_regency_writable(who, _regency_of(cmd.regency_code))
     try:
         result = await nominate(
-            rt.engine, rt.store, cmd, channel="http", submitted_by=officer or "http", **_rules(rt)
+            rt.engine, rt.store, cmd, channel="http", submitted_by=actor(who, officer, "http"), **_rules(rt)
         )
     except ProgrammeUnknown as exc:
         raise _refuse(404, exc.answer) from exc
@@ -118,6 +141,7 @@ async def upload_nominations(
     file: Annotated[UploadFile, File(description="The list: CSV (, or ; separated) or XLSX")],
     programme: Annotated[str, Query(description="Programme code, e.g. DEMO-SUMUT-2026")],
     regency: Annotated[str, Query(description="Kemendagri code of the nominating regency, e.g. 12.17")],
+    who: Writer,
     officer: OfficerHeader = None,
 ) -> Any:
     """Upload a regency's list of nominations; answers with a result for every row.
@@ -126,8 +150,10 @@ async def upload_nominations(
     nama, tanggal lahir, jenis kelamin, pekerjaan, kecamatan, desa/kelurahan, sektor; optional
     alamat, no. HP, desil. Each row is `validated`, `rejected` (recorded, with reasons) or
     `invalid` (unreadable, not recorded). With `Accept: application/x-ndjson` the answer streams
-    one JSON line per batch of rows as they are decided, then a summary line.
+    one JSON line per batch of rows as they are decided, then a summary line. A regency officer
+    uploads for their own regency only (403 otherwise).
     """
+    ensure_regency_writable(who, _regency_of(regency))
     region = region_by_code(regency)
     if region is None:
         raise _refuse(422, reject(ReasonCode.REGENCY_UNKNOWN, regency_code=regency))
@@ -152,7 +178,7 @@ async def upload_nominations(
         programme_code=programme,
         regency_code=regency_code,
         source_name=name,
-        submitted_by=officer or f"upload:{regency_code}",
+        submitted_by=actor(who, officer, f"upload:{regency_code}"),
         batch=rt.settings.registry_upload_batch_size,
         on_commit=rt.relay.wake,
         **_rules(rt),
@@ -187,14 +213,22 @@ def _line(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode() + b"\n"
 
 
-def _public(row: Any) -> dict[str, Any]:
+def _regency_of(code: str) -> str:
+    """The Kemendagri code `code` names (as written when it names no region)."""
+    region = region_by_code(code.strip())
+    return region.kemendagri_code if region else code.strip()
+
+
+def _public(row: Any, who: Principal) -> dict[str, Any]:
+    # NIKs are masked for everyone; names for whoever does not answer for the worker's regency.
+    full_name = row.full_name if who.sees_personal_data(row.regency_code) else mask_name(row.full_name)
     return {
         "nomination_id": row.nomination_id,
         "worker_id": row.worker_id,
         "programme_code": row.programme_code,
         "regency_code": row.regency_code,
         "nik": mask_nik(row.nik),
-        "full_name": row.full_name,
+        "full_name": full_name,
         "occupation": row.occupation,
         "sector": row.sector,
         "decile": row.decile,
@@ -214,6 +248,7 @@ def _public(row: Any) -> dict[str, Any]:
 @router.get("/nominations", tags=["nominations"])
 async def list_nominations(
     rt: RuntimeDep,
+    who: Reader,
     regency: str | None = None,
     status: str | None = None,
     reason: str | None = None,
@@ -224,7 +259,8 @@ async def list_nominations(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Nominations, filtered by regency, status, reason code, programme, channel or source_ref;
-    NIKs masked. Ordered by nomination time."""
+    NIKs masked. Ordered by nomination time. A regency officer sees their own regency only."""
+    regency = listing_regency(who, regency)
     query = select(nominations)
     if regency:
         query = query.where(nominations.c.regency_code == regency)
@@ -245,30 +281,35 @@ async def list_nominations(
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        items = [_public(r) for r in rows]
+        items = [_public(r, who) for r in rows]
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
-async def _row(rt: Runtime, nomination_id: str) -> Any:
+async def _row(rt: Runtime, nomination_id: str, who: Principal, *, change: bool = False) -> Any:
+    """The nomination's row, if `who` may read it (or change it, with `change`); else 404 / 403."""
     async with rt.engine.connect() as conn:
         row = (
             await conn.execute(select(nominations).where(nominations.c.nomination_id == nomination_id))
         ).first()
     if row is None:
         raise _refuse(404, answer(AnswerCode.NOMINATION_NOT_FOUND))
+    if change:
+        ensure_regency_writable(who, row.regency_code)
+    else:
+        ensure_regency_visible(who, row.regency_code)
     return row
 
 
 @router.get("/nominations/{nomination_id}", tags=["nominations"])
-async def get_nomination(nomination_id: str, rt: RuntimeDep) -> dict[str, Any]:
+async def get_nomination(nomination_id: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
     """One nomination (NIK masked)."""
-    return _public(await _row(rt, nomination_id))
+    return _public(await _row(rt, nomination_id, who), who)
 
 
 @router.get("/nominations/{nomination_id}/history", tags=["nominations"])
-async def nomination_history(nomination_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+async def nomination_history(nomination_id: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
     """Every event of one nomination, oldest first (NIKs masked, names left out)."""
-    row = await _row(rt, nomination_id)
+    row = await _row(rt, nomination_id, who)
     streams: list[str] = [stream_of(row.worker_id)]
     history: list[Envelope] = []
     async with rt.engine.connect() as conn:
@@ -316,14 +357,15 @@ def _history_entry(envelope: Any) -> dict[str, Any]:
     tags=["nominations"],
 )
 async def correct_nomination(
-    nomination_id: str, body: CorrectNomination, rt: RuntimeDep, officer: OfficerHeader = None
+    nomination_id: str, body: CorrectNomination, rt: RuntimeDep, who: Writer, officer: OfficerHeader = None
 ) -> Any:
     """Correct a rejected nomination; it is validated again and its history kept (NominationCorrected
     then WorkerValidated/WorkerRejected). 409 when the nomination is not rejected."""
+    await _row(rt, nomination_id, who, change=True)
     changes = {name: getattr(body, name) for name in body.model_fields_set if name in CORRECTABLE}
     if not changes:
         raise _refuse(422, answer(AnswerCode.CORRECTION_EMPTY))
-    correction = Correction(changes, corrected_by=officer or "http", note=body.note)
+    correction = Correction(changes, corrected_by=actor(who, officer, "http"), note=body.note)
     try:
         result = await correct(rt.engine, rt.store, nomination_id, correction, **_rules(rt))
     except ChangeRefused as exc:
@@ -339,8 +381,11 @@ async def correct_nomination(
 
 
 @router.post("/nominations/{nomination_id}/withdrawal", status_code=201, tags=["nominations"])
-async def withdraw_nomination(nomination_id: str, body: WithdrawNomination, rt: RuntimeDep) -> dict[str, Any]:
+async def withdraw_nomination(
+    nomination_id: str, body: WithdrawNomination, rt: RuntimeDep, who: Writer
+) -> dict[str, Any]:
     """Withdraw a nomination (died, moved, declined, other): allocation releases its seat."""
+    await _row(rt, nomination_id, who, change=True)
     try:
         state = await withdraw(rt.engine, rt.store, nomination_id, body.reason, body.note)
     except ChangeRefused as exc:
@@ -350,7 +395,7 @@ async def withdraw_nomination(nomination_id: str, body: WithdrawNomination, rt: 
 
 
 @router.get("/programmes", tags=["programmes"])
-async def list_programmes(rt: RuntimeDep) -> list[dict[str, Any]]:
+async def list_programmes(rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
     """Programmes the registry accepts nominations for."""
     async with rt.engine.connect() as conn:
         rows = await conn.execute(select(programmes).order_by(programmes.c.programme_code))
@@ -362,6 +407,7 @@ async def post_reference(
     kind: str,
     request: Request,
     rt: RuntimeDep,
+    who: Admin,
     source: Annotated[str, Query(description="Name of the imported file (history)")] = "",
 ) -> dict[str, Any]:
     """Replace the P3KE (columns nik, desil) or DTKS (column nik) extract with the CSV in the body.
@@ -382,7 +428,7 @@ async def post_reference(
 
 
 @router.get("/reference", tags=["reference data"])
-async def current_reference(rt: RuntimeDep) -> list[dict[str, Any]]:
+async def current_reference(rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
     """The current version of each reference extract."""
     async with rt.engine.connect() as conn:
         rows = await conn.execute(select(reference_versions).order_by(reference_versions.c.kind))
@@ -390,7 +436,7 @@ async def current_reference(rt: RuntimeDep) -> list[dict[str, Any]]:
 
 
 @router.get("/reference/{kind}/history", tags=["reference data"])
-async def reference_versions_history(kind: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+async def reference_versions_history(kind: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
     """Every version of one extract ever imported, oldest first (ReferenceDataImported events)."""
     if kind not in KINDS:
         raise _refuse(404, answer(AnswerCode.REFERENCE_INVALID, error=f"jenis '{kind}' tidak dikenal"))
@@ -398,7 +444,7 @@ async def reference_versions_history(kind: str, rt: RuntimeDep) -> list[dict[str
 
 
 @router.get("/reasons", tags=["reference data"])
-async def reasons() -> dict[str, list[dict[str, str]]]:
+async def reasons(who: Anyone) -> dict[str, list[dict[str, str]]]:
     """Every code the registry answers with, and its Indonesian message template."""
     return {
         "rejections": [{"code": c.value, "message": m} for c, m in reason_table()],
