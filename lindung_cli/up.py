@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 
 from libs.events.topics import all_topic_names
 from libs.messaging.kafka import ensure_topics, wait_for_broker
@@ -136,7 +137,9 @@ class Stack:
     def _pump(self, label: str, colour: str, stream: IO[bytes] | None) -> None:
         assert stream is not None
         for raw in iter(stream.readline, b""):
-            line = raw.decode(errors="replace").rstrip()
+            # The child's line is text, not markup: "[parameters: ...]" must show, "[/x]" must not
+            # raise (a dead pump would leave the child blocked on a full pipe).
+            line = escape(raw.decode(errors="replace").rstrip())
             self.console.print(
                 f"[{colour}]{label:<16}|[/] {line}", markup=True, highlight=False, soft_wrap=True
             )

@@ -438,15 +438,15 @@ async def _append(
 # --- the month's bill as officers read it --------------------------------------------------------
 
 
-async def month_summary(conn: AsyncConnection, programme_code: str, month: YearMonth) -> dict[str, Any]:
-    """The month's bill per funder and regency: lines, payments and totals (refused lines apart)."""
-    rows = (
-        await conn.execute(
-            select(bills)
-            .where(bills.c.programme_code == programme_code, bills.c.month == str(month))
-            .order_by(bills.c.funder, bills.c.regency_code, bills.c.bill_id)
-        )
-    ).all()
+async def month_summary(
+    conn: AsyncConnection, programme_code: str, month: YearMonth, regency: str | None = None
+) -> dict[str, Any]:
+    """The month's bill per funder and regency: lines, payments and totals (refused lines apart);
+    with `regency`, that regency's lines only."""
+    query = select(bills).where(bills.c.programme_code == programme_code, bills.c.month == str(month))
+    if regency:
+        query = query.where(bills.c.regency_code == regency)
+    rows = (await conn.execute(query.order_by(bills.c.funder, bills.c.regency_code, bills.c.bill_id))).all()
     per: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         line = per.setdefault(

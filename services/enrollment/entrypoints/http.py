@@ -85,11 +85,14 @@ async def list_enrollments(
 
 @router.get("/enrollments/stats", tags=["enrollments"])
 async def enrollment_stats(rt: RuntimeDep, who: Reader, programme: str | None = None) -> dict[str, Any]:
-    """Registrations per status, and what BPJS's answers did since this process started
-    (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and retries sent)."""
+    """Registrations per status (an officer's regency only), and what BPJS's answers did since this
+    process started (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and retries)."""
     query = select(registrations.c.status, func.count()).group_by(registrations.c.status)
     if programme:
         query = query.where(registrations.c.programme_code == programme)
+    regency = listing_regency(who, None)
+    if regency:
+        query = query.where(registrations.c.regency_code == regency)
     async with rt.engine.connect() as conn:
         by_status = {status: n for status, n in (await conn.execute(query)).all()}
     outcomes: Counter[str] = handler_of(rt).outcomes
@@ -177,9 +180,11 @@ async def bills_of_month(
     programme: Annotated[str, Query(min_length=1)],
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
 ) -> dict[str, Any]:
-    """The month's bill per funder and regency: lines, payment status and totals."""
+    """The month's bill per funder and regency: lines, payment status and totals (an officer's
+    regency only)."""
+    regency = listing_regency(who, None)
     async with rt.engine.connect() as conn:
-        return await premiums.month_summary(conn, programme, _month(month))
+        return await premiums.month_summary(conn, programme, _month(month), regency)
 
 
 @router.post("/coverage/lapses", tags=["coverage"])
