@@ -60,7 +60,12 @@ def listing_regency(principal: Principal, regency: str | None) -> str | None:
     if regency:
         ensure_regency_visible(principal, regency)
         return regency
-    return None if principal.province_wide else principal.regency
+    if principal.province_wide:
+        return None
+    if principal.regency is None:
+        # None would mean "every regency": a role bound to no regency (BPJS) lists none.
+        raise forbidden("Akun ini tidak terikat pada kabupaten/kota mana pun.")
+    return principal.regency
 
 
 def ensure_regency_writable(principal: Principal, regency_code: str | None) -> None:

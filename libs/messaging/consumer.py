@@ -79,11 +79,29 @@ class ParkingAware(Protocol):
     ) -> None: ...
 
 
+# SQLSTATEs of a server going down or coming up, not of a bad statement: connection exceptions
+# (class 08), admin/crash shutdown and "the database system is starting up" (57P01-57P03), and
+# too many connections or out of resources while it recovers (53000, 53100, 53200, 53300).
+_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53000", "53100", "53200", "53300"})
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error (SQLAlchemy wraps asyncpg's, which carries it), or ''."""
+    for candidate in (getattr(exc, "orig", None), exc.__cause__, exc):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code:
+            return str(code)
+    return ""
+
+
 def is_outage(exc: BaseException) -> bool:
     """True when `exc` means the database is unreachable, not that the event is bad."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError)
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError):
+        return True
+    code = _sqlstate(exc)
+    return code.startswith("08") or code in _OUTAGE_SQLSTATES
 
 
 class InboxConsumer:
