@@ -9,12 +9,14 @@ keeps flowing. Outages of PostgreSQL are not the event's fault: those are retrie
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import asyncpg
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,6 +30,7 @@ from libs.events.topics import producer_refusal
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
+from libs.messaging.kafka import MAX_REQUEST_BYTES
 from libs.pii import redact_personal_data
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,9 @@ class ParkingAware(Protocol):
 _OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53000", "53100", "53200", "53300"})
 
 
+_DROPPED_CONNECTION = (asyncpg.exceptions.InternalClientError, asyncpg.exceptions.ConnectionDoesNotExistError)
+
+
 def _sqlstate(exc: BaseException) -> str:
     """The SQLSTATE of a database error (SQLAlchemy wraps asyncpg's, which carries it), or ''."""
     for candidate in (getattr(exc, "orig", None), exc.__cause__, exc):
@@ -101,7 +107,36 @@ def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError):
         return True
     code = _sqlstate(exc)
-    return code.startswith("08") or code in _OUTAGE_SQLSTATES
+    if code.startswith("08") or code in _OUTAGE_SQLSTATES:
+        return True
+    # asyncpg's own word for a connection the server dropped mid-operation ("cannot switch to
+    # state ...; another operation is in progress", "connection was closed in the middle of
+    # operation"): the next connection from the pool is sound.
+    cause = getattr(exc, "orig", None)
+    cause = getattr(cause, "__cause__", None) or cause
+    return isinstance(cause, _DROPPED_CONNECTION)
+
+
+# The dead-letter copy of a message travels through our outbox; a copy larger than the relay
+# may send would fail for ever and hold back every later row of the outbox. What is larger is
+# cut in the copy, which says so in its headers; the `dead_letters` row keeps every byte.
+DLQ_MAX_VALUE_BYTES = MAX_REQUEST_BYTES - 64 * 1024  # room for the key, headers and framing
+DLQ_MAX_KEY_BYTES = 1024
+
+
+def dead_letter_copy(key: bytes | None, value: bytes) -> tuple[bytes | None, bytes, list[list[str]]]:
+    """The key and value to publish on a dead-letter topic, and the headers saying what was cut."""
+    headers: list[list[str]] = []
+    if len(value) > DLQ_MAX_VALUE_BYTES:
+        headers += [
+            ["lindung-value-truncated-from", str(len(value))],
+            ["lindung-value-sha256", hashlib.sha256(value).hexdigest()],
+        ]
+        value = value[:DLQ_MAX_VALUE_BYTES]
+    if key is not None and len(key) > DLQ_MAX_KEY_BYTES:
+        headers += [["lindung-key-truncated-from", str(len(key))]]
+        key = key[:DLQ_MAX_KEY_BYTES]
+    return key, value, headers
 
 
 class InboxConsumer:
@@ -261,6 +296,9 @@ class InboxConsumer:
             ["lindung-attempts", str(attempts)],
         ]
 
+        dlq_key, dlq_value, cut = dead_letter_copy(record.key, record.value or b"")
+        headers += cut
+
         async def write() -> None:
             async with self.engine.begin() as conn:
                 parked = await conn.execute(
@@ -302,8 +340,8 @@ class InboxConsumer:
                     {
                         "event_id": None,
                         "topic": self.dead_letter_topic,
-                        "key": record.key,
-                        "value": record.value or b"",
+                        "key": dlq_key,
+                        "value": dlq_value,
                         "headers": headers,
                     },
                 )

@@ -47,6 +47,10 @@ async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
             await admin.close()
 
 
+# The largest request a relay sends (one record with its headers must fit in it).
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
 def make_producer(settings: Settings) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas; idempotence where the broker has it."""
     assert settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS is not set"
@@ -55,6 +59,6 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         linger_ms=5,
-        max_request_size=2 * 1024 * 1024,
+        max_request_size=MAX_REQUEST_BYTES,
         request_timeout_ms=10_000,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -41,3 +42,12 @@ def test_connection_level_errors_are_outages() -> None:
     assert is_outage(OperationalError("SELECT 1", {}, ConnectionRefusedError("refused")))
     assert is_outage(ConnectionResetError("reset by peer"))
     assert not is_outage(ValueError("bad payload"))
+
+
+def test_a_connection_asyncpg_saw_dropped_mid_operation_is_an_outage() -> None:
+    class AdaptedError(Exception):
+        """SQLAlchemy's adapter error, raised from asyncpg's."""
+
+    dropped = AdaptedError("cannot switch to state 12")
+    dropped.__cause__ = asyncpg.exceptions.InternalClientError("cannot switch to state 12")
+    assert is_outage(DBAPIError("SELECT 1", {}, dropped))

@@ -1,0 +1,119 @@
+"""Bad input for every service (issue 9, item 2): schemathesis on each HTTP API, garbage on every
+inbound topic. Helpers shared by both modules: the services, fresh migrated databases, and plain
+aiokafka publishing and reading (the way an outside system would do it)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from libs.runtime.migrate import upgrade
+from libs.runtime.service import ServiceDefinition
+from services.allocation.entrypoints.app import definition as allocation
+from services.bpjs_simulator.entrypoints.app import definition as bpjs_simulator
+from services.claims.entrypoints.app import definition as claims
+from services.dashboard.entrypoints.app import definition as dashboard
+from services.enrollment.entrypoints.app import definition as enrollment
+from services.registry.entrypoints.app import definition as registry
+from tests.infra import Infra, fresh_database_url
+
+# Every Lindung service, by the name of its consumer group and database schema.
+SERVICES: dict[str, Callable[[], ServiceDefinition]] = {
+    "registry": registry,
+    "allocation": allocation,
+    "enrollment": enrollment,
+    "claims": claims,
+    "bpjs_simulator": bpjs_simulator,
+    "dashboard": dashboard,
+}
+
+Record = ConsumerRecord[bytes, bytes]
+
+
+def migrated_database(infra: Infra, services: Sequence[str]) -> str:
+    """A fresh database on the test server with the schemas of `services` (blocking)."""
+    url = fresh_database_url(infra, prefix="lindung_fz")
+    for service in services:
+        upgrade(service, url)
+    return url
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message published by a test: where it landed."""
+
+    kind: str
+    topic: str
+    key: bytes
+    partition: int
+    offset: int
+    size: int
+
+
+@dataclass
+class Publisher:
+    """A plain aiokafka producer, as a regency system or BPJS would run it (no Lindung helpers)."""
+
+    bootstrap: str
+    max_request_size: int = 8 * 1024 * 1024
+    sent: list[Sent] = field(default_factory=list)
+
+    async def publish(self, topic: str, messages: Iterable[tuple[str, bytes, bytes]]) -> list[Sent]:
+        """Send (kind, key, value) messages in order, each acknowledged before the next."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, max_request_size=self.max_request_size)
+        await producer.start()
+        done: list[Sent] = []
+        try:
+            for kind, key, value in messages:
+                meta = await producer.send_and_wait(topic, value, key=key)
+                done.append(Sent(kind, topic, key, meta.partition, meta.offset, len(value)))
+        finally:
+            await producer.stop()
+        self.sent += done
+        return done
+
+
+async def read_topic(
+    bootstrap: str, topic: str, keep: Callable[[Record], bool], expected: int, timeout_s: float = 30.0
+) -> list[Record]:
+    """Records of `topic` (from the beginning, no group) for which `keep` holds, once `expected`
+    of them are there or the timeout has passed."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    found: list[Record] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [r for r in records if keep(r)]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def committed_offset(bootstrap: str, group: str, tp: TopicPartition) -> int:
+    """The offset `group` has committed on `tp` (the next record it will read; -1: none yet).
+
+    Asked the way `lindung status` does it: a consumer of the group that joins nothing."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        committed = await consumer.committed(tp)
+    finally:
+        await consumer.stop()
+    return -1 if committed is None else committed
+
+
+def headers_of(record: Record) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in (record.headers or ())}
