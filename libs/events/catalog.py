@@ -23,6 +23,11 @@ CONTRACTS: tuple[type[DomainEvent], ...] = tuple(
 BY_TYPE: dict[str, type[DomainEvent]] = {c.event_type: c for c in CONTRACTS}
 
 
+def event_types_on(topic: str) -> frozenset[str]:
+    """The event types whose contracts are published on `topic`."""
+    return frozenset(c.event_type for c in CONTRACTS if c.topic == topic)
+
+
 class UnknownEventType(LookupError):
     """The envelope names an event type this build does not know."""
 

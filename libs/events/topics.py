@@ -66,6 +66,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 CONSUMER_GROUPS = tuple(SUBSCRIPTIONS)
 
 
+# Topics written by systems outside Lindung (regency systems, BPJS). Their contracts are a
+# published interface: an event type not among them is the sender's mistake, to be parked and
+# answered, not skipped as a newer Lindung service's event would be on an internal topic.
+FOREIGN_TOPICS = frozenset({NOMINATIONS_INBOUND, BPJS_RESULTS, BPJS_CLAIMS})
+
+
 def dead_letter_topic(consumer_group: str) -> str:
     """The dead-letter topic where `consumer_group` parks messages it cannot apply."""
     return f"lindung.{consumer_group}.dlq.v1"

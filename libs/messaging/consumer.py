@@ -23,10 +23,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.events.catalog import decode
+from libs.events.catalog import UnknownEventType, decode, event_types_on
 from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
-from libs.events.topics import producer_refusal
+from libs.events.topics import FOREIGN_TOPICS, producer_refusal
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
@@ -178,6 +178,9 @@ class InboxConsumer:
                 await self._park(record, None, exc, attempts=1)
                 continue
             if envelope.event_type not in self.handler.interested:
+                if record.topic in FOREIGN_TOPICS and envelope.event_type not in event_types_on(record.topic):
+                    unknown = UnknownEventType(f"{envelope.event_type} is not published on {record.topic}")
+                    await self._park(record, envelope, unknown, attempts=1)
                 continue
             try:
                 event = decode(envelope)

@@ -11,7 +11,9 @@ the valid events, on the same partition.
 Expected, per consumer group of the topic (the handler's `interested` types decide):
 - every message it cannot read, or reads but must refuse, is parked: a `dead_letters` row and a
   record on `lindung.<group>.dlq.v1` with the error and origin in headers;
-- a type it does not consume (an unknown one included) is skipped: neither parked nor applied;
+- a type it does not consume is skipped (neither parked nor applied), except that on a topic
+  written by systems outside Lindung (FOREIGN_TOPICS) a type no contract publishes there is the
+  sender's mistake: parked, and answered on the inbound nominations topic;
 - the valid events are applied (inbox outcome `applied`) and the group's committed offset moves
   past them: no partition stalls;
 - on the inbound nominations topic each parked message is also answered (NominationRejected).
@@ -38,6 +40,7 @@ from aiokafka.structs import TopicPartition
 from sqlalchemy import select
 
 from libs.events import decode, topics
+from libs.events.catalog import event_types_on
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import ClaimPaid, RegistrationAccepted, RegistrationRequested
@@ -307,14 +310,18 @@ class Exchange:
         assert consumer is not None
         return consumer.handler.interested
 
+    def must_park(self, group: str, topic: str, message: Message) -> bool:
+        """Unreadable messages, readable ones of a type `group` takes, and on a foreign topic any
+        type no contract publishes there."""
+        if message.event_type is None or message.event_type in self.interested(group):
+            return True
+        return topic in topics.FOREIGN_TOPICS and message.event_type not in event_types_on(topic)
+
     def expected_parked(self, group: str, topic: str) -> list[tuple[Message, Sent]]:
-        """The messages `group` must park: unreadable ones, and readable ones of a type it takes."""
-        mine = self.interested(group)
-        return [(m, s) for m, s in self.sent[topic] if m.event_type is None or m.event_type in mine]
+        return [(m, s) for m, s in self.sent[topic] if self.must_park(group, topic, m)]
 
     def expected_skipped(self, group: str, topic: str) -> list[tuple[Message, Sent]]:
-        mine = self.interested(group)
-        return [(m, s) for m, s in self.sent[topic] if m.event_type is not None and m.event_type not in mine]
+        return [(m, s) for m, s in self.sent[topic] if not self.must_park(group, topic, m)]
 
 
 @pytest.fixture(scope="module")
