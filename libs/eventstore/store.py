@@ -76,9 +76,7 @@ class EventStore:
     transaction, so a read model never disagrees with the log it is built from.
     """
 
-    def __init__(
-        self, tables: EventStoreTables, producer: str, projector: Projector = no_projection
-    ) -> None:
+    def __init__(self, tables: EventStoreTables, producer: str, projector: Projector = no_projection) -> None:
         self.tables = tables
         self.producer = producer
         self.projector = projector
@@ -214,9 +212,7 @@ class EventStore:
             envelopes.append(envelope)
             prev_hash = digest
         try:
-            await conn.execute(
-                append_statement(self.tables), append_parameters(event_rows, outbox_rows)
-            )
+            await conn.execute(append_statement(self.tables), append_parameters(event_rows, outbox_rows))
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):
                 raise

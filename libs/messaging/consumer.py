@@ -65,6 +65,15 @@ class EventHandler(Protocol):
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None: ...
 
 
+class BatchAware(Protocol):
+    """A handler that applies a batch's new events together (fewer round trips) with the same
+    effects as calling it once per event, in order, in the batch's one transaction."""
+
+    async def apply_batch(
+        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
+    ) -> None: ...
+
+
 class ParkingAware(Protocol):
     """A handler that must answer for what it could not apply (e.g. reply to the sender).
 
@@ -226,10 +235,14 @@ class InboxConsumer:
         unique: dict[Any, Consumed] = {}
         for item in items:
             unique.setdefault(item.envelope.event_id, item)
+        apply_batch = getattr(self.handler, "apply_batch", None)
         async with self.engine.begin() as conn:
             fresh = await self._claim_inbox(conn, list(unique.values()), outcome="applied")
-            for item in unique.values():
-                if item.envelope.event_id in fresh:
+            todo = [item for item in unique.values() if item.envelope.event_id in fresh]
+            if apply_batch is not None:
+                await apply_batch(conn, self.store, [(item.envelope, item.event) for item in todo])
+            else:
+                for item in todo:
                     ctx = HandlerContext(conn=conn, store=self.store, envelope=item.envelope)
                     await self.handler(ctx, item.event)
         self.applied += len(fresh)

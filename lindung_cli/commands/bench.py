@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import platform
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from libs.settings import get_settings
+from lindung_cli.runtime_file import read_runtime
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 console = Console()
@@ -20,8 +23,6 @@ RESULTS = Path("bench/results")
 
 
 def _database_url(url: str | None) -> str:
-    from lindung_cli.runtime_file import read_runtime
-
     settings = get_settings()
     found = url or settings.database_url or (read_runtime(settings.data_dir) or {}).get("database_url")
     if not found:
@@ -66,3 +67,174 @@ def eventstore(
         as_json(result).rstrip("}") + f',\n  "machine": "{platform.machine()} {platform.processor()}"\n}}\n'
     )
     console.print(f"written {out}")
+
+
+def _parse_scale(values: list[str]) -> dict[str, int]:
+    scale: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise typer.BadParameter(f"expected SERVICE=N, got {value!r}")
+        scale[name] = int(count)
+    return scale
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    table = Table(title=f"Pipeline: {run['label']} — {run['workers']:,} workers ({run['programme_code']})")
+    table.add_column("stage")
+    table.add_column("service")
+    table.add_column("workers", justify="right")
+    table.add_column("first s", justify="right")
+    table.add_column("last s", justify="right")
+    table.add_column("per s", justify="right")
+    submit = run["submit"]
+    table.add_row(
+        "submitted",
+        "bench → broker",
+        f"{run['workers']:,}",
+        "0.0",
+        f"{submit['seconds']:.1f}",
+        f"{submit['per_s'] or 0:,.0f}",
+    )
+    for s in run["stages"]:
+        table.add_row(
+            s["stage"],
+            s["service"],
+            f"{s['count']:,}",
+            f"{s['first_s']:.1f}",
+            f"{s['last_s']:.1f}",
+            f"{s['per_s']:,.0f}",
+        )
+    console.print(table)
+    latency = run["latency_s"]
+    summary = Table(show_header=False, title="Summary")
+    summary.add_column("")
+    summary.add_column("", justify="right")
+    summary.add_row("complete", "yes" if run["complete"] else "[red]no[/]")
+    summary.add_row("enrolled", f"{run['enrolled']:,} of {run['workers']:,}")
+    failures = {k: v for k, v in run["failures"].items() if v}
+    summary.add_row("failures", ", ".join(f"{k} {v}" for k, v in failures.items()) or "none")
+    summary.add_row("wall time (first sent → last enrolled)", f"{run['wall_s']:.1f} s")
+    summary.add_row("pipeline rate", f"{run['pipeline_per_s']:,.1f} workers/s")
+    for name, cut in latency.items():
+        if cut:
+            summary.add_row(
+                f"latency {name.replace('_', ' ')} p50 / p99", f"{cut['p50']:.2f} s / {cut['p99']:.2f} s"
+            )
+    base = run["baseline"]
+    if base:
+        summary.add_row(
+            f"broker baseline ({base['messages']:,} × {base['message_bytes']} B)",
+            f"{base['per_s']:,.0f} msgs/s",
+        )
+        summary.add_row("pipeline ÷ baseline", f"{run['pipeline_to_baseline']:.4f}")
+    for label, mib in run["peak_mib"].items():
+        summary.add_row(f"peak MiB {label}", f"{mib:,.0f}")
+    console.print(summary)
+
+
+@app.command("pipeline")
+def pipeline(
+    workers: Annotated[
+        int, typer.Option(help="Nominations to push through (20,877: a province-year)")
+    ] = 20_877,
+    start: Annotated[
+        bool, typer.Option("--start/--running", help="Start a stack of its own, or use the running one")
+    ] = False,
+    scale: Annotated[
+        list[str], typer.Option(help="With --start: instances per service, e.g. enrollment=2")
+    ] = [],  # noqa: B006
+    compare_scale: Annotated[
+        bool, typer.Option(help="Two fresh stacks: 1, then 2 instances of allocation and enrollment")
+    ] = False,
+    label: Annotated[str | None, typer.Option(help="Name of the run in the report")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="With --start: run this service under pyinstrument (text report)")
+    ] = None,
+    timeout_s: Annotated[float, typer.Option(help="Give up waiting after this long")] = 900.0,
+    baseline: Annotated[bool, typer.Option(help="Measure the plain-aiokafka broker baseline")] = True,
+    bootstrap: Annotated[str | None, typer.Option(help="Broker of a stack without var/runtime.json")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Its PostgreSQL")] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="LINDUNG_API_KEY", help="Province admin API key")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Directory for the JSON and PNG")] = RESULTS,
+    log_dir: Annotated[
+        Path | None, typer.Option(help="With --start: where the services' output goes (default: temp dir)")
+    ] = None,
+) -> None:
+    """Nominations → EnrolledAtBPJS through every service: stage rates, latency, memory, broker baseline."""
+    from lindung_cli.benchmarks import pipeline as bench
+    from lindung_cli.benchmarks.chart import pipeline_chart
+    from lindung_cli.benchmarks.target import find_target, with_pids
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    settings = get_settings()
+    runs: list[dict[str, Any]] = []
+
+    def show(counts: dict[str, int]) -> None:
+        console.print(
+            " ".join(f"{k} {v:,}" for k, v in counts.items() if v or k in ("validated", "enrolled")),
+            highlight=False,
+        )
+
+    def measure(target: Any, url: str, name: str | None) -> None:
+        result = asyncio.run(
+            bench.run(
+                target,
+                url,
+                workers,
+                label=name or "",
+                timeout_s=timeout_s,
+                with_baseline=baseline,
+                partitions=settings.topic_partitions,
+                progress=show,
+            )
+        )
+        run = result.as_dict()
+        _print_run(run)
+        runs.append(run)
+
+    if compare_scale or start:
+        from lindung_cli.benchmarks.stack import own_stack
+
+        scales = (
+            [({}, "1 instance each"), ({"allocation": 2, "enrollment": 2}, "2× allocation, 2× enrollment")]
+            if compare_scale
+            else [(_parse_scale(scale), label)]
+        )
+        for wanted, name in scales:
+            profile_out = out / f"profile-{profile}-{stamp}-{len(runs) + 1}.txt" if profile else None
+            # The services' output: kept after the stack's scratch directory is gone.
+            log = (log_dir or Path(tempfile.gettempdir())) / f"lindung-bench-{stamp}-{len(runs) + 1}.log"
+            console.print(
+                f"[bold]Starting a stack[/] ({name or wanted or 'one instance each'}; output in {log})..."
+            )
+            with own_stack(wanted, profile=profile, profile_out=profile_out, log=log) as stack:
+                measure(stack.target(), stack.database_url, label or name)
+            if profile_out:
+                console.print(f"profile written to {profile_out}")
+    else:
+        found = find_target(settings, bootstrap, api_key)
+        url = (
+            database_url
+            or settings.database_url
+            or (read_runtime(settings.data_dir) or {}).get("database_url")
+        )
+        if found is None or not url:
+            console.print(
+                "[red]No running stack: start `lindung up`, give --bootstrap and --database-url,"
+                " or use --start.[/]"
+            )
+            raise typer.Exit(2)
+        measure(with_pids(found, settings.data_dir), str(url), label)
+    out.mkdir(parents=True, exist_ok=True)
+    report = out / f"pipeline-{stamp}.json"
+    report.write_text(
+        json.dumps({"kind": "pipeline", "stamp": stamp, "machine": bench.machine(), "runs": runs}, indent=1)
+        + "\n"
+    )
+    png = pipeline_chart(runs, out / f"pipeline-{stamp}.png")
+    console.print(f"written {report} and {png}")
+    if not all(r["complete"] for r in runs):
+        raise typer.Exit(1)

@@ -190,9 +190,7 @@ class QuotaStates:
             loaded.state.apply(decision)
         cached = self._cache.get(programme_code)
         verified_in = cached.verified_in if cached is not None and cached.state is loaded.state else None
-        self._cache[programme_code] = _Cached(
-            appended.version, appended.last_hash, loaded.state, verified_in
-        )
+        self._cache[programme_code] = _Cached(appended.version, appended.last_hash, loaded.state, verified_in)
 
     def forget(self, programme_code: str) -> None:
         """Drop a cached state (the next load rebuilds it)."""

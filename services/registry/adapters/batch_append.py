@@ -38,6 +38,9 @@ class StreamAppend:
     aggregate_id: str
     events: Sequence[DomainEvent]
     expected_version: int
+    # The command's own ids when the batch joins commands of several origins (inbound messages).
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
 
 
 async def _heads(conn: AsyncConnection, store: EventStore, streams: set[str]) -> dict[str, tuple[int, str]]:
@@ -90,8 +93,8 @@ async def append_batch(
                 occurred_at=when,
                 aggregate_id=item.aggregate_id,
                 aggregate_version=version,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
+                correlation_id=item.correlation_id or correlation_id,
+                causation_id=item.causation_id or causation_id,
                 producer=store.producer,
                 payload=event.model_dump(mode="json"),
             )

@@ -3,6 +3,8 @@ nominations published by regency systems (with a reply to each, even to one it m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,7 +18,7 @@ from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
 from libs.settings import get_settings
 from services.registry.adapters.projections import project_consumed
-from services.registry.application.inbound import answer_parked, handle_submitted
+from services.registry.application.inbound import answer_parked, handle_submitted, handle_submitted_batch
 
 
 class RegistryHandler:
@@ -31,6 +33,24 @@ class RegistryHandler:
             await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, get_settings())
         else:
             await project_consumed(ctx.conn, ctx.envelope)
+
+    async def apply_batch(
+        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
+    ) -> None:
+        """The batch in order: each run of inbound nominations decided together, everything else
+        (programmes, BPJS participants, which the decisions read) projected in its place."""
+        settings = get_settings()
+        run: list[tuple[Envelope, NominationSubmitted]] = []
+        for envelope, event in items:
+            if isinstance(event, NominationSubmitted):
+                run.append((envelope, event))
+                continue
+            if run:
+                await handle_submitted_batch(conn, store, run, settings)
+                run = []
+            await project_consumed(conn, envelope)
+        if run:
+            await handle_submitted_batch(conn, store, run, settings)
 
     async def parked(
         self,

@@ -98,6 +98,11 @@ class NominationRequest:
 
     command: NominateWorker
     extra_rejections: tuple[Rejection, ...] = ()
+    # For a list joining several senders' messages (the inbound topic): who sent this one and
+    # the ids of its message; None takes the list's.
+    submitted_by: str | None = None
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +397,8 @@ async def nominate_many_in(
         known = facts[worker_id]
         context = known.context()
         outcome = evaluate(cmd, programme, context, request.extra_rejections)
-        nominated = nominated_event(cmd, worker_id, str(uuid.uuid4()), programme, channel, submitted_by)
+        sender = request.submitted_by or submitted_by
+        nominated = nominated_event(cmd, worker_id, str(uuid.uuid4()), programme, channel, sender)
         if nominated is None:
             # Not even a well-formed nomination: answer with every reason, record nothing.
             reasons = [reason_of(r) for r in outcome.rejections] or [
@@ -401,7 +407,15 @@ async def nominate_many_in(
             results.append(NominationResult(None, worker_id, "invalid", reasons, reference))
             continue
         decided = outcome_event(nominated, outcome, context, reference, utcnow())
-        appends.append(StreamAppend(stream_of(worker_id), [nominated, decided], known.head))
+        appends.append(
+            StreamAppend(
+                stream_of(worker_id),
+                [nominated, decided],
+                known.head,
+                correlation_id=request.correlation_id,
+                causation_id=request.causation_id,
+            )
+        )
         known.head += 2
         remember(known, decided, programme)
         results.append(result_of(decided))

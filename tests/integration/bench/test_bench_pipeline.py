@@ -1,0 +1,83 @@
+"""The pipeline benchmark runs end to end on a stack of its own (its numbers are not judged here).
+
+A few hundred workers go from the inbound topic to EnrolledAtBPJS through every service; the
+report must count each of them at every stage, measure the broker baseline and every process's
+memory, and the command must write its JSON and PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from libs.settings import get_settings
+from lindung_cli.main import app
+from tests.conftest import TEST_ENV
+
+pytestmark = pytest.mark.integration
+
+WORKERS = 240
+
+
+@pytest.fixture
+def bench_env(tmp_path: Path) -> Iterator[Path]:
+    """Short consumer-group sessions (fast joins); the suite's own servers are left alone."""
+    saved = dict(os.environ)
+    os.environ.update(TEST_ENV)
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    try:
+        yield tmp_path
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
+def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_env: Path) -> None:
+    out = bench_env / "results"
+    answer = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "pipeline",
+            "--workers",
+            str(WORKERS),
+            "--start",
+            "--timeout-s",
+            "120",
+            "--out",
+            str(out),
+            "--log-dir",
+            str(bench_env),
+        ],
+    )
+    assert answer.exit_code == 0, answer.output
+    (report,) = out.glob("pipeline-*.json")
+    assert list(out.glob("pipeline-*.png"))
+    (run,) = json.loads(report.read_text())["runs"]
+    assert run["complete"] and run["enrolled"] == WORKERS
+    assert set(run["failures"].values()) == {0}
+    assert [s["stage"] for s in run["stages"]] == [
+        "validated",
+        "assigned",
+        "requested",
+        "answered",
+        "enrolled",
+    ]
+    assert all(s["count"] == WORKERS for s in run["stages"])
+    assert run["instances"]["allocation"] == 1 and run["instances"]["enrollment"] == 1
+    assert run["wall_s"] > 0 and run["pipeline_per_s"] > 0
+    assert set(run["latency_s"]["submitted_to_enrolled"]) >= {"p50", "p99"}
+    assert run["baseline"]["messages"] == WORKERS and run["baseline"]["per_s"] > 0
+    assert run["baseline"]["message_bytes"] == run["submit"]["message_bytes"] > 300
+    assert run["pipeline_to_baseline"] > 0
+    assert {"registry", "allocation", "enrollment", "bpjs_simulator", "tansu", "postgres"} <= set(
+        run["peak_mib"]
+    )
