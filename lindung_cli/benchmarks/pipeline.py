@@ -118,6 +118,9 @@ class PipelineResult:
     complete: bool = True
     # The machine is shared (tests may run beside the bench): its load says how much.
     load_avg: tuple[float, float] = (0.0, 0.0)
+    # Events each service appended during the run (all published through its outbox), plus the
+    # inbound nominations: what went through the stack.
+    events: dict[str, int] = field(default_factory=dict)
 
     @property
     def per_s(self) -> float:
@@ -140,6 +143,7 @@ class PipelineResult:
             "load_avg_1m": {"before": round(self.load_avg[0], 2), "after": round(self.load_avg[1], 2)},
             "enrolled": self.enrolled,
             "failures": self.failures,
+            "events": {**self.events, "total": sum(self.events.values())},
             "submit": {
                 "seconds": round(self.submit_s, 3),
                 "per_s": round(self.workers / self.submit_s, 1) if self.submit_s else None,
@@ -377,6 +381,7 @@ async def run(
         firsts = {stage.name: await _first_times(engine, stage, marks, code) for stage in STAGES}
         counts = await _counts(engine, marks, code)
         refs = await _source_refs(engine, marks, code)
+        appended = await _appended(engine, marks)
     finally:
         await engine.dispose()
     stages = [
@@ -420,7 +425,24 @@ async def run(
         series={name: _series(list(times.values()), t0) for name, times in firsts.items()},
         complete=complete,
         load_avg=(load_before, load_after),
+        events={"inbound": workers, **appended},
     )
+
+
+async def _appended(engine: AsyncEngine, marks: dict[str, int]) -> dict[str, int]:
+    """Events appended to each schema since `marks` (the dashboard's included: it consumes)."""
+    async with engine.connect() as conn:
+        return {
+            schema: int(
+                (
+                    await conn.execute(
+                        text(f"SELECT count(*) FROM {schema}.events WHERE position > :start"),
+                        {"start": marks[schema]},
+                    )
+                ).scalar_one()
+            )
+            for schema in SCHEMAS
+        }
 
 
 async def _wait_done(

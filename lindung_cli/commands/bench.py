@@ -116,6 +116,12 @@ def _print_run(run: dict[str, Any]) -> None:
     summary.add_row("failures", ", ".join(f"{k} {v}" for k, v in failures.items()) or "none")
     summary.add_row("wall time (first sent → last enrolled)", f"{run['wall_s']:.1f} s")
     summary.add_row("pipeline rate", f"{run['pipeline_per_s']:,.1f} workers/s")
+    events = run.get("events") or {}
+    if events:
+        summary.add_row(
+            "events through the stack",
+            f"{events['total']:,} ({', '.join(f'{k} {v:,}' for k, v in events.items() if k != 'total')})",
+        )
     for name, cut in latency.items():
         if cut:
             summary.add_row(

@@ -72,6 +72,14 @@ def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(ben
         "enrolled",
     ]
     assert all(s["count"] == WORKERS for s in run["stages"])
+    # Per worker at least: nominated + validated + reply (registry), assigned (allocation),
+    # requested + enrolled (enrollment), accepted (simulator), and the inbound message.
+    events = run["events"]
+    assert events["inbound"] == WORKERS and events["registry"] >= 3 * WORKERS
+    assert events["allocation"] >= WORKERS and events["enrollment"] >= 2 * WORKERS
+    assert events["bpjs_simulator"] >= WORKERS and events["total"] == sum(
+        v for k, v in events.items() if k != "total"
+    )
     assert run["instances"]["allocation"] == 1 and run["instances"]["enrollment"] == 1
     assert run["wall_s"] > 0 and run["pipeline_per_s"] > 0
     assert set(run["latency_s"]["submitted_to_enrolled"]) >= {"p50", "p99"}

@@ -6,12 +6,19 @@ the four partitions of `lindung.allocation.v1` and `lindung.bpjs.results.v1` bet
 requests leave from one instance and answers are applied by another, and every instance runs
 its own timeout and retry clock over the same registrations (the misbehaving simulator makes
 those fire). Assignments are published twice, and again under new event ids, as replays would.
+
+The three instances and a simulator run on a database and a Tansu broker of their own: Tansu
+keeps a consumer group that members left in a state where the next member rejoins for ever
+(generation never advancing), so the package's shared broker must not see this group shrink.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import date
 from typing import Any
@@ -19,10 +26,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from libs.events import Envelope
+from libs.events import Envelope, topics
 from libs.events.contracts.common import Funder
+from libs.messaging.kafka import ensure_topics
+from libs.runtime.migrate import upgrade
+from libs.runtime.service import Runtime
+from libs.settings import get_settings
+from lindung_cli.embedded import TansuBroker
+from services.bpjs_simulator.entrypoints.app import definition as simulator_definition
 from services.enrollment.adapters.tables import registrations
 from services.enrollment.entrypoints.app import definition as enrollment_definition
+from tests.infra import Infra, fresh_database_url
+from tests.integration.enrollment.conftest import CHAOS
 from tests.integration.enrollment.support import (
     Programme,
     Stack,
@@ -32,17 +47,46 @@ from tests.integration.enrollment.support import (
     make_worker,
     produce,
 )
-from tests.running import eventually, running
+from tests.running import eventually, running, use_env
 
 pytestmark = pytest.mark.integration
 
 START, END = date(2026, 1, 1), date(2026, 12, 31)
 REGENCIES = ("12.17", "12.10", "12.71", "12.04", "12.12", "12.07")
-EXTRA_INSTANCES = 2
+INSTANCES = 3
 WORKERS = 120
 
 
-async def test_three_instances_register_each_worker_once(stack: Stack) -> None:
+@pytest.fixture
+async def own_stack(stack: Stack, infra: Infra) -> AsyncIterator[list[Runtime]]:
+    """A simulator and three enrollment instances on a fresh database and a broker of their own
+    (the package's settings otherwise); the package's environment is restored afterwards."""
+    saved = dict(os.environ)
+    broker = TansuBroker().start()
+    try:
+        url = await asyncio.to_thread(fresh_database_url, infra)
+        for service in ("enrollment", "bpjs_simulator"):
+            await asyncio.to_thread(upgrade, service, url)
+        use_env(url, broker.bootstrap, **CHAOS)
+        await ensure_topics(broker.bootstrap, topics.all_topic_names(), get_settings().topic_partitions)
+        async with AsyncExitStack() as services:
+            await services.enter_async_context(running(simulator_definition(now=stack.clock.now)))
+            instances = [
+                await services.enter_async_context(running(enrollment_definition(now=stack.clock.now)))
+                for _ in range(INSTANCES)
+            ]
+            yield instances
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        broker.stop()
+
+
+async def test_three_instances_register_each_worker_once(stack: Stack, own_stack: list[Runtime]) -> None:
+    instances = own_stack
+    engine = instances[0].engine
+    bootstrap = get_settings().kafka_bootstrap_servers or ""
     stack.clock.set_day(date(2026, 1, 5))
     programme = Programme(f"SCALE-{uuid.uuid4().hex[:6].upper()}", Funder.APBD_PROVINSI, START, END)
     workers = [make_worker(stack.rng, stack.pepper, REGENCIES[i % len(REGENCIES)]) for i in range(WORKERS)]
@@ -55,37 +99,30 @@ async def test_three_instances_register_each_worker_once(stack: Stack) -> None:
         if i % 5 == 0:
             items.append((w.worker_id, env.model_copy(update={"event_id": uuid.uuid4()})))  # replayed
 
-    async with AsyncExitStack() as extra:
-        instances = [stack.enrollment]
-        for _ in range(EXTRA_INSTANCES):
-            instances.append(
-                await extra.enter_async_context(running(enrollment_definition(now=stack.clock.now)))
-            )
+    async def spread() -> list[int] | None:
+        held = [rt.assigned_partitions() for rt in instances]
+        return held if all(n > 0 for n in held) else None
 
-        async def spread() -> list[int] | None:
-            held = [rt.assigned_partitions() for rt in instances]
-            return held if all(n > 0 for n in held) else None
+    # Every instance holds partitions before the work arrives: all three take part.
+    held = await eventually(spread, timeout_s=30, interval_s=0.2)
+    await produce(bootstrap, items)
 
-        # Every instance holds partitions before the work arrives: all three take part.
-        held = await eventually(spread, timeout_s=30, interval_s=0.2)
-        await produce(stack.bootstrap, items)
+    async def all_settled() -> list[Any] | None:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(registrations).where(registrations.c.programme_code == programme.code)
+                )
+            ).all()
+        done = len(rows) == WORKERS and all(r.status != "requested" for r in rows)
+        return rows if done else None
 
-        async def all_settled() -> list[Any] | None:
-            async with stack.engine.connect() as conn:
-                rows = (
-                    await conn.execute(
-                        select(registrations).where(registrations.c.programme_code == programme.code)
-                    )
-                ).all()
-            done = len(rows) == WORKERS and all(r.status != "requested" for r in rows)
-            return rows if done else None
-
-        rows = await eventually(all_settled, timeout_s=120, interval_s=0.5)
+    rows = await eventually(all_settled, timeout_s=120, interval_s=0.5)
 
     # One registration stream per worker, one outcome each, attempts numbered without a gap.
     mine = {f"registration-{w.worker_id}:{programme.code}" for w in workers}
     per_stream: dict[str, list[Envelope]] = defaultdict(list)
-    for e in await all_events(stack.enrollment):
+    for e in await all_events(instances[0]):
         if e.aggregate_id in mine:
             per_stream[e.aggregate_id].append(e)
     assert set(per_stream) == mine
@@ -101,7 +138,7 @@ async def test_three_instances_register_each_worker_once(stack: Stack) -> None:
     kpjs = [r.kpj for r in rows if r.status == "enrolled"]
     assert kpjs and len(kpjs) == len(set(kpjs))
     print(
-        f"\n{1 + EXTRA_INSTANCES} enrollment instances holding {held} partitions: {WORKERS} workers, "
+        f"\n{INSTANCES} enrollment instances holding {held} partitions: {WORKERS} workers, "
         f"{len(items)} assignments published, {len(kpjs)} enrolled, {WORKERS - len(kpjs)} failed, "
         f"{retried} retried; one outcome each, no KPJ twice"
     )
