@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
@@ -20,6 +21,7 @@ import pytest
 from libs.events import decode, topics
 from libs.events.contracts.common import Funder
 from libs.settings import get_settings
+from lindung_cli.embedded import TansuBroker
 from services.allocation.application.quota_stream import to_domain
 from services.allocation.domain.quota import QuotaState, promotions_due
 from services.allocation.domain.quota_events import Assign, Release, Unseat
@@ -63,12 +65,24 @@ DEMAND = {
 
 
 @pytest.fixture(scope="module")
-async def pair(infra: Infra) -> AsyncIterator[tuple[Service, Service]]:
-    await prepare(infra, LINDUNG_CONSUMER_BATCH_SIZE="20")
+async def own_infra(infra: Infra) -> AsyncIterator[Infra]:
+    """The session's PostgreSQL and a Tansu broker of this module's own: Tansu leaves a consumer
+    group that shrank (two instances, then none) rejoining for ever, which would hang every later
+    test package's allocation service on the shared broker."""
+    broker = TansuBroker().start()
+    try:
+        yield dataclasses.replace(infra, bootstrap=broker.bootstrap, broker=broker)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+async def pair(own_infra: Infra) -> AsyncIterator[tuple[Service, Service]]:
+    await prepare(own_infra, LINDUNG_CONSUMER_BATCH_SIZE="20")
     assert get_settings().topic_partitions == 4
     async with (
-        serving(definition(), infra.bootstrap) as first,
-        serving(definition(), infra.bootstrap) as second,
+        serving(definition(), own_infra.bootstrap) as first,
+        serving(definition(), own_infra.bootstrap) as second,
     ):
 
         async def split() -> bool:  # the group rebalanced: two partitions of the registry topic each
