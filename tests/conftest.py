@@ -24,9 +24,13 @@ def servers() -> Iterator[Servers]:
         yield found
 
 
-@pytest.fixture(scope="package")
-def infra(servers: Servers) -> Iterator[Infra]:
+@pytest.fixture(scope="package", name="infra")
+def package_infra(servers: Servers) -> Iterator[Infra]:
     """PostgreSQL and a Kafka-protocol broker of the test package's own: a package that reads the
-    shared topics from the beginning never sees another package's events."""
+    shared topics from the beginning never sees another package's events, and no consumer group
+    another package left behind (Tansu can leave one that makes the next member rejoin for ever).
+
+    A package-scoped fixture lives in the package whose conftest registers it: every
+    tests/integration/<package>/conftest.py imports it, so each package gets its own."""
     with module_infra(servers) as found:
         yield found

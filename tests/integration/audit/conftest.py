@@ -47,6 +47,7 @@ from libs.settings import get_settings
 from lindung_cli.demo import demo_programme_path, make_nik
 from lindung_cli.embedded import TansuBroker
 from lindung_cli.status import consumer_lag
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, create_database
 from tests.integration.audit.support import drop_database
 from tests.running import eventually, use_env

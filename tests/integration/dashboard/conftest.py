@@ -27,6 +27,7 @@ from libs.runtime.service import Runtime, create_app
 from libs.settings import get_settings
 from lindung_cli.embedded import free_port
 from services.dashboard.entrypoints.app import definition
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.running import running, use_env
 

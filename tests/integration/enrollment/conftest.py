@@ -23,6 +23,7 @@ from libs.settings import get_settings
 from services.bpjs_simulator.entrypoints.app import behaviour_from
 from services.bpjs_simulator.entrypoints.app import definition as simulator_definition
 from services.enrollment.entrypoints.app import definition as enrollment_definition
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.integration.enrollment.support import MovableClock, Stack
 from tests.running import running, use_env

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from lindung_cli.embedded import TansuBroker
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.integration.faults.observe import Outcome
 from tests.integration.faults.run import Run, started

@@ -534,9 +534,11 @@ async def test_an_oversized_message_is_parked_without_stalling_the_outbox(exchan
     (copy,) = await read_topic(
         exchange.stack.bootstrap,
         topics.dead_letter_topic("claims"),
-        lambda r: headers_of(r).get("lindung-origin-offset") == str(oversized.offset)
-        and headers_of(r).get("lindung-origin-partition") == str(oversized.partition)
-        and headers_of(r).get("lindung-origin-topic") == topics.BPJS_CLAIMS,
+        lambda r: (
+            headers_of(r).get("lindung-origin-offset") == str(oversized.offset)
+            and headers_of(r).get("lindung-origin-partition") == str(oversized.partition)
+            and headers_of(r).get("lindung-origin-topic") == topics.BPJS_CLAIMS
+        ),
         expected=1,
     )
     headers = headers_of(copy)

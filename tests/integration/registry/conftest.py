@@ -31,6 +31,7 @@ from libs.runtime.service import Runtime, create_app
 from libs.settings import get_settings
 from services.registry.adapters.tables import eventstore, programmes
 from services.registry.entrypoints.app import definition
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.running import eventually, running, use_env
 
