@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
@@ -71,3 +72,29 @@ async def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float
     finally:
         await consumer.stop()
     return records
+
+
+async def read_matching(
+    bootstrap: str, topic: str, keep: Any, expected: int, timeout_s: float = 20.0
+) -> list[Any]:
+    """Records of `topic` (from the beginning, no group) for which `keep(record)` holds, once
+    `expected` of them are there or the timeout has passed (the topic may hold other runs' records).
+    Fetch limits take messages up to 16 MiB (the fuzz tests' oversized ones)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [r for r in records if keep(r)]
+    finally:
+        await consumer.stop()
+    return found

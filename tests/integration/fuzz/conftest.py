@@ -4,7 +4,6 @@ aiokafka publishing and reading (the way an outside system would do it)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from services.enrollment.entrypoints.app import definition as enrollment
 from services.registry.entrypoints.app import definition as registry
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
+from tests.running import read_matching
 
 # Every Lindung service, by the name of its consumer group and database schema.
 SERVICES: dict[str, Callable[[], ServiceDefinition]] = {
@@ -83,24 +83,7 @@ async def read_topic(
 ) -> list[Record]:
     """Records of `topic` (from the beginning, no group) for which `keep` holds, once `expected`
     of them are there or the timeout has passed."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=None,
-        fetch_max_bytes=16 * 1024 * 1024,
-        max_partition_fetch_bytes=16 * 1024 * 1024,
-    )
-    await consumer.start()
-    found: list[Record] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [r for r in records if keep(r)]
-    finally:
-        await consumer.stop()
-    return found
+    return await read_matching(bootstrap, topic, keep, expected, timeout_s)
 
 
 async def committed_offset(bootstrap: str, group: str, tp: TopicPartition) -> int:

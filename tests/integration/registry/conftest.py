@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from libs.events import topics
@@ -107,25 +107,6 @@ async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | N
             await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
-
-
-async def read_matching(
-    bootstrap: str, topic: str, keep: Any, expected: int, timeout_s: float = 20.0
-) -> list[Any]:
-    """Records of `topic` for which `keep(record)` holds (the topic may hold other runs' records)."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [r for r in records if keep(r)]
-    finally:
-        await consumer.stop()
-    return found
 
 
 @dataclass

@@ -18,8 +18,8 @@ from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from services.registry.adapters.tables import eventstore, nominations
-from tests.integration.registry.conftest import Registry, envelope, produce, read_matching
-from tests.running import eventually
+from tests.integration.registry.conftest import Registry, envelope, produce
+from tests.running import eventually, read_matching
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ from libs.events import topics
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
 from libs.settings import get_settings
-from tests.integration.registry.conftest import Registry, read_matching
+from tests.integration.registry.conftest import Registry
+from tests.running import read_matching
 
 pytestmark = pytest.mark.integration
 

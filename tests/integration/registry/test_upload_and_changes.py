@@ -22,7 +22,8 @@ from libs.identity import worker_id_for
 from libs.settings import get_settings
 from services.registry.adapters.projections import project
 from services.registry.adapters.tables import eventstore, nominations
-from tests.integration.registry.conftest import Registry, read_matching
+from tests.integration.registry.conftest import Registry
+from tests.running import read_matching
 
 pytestmark = pytest.mark.integration
 
