@@ -17,9 +17,9 @@ from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.events.topics import PRODUCER_NOT_ALLOWED, PRODUCER_OUT_OF_SCOPE
-from tests.integration.registry.conftest import produce, read_matching
+from tests.integration.registry.conftest import produce
 from tests.integration.security.conftest import PROGRAMME, RUN, SAMOSIR, Person, Stack
-from tests.running import eventually
+from tests.running import eventually, read_matching
 
 pytestmark = pytest.mark.integration
 
