@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from libs.nik import mask_nik as mask_nik  # where services have always imported it from
+
 _NIK_LIKE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{2})(?!\d)")
 # pydantic: "... [type=string_too_long, input_value='Sahat Malau', input_type=str]"; up to the
 # line's last ", input_type=" (the value itself may contain one), else to the end of the line.
@@ -19,13 +21,6 @@ _PYDANTIC_INPUT = re.compile(r"input_value=(?:.*(?=, input_type=)|.*)")
 _SQL_PARAMETERS = re.compile(r"\[parameters: .*")
 # PostgreSQL: "DETAIL:  Key (full_name)=(Sahat Malau) already exists." / "Failing row contains (...)"
 _SQL_DETAIL = re.compile(r"DETAIL:.*")
-
-
-def mask_nik(nik: str) -> str:
-    """Keep the region (first 4 digits) and the last 2; hide birth date and serial."""
-    if len(nik) != 16:
-        return "*" * len(nik)
-    return f"{nik[:4]}{'*' * 10}{nik[-2:]}"
 
 
 def mask_name(name: str) -> str:

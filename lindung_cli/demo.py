@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from libs.nik import compose_nik
 from libs.regions import all_regions
 
 EXAMPLE_WORKER = {
@@ -43,13 +44,6 @@ def demo_programme_path() -> Path:
     return Path(str(resources.files("lindung_cli") / "demo-sumut-2026.yaml"))
 
 
-def make_nik(regency_code: str, subdistrict: int, birth: date, sex: str, serial: int) -> str:
-    """A NIK with the structure the civil registry uses (women's birth day + 40)."""
-    day = birth.day + (40 if sex == "P" else 0)
-    birth_part = f"{day:02d}{birth.month:02d}{birth.year % 100:02d}"
-    return f"{regency_code.replace('.', '')}{subdistrict:02d}{birth_part}{serial:04d}"
-
-
 def p3ke_extract(seed: int, workers: int) -> str:
     """A deterministic P3KE extract (CSV: nik,desil) including the example worker."""
     rng = random.Random(seed)
@@ -57,7 +51,7 @@ def p3ke_extract(seed: int, workers: int) -> str:
     lines = ["nik,desil", f"{EXAMPLE_WORKER['nik']},1"]
     for serial in range(1, workers + 1):
         birth = date(1962, 1, 1) + timedelta(days=rng.randrange(0, 365 * 42))
-        nik = make_nik(rng.choice(regencies), rng.randint(1, 20), birth, rng.choice("LP"), serial)
+        nik = compose_nik(rng.choice(regencies), rng.randint(1, 20), birth, rng.choice("LP"), serial)
         lines.append(f"{nik},{rng.choice((1, 1, 2, 2, 3, 4))}")
     return "\n".join(lines) + "\n"
 
@@ -173,7 +167,7 @@ class _Generator:
     def nik(self, regency: str, birth: date, sex: str) -> tuple[str, int]:
         while True:
             subdistrict = self.rng.randint(1, 25)
-            nik = make_nik(regency, subdistrict, birth, sex, self.rng.randint(1, 9999))
+            nik = compose_nik(regency, subdistrict, birth, sex, self.rng.randint(1, 9999))
             if nik not in self.used:
                 self.used.add(nik)
                 return nik, subdistrict

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
+from libs.nik import compose_nik
 from lindung_cli.demo import (
     FAMILY,
     HEADER_STYLES,
@@ -95,8 +96,7 @@ class Workload:
         regency, sector = self.cells[index % len(self.cells)]
         subdistrict, birth, serial = _nik_parts(self.seed, index // len(self.cells))
         sex = "P" if index % 2 else "L"
-        day = birth.day + (40 if sex == "P" else 0)
-        nik = f"{regency.replace('.', '')}{subdistrict:02d}{day:02d}{birth:%m%y}{serial:04d}"
+        nik = compose_nik(regency, subdistrict, birth, sex, serial)
         first = (WOMEN if sex == "P" else MEN)[index % len(WOMEN if sex == "P" else MEN)]
         occupations = OCCUPATIONS_SAWIT if sector == "sawit" else OCCUPATIONS_OTHER
         return BenchWorker(

@@ -24,8 +24,9 @@ import httpx
 import psutil
 import pytest
 
+from libs.nik import compose_nik
 from libs.settings import SERVICE_PORTS
-from lindung_cli.demo import EXAMPLE_WORKER, make_nik
+from lindung_cli.demo import EXAMPLE_WORKER
 from lindung_cli.embedded import free_port, port_answers
 from tests.conftest import TEST_ENV
 
@@ -138,9 +139,9 @@ def test_the_same_nik_again_is_rejected_as_a_duplicate_and_a_bad_nik_gets_reason
 
 def test_nominations_that_fail_in_every_way_are_answered(stack: UpProcess) -> None:
     """Rejections, a list upload with bad rows and malformed requests: the paths that quote inputs."""
-    samosir = make_nik("12.17", 5, date(1990, 3, 9), "P", 4321)
-    medan = make_nik("12.71", 2, date(1979, 11, 23), "L", 8765)
-    aceh = make_nik("11.71", 1, date(1985, 1, 2), "L", 1111)  # another province
+    samosir = compose_nik("12.17", 5, date(1990, 3, 9), "P", 4321)
+    medan = compose_nik("12.71", 2, date(1979, 11, 23), "L", 8765)
+    aceh = compose_nik("11.71", 1, date(1985, 1, 2), "L", 1111)  # another province
     people = {
         samosir: "Tiurmaida Simanjuntak",
         medan: "Hotasi Panggabean",

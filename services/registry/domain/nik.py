@@ -1,4 +1,5 @@
-"""The NIK (Nomor Induk Kependudukan): parsing, checking against stated data, masking.
+"""The NIK (Nomor Induk Kependudukan): parsing and checking against stated data (its layout,
+cleaning and masking: libs/nik.py).
 
 Layout of the 16 digits: ``PP RR KK DDMMYY SSSS`` = province, regency/city (Kemendagri code),
 sub-district (kecamatan), birth date (women: day + 40), serial. The region part is where the NIK
@@ -12,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from libs.nik import WOMEN_DAY_OFFSET
+from libs.nik import mask_nik as mask_nik
+from libs.nik import normalize_nik as normalize_nik
 from libs.regions import PROVINCE_CODE, region_by_code
 from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject
 
@@ -20,9 +24,7 @@ Sex = Literal["L", "P"]
 
 SEX_WORDS: dict[Sex, str] = {"L": "laki-laki", "P": "perempuan"}
 
-_WOMEN_DAY_OFFSET = 40
 _SIXTEEN_DIGITS = re.compile(r"[0-9]{16}")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,6 @@ class ParsedNik:
     birth_date: date
     sex: Sex
     serial: str  # "0001"
-
-
-def normalize_nik(raw: str) -> str:
-    """Drop the spaces officers and spreadsheets put inside NIKs ("1271 0505 ...")."""
-    return _WHITESPACE.sub("", raw)
 
 
 def parse_nik(nik: str, *, reference_date: date) -> ParsedNik | list[Rejection]:
@@ -123,26 +120,11 @@ def parse_sex(raw: str) -> Sex | None:
     return None
 
 
-def mask_nik(nik: str) -> str:
-    """The NIK for logs and dashboards (UU 27/2022): "1271**********01".
-
-    Kept: the regency part (dashboards group by regency; tens of thousands share it) and the
-    last two serial digits (lets an officer tell two rows apart on the phone). Hidden: the
-    sub-district, the birth date (which also reveals sex) and the rest of the serial, which
-    together identify a person. Anything that is not a 16-digit NIK is masked whole, keeping
-    only its length, so a malformed value never leaks either.
-    """
-    digits = normalize_nik(nik)
-    if not _SIXTEEN_DIGITS.fullmatch(digits):
-        return "*" * len(digits)
-    return digits[:4] + "*" * 10 + digits[14:]
-
-
 def _read_birth(ddmmyy: str, reference_date: date) -> tuple[date, Sex] | None:
     day, month, yy = int(ddmmyy[0:2]), int(ddmmyy[2:4]), int(ddmmyy[4:6])
     sex: Sex = "L"
-    if day > _WOMEN_DAY_OFFSET:
-        day, sex = day - _WOMEN_DAY_OFFSET, "P"
+    if day > WOMEN_DAY_OFFSET:
+        day, sex = day - WOMEN_DAY_OFFSET, "P"
     if not 1 <= day <= 31:
         return None
     latest = reference_date.year - (reference_date.year - yy) % 100

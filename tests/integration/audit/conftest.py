@@ -41,10 +41,11 @@ from libs.eventstore.store import outbox_row
 from libs.eventstore.tables import eventstore_tables
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
 from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
 from libs.runtime.service import ServiceDefinition, create_app
 from libs.settings import get_settings
-from lindung_cli.demo import demo_programme_path, make_nik
+from lindung_cli.demo import demo_programme_path
 from lindung_cli.embedded import TansuBroker
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
@@ -143,7 +144,7 @@ def make_workers(rng: random.Random, first_serial: int, count: int, programme: s
         else:
             birth = date(1962, 6, 1) + timedelta(days=rng.randrange(0, 365 * 42))
         decile = rng.choice((1, 1, 1, 2, 2, 2, 2, 3))  # decile 3 is outside the programme's 1-2
-        nik = make_nik(regency, rng.randint(1, 20), birth, sex, first_serial + i)
+        nik = compose_nik(regency, rng.randint(1, 20), birth, sex, first_serial + i)
         workers.append(Worker(nik, programme, regency, sector, birth, sex, decile))
     return workers
 
@@ -236,7 +237,7 @@ async def push_claims(bootstrap: str, enrolled: list[tuple[Worker, str]]) -> int
 
     for i, (worker, kpj) in enumerate(enrolled[:8]):
         messages.append((kpj, paid(f"OK{i}", kpj, worker.nik, "MEDICAL", date(2026, 3, 10 + i), 2_000_000)))
-    stranger = make_nik("12.17", 3, date(1980, 1, 1), "L", 9999)
+    stranger = compose_nik("12.17", 3, date(1980, 1, 1), "L", 9999)
     messages.append(("KPJ-NOBODY", paid("UNK", "KPJ-NOBODY", stranger, "MEDICAL", date(2026, 4, 1), 750_000)))
     worker, kpj = enrolled[0]
     messages.append((kpj, paid("BAD", kpj, worker.nik, "BONUS", date(2026, 4, 2), 1_000)))  # parked
@@ -256,7 +257,7 @@ async def append_pilot_event(engine: AsyncEngine, definition: ServiceDefinition)
     """A WorkerNominated in schema version 1 (the 2024 pilot: `sawit` flag), appended as the pilot
     did: chained, queued in the outbox, projected in the same transaction."""
     store = eventstore_tables(MetaData(), "registry")
-    nik = make_nik("12.05", 7, date(1979, 2, 3), "L", 8888)
+    nik = compose_nik("12.05", 7, date(1979, 2, 3), "L", 8888)
     nomination_id = str(uuid.uuid4())
     worker_id = worker_id_for(nik, get_settings().nik_pepper)
     envelope = Envelope(

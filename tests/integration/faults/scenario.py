@@ -28,7 +28,7 @@ from aiokafka.partitioner import murmur2
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
-from lindung_cli.demo import make_nik
+from libs.nik import compose_nik
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, nik_not_found
 
 PROGRAMME = "FAULT-2026"
@@ -153,7 +153,7 @@ class _People:
             self.serial += 1
             sex = self.rng.choice("LP")
             born = birth or date(1966, 1, 1) + timedelta(days=self.rng.randrange(0, 365 * 34))
-            nik = make_nik(regency, self.rng.randint(1, 20), born, sex, self.serial)
+            nik = compose_nik(regency, self.rng.randint(1, 20), born, sex, self.serial)
             if nik not in self.seen:
                 self.seen.add(nik)
                 return nik, born, sex

@@ -26,6 +26,7 @@ from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder
 from libs.events.envelope import Envelope
 from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
 from libs.runtime.migrate import upgrade
 from libs.runtime.service import Runtime, create_app
 from libs.settings import get_settings
@@ -41,11 +42,6 @@ OCCUPATIONS = [
 ]  # fmt: skip
 
 
-def make_nik(regency: str, birth: date, sex: str, serial: int, subdistrict: int = 5) -> str:
-    day = birth.day + (40 if sex == "P" else 0)
-    return f"{regency.replace('.', '')}{subdistrict:02d}{day:02d}{birth:%m%y}{serial:04d}"
-
-
 class Niks:
     """Valid, unique NIKs for one test module (serials drawn at random: topics outlive databases)."""
 
@@ -55,7 +51,7 @@ class Niks:
 
     def new(self, regency: str = "12.17", birth: date = date(1985, 8, 17), sex: str = "L") -> str:
         while True:
-            nik = make_nik(regency, birth, sex, self.rng.randint(1, 9999), self.rng.randint(1, 30))
+            nik = compose_nik(regency, self.rng.randint(1, 30), birth, sex, self.rng.randint(1, 9999))
             if nik not in self.used:
                 self.used.add(nik)
                 return nik

@@ -36,10 +36,10 @@ from libs.db import make_engine
 from libs.events import topics
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
 from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
 from libs.runtime.service import Runtime, ServiceDefinition, create_app
 from libs.settings import get_settings
-from lindung_cli.demo import make_nik
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, create_database
@@ -151,7 +151,7 @@ def people() -> dict[str, Person]:
     for serial, (key, (regency, name, decile)) in enumerate(names.items(), start=101):
         birth = date(1980 + serial % 10, 1 + serial % 12, 1 + serial % 27)
         sex = "L" if serial % 2 else "P"
-        nik = make_nik(regency, 3, birth, sex, serial)
+        nik = compose_nik(regency, 3, birth, sex, serial)
         found[key] = Person(key, regency, nik, name, birth, sex, decile)
     return found
 
