@@ -61,6 +61,68 @@ class Appended:
     last_hash: str
 
 
+@dataclass(frozen=True)
+class ChainedRows:
+    """The `events` and `outbox` rows of events appended after (version, prev_hash) of a stream."""
+
+    envelopes: list[Envelope]
+    event_rows: list[dict[str, Any]]
+    outbox_rows: list[dict[str, Any]]
+    version: int
+    last_hash: str
+
+
+def chained_rows(
+    producer: str,
+    aggregate_id: str,
+    events: Sequence[DomainEvent],
+    *,
+    version: int,
+    prev_hash: str,
+    occurred_at: datetime,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None,
+) -> ChainedRows:
+    """Envelopes for `events` at the versions after `version`, each hash-chained to the last."""
+    envelopes: list[Envelope] = []
+    event_rows: list[dict[str, Any]] = []
+    outbox_rows: list[dict[str, Any]] = []
+    for event in events:
+        version += 1
+        envelope = Envelope(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            occurred_at=occurred_at,
+            aggregate_id=aggregate_id,
+            aggregate_version=version,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            producer=producer,
+            payload=event.model_dump(mode="json"),
+        )
+        digest = chain_hash(prev_hash, envelope)
+        event_rows.append(
+            {
+                "event_id": envelope.event_id,
+                "aggregate_id": aggregate_id,
+                "aggregate_version": version,
+                "event_type": envelope.event_type,
+                "schema_version": envelope.schema_version,
+                "occurred_at": envelope.occurred_at,
+                "correlation_id": envelope.correlation_id,
+                "causation_id": envelope.causation_id,
+                "producer": envelope.producer,
+                "payload": envelope.payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        outbox_rows.append(outbox_row(envelope, event.topic, event.partition_key() or aggregate_id))
+        envelopes.append(envelope)
+        prev_hash = digest
+    return ChainedRows(envelopes, event_rows, outbox_rows, version, prev_hash)
+
+
 Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
@@ -116,6 +178,23 @@ class EventStore:
         stream = select(events).where(events.c.aggregate_id == aggregate_id)
         rows = (await conn.execute(stream.order_by(events.c.aggregate_version))).all()
         return [row_to_envelope(r) for r in rows], rows[-1].hash if rows else GENESIS_HASH
+
+    async def load_many(
+        self, conn: AsyncConnection, aggregate_ids: Sequence[str]
+    ) -> dict[str, tuple[list[Envelope], str]]:
+        """`load_chained` of many streams in one query (a new stream: ([], genesis))."""
+        events = self.tables.events
+        rows = await conn.execute(
+            select(events)
+            .where(events.c.aggregate_id.in_(sorted(set(aggregate_ids))))
+            .order_by(events.c.aggregate_id, events.c.aggregate_version)
+        )
+        found: dict[str, tuple[list[Envelope], str]] = {a: ([], GENESIS_HASH) for a in aggregate_ids}
+        for row in rows:
+            history, _ = found[row.aggregate_id]
+            history.append(row_to_envelope(row))
+            found[row.aggregate_id] = (history, row.hash)
+        return found
 
     async def append(
         self,
@@ -174,45 +253,20 @@ class EventStore:
             version, prev_hash = await self.head(conn, aggregate_id)
             if expected_version is not None and version != expected_version:
                 raise ConcurrencyError(aggregate_id, expected_version, version)
-        when = occurred_at or utcnow()
-        envelopes: list[Envelope] = []
-        event_rows: list[dict[str, Any]] = []
-        outbox_rows: list[dict[str, Any]] = []
-        for event in events:
-            version += 1
-            envelope = Envelope(
-                event_type=event.event_type,
-                schema_version=event.schema_version,
-                occurred_at=when,
-                aggregate_id=aggregate_id,
-                aggregate_version=version,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                producer=self.producer,
-                payload=event.model_dump(mode="json"),
-            )
-            digest = chain_hash(prev_hash, envelope)
-            event_rows.append(
-                {
-                    "event_id": envelope.event_id,
-                    "aggregate_id": aggregate_id,
-                    "aggregate_version": version,
-                    "event_type": envelope.event_type,
-                    "schema_version": envelope.schema_version,
-                    "occurred_at": envelope.occurred_at,
-                    "correlation_id": envelope.correlation_id,
-                    "causation_id": envelope.causation_id,
-                    "producer": envelope.producer,
-                    "payload": envelope.payload,
-                    "prev_hash": prev_hash,
-                    "hash": digest,
-                }
-            )
-            outbox_rows.append(outbox_row(envelope, event.topic, event.partition_key() or aggregate_id))
-            envelopes.append(envelope)
-            prev_hash = digest
+        written = chained_rows(
+            self.producer,
+            aggregate_id,
+            events,
+            version=version,
+            prev_hash=prev_hash,
+            occurred_at=occurred_at or utcnow(),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         try:
-            await conn.execute(append_statement(self.tables), append_parameters(event_rows, outbox_rows))
+            await conn.execute(
+                append_statement(self.tables), append_parameters(written.event_rows, written.outbox_rows)
+            )
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):
                 raise
@@ -221,6 +275,6 @@ class EventStore:
             async with conn.engine.connect() as other:
                 actual, _ = await self.head(other, aggregate_id)
             raise ConcurrencyError(aggregate_id, expected_version, actual) from exc
-        for envelope in envelopes:
+        for envelope in written.envelopes:
             await self.projector(conn, envelope)
-        return Appended(envelopes, version, prev_hash)
+        return Appended(written.envelopes, written.version, written.last_hash)

@@ -3,12 +3,17 @@ the consumed ProgrammeDefined into `programmes`."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
 from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import PremiumPaymentRequested, RegistrationRequested
 from libs.events.contracts.enrollment import (
     CoverageLapsed,
@@ -24,37 +29,116 @@ from libs.pii import mask_nik
 from services.enrollment.adapters.tables import bill_workers, bills, coverage_facts, programmes, registrations
 
 
+def _requested_row(event: RegistrationRequested, at: datetime) -> dict[str, Any]:
+    return {
+        "worker_id": event.worker_id,
+        "programme_code": event.programme_code,
+        "request_id": event.request_id,
+        "status": "requested",
+        "attempts": event.attempt,
+        "funder": event.funder,
+        "regency_code": event.regency_code,
+        "sector": event.sector,
+        "nik_masked": mask_nik(event.identity.nik),
+        "coverage_start": event.coverage_start,
+        "coverage_end": event.coverage_end,
+        "requested_at": at,
+        "updated_at": at,
+        "attempt_sent_at": at,
+        "retry_at": None,
+    }
+
+
+def _requested_upsert() -> Any:
+    # A later attempt of a known registration keeps its first request time and status.
+    statement = insert(registrations)
+    fresh = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["worker_id", "programme_code"],
+        set_={
+            "attempts": fresh.attempts,
+            "attempt_sent_at": fresh.attempt_sent_at,
+            "retry_at": None,
+            "updated_at": fresh.updated_at,
+        },
+    )
+
+
+_ENROLLED = (
+    update(registrations)
+    .where(registrations.c.request_id == bindparam("b_request_id"))
+    .values(
+        status="enrolled",
+        kpj=bindparam("b_kpj"),
+        enrolled_on=bindparam("b_enrolled_on"),
+        retry_at=None,
+        reason_code=None,
+        reason=None,
+        updated_at=bindparam("b_at"),
+    )
+)
+
+
+def _enrolled_fact(envelope: Envelope, event: EnrolledAtBPJS) -> dict[str, Any]:
+    return {
+        "worker_id": event.worker_id,
+        "programme_code": event.programme_code,
+        "kind": "enrolled",
+        "day": event.enrolled_on or envelope.occurred_at.date(),
+        "coverage_start": event.coverage_start,
+        "coverage_end": event.coverage_end,
+        "event_id": envelope.event_id,
+        "event_type": envelope.event_type,
+    }
+
+
+async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    """`project` of each envelope in order, with runs of registration requests and of enrollments
+    (the bulk of a consumer batch) written as one statement per table each."""
+    run: list[tuple[Envelope, DomainEvent]] = []
+    for envelope in envelopes:
+        event = decode(envelope)
+        if run and type(run[0][1]) is not type(event):
+            await _project_run(conn, run)
+            run = []
+        run.append((envelope, event))
+    if run:
+        await _project_run(conn, run)
+
+
+async def _project_run(conn: AsyncConnection, run: Sequence[tuple[Envelope, DomainEvent]]) -> None:
+    """Events of one type, in order (executemany keeps the order of its rows)."""
+    kind = type(run[0][1])
+    if kind is RegistrationRequested:
+        rows = [_requested_row(e, env.occurred_at) for env, e in run if isinstance(e, RegistrationRequested)]
+        await conn.execute(_requested_upsert(), rows)
+    elif kind is EnrolledAtBPJS:
+        enrolled = [(env, e) for env, e in run if isinstance(e, EnrolledAtBPJS)]
+        await conn.execute(
+            _ENROLLED,
+            [
+                {
+                    "b_request_id": e.request_id,
+                    "b_kpj": e.kpj,
+                    "b_enrolled_on": e.enrolled_on,
+                    "b_at": env.occurred_at,
+                }
+                for env, e in enrolled
+            ],
+        )
+        await conn.execute(insert(coverage_facts), [_enrolled_fact(env, e) for env, e in enrolled])
+    else:
+        for envelope, _ in run:
+            await project(conn, envelope)
+
+
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one enrollment event to the read models."""
     event = decode(envelope)
     at = envelope.occurred_at
     r = registrations
     if isinstance(event, RegistrationRequested):
-        row = {
-            "worker_id": event.worker_id,
-            "programme_code": event.programme_code,
-            "request_id": event.request_id,
-            "status": "requested",
-            "attempts": event.attempt,
-            "funder": event.funder,
-            "regency_code": event.regency_code,
-            "sector": event.sector,
-            "nik_masked": mask_nik(event.identity.nik),
-            "coverage_start": event.coverage_start,
-            "coverage_end": event.coverage_end,
-            "requested_at": at,
-            "updated_at": at,
-            "attempt_sent_at": at,
-            "retry_at": None,
-        }
-        await conn.execute(
-            insert(r)
-            .values(row)
-            .on_conflict_do_update(
-                index_elements=["worker_id", "programme_code"],
-                set_={"attempts": event.attempt, "attempt_sent_at": at, "retry_at": None, "updated_at": at},
-            )
-        )
+        await conn.execute(_requested_upsert(), [_requested_row(event, at)])
     elif isinstance(event, RegistrationRetryScheduled):
         await conn.execute(
             update(r)
@@ -64,31 +148,7 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
             )
         )
     elif isinstance(event, EnrolledAtBPJS):
-        await conn.execute(
-            update(r)
-            .where(r.c.request_id == event.request_id)
-            .values(
-                status="enrolled",
-                kpj=event.kpj,
-                enrolled_on=event.enrolled_on,
-                retry_at=None,
-                reason_code=None,
-                reason=None,
-                updated_at=at,
-            )
-        )
-        await conn.execute(
-            insert(coverage_facts).values(
-                worker_id=event.worker_id,
-                programme_code=event.programme_code,
-                kind="enrolled",
-                day=event.enrolled_on or at.date(),
-                coverage_start=event.coverage_start,
-                coverage_end=event.coverage_end,
-                event_id=envelope.event_id,
-                event_type=envelope.event_type,
-            )
-        )
+        await _project_run(conn, [(envelope, event)])
     elif isinstance(event, EnrollmentFailed):
         await conn.execute(
             update(r)

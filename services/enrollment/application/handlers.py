@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.allocation import AssignmentDecreed, ProgrammeDefined, QuotaAssigned
 from libs.events.contracts.base import DomainEvent
@@ -15,6 +18,8 @@ from libs.events.contracts.bpjs import (
     RegistrationAccepted,
     RegistrationRejected,
 )
+from libs.events.envelope import Envelope
+from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
 from services.enrollment.adapters.projections import project_consumed
 from services.enrollment.application import premiums, registrations
@@ -47,6 +52,54 @@ class EnrollmentHandler:
         # What BPJS's answers did, by rule (APPLIED, DUPLICATE, STALE...): operations and tests.
         self.outcomes: Counter[str] = Counter()
 
+    async def apply_batch(
+        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
+    ) -> None:
+        """The batch in order: each run of registrations to request, and each run of BPJS
+        answers to registrations (a registration at most once per run), decided together;
+        everything else in its place, one event at a time."""
+        requests: list[tuple[registrations.Assignment, Envelope]] = []
+        answers: list[tuple[registrations.Answer, Envelope]] = []
+
+        async def flush() -> None:
+            if requests:
+                await registrations.request_registrations(conn, store, requests)
+                requests.clear()
+            if answers:
+                await self._apply_answers(conn, store, answers)
+                answers.clear()
+
+        for envelope, event in items:
+            if isinstance(event, AssignmentDecreed) or (
+                isinstance(event, QuotaAssigned) and not event.requires_decree
+            ):
+                if answers:
+                    await flush()
+                requests.append((event, envelope))
+            elif isinstance(event, RegistrationAccepted | RegistrationRejected):
+                if requests or any(a.request_id == event.request_id for a, _ in answers):
+                    await flush()
+                answers.append((event, envelope))
+            else:
+                await flush()
+                await self(HandlerContext(conn=conn, store=store, envelope=envelope), event)
+        await flush()
+
+    async def _apply_answers(
+        self,
+        conn: AsyncConnection,
+        store: EventStore,
+        answers: Sequence[tuple[registrations.Answer, Envelope]],
+    ) -> None:
+        outcomes = await registrations.apply_answers(
+            conn,
+            store,
+            self.config,
+            [(answer, cause, self.rng.random()) for answer, cause in answers],
+            received_at=real_now(),
+        )
+        self.outcomes.update(f"registration:{outcome.value}" for outcome in outcomes)
+
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, ProgrammeDefined):
             await project_consumed(ctx.conn, ctx.envelope)
@@ -57,16 +110,7 @@ class EnrollmentHandler:
         elif isinstance(event, AssignmentDecreed):
             await registrations.request_registration(ctx.conn, ctx.store, event, ctx.envelope)
         elif isinstance(event, RegistrationAccepted | RegistrationRejected):
-            outcome = await registrations.apply_answer(
-                ctx.conn,
-                ctx.store,
-                self.config,
-                event,
-                ctx.envelope,
-                received_at=real_now(),
-                jitter=self.rng.random(),
-            )
-            self.outcomes[f"registration:{outcome.value}"] += 1
+            await self._apply_answers(ctx.conn, ctx.store, [(event, ctx.envelope)])
         elif isinstance(event, PremiumPaymentConfirmed | PremiumPaymentRejected):
             outcome = await premiums.apply_answer(
                 ctx.conn,

@@ -27,7 +27,9 @@ from libs.events.contracts.enrollment import (
     KpjConflictDetected,
     RegistrationRetryScheduled,
 )
+from libs.eventstore.batch import StreamAppend, append_batch
 from libs.eventstore.store import EventStore
+from services.enrollment.adapters.projections import project_batch
 from services.enrollment.adapters.tables import registrations
 from services.enrollment.application.config import EnrollmentConfig
 from services.enrollment.domain import registration as domain
@@ -97,15 +99,13 @@ def fold(history: Sequence[Envelope]) -> RegistrationHistory | None:
     )
 
 
-async def request_registration(
-    conn: AsyncConnection, store: EventStore, event: QuotaAssigned | AssignmentDecreed, cause: Envelope
-) -> bool:
-    """Send attempt 1 of the worker's registration unless the stream exists; True if sent."""
-    stream = registration_stream(event.worker_id, event.programme_code)
-    version, _ = await store.head(conn, stream)
-    if version > 0:
-        return False  # already requested: a replayed or repeated assignment asks BPJS nothing new
-    request = RegistrationRequested(
+Assignment = QuotaAssigned | AssignmentDecreed
+Answer = RegistrationAccepted | RegistrationRejected
+
+
+def first_request(event: Assignment) -> RegistrationRequested:
+    """Attempt 1 of the registration an assignment (or its decree) calls for."""
+    return RegistrationRequested(
         request_id=request_id_of(event.worker_id, event.programme_code),
         attempt=1,
         worker_id=event.worker_id,
@@ -117,15 +117,42 @@ async def request_registration(
         coverage_start=event.coverage_start,
         coverage_end=event.coverage_end,
     )
-    await store.append(
-        conn,
-        stream,
-        [request],
-        expected_version=0,
-        correlation_id=cause.correlation_id,
-        causation_id=cause.event_id,
-    )
-    return True
+
+
+async def request_registration(
+    conn: AsyncConnection, store: EventStore, event: Assignment, cause: Envelope
+) -> bool:
+    """Send attempt 1 of the worker's registration unless the stream exists; True if sent."""
+    return await request_registrations(conn, store, [(event, cause)]) == 1
+
+
+async def request_registrations(
+    conn: AsyncConnection, store: EventStore, assignments: Sequence[tuple[Assignment, Envelope]]
+) -> int:
+    """`request_registration` of each assignment in order, in a few statements; how many sent."""
+    streams = [registration_stream(e.worker_id, e.programme_code) for e, _ in assignments]
+    # Already requested: a replayed or repeated assignment asks BPJS nothing new.
+    requested = set(await store.heads(conn, streams))
+    appends: list[StreamAppend] = []
+    for (event, cause), stream in zip(assignments, streams, strict=True):
+        if stream in requested:
+            continue
+        requested.add(stream)
+        appends.append(
+            StreamAppend(
+                stream,
+                [first_request(event)],
+                0,
+                correlation_id=cause.correlation_id,
+                causation_id=cause.event_id,
+            )
+        )
+    if appends:
+        first_cause = assignments[0][1]
+        await append_batch(
+            conn, store, appends, project=project_batch, correlation_id=first_cause.correlation_id
+        )
+    return len(appends)
 
 
 def _events_for(
@@ -197,43 +224,79 @@ async def apply_answer(
     conn: AsyncConnection,
     store: EventStore,
     config: EnrollmentConfig,
-    answer: RegistrationAccepted | RegistrationRejected,
+    answer: Answer,
     cause: Envelope,
     *,
     received_at: datetime,
     jitter: float,
 ) -> ResultOutcome:
     """Record what a BPJS answer changes in the registration it names; return the rule applied."""
-    stream = stream_of_request(answer.request_id)
-    # Lock the read-model row first, as the clock does: an answer and a timeout of the same
-    # registration then take turns instead of deadlocking on each other's writes.
+    (outcome,) = await apply_answers(conn, store, config, [(answer, cause, jitter)], received_at=received_at)
+    return outcome
+
+
+async def apply_answers(
+    conn: AsyncConnection,
+    store: EventStore,
+    config: EnrollmentConfig,
+    answers: Sequence[tuple[Answer, Envelope, float]],
+    *,
+    received_at: datetime,
+) -> list[ResultOutcome]:
+    """`apply_answer` of BPJS answers to distinct registrations (each with its retry jitter), in
+    the same few statements whatever their number; the rule applied to each, in order."""
+    request_ids = [answer.request_id for answer, _, _ in answers]
+    if len(set(request_ids)) != len(request_ids):
+        raise ValueError("one batch of answers names a registration twice: apply them in turn")
+    # Lock the read-model rows first (in one order), as the clock does: an answer and a timeout
+    # of the same registration then take turns instead of deadlocking on each other's writes.
     await conn.execute(
         select(registrations.c.status)
-        .where(registrations.c.request_id == answer.request_id)
+        .where(registrations.c.request_id.in_(sorted(request_ids)))
+        .order_by(registrations.c.request_id)
         .with_for_update()
     )
-    history, last_hash = await store.load_chained(conn, stream)
-    h = fold(history)
-    if h is None:
-        raise LookupError(f"BPJS answered registration {answer.request_id} that Lindung never sent")
-    if answer.worker_id != h.request.worker_id:
-        raise ValueError(f"BPJS answered registration {answer.request_id} for another worker")
-    result: domain.BpjsResult
-    registered_at: datetime | None = None
-    if isinstance(answer, RegistrationAccepted):
-        result = domain.RegistrationAccepted(attempt=answer.attempt, kpj=answer.kpj)
-        registered_at = answer.registered_at
-    else:
-        result = domain.RegistrationRejected(
-            attempt=answer.attempt,
-            reason_code=answer.reason_code,
-            reason=answer.reason,
-            retryable=answer.retryable,
+    streams = await store.load_many(conn, [stream_of_request(r) for r in request_ids])
+    outcomes: list[ResultOutcome] = []
+    appends: list[StreamAppend] = []
+    for answer, cause, jitter in answers:
+        stream = stream_of_request(answer.request_id)
+        history, last_hash = streams[stream]
+        h = fold(history)
+        if h is None:
+            raise LookupError(f"BPJS answered registration {answer.request_id} that Lindung never sent")
+        if answer.worker_id != h.request.worker_id:
+            raise ValueError(f"BPJS answered registration {answer.request_id} for another worker")
+        result = _result_of(answer)
+        registered_at = answer.registered_at if isinstance(answer, RegistrationAccepted) else None
+        change = domain.apply_result(h.state, result, config.retry, received_at, jitter)
+        events = _events_for(h, change, result, config, registered_at)
+        outcomes.append(change.outcome)
+        appends.append(
+            StreamAppend(
+                stream,
+                events,
+                h.version,
+                correlation_id=cause.correlation_id,
+                causation_id=cause.event_id,
+                expected_hash=last_hash,
+            )
         )
-    change = domain.apply_result(h.state, result, config.retry, received_at, jitter)
-    events = _events_for(h, change, result, config, registered_at)
-    await _append(conn, store, stream, h, events, cause, last_hash)
-    return change.outcome
+    await append_batch(
+        conn, store, appends, project=project_batch, correlation_id=answers[0][1].correlation_id
+    )
+    return outcomes
+
+
+def _result_of(answer: Answer) -> domain.BpjsResult:
+    if isinstance(answer, RegistrationAccepted):
+        return domain.RegistrationAccepted(attempt=answer.attempt, kpj=answer.kpj)
+    return domain.RegistrationRejected(
+        attempt=answer.attempt,
+        reason_code=answer.reason_code,
+        reason=answer.reason,
+        retryable=answer.retryable,
+    )
 
 
 def timeout_result(attempt: int, config: EnrollmentConfig) -> domain.RegistrationRejected:

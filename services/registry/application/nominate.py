@@ -10,8 +10,8 @@ rows per transaction), the inbound Kafka topic (inside the consumer's transactio
    updated in memory as it goes, so a later nomination of the same NIK in the same list sees the
    earlier one (DUPLICATE_NOMINATION) exactly as if each had its own transaction;
 3. all WorkerNominated + WorkerValidated/WorkerRejected pairs are appended at once, each stream
-   at the head read in step 1 as expected version (adapters/batch_append.py: the same rows as
-   EventStore.append, one statement per table), and projected in bulk.
+   at the head read in step 1 as expected version (libs/eventstore/batch.py: the same rows as
+   EventStore.append, in one statement), and projected in bulk.
 
 A concurrent change to one of the workers fails the append (ConcurrencyError): the caller retries
 the whole list with fresh facts. Each transaction also holds the reference-data lock in shared
@@ -39,11 +39,11 @@ from libs.events.contracts.registry import (
     WorkerValidated,
 )
 from libs.events.envelope import utcnow
+from libs.eventstore.batch import StreamAppend, append_batch
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.identity import worker_id_for
 from libs.pii import mask_nik
-from services.registry.adapters.batch_append import StreamAppend, append_batch
 from services.registry.adapters.projections import project_batch
 from services.registry.adapters.tables import (
     nominations,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from libs.db import async_url
 from libs.events.contracts.registry import NominationWithdrawn
+from libs.events.envelope import Envelope
+from libs.eventstore.batch import StreamAppend, append_batch
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.hashing import GENESIS_HASH, chain_hash
 from libs.eventstore.store import EventStore
@@ -142,3 +145,101 @@ async def test_event_rows_cannot_be_updated_or_deleted(store_db: tuple[AsyncEngi
         with pytest.raises(DBAPIError, match="append-only"):
             async with engine.begin() as conn:
                 await conn.execute(text(sql), {"a": stream})
+
+
+async def _chain(engine: AsyncEngine, stream: str) -> list[tuple[int, str, str, str]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT aggregate_version, payload->>'note' AS note, prev_hash, hash FROM ledger.events"
+                " WHERE aggregate_id=:a ORDER BY aggregate_version"
+            ),
+            {"a": stream},
+        )
+        return [(r.aggregate_version, r.note, r.prev_hash, r.hash) for r in rows]
+
+
+async def test_batch_append_writes_the_chain_and_outbox_rows_of_one_append_per_stream(
+    store_db: tuple[AsyncEngine, EventStore],
+) -> None:
+    engine, store = store_db
+    old, new = f"worker-{uuid.uuid4()}", f"worker-{uuid.uuid4()}"
+    correlation = uuid.uuid4()
+    async with engine.begin() as conn:
+        await store.append(conn, old, [withdrawn("o", "1")], expected_version=0, correlation_id=correlation)
+    projected: list[str] = []
+
+    async def project(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        projected.extend(f"{e.aggregate_id}@{e.aggregate_version}" for e in envelopes)
+
+    async with engine.begin() as conn:
+        head, digest = await store.head(conn, old)
+        written = await append_batch(
+            conn,
+            store,
+            [
+                StreamAppend(old, [withdrawn("o", "2")], 1),  # head read by the batch
+                StreamAppend(new, [withdrawn("n", "1"), withdrawn("n", "2")], 0),
+                StreamAppend(old, [withdrawn("o", "3")], 2),  # the same stream again, after itself
+                StreamAppend(new, [withdrawn("n", "3")], 2, expected_hash=None),
+            ],
+            project=project,
+            correlation_id=correlation,
+        )
+    assert head == 1 and digest
+    assert projected == [f"{e.aggregate_id}@{e.aggregate_version}" for e in written]
+    assert projected == [f"{old}@2", f"{new}@1", f"{new}@2", f"{old}@3", f"{new}@3"]
+    for stream, notes in ((old, ["1", "2", "3"]), (new, ["1", "2", "3"])):
+        chain = await _chain(engine, stream)
+        assert [(v, n) for v, n, _, _ in chain] == list(enumerate(notes, start=1))
+        loaded = {e.aggregate_version: e for e in (await _load(engine, store, stream))}
+        prev = GENESIS_HASH
+        for version, _, prev_hash, digest_ in chain:
+            assert prev_hash == prev and digest_ == chain_hash(prev, loaded[version])
+            prev = digest_
+    async with engine.connect() as conn:
+        outbox = (
+            await conn.execute(
+                text("SELECT count(*) FROM ledger.outbox WHERE event_id = ANY(:ids)"),
+                {"ids": [e.event_id for e in written]},
+            )
+        ).scalar_one()
+    assert outbox == len(written) == 5
+
+
+async def _load(engine: AsyncEngine, store: EventStore, stream: str) -> list[Envelope]:
+    async with engine.connect() as conn:
+        return await store.load(conn, stream)
+
+
+async def test_batch_append_refuses_a_stream_that_moved_and_writes_nothing(
+    store_db: tuple[AsyncEngine, EventStore],
+) -> None:
+    engine, store = store_db
+    moved, fresh = f"worker-{uuid.uuid4()}", f"worker-{uuid.uuid4()}"
+    correlation = uuid.uuid4()
+    async with engine.begin() as conn:
+        await store.append(conn, moved, [withdrawn("m", "1")], expected_version=0, correlation_id=correlation)
+
+    async def project(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        return None
+
+    batch = [StreamAppend(fresh, [withdrawn("f", "1")], 0), StreamAppend(moved, [withdrawn("m", "2")], 0)]
+    with pytest.raises(ConcurrencyError):
+        async with engine.begin() as conn:
+            await append_batch(conn, store, batch, project=project, correlation_id=correlation)
+    # A hash handed in as read (no head query) for a version someone else took: the constraint refuses.
+    _, first_hash = (await _chain(engine, moved))[0][2:]
+    async with engine.begin() as conn:
+        await store.append(conn, moved, [withdrawn("m", "2")], expected_version=1, correlation_id=correlation)
+    with pytest.raises(ConcurrencyError):
+        async with engine.begin() as conn:
+            await append_batch(
+                conn,
+                store,
+                [StreamAppend(moved, [withdrawn("m", "late")], 1, expected_hash=first_hash)],
+                project=project,
+                correlation_id=correlation,
+            )
+    assert await _chain(engine, fresh) == []
+    assert [n for _, n, _, _ in await _chain(engine, moved)] == ["1", "2"]
