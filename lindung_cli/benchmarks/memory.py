@@ -28,6 +28,19 @@ class MemorySeries:
         self.peak_mib[label] = max(self.peak_mib.get(label, 0.0), mib)
         self.samples.setdefault(label, []).append((round(at_s, 2), round(mib, 1)))
 
+    def by_part(self, parts: int = 10) -> dict[str, list[float]]:
+        """The peak in each of `parts` equal spans of the run, per label: memory that is bounded
+        levels off, memory that leaks keeps climbing to the last span."""
+        end = max((t for samples in self.samples.values() for t, _ in samples), default=0.0)
+        found: dict[str, list[float]] = {}
+        for label, samples in self.samples.items():
+            peaks = [0.0] * parts
+            for t, mib in samples:
+                part = min(parts - 1, int(parts * t / end)) if end else 0
+                peaks[part] = max(peaks[part], mib)
+            found[label] = peaks
+        return found
+
 
 def _tree_pss(process: psutil.Process) -> int:
     total = 0

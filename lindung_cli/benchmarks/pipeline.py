@@ -114,6 +114,8 @@ class PipelineResult:
     latency_s: dict[str, dict[str, float]]
     peak_mib: dict[str, float]
     baseline: baseline.BaselineResult | None
+    # Peak in each tenth of the run per process (MiB): a bounded service levels off.
+    mib_by_tenth: dict[str, list[float]] = field(default_factory=dict)
     series: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     complete: bool = True
     # The machine is shared (tests may run beside the bench): its load says how much.
@@ -162,6 +164,7 @@ class PipelineResult:
             ],
             "latency_s": self.latency_s,
             "peak_mib": {k: round(v, 1) for k, v in sorted(self.peak_mib.items())},
+            "mib_by_tenth_of_run": {k: [round(m) for m in v] for k, v in sorted(self.mib_by_tenth.items())},
             "baseline": None
             if self.baseline is None
             else {
@@ -421,6 +424,7 @@ async def run(
         wall_s=(max(enrolled.values()) - t0) if enrolled else 0.0,
         latency_s=latency,
         peak_mib=memory.peak_mib,
+        mib_by_tenth=memory.by_part(10),
         baseline=base,
         series={name: _series(list(times.values()), t0) for name, times in firsts.items()},
         complete=complete,
