@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +32,21 @@ def use_env(database_url: str, bootstrap: str, **extra: str) -> None:
 
 
 @asynccontextmanager
-async def running(definition: ServiceDefinition, *, ready_timeout_s: float = 30.0) -> AsyncIterator[Runtime]:
-    """Start the service (consumer, relay) and wait until it holds its partitions."""
+async def running(
+    definition: ServiceDefinition, *, ready_timeout_s: float = 30.0, start_timeout_s: float = 180.0
+) -> AsyncIterator[Runtime]:
+    """Start the service (consumer, relay) and wait until it holds its partitions.
+
+    The start itself is bounded too: a consumer group that never settles keeps faststream's
+    start waiting, and a test should fail with a reason rather than hang the suite."""
     app = create_app(definition)
-    async with app.router.lifespan_context(app):
+    async with contextlib.AsyncExitStack() as started:
+        try:
+            await asyncio.wait_for(
+                started.enter_async_context(app.router.lifespan_context(app)), start_timeout_s
+            )
+        except TimeoutError as exc:
+            raise TimeoutError(f"{definition.name} did not start within {start_timeout_s:.0f} s") from exc
         rt: Runtime = app.state.runtime
         deadline = asyncio.get_running_loop().time() + ready_timeout_s
         while rt.broker is not None and rt.assigned_partitions() == 0:
