@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint unit integration e2e clean
+.PHONY: up test lint unit integration e2e soak clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,12 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
+
+## The load soak (not part of `make test`): a million events through a fresh stack, peak memory per
+## service per tenth of the run; about an hour on 2 cores. Results in bench/results/.
+soak: $(STAMP)
+	$(BIN)/lindung bench pipeline --workers 126000 --start --timeout-s 5400 --no-baseline \
+		--label "126,000 workers (a million events), 1 instance each"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
