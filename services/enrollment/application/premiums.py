@@ -262,7 +262,7 @@ async def apply_answer(
 ) -> ResultOutcome:
     """Record what a BPJS answer to a payment request changes; return the rule applied."""
     stream = bill_stream(answer.payment_request_id)
-    # Lock the read-model row first, as the clock does (see registrations.apply_answer).
+    # Lock the read-model row first, as the clock does (see registrations.apply_answers).
     await conn.execute(
         select(bills.c.status).where(bills.c.bill_id == answer.payment_request_id).with_for_update()
     )

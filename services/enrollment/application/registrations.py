@@ -220,21 +220,6 @@ def _events_for(
     ]
 
 
-async def apply_answer(
-    conn: AsyncConnection,
-    store: EventStore,
-    config: EnrollmentConfig,
-    answer: Answer,
-    cause: Envelope,
-    *,
-    received_at: datetime,
-    jitter: float,
-) -> ResultOutcome:
-    """Record what a BPJS answer changes in the registration it names; return the rule applied."""
-    (outcome,) = await apply_answers(conn, store, config, [(answer, cause, jitter)], received_at=received_at)
-    return outcome
-
-
 async def apply_answers(
     conn: AsyncConnection,
     store: EventStore,
@@ -243,8 +228,9 @@ async def apply_answers(
     *,
     received_at: datetime,
 ) -> list[ResultOutcome]:
-    """`apply_answer` of BPJS answers to distinct registrations (each with its retry jitter), in
-    the same few statements whatever their number; the rule applied to each, in order."""
+    """Record what each BPJS answer changes in the registration it names (answers to distinct
+    registrations, each with its retry jitter), in the same few statements whatever their
+    number; return the rule applied to each, in order."""
     request_ids = [answer.request_id for answer, _, _ in answers]
     if len(set(request_ids)) != len(request_ids):
         raise ValueError("one batch of answers names a registration twice: apply them in turn")
