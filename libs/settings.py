@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     port_offset: int = 0
     data_dir: str = "var"
     log_level: str = "INFO"
+    # A simulated business calendar (libs/clock.py): a file holding one ISO instant every process
+    # reads as "now" for dates (programme periods, billing, lapses). Unset: the system clock.
+    business_clock_file: str | None = None
     # --- registry settings (add below) ---
     # Rows of a nomination upload decided per transaction, and the most rows one upload may hold.
     registry_upload_batch_size: int = 500

@@ -56,6 +56,12 @@ class RegistrationRequested(DomainEvent):
     sector: Sector
     coverage_start: date
     coverage_end: date
+    kpj: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The KPJ the participant already holds (a continuing participant): BPJS keeps "
+        "it and moves the payer to this programme instead of registering anyone new.",
+    )
 
 
 class RegistrationAccepted(DomainEvent):
@@ -73,6 +79,11 @@ class RegistrationAccepted(DomainEvent):
         ge=1,
         description="The attempt answered (echo of the request's). Absent in answers from before "
         "retries existed: those answered attempt 1.",
+    )
+    continued: bool = Field(
+        default=False,
+        description="The participant was already registered: BPJS kept their KPJ and took this "
+        "programme as the new payer.",
     )
 
 
@@ -92,6 +103,47 @@ class RegistrationRejected(DomainEvent):
         description="True when the same request may succeed later (e.g. Dukcapil unreachable): "
         "Lindung re-sends it with attempt + 1 after a backoff. False: the refusal is final.",
     )
+
+
+DeregistrationReason = Literal[
+    "withdrawn",
+    "died",
+    "removed_by_decree",
+    "held_by_other_programme",
+    "membership_ended",
+]
+
+
+class DeregistrationRequested(DomainEvent):
+    """Lindung tells BPJS that a programme stops paying for a participant after `last_covered_day`
+    (a stop-payment: the worker left the programme). BPJS keeps the KPJ; another payer may take it
+    over later."""
+
+    event_type = "DeregistrationRequested"
+    topic = topics.BPJS_REQUESTS
+
+    request_id: str = Field(description="Names the deregistration (one per worker and programme).")
+    attempt: int = Field(ge=1)
+    worker_id: str
+    programme_code: str
+    kpj: str
+    funder: Funder
+    regency_code: RegencyCode
+    last_covered_day: date
+    reason: DeregistrationReason
+
+
+class DeregistrationConfirmed(DomainEvent):
+    """BPJS recorded that the programme no longer pays for the participant after `effective_on`."""
+
+    event_type = "DeregistrationConfirmed"
+    topic = topics.BPJS_RESULTS
+
+    request_id: str
+    attempt: int = Field(ge=1)
+    worker_id: str
+    kpj: str
+    effective_on: date
 
 
 class PremiumPaymentRequested(DomainEvent):

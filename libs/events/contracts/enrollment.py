@@ -15,6 +15,7 @@ docs/enrollment.md tells the rules; dates are calendar days in Western Indonesia
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -48,6 +49,11 @@ class EnrolledAtBPJS(DomainEvent):
         default=None, description="The day (WIB) BPJS registered the participant; None in old events."
     )
     attempt: int = Field(default=1, ge=1, description="The attempt whose answer enrolled the worker.")
+    continuing: bool = Field(
+        default=False,
+        description="The worker already held this KPJ (an earlier programme or payer): this programme "
+        "took over paying for it; BPJS registered nobody new.",
+    )
 
 
 class EnrollmentFailed(DomainEvent):
@@ -213,3 +219,51 @@ class CoverageRestored(DomainEvent):
     month_paid: str = Field(pattern=_MONTH)
     restored_from: date
     bill_id: str
+
+
+ReleaseReason = Literal[
+    "withdrawn",
+    "died",
+    "removed_by_decree",
+    "held_by_other_programme",
+    "enrollment_failed",
+    "membership_ended",
+]
+
+
+class CoverageEnded(DomainEvent):
+    """The programme stopped paying for the worker: from `ended_on` + 1 day nobody bills or covers
+    them under this programme. Recorded on every release allocation publishes (withdrawn, died,
+    removed by an SK perubahan, held by another programme, enrollment failed) and when BPJS ends
+    the membership. `last_month_billable` is the last calendar month the programme owes."""
+
+    event_type = "CoverageEnded"
+    topic = topics.ENROLLMENT
+
+    worker_id: str
+    programme_code: str
+    regency_code: RegencyCode
+    funder: Funder
+    ended_on: date = Field(description="The last day covered under this programme.")
+    last_month_billable: str | None = Field(
+        default=None, pattern=_MONTH, description="The last month billed for; None: no month."
+    )
+    reason: ReleaseReason
+    kpj: str | None = None
+    cause_event_id: str | None = Field(default=None, description="The release that caused this.")
+
+
+class MembershipEnded(DomainEvent):
+    """More consecutive months went unpaid than BPJS accepts in arrears: the BPU membership ended
+    and a new registration is needed before the worker can be covered again."""
+
+    event_type = "MembershipEnded"
+    topic = topics.ENROLLMENT
+
+    worker_id: str
+    programme_code: str
+    regency_code: RegencyCode
+    kpj: str
+    months_unpaid: list[str] = Field(min_length=1)
+    ended_on: date = Field(description="The last day covered (end of the last paid month).")
+    arrears_months_allowed: int = Field(ge=0)

@@ -106,10 +106,11 @@ class InsurerHandler:
             answer = await self._register(ctx.conn, event)
         else:
             answer = await self._pay(ctx.conn, event)
-        decision = {
+        decisions: dict[type[DomainEvent], str] = {
             RegistrationAccepted: "accepted",
             PremiumPaymentConfirmed: "confirmed",
-        }.get(type(answer), "rejected")
+        }
+        decision = decisions.get(type(answer), "rejected")
         # Two deliveries of one attempt racing: the primary key fails one transaction, which is
         # retried alone and then finds the attempt answered.
         await ctx.conn.execute(

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from libs.auth import Authenticator, announcement, protect
+from libs.clock import business_clock
 from libs.events import topics
 from libs.runtime.service import ServiceDefinition
 from libs.settings import Settings, get_settings
 from services.bpjs_simulator.adapters.tables import eventstore
 from services.bpjs_simulator.application.handlers import InsurerHandler
-from services.bpjs_simulator.application.release import outage_loop, real_now, release_loop
+from services.bpjs_simulator.application.release import outage_loop, release_loop
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour
 from services.bpjs_simulator.entrypoints.http import router
 
@@ -37,10 +38,12 @@ def behaviour_from(settings: Settings) -> InsurerBehaviour:
     )
 
 
-def definition(now: Callable[[], datetime] = real_now) -> ServiceDefinition:
+def definition(now: Callable[[], datetime] | None = None) -> ServiceDefinition:
     """The simulator. `now` is its calendar (registration and payment instants); tests pass a
-    clock they can move, delays and outages always run on real time."""
+    clock they can move, delays and outages always run on real time. Unset: the business clock
+    of the settings (libs/clock.py)."""
     settings = get_settings()
+    now = now or business_clock(settings.business_clock_file)
     auth = Authenticator.from_settings(settings)
     handler = InsurerHandler(behaviour_from(settings), now=now)
     return ServiceDefinition(
