@@ -29,11 +29,14 @@ RegistrationRejectionCode = Literal[
     "ALREADY_REGISTERED",
     "AGE_OUT_OF_RANGE",
     "DUKCAPIL_UNAVAILABLE",
+    "KPJ_MISMATCH",
+    "KPJ_UNKNOWN",
     "OTHER",
 ]
 PaymentRejectionCode = Literal[
     "AMOUNT_MISMATCH",
     "UNKNOWN_PARTICIPANT",
+    "NOT_ACTIVE",
     "ALREADY_PAID",
     "SERVICE_UNAVAILABLE",
     "OTHER",
@@ -144,6 +147,24 @@ class DeregistrationConfirmed(DomainEvent):
     worker_id: str
     kpj: str
     effective_on: date
+
+
+DeregistrationRejectionCode = Literal["UNKNOWN_PARTICIPANT", "OTHER"]
+
+
+class DeregistrationRejected(DomainEvent):
+    """BPJS refused a deregistration (final): it holds no participant with this KPJ whom the
+    programme pays for, so there is no payment to stop."""
+
+    event_type = "DeregistrationRejected"
+    topic = topics.BPJS_RESULTS
+
+    request_id: str
+    attempt: int = Field(ge=1, description="The attempt answered (echo of the request's).")
+    worker_id: str
+    kpj: str
+    reason_code: DeregistrationRejectionCode
+    reason: str = Field(description="Human-readable reason (Indonesian), shown to officers.")
 
 
 class PremiumPaymentRequested(DomainEvent):
