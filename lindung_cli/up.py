@@ -75,12 +75,16 @@ class Stack:
     bootstrap: str = ""
 
     def start_servers(self) -> None:
-        data = Path(self.settings.data_dir)
+        data = Path(self.settings.data_dir).resolve()
+        # The directory actually used, absolute: a relative LINDUNG_DATA_DIR depends on where the
+        # command was started, and an officer looking for the logs needs the real place.
+        self.console.print(f"[bold]Data directory[/]: {escape(str(data))}", highlight=False)
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
-            self.console.print("[bold]Starting embedded PostgreSQL[/] (data in var/postgres)")
-            self.postgres = EmbeddedPostgres((data / "postgres").resolve()).start()
+            where = escape(str(data / "postgres"))
+            self.console.print(f"[bold]Starting embedded PostgreSQL[/] (data in {where})", highlight=False)
+            self.postgres = EmbeddedPostgres(data / "postgres").start()
             self.database_url = self.postgres.url
         if self.settings.kafka_bootstrap_servers:
             self.bootstrap = self.settings.kafka_bootstrap_servers
@@ -128,6 +132,10 @@ class Stack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
+            # Out of the terminal's process group: Ctrl-C reaches `lindung up` alone, which stops
+            # the services in order (SIGTERM); a service interrupted on its own would die with a
+            # KeyboardInterrupt traceback and look like a crash to `watch`.
+            start_new_session=True,
         )
         label = service if index == 0 else f"{service}#{index + 1}"
         pump = threading.Thread(target=self._pump, args=(label, colour, process.stdout), daemon=True)
@@ -261,4 +269,9 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
     except KeyboardInterrupt:
         stack.console.print("[bold]Stopping...[/]")
     finally:
+        # A second Ctrl-C (people press it twice) must not interrupt the stop half-way and leave
+        # processes behind with a traceback on the screen.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        stack.console.print("[bold]Lindung stopped.[/]")
