@@ -11,6 +11,9 @@ from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, RegencyCode, Rupiah, Sector, WorkerIdentity
 
+DecreeKind = Literal["SK_GUBERNUR", "SK_BUPATI", "PERKADA"]
+"""SK Gubernur (province), SK Bupati/Wali Kota (regency), or a Peraturan Kepala Daerah (Perkada)."""
+
 
 class QuotaCell(BaseModel):
     """Seats for one regency and sector."""
@@ -45,6 +48,22 @@ class ProgrammeDefined(DomainEvent):
     occupations: list[str]
     requires_decree: bool
     quotas: list[QuotaCell]
+    # Programme rules (docs/allocation.md, "Programme file"); the defaults are the rules of
+    # definitions written before 2026-12.
+    decree_kind: DecreeKind | None = Field(
+        default=None,
+        description="Who signs the decree; None (before 2026-12): SK_GUBERNUR for "
+        "a provincial programme, SK_BUPATI for a regency's.",
+    )
+    admit_dtks_only: bool = Field(
+        default=True, description="DTKS (DTSEN) membership alone admits a worker outside the P3KE deciles."
+    )
+    nik_regency_must_match: bool = Field(
+        default=False, description="Refuse a NIK issued in another regency (else: accepted with a note)."
+    )
+    village_cap: int | None = Field(
+        default=None, ge=1, description="Most seated workers per desa/kelurahan; None: no cap."
+    )
 
     def partition_key(self) -> str | None:
         return self.programme_code
@@ -216,6 +235,8 @@ class DecreeIssued(DomainEvent):
     removed: int = 0
     # The decree this one revises (SK perubahan); None for the first.
     supersedes: str | None = None
+    # The kind of decree, as the programme file says; None in events written before 2026-12.
+    kind: DecreeKind | None = None
 
     def partition_key(self) -> str | None:
         return self.programme_code

@@ -69,6 +69,11 @@ class WorkerValidated(DomainEvent):
     poverty_source: Literal["P3KE", "DTKS", "NONE"]
     reference_version: str
     nominated_at: datetime
+    # The official code of the form's desa/kelurahan (12.RR.KK.NNNN) when the name was found in
+    # that kecamatan; None when not found (refused if the programme caps seats per village).
+    desa_code: str | None = None
+    # Warnings the officer should see, not reasons to refuse (e.g. a NIK issued in another regency).
+    notes: list[Reason] = Field(default_factory=list)
 
 
 class WorkerRejected(DomainEvent):
@@ -215,6 +220,7 @@ class NominationAccepted(DomainEvent):
     worker_id: str
     reference_version: str | None = None
     repeated: bool = Field(default=False, description="The same source_ref was answered before.")
+    notes: list[Reason] = Field(default_factory=list, description="Warnings, not reasons to refuse.")
 
     def partition_key(self) -> str | None:
         return self.source_ref

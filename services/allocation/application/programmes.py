@@ -119,6 +119,10 @@ def programme_defined(programme: Programme) -> ProgrammeDefined:
         age_max=programme.age_max,
         occupations=list(programme.occupations),
         requires_decree=programme.requires_decree,
+        decree_kind=programme.decree_kind.value,
+        admit_dtks_only=programme.admit_dtks_only,
+        nik_regency_must_match=programme.nik_regency_must_match,
+        village_cap=programme.village_cap,
         quotas=[
             QuotaCell(regency_code=q.regency, sector=q.sector.value, seats=q.seats) for q in programme.quotas
         ],

@@ -66,10 +66,13 @@ class Funder(StrEnum):
 
 
 class DecreeKind(StrEnum):
-    """Who signs the decree (SK) fixing the beneficiary list."""
+    """The instrument fixing the beneficiary list: the governor's decree (SK Gubernur), the
+    regent's or mayor's (SK Bupati/Wali Kota), or a regional head's regulation (Peraturan Kepala
+    Daerah, Perkada: Pakpak Bharat 2025)."""
 
     SK_GUBERNUR = "SK_GUBERNUR"
     SK_BUPATI = "SK_BUPATI"
+    PERKADA = "PERKADA"
 
 
 class ProgrammeFileError(ValueError):
@@ -117,6 +120,15 @@ class Programme(BaseModel):
     decree_kind: DecreeKind
     # Only decreed assignments go to BPJS; a demo may skip the SK to show one worker end to end.
     requires_decree: bool = True
+    # Whether DTKS (or DTSEN) membership alone admits a worker whose P3KE desil is not allowed or
+    # who is not in P3KE (Sumut 2025: false, "P3KE desil 1 & 2" only).
+    admit_dtks_only: bool = True
+    # Refuse a NIK issued in another regency than the nominating one. A NIK never changes when
+    # its holder moves, so by default such a worker is accepted with a note for the officer.
+    nik_regency_must_match: bool = False
+    # Most seated workers per desa/kelurahan (Labuhanbatu 2025: 100); None: no cap. The registry
+    # then refuses a desa name it cannot find in the kecamatan.
+    village_cap: Annotated[StrictInt, Field(ge=1)] | None = None
     quotas: tuple[Quota, ...] = Field(min_length=1)
 
     # --- loading -------------------------------------------------------------------------------
@@ -184,6 +196,15 @@ class Programme(BaseModel):
         if self.coverage_start.year != self.year:
             # Budgets are annual (APBD): coverage must start in the programme's budget year.
             raise ValueError(f"coverage_start {self.coverage_start} is not in year {self.year}")
+        if self.coverage_end.year != self.year:
+            # ... and end in it: months past 31 December need next year's budget, so a programme
+            # running on is defined once per fiscal year (one file each).
+            last = 13 - self.coverage_start.month
+            raise ValueError(
+                f"coverage from {self.coverage_start} for {self.months} months ends on "
+                f"{self.coverage_end}, past 31 December {self.year}: a programme covers one fiscal "
+                f"year; set months to at most {last} and define the rest as next year's programme"
+            )
         self._check_jurisdiction(known)
         self._check_quotas(known)
         return self
@@ -192,8 +213,8 @@ class Programme(BaseModel):
         if self.jurisdiction == PROVINCE_CODE:
             if self.funder is Funder.APBD_KABUPATEN:
                 raise ValueError("a provincial programme cannot be funded by APBD_KABUPATEN")
-            if self.decree_kind is not DecreeKind.SK_GUBERNUR:
-                raise ValueError("a provincial programme is fixed by SK_GUBERNUR")
+            if self.decree_kind is DecreeKind.SK_BUPATI:
+                raise ValueError("a provincial programme is fixed by SK_GUBERNUR (or a PERKADA)")
             return
         if self.jurisdiction not in known:
             raise ValueError(
@@ -202,8 +223,8 @@ class Programme(BaseModel):
             )
         if self.funder is Funder.APBD_PROVINSI:
             raise ValueError("a regency programme cannot be funded by APBD_PROVINSI")
-        if self.decree_kind is not DecreeKind.SK_BUPATI:
-            raise ValueError("a regency programme is fixed by SK_BUPATI")
+        if self.decree_kind is DecreeKind.SK_GUBERNUR:
+            raise ValueError("a regency programme is fixed by SK_BUPATI (or a PERKADA)")
 
     def _check_quotas(self, known: frozenset[str]) -> None:
         seen: set[QuotaCell] = set()

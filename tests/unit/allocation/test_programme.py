@@ -68,11 +68,11 @@ def test_seats_by_cell_and_sector() -> None:
     [
         ("2025-01-01", 12, date(2025, 12, 31)),
         ("2025-01-15", 12, date(2025, 12, 31)),
-        ("2025-04-01", 12, date(2026, 3, 31)),
-        ("2024-03-01", 12, date(2025, 2, 28)),
-        ("2023-03-01", 12, date(2024, 2, 29)),
+        ("2025-04-01", 9, date(2025, 12, 31)),
+        ("2024-02-01", 1, date(2024, 2, 29)),
+        ("2023-02-01", 1, date(2023, 2, 28)),
         ("2025-12-01", 1, date(2025, 12, 31)),
-        ("2025-11-01", 4, date(2026, 2, 28)),
+        ("2025-11-01", 2, date(2025, 12, 31)),
     ],
 )
 def test_coverage_ends_on_the_last_day_of_the_last_month(start: str, months: int, end: date) -> None:
@@ -85,12 +85,56 @@ def test_coverage_ends_on_the_last_day_of_the_last_month(start: str, months: int
 
 def test_overlap_between_programmes() -> None:
     jan = programme(coverage_start="2025-01-01")
-    april = programme(code="OTHER-2025", coverage_start="2025-04-01")
+    april = programme(code="OTHER-2025", coverage_start="2025-04-01", months=9)
     next_year = programme(code="SUMUT-2026", year=2026, coverage_start="2026-01-01")
 
     assert jan.overlaps(april) and april.overlaps(jan)
     assert not jan.overlaps(next_year)
-    assert april.overlaps(next_year)  # April 2025 to March 2026
+    assert not april.overlaps(next_year)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "last"),
+    [("2025-04-01", 12, 9), ("2025-12-01", 2, 1), ("2024-03-01", 12, 10), ("2025-01-01", 13, 12)],
+)
+def test_a_period_running_past_31_december_is_refused(start: str, months: int, last: int) -> None:
+    # A budget is for one fiscal year: the months after December need next year's programme.
+    with pytest.raises(ValidationError, match=rf"past 31 December {start[:4]}.*months to at most {last}\b"):
+        programme(coverage_start=start, months=months, year=int(start[:4]))
+
+
+def test_programme_rules_default_to_the_lenient_reading() -> None:
+    p = Programme.from_yaml(MINIMAL_YAML, SUMUT_REGENCIES)
+
+    assert p.admit_dtks_only is True
+    assert p.nik_regency_must_match is False
+    assert p.village_cap is None
+
+
+def test_programme_rules_are_read_from_the_file() -> None:
+    text = MINIMAL_YAML + "admit_dtks_only: false\nnik_regency_must_match: true\nvillage_cap: 100\n"
+    p = Programme.from_yaml(text, SUMUT_REGENCIES)
+
+    assert (p.admit_dtks_only, p.nik_regency_must_match, p.village_cap) == (False, True, 100)
+
+
+@pytest.mark.parametrize("cap", [0, -5, 2.5, "100"])
+def test_a_village_cap_is_a_positive_whole_number(cap: object) -> None:
+    with pytest.raises(ValidationError, match="village_cap"):
+        programme(village_cap=cap)
+
+
+def test_a_perkada_fixes_a_regency_programme() -> None:
+    # Pakpak Bharat 2025: 890 palm-oil workers from DBH Sawit under a Peraturan Kepala Daerah.
+    p = programme(
+        code="PAKPAK-BHARAT-2025",
+        funder="DBH_SAWIT",
+        jurisdiction="12.15",
+        decree_kind="PERKADA",
+        quotas=[{"regency": "12.15", "sector": "sawit", "seats": 890}],
+    )
+
+    assert p.decree_kind is DecreeKind.PERKADA
 
 
 @pytest.mark.parametrize(
