@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -26,6 +27,9 @@ SCHEMA = "bpjs_simulator"
 metadata = MetaData(schema=SCHEMA)
 eventstore = eventstore_tables(metadata, SCHEMA)
 
+# One row per person BPJS knows: one KPJ per NIK, kept for life. `worker_id`, `programme_code`
+# and `coverage_end` name the latest payer; a participant preloaded from before Lindung
+# (`POST /control/participants`) has none until a programme takes them over.
 participants = Table(
     "participants",
     metadata,
@@ -33,10 +37,46 @@ participants = Table(
     Column("seq", BigInteger, Sequence("participants_seq", schema=SCHEMA), primary_key=True),
     Column("nik", Text, nullable=False, unique=True),
     Column("kpj", Text, nullable=False, unique=True),
+    Column("worker_id", Text, nullable=True),
+    Column("programme_code", Text, nullable=True),
+    Column("coverage_end", Date, nullable=True),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per registration accepted: a programme paying for a participant from `first_day` to
+# `coverage_end`, unless a deregistration ended it (`ended_on`, the last covered day). A person
+# has one active payer at a time; a re-sent request finds its row and gets the same answer.
+payers = Table(
+    "payers",
+    metadata,
+    Column("request_id", Text, primary_key=True),
+    Column("nik", Text, nullable=False),
+    Column("kpj", Text, nullable=False),
     Column("worker_id", Text, nullable=False),
     Column("programme_code", Text, nullable=False),
+    Column("first_day", Date, nullable=False),
     Column("coverage_end", Date, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("continued", Boolean, nullable=False, server_default=text("false")),
+    Column("ended_on", Date, nullable=True),
+    Column("end_reason", Text, nullable=True),
+    Index("payers_nik_idx", "nik"),
+    Index("payers_kpj_programme_idx", "kpj", "programme_code"),
+)
+
+# Final decisions on deregistrations: a re-sent request gets the same answer.
+deregistrations = Table(
+    "deregistrations",
+    metadata,
+    Column("request_id", Text, primary_key=True),
+    Column("kpj", Text, nullable=False),
+    Column("worker_id", Text, nullable=False),
+    Column("programme_code", Text, nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),  # DeregistrationReason of the request
+    Column("outcome", Text, nullable=False),  # confirmed | rejected
+    Column("reason_code", Text, nullable=True),
+    Column("refusal", Text, nullable=True),
 )
 
 payments_seq = Sequence("payments_seq", schema=SCHEMA, metadata=metadata)
@@ -45,7 +85,7 @@ payments_seq = Sequence("payments_seq", schema=SCHEMA, metadata=metadata)
 answered = Table(
     "answered",
     metadata,
-    Column("kind", Text, nullable=False),  # registration | payment
+    Column("kind", Text, nullable=False),  # registration | deregistration | payment
     Column("request_id", Text, nullable=False),
     Column("attempt", Integer, nullable=False),
     Column("decision", Text, nullable=False),  # accepted | rejected | confirmed

@@ -4,16 +4,21 @@ hold the answer until it is due (delays, repeats, outages: see `release.py`)."""
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Sequence, select
+from sqlalchemy import Sequence, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
+    DeregistrationConfirmed,
+    DeregistrationRejected,
+    DeregistrationRequested,
     PremiumPaymentConfirmed,
     PremiumPaymentRejected,
     PremiumPaymentRequested,
@@ -25,26 +30,34 @@ from libs.messaging.consumer import HandlerContext
 from services.bpjs_simulator.adapters.tables import (
     SCHEMA,
     answered,
+    deregistrations,
     held_messages,
     paid_months,
     participants,
+    payers,
     payments,
     payments_seq,
 )
 from services.bpjs_simulator.application.release import OutageState, real_now
 from services.bpjs_simulator.domain.insurer import (
+    Continuation,
     InsurerBehaviour,
+    Payer,
     PaymentRequest,
+    Refusal,
+    decide_registration,
     deliveries,
     kpj_number,
     payment_ref,
     payment_refusal,
-    registration_refusal,
+    payment_stopped,
 )
 
 log = logging.getLogger(__name__)
 
 participants_seq = Sequence("participants_seq", schema=SCHEMA)
+# BPJS dates its registrations and stops in Western Indonesia time.
+BPJS_TIMEZONE = ZoneInfo("Asia/Jakarta")
 
 Now = Callable[[], datetime]
 
@@ -78,9 +91,16 @@ async def hold(
 
 
 class InsurerHandler:
-    """Registers participants, books premium payments, and answers on the results topic."""
+    """Registers participants (or continues them under a new payer), stops payers on
+    deregistration, books premium payments, and answers on the results topic."""
 
-    interested = frozenset({RegistrationRequested.event_type, PremiumPaymentRequested.event_type})
+    interested = frozenset(
+        {
+            RegistrationRequested.event_type,
+            DeregistrationRequested.event_type,
+            PremiumPaymentRequested.event_type,
+        }
+    )
 
     def __init__(self, behaviour: InsurerBehaviour, now: Now = real_now) -> None:
         self.behaviour = behaviour
@@ -90,6 +110,8 @@ class InsurerHandler:
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, RegistrationRequested):
             kind, request_id, attempt = "registration", event.request_id, event.attempt
+        elif isinstance(event, DeregistrationRequested):
+            kind, request_id, attempt = "deregistration", event.request_id, event.attempt
         elif isinstance(event, PremiumPaymentRequested):
             kind, request_id, attempt = "payment", event.payment_request_id, event.attempt
         else:
@@ -104,10 +126,13 @@ class InsurerHandler:
         answer: DomainEvent
         if isinstance(event, RegistrationRequested):
             answer = await self._register(ctx.conn, event)
+        elif isinstance(event, DeregistrationRequested):
+            answer = await self._deregister(ctx.conn, event)
         else:
             answer = await self._pay(ctx.conn, event)
         decisions: dict[type[DomainEvent], str] = {
             RegistrationAccepted: "accepted",
+            DeregistrationConfirmed: "confirmed",
             PremiumPaymentConfirmed: "confirmed",
         }
         decision = decisions.get(type(answer), "rejected")
@@ -132,66 +157,109 @@ class InsurerHandler:
             causation_id=ctx.envelope.event_id,
         )
 
+    def today(self) -> date:
+        return self.now().astimezone(BPJS_TIMEZONE).date()
+
     async def _register(self, conn: AsyncConnection, event: RegistrationRequested) -> DomainEvent:
-        identity = event.identity
-        existing = (
-            await conn.execute(select(participants).where(participants.c.nik == identity.nik))
+        answered_before = (
+            await conn.execute(select(payers).where(payers.c.request_id == event.request_id))
         ).first()
-        if existing is not None:
-            if existing.worker_id == event.worker_id and existing.programme_code == event.programme_code:
-                # A re-sent request for the same participant gets the same KPJ, as BPJS would.
-                return RegistrationAccepted(
-                    request_id=event.request_id,
-                    worker_id=event.worker_id,
-                    kpj=existing.kpj,
-                    registered_at=existing.registered_at,
-                    attempt=event.attempt,
-                )
-            return RegistrationRejected(
-                request_id=event.request_id,
-                worker_id=event.worker_id,
-                reason_code="ALREADY_REGISTERED",
-                reason=f"Peserta sudah terdaftar aktif (program {existing.programme_code}).",
-                attempt=event.attempt,
+        if answered_before is not None:
+            # A re-sent request gets the same KPJ, the same instant and the same `continued`.
+            return _accepted(
+                event, answered_before.kpj, answered_before.registered_at, answered_before.continued
             )
-        refusal = registration_refusal(
-            identity.nik,
-            date.fromisoformat(identity.birth_date),
-            event.coverage_start,
-            self.behaviour,
+        identity = event.identity
+        # Locked: two payers for one person are decided one after the other.
+        person = (
+            await conn.execute(
+                select(participants).where(participants.c.nik == identity.nik).with_for_update()
+            )
+        ).first()
+        nik_kpj = None if person is None else str(person.kpj)
+        stated_kpj_known = event.kpj is not None and (
+            event.kpj == nik_kpj
+            or (await conn.execute(select(participants.c.seq).where(participants.c.kpj == event.kpj))).first()
+            is not None
+        )
+        decision = decide_registration(
+            nik=identity.nik,
+            birth_date=date.fromisoformat(identity.birth_date),
+            coverage_start=event.coverage_start,
+            coverage_end=event.coverage_end,
+            stated_kpj=event.kpj,
+            nik_kpj=nik_kpj,
+            stated_kpj_known=stated_kpj_known,
+            payers=[] if nik_kpj is None else await _payers_of(conn, nik_kpj),
+            today=self.today(),
+            behaviour=self.behaviour,
             attempt=event.attempt,
         )
-        if refusal is not None:
+        if isinstance(decision, Refusal):
             return RegistrationRejected(
                 request_id=event.request_id,
                 worker_id=event.worker_id,
-                reason_code=refusal.code,
-                reason=refusal.message,
+                reason_code=decision.code,
+                reason=decision.message,
                 attempt=event.attempt,
-                retryable=refusal.retryable,
+                retryable=decision.retryable,
             )
         registered_at = self.now()
-        # Two requests for one NIK racing on two partitions: the unique NIK decides, the loser's
-        # transaction fails and is retried alone, then finds the participant above.
-        sequence = (await conn.execute(select(participants_seq.next_value()))).scalar_one()
-        kpj = kpj_number(int(sequence))
+        latest_payer = {
+            "worker_id": event.worker_id,
+            "programme_code": event.programme_code,
+            "coverage_end": event.coverage_end,
+        }
+        if isinstance(decision, Continuation):
+            kpj = decision.kpj
+            await conn.execute(
+                update(participants).where(participants.c.nik == identity.nik).values(latest_payer)
+            )
+        else:
+            sequence, kpj = await _issue_kpj(conn)
+            # Two requests for one NIK racing on two partitions: the unique NIK decides, the
+            # loser's transaction fails and is retried alone, then finds the participant above.
+            await conn.execute(
+                insert(participants).values(
+                    seq=sequence, nik=identity.nik, kpj=kpj, registered_at=registered_at, **latest_payer
+                )
+            )
         await conn.execute(
-            insert(participants).values(
-                seq=sequence,
+            insert(payers).values(
+                request_id=event.request_id,
                 nik=identity.nik,
                 kpj=kpj,
                 worker_id=event.worker_id,
                 programme_code=event.programme_code,
+                first_day=max(event.coverage_start, registered_at.astimezone(BPJS_TIMEZONE).date()),
                 coverage_end=event.coverage_end,
                 registered_at=registered_at,
+                continued=isinstance(decision, Continuation),
             )
         )
-        return RegistrationAccepted(
-            request_id=event.request_id,
-            worker_id=event.worker_id,
-            kpj=kpj,
-            registered_at=registered_at,
+        return _accepted(event, kpj, registered_at, isinstance(decision, Continuation))
+
+    async def _deregister(self, conn: AsyncConnection, event: DeregistrationRequested) -> DomainEvent:
+        this_request = deregistrations.c.request_id == event.request_id
+        decided = (await conn.execute(select(deregistrations).where(this_request))).first()
+        if decided is None:
+            await conn.execute(insert(deregistrations).values(await _stop_payer(conn, event)))
+            decided = (await conn.execute(select(deregistrations).where(this_request))).one()
+        if decided.outcome == "confirmed":
+            return DeregistrationConfirmed(
+                request_id=decided.request_id,
+                attempt=event.attempt,
+                worker_id=decided.worker_id,
+                kpj=decided.kpj,
+                effective_on=decided.effective_on,
+            )
+        return DeregistrationRejected(
+            request_id=decided.request_id,
             attempt=event.attempt,
+            worker_id=decided.worker_id,
+            kpj=decided.kpj,
+            reason_code=decided.reason_code,
+            reason=decided.refusal,
         )
 
     async def _pay(self, conn: AsyncConnection, event: PremiumPaymentRequested) -> DomainEvent:
@@ -224,12 +292,21 @@ class InsurerHandler:
                 )
             ).scalars()
         )
+        stops: dict[str, list[date | None]] = defaultdict(list)
+        for kpj, ended_on in await conn.execute(
+            select(payers.c.kpj, payers.c.ended_on).where(
+                payers.c.programme_code == event.programme_code, payers.c.kpj.in_(listed)
+            )
+        ):
+            stops[kpj].append(ended_on)
+        not_active = {kpj for kpj, ends in stops.items() if payment_stopped(ends, event.month)}
         refusal = payment_refusal(
             request,
             listed - registered,
             paid,
             self.behaviour,
             transient_key=f"{event.payment_request_id}:{event.attempt}",
+            not_active=not_active,
         )
         row: dict[str, Any] = {
             "payment_request_id": event.payment_request_id,
@@ -248,7 +325,7 @@ class InsurerHandler:
                     reason=refusal.message,
                     retryable=True,
                 )
-            concerned = (listed - registered) or paid
+            concerned = (listed - registered) or not_active or paid
             row |= {
                 "outcome": "rejected",
                 "reason_code": refusal.code,
@@ -292,3 +369,77 @@ def _answer_of(row: Any, attempt: int) -> DomainEvent:
         retryable=False,
         kpjs=list(row.kpjs),
     )
+
+
+def _accepted(
+    event: RegistrationRequested, kpj: str, registered_at: datetime, continued: bool
+) -> DomainEvent:
+    return RegistrationAccepted(
+        request_id=event.request_id,
+        worker_id=event.worker_id,
+        kpj=kpj,
+        registered_at=registered_at,
+        attempt=event.attempt,
+        continued=continued,
+    )
+
+
+async def _stop_payer(conn: AsyncConnection, event: DeregistrationRequested) -> dict[str, Any]:
+    """End the programme's payment for the KPJ after the last covered day (the earliest day any
+    deregistration named stands); the decision, as a `deregistrations` row."""
+    decision: dict[str, Any] = {
+        "request_id": event.request_id,
+        "kpj": event.kpj,
+        "worker_id": event.worker_id,
+        "programme_code": event.programme_code,
+        "effective_on": event.last_covered_day,
+        "reason": event.reason,
+    }
+    stopped = await conn.execute(
+        update(payers)
+        .where(payers.c.kpj == event.kpj, payers.c.programme_code == event.programme_code)
+        .values(
+            # PostgreSQL's LEAST skips NULL: a payer not ended yet ends on the day named.
+            ended_on=func.least(payers.c.ended_on, event.last_covered_day),
+            end_reason=func.coalesce(payers.c.end_reason, event.reason),
+        )
+    )
+    if stopped.rowcount:
+        return decision | {"outcome": "confirmed"}
+    known = (await conn.execute(select(participants.c.seq).where(participants.c.kpj == event.kpj))).first()
+    refusal = (
+        f"KPJ {event.kpj} tidak dibayar oleh program {event.programme_code}; tidak ada pembayaran "
+        "yang dapat dihentikan."
+        if known
+        else f"KPJ {event.kpj} tidak terdaftar di BPJS Ketenagakerjaan."
+    )
+    return decision | {"outcome": "rejected", "reason_code": "UNKNOWN_PARTICIPANT", "refusal": refusal}
+
+
+async def _issue_kpj(conn: AsyncConnection) -> tuple[int, str]:
+    """A new KPJ from the sequence, passing over any that a preloaded participant holds."""
+    while True:
+        sequence = int((await conn.execute(select(participants_seq.next_value()))).scalar_one())
+        kpj = kpj_number(sequence)
+        taken = await conn.execute(select(participants.c.seq).where(participants.c.kpj == kpj))
+        if taken.first() is None:
+            return sequence, kpj
+
+
+async def _payers_of(conn: AsyncConnection, kpj: str) -> list[Payer]:
+    """Every programme that paid or pays for the participant holding `kpj`, with the months paid
+    for them (by anyone: a BPU membership lapses when nobody pays)."""
+    months = frozenset(
+        (await conn.execute(select(paid_months.c.month).where(paid_months.c.kpj == kpj))).scalars()
+    )
+    rows = await conn.execute(select(payers).where(payers.c.kpj == kpj))
+    return [
+        Payer(
+            programme_code=r.programme_code,
+            first_day=r.first_day,
+            coverage_end=r.coverage_end,
+            ended_on=r.ended_on,
+            paid_months=months,
+        )
+        for r in rows
+    ]

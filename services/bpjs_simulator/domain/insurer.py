@@ -8,8 +8,9 @@ run, whatever the order in which requests arrive.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 PER_MILLION = 1_000_000
 
@@ -30,6 +31,9 @@ class InsurerBehaviour:
     late_delay_ms: int = 0
     premium_jkk: int = 10_000
     premium_jkm: int = 6_800
+    # BPU: arrears of up to this many months restore protection; one more unpaid month ends the
+    # membership (a new registration is then needed, and another payer may take the KPJ over).
+    arrears_months: int = 3
 
     def __post_init__(self) -> None:
         rates = (
@@ -42,8 +46,8 @@ class InsurerBehaviour:
             raise ValueError("rates are per million: 0..1,000,000")
         if not 0 <= self.min_delay_ms <= self.max_delay_ms:
             raise ValueError("need 0 <= min_delay_ms <= max_delay_ms")
-        if self.late_delay_ms < 0 or self.premium_jkk < 0 or self.premium_jkm < 0:
-            raise ValueError("late_delay_ms and premiums must not be negative")
+        if min(self.late_delay_ms, self.premium_jkk, self.premium_jkm, self.arrears_months) < 0:
+            raise ValueError("late_delay_ms, premiums and arrears_months must not be negative")
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,18 @@ def nik_not_found(nik: str, behaviour: InsurerBehaviour) -> bool:
 
 
 def registration_refusal(
-    nik: str, birth_date: date, coverage_start: date, behaviour: InsurerBehaviour, attempt: int = 1
+    nik: str,
+    birth_date: date,
+    coverage_start: date,
+    behaviour: InsurerBehaviour,
+    attempt: int = 1,
+    known: bool = False,
 ) -> Refusal | None:
     """BPJS's reason to refuse a registration, or None to accept it.
 
     A transient refusal (Dukcapil unreachable) is drawn per attempt, so a re-sent request may
     pass; the other reasons depend on the person alone, so every attempt gets the same answer.
+    A person BPJS already `known`s (holds a KPJ for) passed Dukcapil when first registered.
     """
     if _happens(behaviour, behaviour.transient_error_per_million, f"transient:{nik}:{attempt}"):
         return Refusal(
@@ -89,7 +99,7 @@ def registration_refusal(
             "Layanan verifikasi data kependudukan (Dukcapil) sedang tidak dapat dihubungi; coba lagi.",
             retryable=True,
         )
-    if nik_not_found(nik, behaviour):
+    if not known and nik_not_found(nik, behaviour):
         return Refusal("NIK_NOT_FOUND", "NIK tidak ditemukan di data kependudukan (Dukcapil).")
     age = age_on(birth_date, coverage_start)
     if not behaviour.age_min <= age <= behaviour.age_max:
@@ -99,6 +109,144 @@ def registration_refusal(
             f"({behaviour.age_min}-{behaviour.age_max} tahun).",
         )
     return None
+
+
+# --- continuing participants: one KPJ per person, one payer at a time ---------------------------
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Payer:
+    """A programme paying a participant's premiums for a period (one accepted registration).
+
+    `first_day`: when its membership began (the later of coverage start and the day BPJS
+    registered it); `ended_on`: the last covered day a deregistration named (None: none came)."""
+
+    programme_code: str
+    first_day: date
+    coverage_end: date
+    ended_on: date | None = None
+    paid_months: frozenset[str] = frozenset()
+
+
+def membership_end(payer: Payer, today: date, arrears_months: int) -> date | None:
+    """The last day protected before the membership under `payer` ended, or None if it has not.
+
+    Premiums are paid in advance; a month still running (or to come) is not a lapse. A month
+    over and unpaid is in arrears, which may still be paid for `arrears_months` months; one more
+    consecutive month over and unpaid ends the membership: protection stopped the day before
+    the first of them."""
+    last = min(payer.coverage_end, today)
+    unpaid_run: list[str] = []
+    day = date(payer.first_day.year, payer.first_day.month, 1)
+    while day <= last and _first_of_next_month(day) <= today:  # months that are over
+        month = month_of(day)
+        if month in payer.paid_months:
+            unpaid_run = []
+        else:
+            unpaid_run.append(month)
+            if len(unpaid_run) > arrears_months:
+                first_unpaid = date.fromisoformat(f"{unpaid_run[0]}-01")
+                return first_unpaid - timedelta(days=1)
+        day = _first_of_next_month(day)
+    return None
+
+
+def last_paying_day(payer: Payer, today: date, arrears_months: int) -> date:
+    """The last day `payer` pays for: its period's end, unless a deregistration or the end of
+    the membership came first."""
+    ends = [payer.coverage_end, payer.ended_on, membership_end(payer, today, arrears_months)]
+    return min(d for d in ends if d is not None)
+
+
+def active_payer(
+    payers: Iterable[Payer], start: date, end: date, today: date, arrears_months: int
+) -> tuple[Payer, date] | None:
+    """A payer still paying for some day of [start, end] (and the last day it pays), or None:
+    BPJS takes one payer at a time for a person."""
+    for payer in payers:
+        until = last_paying_day(payer, today, arrears_months)
+        if payer.first_day <= until and payer.first_day <= end and start <= until:
+            return payer, until
+    return None
+
+
+def kpj_refusal(nik_kpj: str | None, stated_kpj: str | None, stated_kpj_known: bool) -> Refusal | None:
+    """BPJS's reason to refuse the KPJ a registration says the person already holds.
+
+    `nik_kpj`: the KPJ BPJS holds for the request's NIK (None: a person it does not know);
+    `stated_kpj_known`: whether BPJS issued the stated KPJ (to anyone)."""
+    if stated_kpj is None or stated_kpj == nik_kpj:
+        return None
+    if nik_kpj is not None:
+        return Refusal(
+            "KPJ_MISMATCH",
+            f"KPJ {stated_kpj} bukan milik peserta ini: NIK tersebut terdaftar dengan KPJ lain.",
+        )
+    if stated_kpj_known:
+        return Refusal("KPJ_MISMATCH", f"KPJ {stated_kpj} terdaftar atas NIK lain.")
+    return Refusal("KPJ_UNKNOWN", f"KPJ {stated_kpj} tidak terdaftar di BPJS Ketenagakerjaan.")
+
+
+def payer_refusal(
+    payers: Iterable[Payer], start: date, end: date, today: date, arrears_months: int
+) -> Refusal | None:
+    """ALREADY_REGISTERED while another programme still pays for the person over part of the
+    period asked (two payers for the same months); None when every earlier payer's period ended,
+    was ended by a deregistration, or lapsed into the end of the membership."""
+    found = active_payer(payers, start, end, today, arrears_months)
+    if found is None:
+        return None
+    payer, until = found
+    return Refusal(
+        "ALREADY_REGISTERED",
+        f"Peserta masih aktif dibayar program {payer.programme_code} sampai "
+        f"{until.isoformat()}; iuran tidak dapat dibayar dua program untuk bulan yang sama.",
+    )
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """A registration accepted for a person BPJS already knows: same KPJ, a new payer."""
+
+    kpj: str
+
+
+def decide_registration(
+    *,
+    nik: str,
+    birth_date: date,
+    coverage_start: date,
+    coverage_end: date,
+    stated_kpj: str | None,
+    nik_kpj: str | None,
+    stated_kpj_known: bool,
+    payers: Iterable[Payer],
+    today: date,
+    behaviour: InsurerBehaviour,
+    attempt: int = 1,
+) -> Refusal | Continuation | None:
+    """A registration's fate: refused; continued under the KPJ BPJS holds for the NIK (a
+    continuing participant, a new payer); or None: register a new participant (a new KPJ)."""
+    refusal = registration_refusal(
+        nik, birth_date, coverage_start, behaviour, attempt=attempt, known=nik_kpj is not None
+    )
+    if refusal is not None and refusal.retryable:
+        return refusal
+    refusal = kpj_refusal(nik_kpj, stated_kpj, stated_kpj_known) or refusal
+    if refusal is not None:
+        return refusal
+    if nik_kpj is None:
+        return None
+    refusal = payer_refusal(payers, coverage_start, coverage_end, today, behaviour.arrears_months)
+    return refusal or Continuation(nik_kpj)
 
 
 def kpj_number(sequence: int) -> str:
@@ -149,17 +297,28 @@ class PaymentRequest:
     total: int
 
 
+def payment_stopped(ended_on: Iterable[date | None], month: str) -> bool:
+    """Whether a programme has stopped paying for a participant before `month` (YYYY-MM): every
+    registration of theirs it paid under was ended by a deregistration before the month began.
+    `ended_on` lists those registrations' last covered days (None: not deregistered)."""
+    ends = list(ended_on)
+    first_day = date.fromisoformat(f"{month}-01")
+    return bool(ends) and all(end is not None and end < first_day for end in ends)
+
+
 def payment_refusal(
     request: PaymentRequest,
     unknown: set[str],
     already_paid: set[str],
     behaviour: InsurerBehaviour,
     transient_key: str,
+    not_active: set[str] | frozenset[str] = frozenset(),
 ) -> Refusal | None:
     """BPJS's reason to refuse a premium payment as a whole, or None to book it.
 
-    `unknown`: listed KPJs that are not participants; `already_paid`: listed KPJs whose month
-    another payment already paid. Amounts must be exactly participants × the premium."""
+    `unknown`: listed KPJs that are not participants; `not_active`: listed KPJs the paying
+    programme deregistered before the month; `already_paid`: listed KPJs whose month another
+    payment already paid. Amounts must be exactly participants × the premium."""
     if _happens(behaviour, behaviour.transient_error_per_million, f"transient-pay:{transient_key}"):
         return Refusal(
             "SERVICE_UNAVAILABLE",
@@ -191,6 +350,12 @@ def payment_refusal(
         )
     if unknown:
         return Refusal("UNKNOWN_PARTICIPANT", f"{len(unknown)} KPJ tidak terdaftar sebagai peserta BPU.")
+    if not_active:
+        return Refusal(
+            "NOT_ACTIVE",
+            f"{len(not_active)} peserta sudah dihentikan pembayarannya oleh program ini sebelum bulan "
+            "tersebut; iuran tidak diterima.",
+        )
     if already_paid:
         return Refusal("ALREADY_PAID", f"Iuran bulan ini untuk {len(already_paid)} peserta sudah dibayar.")
     return None

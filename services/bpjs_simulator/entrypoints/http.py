@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from libs.auth import Principal, Role, caller
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.pii import mask_nik
 from libs.runtime.service import Runtime, runtime_of
-from services.bpjs_simulator.adapters.tables import held_messages, paid_months, participants, payments
-from services.bpjs_simulator.application.handlers import InsurerHandler
+from services.bpjs_simulator.adapters.tables import held_messages, paid_months, participants, payers, payments
+from services.bpjs_simulator.application.handlers import BPJS_TIMEZONE, InsurerHandler
 from services.bpjs_simulator.application.release import outage_of, start_outage
 
 router = APIRouter()
@@ -56,6 +56,9 @@ async def participant(kpj: str, rt: RuntimeDep, who: InsurerReader) -> dict[str,
                 .order_by(paid_months.c.month)
             )
         ).all()
+        paying = (
+            await conn.execute(select(payers).where(payers.c.kpj == kpj).order_by(payers.c.registered_at))
+        ).all()
     return {
         "kpj": row.kpj,
         "nik": mask_nik(row.nik),
@@ -63,6 +66,18 @@ async def participant(kpj: str, rt: RuntimeDep, who: InsurerReader) -> dict[str,
         "programme_code": row.programme_code,
         "registered_at": row.registered_at.isoformat(),
         "paid_months": [{"month": m.month, "payment_request_id": m.payment_request_id} for m in months],
+        "payers": [
+            {
+                "programme_code": p.programme_code,
+                "request_id": p.request_id,
+                "first_day": p.first_day.isoformat(),
+                "coverage_end": p.coverage_end.isoformat(),
+                "continued": p.continued,
+                "ended_on": p.ended_on.isoformat() if p.ended_on else None,
+                "end_reason": p.end_reason,
+            }
+            for p in paying
+        ],
     }
 
 
@@ -128,6 +143,82 @@ async def outage(
     state.changed.set()
     state.release.set()
     return {"outage": state.active(), "outage_until": state.until.isoformat() if state.until else None}
+
+
+class KnownParticipant(BaseModel):
+    """A participant BPJS registered before Lindung (an earlier year, another payer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(pattern=r"^\d{16}$")
+    kpj: str = Field(min_length=1, max_length=40)
+    registered_on: date
+
+
+class KnownParticipants(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    participants: list[KnownParticipant] = Field(min_length=1, max_length=50_000)
+
+
+@router.post("/control/participants", tags=["control"])
+async def preload_participants(body: KnownParticipants, rt: RuntimeDep, who: Insurer) -> dict[str, Any]:
+    """Load participants BPJS already holds (continuing participants registered before Lindung):
+    a registration for one of these NIKs is then answered with their KPJ, `continued: true`.
+    Loading the same NIK with the same KPJ again changes nothing; a NIK or KPJ held otherwise is
+    refused as a whole (409)."""
+    listed = body.participants
+    clash = _clash_within(listed)
+    async with rt.engine.begin() as conn:
+        # Two array parameters, not one parameter per value: a list may hold tens of thousands.
+        niks = bindparam("niks", [p.nik for p in listed], type_=ARRAY(Text))
+        kpjs = bindparam("kpjs", [p.kpj for p in listed], type_=ARRAY(Text))
+        held = {
+            (r.nik, r.kpj)
+            for r in await conn.execute(
+                select(participants.c.nik, participants.c.kpj).where(
+                    (participants.c.nik == any_(niks)) | (participants.c.kpj == any_(kpjs))
+                )
+            )
+        }
+        clash = clash or _clash_with(listed, held)
+        if clash:
+            raise HTTPException(409, {"code": "PARTICIPANT_CONFLICT", "message": clash})
+        new = [p for p in listed if (p.nik, p.kpj) not in held]
+        if new:
+            await conn.execute(
+                insert(participants),
+                [
+                    {
+                        "nik": p.nik,
+                        "kpj": p.kpj,
+                        "registered_at": datetime.combine(p.registered_on, time(), tzinfo=BPJS_TIMEZONE),
+                    }
+                    for p in new
+                ],
+            )
+    return {"loaded": len(new), "already_held": len(listed) - len(new)}
+
+
+def _clash_within(listed: list[KnownParticipant]) -> str | None:
+    for field, values in (("NIK", [p.nik for p in listed]), ("KPJ", [p.kpj for p in listed])):
+        if len(set(values)) != len(values):
+            return f"{field} yang sama muncul lebih dari sekali dalam daftar."
+    return None
+
+
+def _clash_with(listed: list[KnownParticipant], held: set[tuple[str, str]]) -> str | None:
+    """A listed participant whose NIK holds another KPJ, or whose KPJ another NIK holds."""
+    held_niks = {nik for nik, _ in held}
+    held_kpjs = {kpj for _, kpj in held}
+    for p in listed:
+        if (p.nik, p.kpj) in held:
+            continue
+        if p.nik in held_niks:
+            return f"NIK {mask_nik(p.nik)} sudah terdaftar dengan KPJ lain."
+        if p.kpj in held_kpjs:
+            return f"KPJ {p.kpj} sudah terdaftar atas NIK lain."
+    return None
 
 
 class ClaimPush(BaseModel):

@@ -140,6 +140,16 @@ def test_a_payment_is_booked_only_when_every_rupiah_and_participant_is_right() -
     assert paid is not None and paid.code == "ALREADY_PAID"
 
 
+def test_a_payment_for_a_participant_the_programme_stopped_paying_for_is_refused() -> None:
+    kpjs = ["KPJ1", "KPJ2", "KPJ3"]
+    stopped = payment_refusal(request(kpjs), set(), set(), CALM, "p:1", not_active={"KPJ2"})
+    assert stopped is not None and stopped.code == "NOT_ACTIVE" and not stopped.retryable
+    assert "1 peserta" in stopped.message
+    # An unknown KPJ is the graver fault and is named first.
+    both = payment_refusal(request(kpjs), {"KPJ1"}, set(), CALM, "p:1", not_active={"KPJ2"})
+    assert both is not None and both.code == "UNKNOWN_PARTICIPANT"
+
+
 def test_payment_system_outages_are_retryable() -> None:
     down = InsurerBehaviour(
         seed=7, nik_not_found_per_million=0, age_min=15, age_max=65, transient_error_per_million=PER_MILLION
