@@ -8,8 +8,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
 from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
-from libs.events.contracts.enrollment import EnrolledAtBPJS
-from services.claims.adapters.tables import claims, coverage
+from libs.events.contracts.enrollment import (
+    CoverageEnded,
+    CoverageLapsed,
+    CoverageRestored,
+    EnrolledAtBPJS,
+    MembershipEnded,
+    PremiumPaid,
+)
+from services.claims.adapters.tables import claims, coverage, coverage_facts
+
+# Enrollment's events that carry coverage facts (the claims handler consumes these).
+COVERAGE_EVENTS = (
+    EnrolledAtBPJS,
+    PremiumPaid,
+    CoverageRestored,
+    CoverageLapsed,
+    CoverageEnded,
+    MembershipEnded,
+)
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -53,10 +70,67 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
 
 
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Apply enrollment's EnrolledAtBPJS to the claims service's coverage view."""
+    """Apply one of enrollment's coverage events to the claims service's coverage view: the
+    programme's period per worker (EnrolledAtBPJS) and every fact (`coverage_facts`)."""
     event = decode(envelope)
-    if not isinstance(event, EnrolledAtBPJS):
-        return
+    if isinstance(event, EnrolledAtBPJS):
+        await _enrolled(conn, envelope, event)
+    rows = [{"event_id": str(envelope.event_id), **fact} for fact in _facts_of(event)]
+    # A bill line pays for up to 5,000 workers by default: chunks keep each statement under
+    # PostgreSQL's 32,767 bind parameters.
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        await conn.execute(insert(coverage_facts).values(chunk).on_conflict_do_nothing())
+
+
+_ROWS_PER_STATEMENT = 2_000
+
+
+def _facts_of(event: object) -> list[dict[str, object]]:
+    def fact(worker_id: str, programme_code: str, kind: str, **values: object) -> dict[str, object]:
+        return (
+            {"worker_id": worker_id, "programme_code": programme_code, "kind": kind}
+            | {
+                "month": None,
+                "day": None,
+                "reason": None,
+            }
+            | values
+        )
+
+    if isinstance(event, EnrolledAtBPJS):
+        # Events from before `enrolled_on` existed: registered by the programme's first day.
+        day = event.enrolled_on or event.coverage_start
+        return [fact(event.worker_id, event.programme_code, "enrolled", day=day)]
+    if isinstance(event, PremiumPaid):
+        return [
+            fact(w, event.programme_code, "paid", month=event.month, day=event.paid_on)
+            for w in dict.fromkeys(event.worker_ids)
+        ]
+    if isinstance(event, CoverageRestored):
+        return [
+            fact(
+                event.worker_id,
+                event.programme_code,
+                "restored",
+                month=event.month_paid,
+                day=event.restored_from,
+            )
+        ]
+    if isinstance(event, CoverageLapsed):
+        return [
+            fact(
+                event.worker_id, event.programme_code, "lapsed", month=event.month_unpaid, day=event.lapsed_on
+            )
+        ]
+    if isinstance(event, CoverageEnded):
+        return [fact(event.worker_id, event.programme_code, "ended", day=event.ended_on, reason=event.reason)]
+    if isinstance(event, MembershipEnded):
+        return [fact(event.worker_id, event.programme_code, "membership_ended", day=event.ended_on)]
+    return []
+
+
+async def _enrolled(conn: AsyncConnection, envelope: Envelope, event: EnrolledAtBPJS) -> None:
     row = {
         "worker_id": event.worker_id,
         "programme_code": event.programme_code,

@@ -42,6 +42,24 @@ coverage = Table(
     Index("coverage_kpj_idx", "kpj"),
 )
 
+# Enrollment's coverage facts, one row per fact and worker (a PremiumPaid names many workers):
+# kind `enrolled` (day: enrolled_on), `paid` and `restored` (month; day: paid_on / restored_from),
+# `lapsed` (month: first unpaid; day: last covered), `ended` (day: ended_on; reason: the release
+# reason) and `membership_ended` (day: ended_on). Read back into domain.coverage's
+# ProgrammeCoverage; keyed by event, so a redelivery or a replay adds nothing.
+coverage_facts = Table(
+    "coverage_facts",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("worker_id", Text, primary_key=True),
+    Column("programme_code", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("month", Text, nullable=True),
+    Column("day", Date, nullable=True),
+    Column("reason", Text, nullable=True),
+    Index("coverage_facts_worker_idx", "worker_id", "programme_code"),
+)
+
 # The claims ledger, projected from ClaimRecorded / ClaimFlagged. Never holds a NIK: `worker_id`
 # is its pseudonym. `amount` is the amount first recorded; later versions of the same claim id
 # show up as CLAIM_*_CHANGED flags (their details carry what BPJS reported then).

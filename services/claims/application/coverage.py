@@ -1,64 +1,68 @@
-"""The claims service's own, simple view of coverage: was the claimant covered on the incident day?
+"""The coverage facts of a claim's worker, read back from the claims service's own tables.
 
-Built from EnrolledAtBPJS alone (KPJ, worker id, coverage window): a worker is covered on a day
-that falls within `coverage_start..coverage_end` of one of their enrollments, found by the claim's
-KPJ or by the worker id its NIK maps to (the same person under another KPJ). Reason codes follow
-enrollment's coverage vocabulary.
+A claim finds its worker's programmes by its KPJ or by the worker id its NIK maps to (the same
+person under another KPJ); each programme's facts become a domain `ProgrammeCoverage`, which
+alone judges (domain/coverage.py documents the rules).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from services.claims.domain.checks import IncidentCoverage
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-IN_COVERAGE_PERIOD = "IN_COVERAGE_PERIOD"
-BEFORE_COVERAGE_START = "BEFORE_COVERAGE_START"
-AFTER_COVERAGE_END = "AFTER_COVERAGE_END"
-BETWEEN_COVERAGE_PERIODS = "BETWEEN_COVERAGE_PERIODS"
-
-
-@dataclass(frozen=True, slots=True)
-class CoveragePeriod:
-    """One enrollment of a worker under a programme, as EnrolledAtBPJS reported it."""
-
-    worker_id: str
-    programme_code: str
-    kpj: str
-    regency_code: str
-    coverage_start: date
-    coverage_end: date
-
-    def covers(self, day: date) -> bool:
-        return self.coverage_start <= day <= self.coverage_end
+from services.claims.adapters.tables import coverage, coverage_facts
+from services.claims.domain.coverage import CoverageEnd, Lapse, ProgrammeCoverage
 
 
-@dataclass(frozen=True, slots=True)
-class CoverageFinding:
-    """The coverage on the incident day (None: nobody we know) and the enrollment the claim
-    belongs to (the covering one, else the nearest before the incident, else the first)."""
-
-    coverage: IncidentCoverage | None
-    period: CoveragePeriod | None
-
-
-def coverage_on(periods: Sequence[CoveragePeriod], kpj: str, incident: date) -> CoverageFinding:
-    """Judge `incident` against the enrollments found for the claim (by KPJ or worker id)."""
+async def coverage_for(conn: AsyncConnection, kpj: str, worker_id: str) -> list[ProgrammeCoverage]:
+    """Every programme we paid (or pay) for the claim's KPJ or worker, with its facts."""
+    periods = (
+        await conn.execute(
+            select(coverage).where(or_(coverage.c.kpj == kpj, coverage.c.worker_id == worker_id))
+        )
+    ).all()
     if not periods:
-        return CoverageFinding(None, None)
-    # The claim's own KPJ first, then the earliest start: a stable choice whatever the row order.
-    ordered = sorted(periods, key=lambda p: (p.kpj != kpj, p.coverage_start, p.programme_code))
-    covering = [p for p in ordered if p.covers(incident)]
-    if covering:
-        return CoverageFinding(IncidentCoverage(True, IN_COVERAGE_PERIOD), covering[0])
-    before = [p for p in ordered if p.coverage_end < incident]
-    if all(p.coverage_start > incident for p in ordered):
-        reason = BEFORE_COVERAGE_START
-    elif len(before) == len(ordered):
-        reason = AFTER_COVERAGE_END
-    else:
-        reason = BETWEEN_COVERAGE_PERIODS
-    nearest = max(before, key=lambda p: p.coverage_end) if before else ordered[0]
-    return CoverageFinding(IncidentCoverage(False, reason), nearest)
+        return []
+    keys = [(p.worker_id, p.programme_code) for p in periods]
+    facts = await conn.execute(
+        select(coverage_facts).where(
+            tuple_(coverage_facts.c.worker_id, coverage_facts.c.programme_code).in_(keys)
+        )
+    )
+    return programmes_from(periods, facts)
+
+
+def programmes_from(periods: Iterable[Any], facts: Iterable[Any]) -> list[ProgrammeCoverage]:
+    """`coverage` rows and their `coverage_facts` rows as domain objects."""
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for f in facts:
+        by_key[(f.worker_id, f.programme_code)].append(f)
+    found = []
+    for p in periods:
+        rows = by_key[(p.worker_id, p.programme_code)]
+        enrolled: tuple[date, ...] = tuple(sorted({f.day for f in rows if f.kind == "enrolled"}))
+        found.append(
+            ProgrammeCoverage(
+                worker_id=p.worker_id,
+                programme_code=p.programme_code,
+                kpj=p.kpj,
+                regency_code=p.regency_code,
+                coverage_start=p.coverage_start,
+                coverage_end=p.coverage_end,
+                # Enrolled before the facts were kept (revision 0002): by the programme's start.
+                enrolled_on=enrolled or (p.coverage_start,),
+                paid_months=frozenset(f.month for f in rows if f.kind in ("paid", "restored")),
+                lapses=tuple(Lapse(f.month, f.day) for f in rows if f.kind == "lapsed"),
+                ends=tuple(
+                    CoverageEnd(f.day, f.kind == "membership_ended", f.reason or "membership_ended")
+                    for f in rows
+                    if f.kind in ("ended", "membership_ended")
+                ),
+            )
+        )
+    return found

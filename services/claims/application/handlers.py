@@ -1,5 +1,6 @@
-"""The claims service's reactions: keep a coverage view from enrollment, and check every claim
-BPJS reports as paid against it, its benefit ceilings and the claims recorded before.
+"""The claims service's reactions: keep enrollment's coverage facts (enrolled, paid months,
+lapses, restorations, ends), and check every claim BPJS reports as paid against them, its
+benefit rules and the claims recorded before.
 
 One stream per claim id (`claim-{claim_id}`): ClaimRecorded once, then ClaimFlagged whenever a
 delivery needs a look. BPJS has already paid, so nothing is refused; what is doubtful is flagged.
@@ -22,15 +23,26 @@ from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
 from libs.events.contracts.common import Reason
-from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.identity import worker_id_for
 from libs.messaging.consumer import HandlerContext
 from libs.settings import get_settings
-from services.claims.adapters.projections import project_consumed
-from services.claims.adapters.tables import claims, coverage
-from services.claims.application.coverage import CoverageFinding, CoveragePeriod, coverage_on
+from services.claims.adapters.projections import COVERAGE_EVENTS, project_consumed
+from services.claims.adapters.tables import claims
+from services.claims.application.coverage import coverage_for
 from services.claims.domain.benefits import BenefitKind, BenefitRules, Programme
-from services.claims.domain.checks import ClaimContext, ClaimDecision, PaidClaim, review_claim
+from services.claims.domain.checks import (
+    ClaimContext,
+    ClaimDecision,
+    IncidentCoverage,
+    PaidClaim,
+    review_claim,
+)
+from services.claims.domain.coverage import (
+    CoverageFinding,
+    CoverageReason,
+    judge_incident,
+    membership_start,
+)
 from services.claims.domain.flags import Flag, FlagCode
 from services.claims.domain.settings_defaults import BENEFIT_RULES_DEFAULTS
 
@@ -106,16 +118,50 @@ def versions_in(history: Sequence[Envelope]) -> list[PaidClaim]:
     return versions
 
 
+# Flags that judge coverage: their details name the programme and the facts behind the verdict.
+COVERAGE_FLAGS = frozenset(
+    {
+        FlagCode.INCIDENT_OUTSIDE_COVERAGE,
+        FlagCode.BEFORE_ENROLLMENT,
+        FlagCode.IN_LAPSE,
+        FlagCode.MONTH_NOT_PAID,
+        FlagCode.COVERAGE_ENDED,
+        FlagCode.MEMBERSHIP_ENDED,
+    }
+)
+# Reasons outside the programme's period keep the plain message ("tidak terlindungi (REASON)").
+_WINDOW_REASONS = frozenset(
+    {
+        CoverageReason.BEFORE_COVERAGE_START,
+        CoverageReason.AFTER_COVERAGE_END,
+        CoverageReason.BETWEEN_COVERAGE_PERIODS,
+    }
+)
+
+
+def incident_coverage(finding: CoverageFinding, incident: date) -> IncidentCoverage | None:
+    """The checks' view of a coverage finding (None: nobody we pay for)."""
+    p = finding.programme
+    if p is None:
+        return None
+    detail = None if finding.reason in _WINDOW_REASONS else p.explain(incident, finding.reason)
+    return IncidentCoverage(finding.covered, finding.reason.value, detail)
+
+
 def reason_of(found: Flag, claim: PaidClaim, finding: CoverageFinding, previous: PaidClaim | None) -> Reason:
     """The contract's Reason for one domain flag, with the specifics an officer needs."""
     details = {"detail": found.detail}
-    if found.code is FlagCode.INCIDENT_OUTSIDE_COVERAGE and finding.period is not None:
-        p = finding.period
+    if found.code in COVERAGE_FLAGS and finding.programme is not None:
+        p = finding.programme
         details["programme_code"] = p.programme_code
         details["coverage_start"] = p.coverage_start.isoformat()
         details["coverage_end"] = p.coverage_end.isoformat()
-        if finding.coverage is not None:
-            details["coverage_reason"] = finding.coverage.reason
+        details["coverage_reason"] = finding.reason.value
+        details["enrolled_on"] = p.first_enrolled_on.isoformat()
+        end = p.end_in_force(claim.incident_date)
+        if end is not None:
+            details["ended_on"] = end.ended_on.isoformat()
+            details["end_reason"] = end.reason
     elif found.code in CHANGED:
         details |= {
             "programme": claim.programme.value,
@@ -130,9 +176,9 @@ def reason_of(found: Flag, claim: PaidClaim, finding: CoverageFinding, previous:
 
 
 class ClaimsHandler:
-    """Coverage rows on EnrolledAtBPJS; ClaimRecorded / ClaimFlagged on ClaimPaid."""
+    """Coverage facts on enrollment's coverage events; ClaimRecorded / ClaimFlagged on ClaimPaid."""
 
-    interested = frozenset({EnrolledAtBPJS.event_type, ClaimPaid.event_type})
+    interested = frozenset({*(e.event_type for e in COVERAGE_EVENTS), ClaimPaid.event_type})
 
     def __init__(self, rules: BenefitRules = BENEFIT_RULES_DEFAULTS, pepper: str | None = None) -> None:
         self.rules = rules
@@ -143,7 +189,7 @@ class ClaimsHandler:
         return self._pepper if self._pepper is not None else get_settings().nik_pepper
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        if isinstance(event, EnrolledAtBPJS):
+        if isinstance(event, COVERAGE_EVENTS):
             await project_consumed(ctx.conn, ctx.envelope)
         elif isinstance(event, ClaimPaid):
             await self._paid(ctx, event)
@@ -161,15 +207,19 @@ class ClaimsHandler:
         history = await ctx.store.load(conn, stream)
         versions = versions_in(history)
         others = await _other_claims(conn, claim)
-        finding = coverage_on(
-            await _coverage_periods(conn, claim.kpj, worker_id), claim.kpj, claim.incident_date
+        programmes = await coverage_for(conn, claim.kpj, worker_id)
+        finding = judge_incident(programmes, claim.kpj, claim.incident_date)
+        context = ClaimContext(
+            incident_coverage(finding, claim.incident_date),
+            [*others, *versions],
+            membership_start=membership_start(programmes),
         )
-        review = review_claim(claim, ClaimContext(finding.coverage, [*others, *versions]), self.rules)
+        review = review_claim(claim, context, self.rules)
         if review.decision is ClaimDecision.DUPLICATE_DELIVERY:
             return
         new: list[DomainEvent] = []
         if not versions:
-            period = finding.period
+            period = finding.programme
             new.append(
                 ClaimRecorded(
                     claim_id=claim.claim_id,
@@ -202,23 +252,6 @@ class ClaimsHandler:
             correlation_id=ctx.envelope.correlation_id,
             causation_id=ctx.envelope.event_id,
         )
-
-
-async def _coverage_periods(conn: AsyncConnection, kpj: str, worker_id: str) -> list[CoveragePeriod]:
-    rows = await conn.execute(
-        select(coverage).where(or_(coverage.c.kpj == kpj, coverage.c.worker_id == worker_id))
-    )
-    return [
-        CoveragePeriod(
-            worker_id=r.worker_id,
-            programme_code=r.programme_code,
-            kpj=r.kpj,
-            regency_code=r.regency_code,
-            coverage_start=r.coverage_start,
-            coverage_end=r.coverage_end,
-        )
-        for r in rows
-    ]
 
 
 async def _other_claims(conn: AsyncConnection, claim: PaidClaim) -> list[PaidClaim]:

@@ -1,16 +1,24 @@
 """Benefit ceilings of JKK and JKM, used to flag claims paid above what the rules allow.
 
 Which programme pays which kind follows PP 44/2015 as amended by PP 82/2019: JKK (work accident)
-pays medical care, disability, death, funeral, periodic and scholarship benefits; JKM (death not
-from work) pays a lump sum, periodic and funeral benefits (DEATH: the three at once) and
-scholarships. A kind the programme does not pay has no ceiling at all: see `pays`.
+pays medical care, temporary inability to work (STMB), disability, death, funeral, periodic and
+scholarship benefits; JKM (death not from work) pays a lump sum, periodic and funeral benefits and
+scholarships. DEATH is the whole death bundle paid at once, under either programme: JKM's lump sum
++ periodic + funeral (Rp42,000,000), JKK's 48 x declared wage + funeral + periodic. A kind the
+programme does not pay has no ceiling at all: see `pays`.
+
+STMB is paid for a period, so its ceiling depends on it: 100% of the declared wage for the first
+`stmb_full_months` after the incident, then `stmb_later_percent`; per day, a month's wage / 30.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 from enum import StrEnum
+
+from services.claims.domain.dates import plus_months
 
 
 class Programme(StrEnum):
@@ -30,12 +38,14 @@ class BenefitKind(StrEnum):
     MEDICAL = "MEDICAL"
     SCHOLARSHIP = "SCHOLARSHIP"
     DISABILITY = "DISABILITY"
+    STMB = "STMB"
 
 
 @dataclass(frozen=True, slots=True)
 class BenefitRules:
-    """Benefit amounts in whole rupiah. Configuration, never hard-coded. A ceiling of None means
-    "as needed": claims of that kind are never flagged for their amount."""
+    """Benefit amounts in whole rupiah, and the time rules of claims in whole years, months or
+    percent. Configuration, never hard-coded. A ceiling of None means "as needed": claims of that
+    kind are never flagged for their amount."""
 
     declared_monthly_wage: int
     jkk_death_multiplier: int
@@ -49,6 +59,10 @@ class BenefitRules:
     jkm_periodic: int
     jkm_funeral: int
     jkm_scholarship_ceiling: int | None
+    stmb_full_months: int
+    stmb_later_percent: int
+    jkk_claim_window_years: int
+    jkm_scholarship_min_membership_years: int
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -56,11 +70,13 @@ class BenefitRules:
             if value is None and field.name.endswith("_ceiling"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{field.name} must be a whole, non-negative rupiah amount")
+                raise ValueError(f"{field.name} must be a whole, non-negative number")
         # JKM DEATH is the three parts paid at once; a total that disagrees is a typo in config.
         parts = self.jkm_lump_sum + self.jkm_periodic + self.jkm_funeral
         if parts != self.jkm_total:
             raise ValueError(f"jkm_total {self.jkm_total} != lump sum + periodic + funeral {parts}")
+        if self.stmb_later_percent > 100:
+            raise ValueError(f"stmb_later_percent {self.stmb_later_percent} is above 100")
 
 
 class BenefitNotPaidError(ValueError):
@@ -68,7 +84,9 @@ class BenefitNotPaidError(ValueError):
 
 
 _CEILINGS: Mapping[tuple[Programme, BenefitKind], Callable[[BenefitRules], int | None]] = {
-    (Programme.JKK, BenefitKind.DEATH): lambda r: r.jkk_death_multiplier * r.declared_monthly_wage,
+    (Programme.JKK, BenefitKind.DEATH): (
+        lambda r: r.jkk_death_multiplier * r.declared_monthly_wage + r.jkk_funeral + r.jkk_periodic
+    ),
     (Programme.JKK, BenefitKind.DISABILITY): (
         lambda r: r.jkk_disability_multiplier * r.declared_monthly_wage
     ),
@@ -84,15 +102,40 @@ _CEILINGS: Mapping[tuple[Programme, BenefitKind], Callable[[BenefitRules], int |
 }
 
 
+# Kinds whose ceiling depends on the period the claim pays for (see `stmb_allowance`).
+_PER_PERIOD = frozenset({(Programme.JKK, BenefitKind.STMB)})
+
+
 def pays(programme: Programme, kind: BenefitKind) -> bool:
     """True when `programme` pays benefits of `kind` (JKM pays no medical care, for instance)."""
-    return (programme, kind) in _CEILINGS
+    return (programme, kind) in _CEILINGS or (programme, kind) in _PER_PERIOD
 
 
-def ceiling_for(programme: Programme, kind: BenefitKind, rules: BenefitRules) -> int | None:
+def ceiling_for(
+    programme: Programme, kind: BenefitKind, rules: BenefitRules, period: tuple[date, date] | None = None
+) -> int | None:
     """The most one claim of `kind` under `programme` may pay; None when there is no ceiling.
-    Raises `BenefitNotPaidError` when the programme does not pay that kind."""
+    STMB needs `period` (first and last day paid for). Raises `BenefitNotPaidError` when the
+    programme does not pay that kind."""
+    if (programme, kind) in _PER_PERIOD:
+        if period is None:
+            raise ValueError(f"the {kind} ceiling depends on the period paid for")
+        return stmb_allowance(rules, *period)
     ceiling = _CEILINGS.get((programme, kind))
     if ceiling is None:
         raise BenefitNotPaidError(f"{programme} does not pay {kind} benefits")
     return ceiling(rules)
+
+
+def stmb_allowance(rules: BenefitRules, incident: date, until: date) -> int:
+    """The most STMB may pay for inability from `incident` to `until` (both included): a day's
+    wage (monthly wage / 30) for each day of the first `stmb_full_months`, `stmb_later_percent`
+    of it afterwards; rounded up to the rupiah, so an exact payment is never flagged."""
+    if until < incident:
+        return 0
+    full_until = plus_months(incident, rules.stmb_full_months)  # first day at the lower rate
+    after = until + timedelta(days=1)
+    full_days = (min(after, full_until) - incident).days
+    later_days = max(0, (after - full_until).days)
+    hundredths = rules.declared_monthly_wage * (full_days * 100 + later_days * rules.stmb_later_percent)
+    return -(-hundredths // 3000)

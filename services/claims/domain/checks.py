@@ -10,6 +10,16 @@ or auditor should look at. Rules chosen:
   two funders) must not collect two death benefits unnoticed.
 * A death claim is one of kind DEATH, under JKK or JKM: one person dies once, and a death is
   either from a work accident (JKK) or not (JKM).
+* Coverage is judged once, when the claim is recorded, from the coverage facts claims hold then
+  (domain/coverage.py); a month paid after that does not withdraw a MONTH_NOT_PAID flag (flags
+  are events; BPJS has already paid). The flag names the reason; `GET /coverage` at enrollment
+  gives today's view.
+* The JKK claim window is counted to the paid date: the BPJS contract carries no filing date, and
+  a claim is filed on or before it is paid, so a flagged claim was paid (perhaps not filed) late.
+* A JKM scholarship needs the minimum membership on the day of the death (the incident), counted
+  from the earliest day BPJS registered the worker under any programme we know.
+* STMB pays for the inability from the incident to the paid date at the most: its ceiling is the
+  STMB allowance of that period (benefits.stmb_allowance).
 """
 
 from __future__ import annotations
@@ -26,6 +36,8 @@ from services.claims.domain.benefits import (
     ceiling_for,
     pays,
 )
+from services.claims.domain.coverage import CoverageReason
+from services.claims.domain.dates import plus_months
 from services.claims.domain.flags import Flag, FlagCode, flag, rupiah
 
 
@@ -49,10 +61,12 @@ class PaidClaim:
 
 @dataclass(frozen=True, slots=True)
 class IncidentCoverage:
-    """The enrollment view of the worker on the incident date (a reason code from coverage)."""
+    """The coverage of the worker on the incident date: a reason code (domain/coverage.py
+    CoverageReason) and, optionally, its specifics for officers (Indonesian)."""
 
     covered: bool
     reason: str
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +75,13 @@ class ClaimContext:
 
     `coverage` is None when the KPJ belongs to no participant of ours. `earlier_claims` holds
     the claims already recorded that share the claim id, KPJ or NIK, in recording order; others
-    are ignored, so passing more is harmless.
+    are ignored, so passing more is harmless. `membership_start` is the earliest day BPJS
+    registered the worker (None: unknown).
     """
 
     coverage: IncidentCoverage | None
     earlier_claims: Sequence[PaidClaim]
+    membership_start: date | None = None
 
 
 class ClaimDecision(StrEnum):
@@ -95,7 +111,9 @@ def review_claim(claim: PaidClaim, context: ClaimContext, rules: BenefitRules) -
         return ClaimReview(ClaimDecision.DUPLICATE_DELIVERY, ())
     found = (
         _coverage_flag(claim, context.coverage),
+        _window_flag(claim, rules),
         _amount_flag(claim, rules),
+        _scholarship_flag(claim, context.membership_start, rules),
         _death_flag(claim, context.earlier_claims),
         _changed_flag(claim, same_id[-1] if same_id else None),
     )
@@ -107,9 +125,48 @@ def _coverage_flag(claim: PaidClaim, coverage: IncidentCoverage | None) -> Flag 
         return flag(FlagCode.UNKNOWN_PARTICIPANT, f"KPJ {claim.kpj} tidak dikenal.")
     if coverage.covered:
         return None
+    code = _CODE_FOR_REASON.get(coverage.reason, FlagCode.INCIDENT_OUTSIDE_COVERAGE)
+    detail = coverage.detail or (
+        f"Kejadian {claim.incident_date.isoformat()}: tidak terlindungi ({coverage.reason})."
+    )
+    return flag(code, detail)
+
+
+# Reasons found inside the programme's period, each with its own flag; any other reason (outside
+# the period) is INCIDENT_OUTSIDE_COVERAGE, the reason kept in its details.
+_CODE_FOR_REASON: dict[str, FlagCode] = {
+    CoverageReason.BEFORE_ENROLLMENT: FlagCode.BEFORE_ENROLLMENT,
+    CoverageReason.IN_LAPSE: FlagCode.IN_LAPSE,
+    CoverageReason.MONTH_NOT_PAID: FlagCode.MONTH_NOT_PAID,
+    CoverageReason.COVERAGE_ENDED: FlagCode.COVERAGE_ENDED,
+    CoverageReason.MEMBERSHIP_ENDED: FlagCode.MEMBERSHIP_ENDED,
+}
+
+
+def _window_flag(claim: PaidClaim, rules: BenefitRules) -> Flag | None:
+    if claim.programme is not Programme.JKK:
+        return None  # JKM claims have no time limit
+    last_day = plus_months(claim.incident_date, 12 * rules.jkk_claim_window_years)
+    if claim.paid_date <= last_day:
+        return None
     return flag(
-        FlagCode.INCIDENT_OUTSIDE_COVERAGE,
-        f"Kejadian {claim.incident_date.isoformat()}: tidak terlindungi ({coverage.reason}).",
+        FlagCode.JKK_CLAIM_WINDOW_PASSED,
+        f"Kejadian {claim.incident_date.isoformat()}, dibayar {claim.paid_date.isoformat()}: "
+        f"melewati batas {rules.jkk_claim_window_years} tahun ({last_day.isoformat()}).",
+    )
+
+
+def _scholarship_flag(claim: PaidClaim, start: date | None, rules: BenefitRules) -> Flag | None:
+    if (claim.programme, claim.kind) != (Programme.JKM, BenefitKind.SCHOLARSHIP) or start is None:
+        return None
+    years = rules.jkm_scholarship_min_membership_years
+    eligible_from = plus_months(start, 12 * years)
+    if claim.incident_date >= eligible_from:
+        return None
+    return flag(
+        FlagCode.SCHOLARSHIP_MEMBERSHIP_TOO_SHORT,
+        f"Peserta sejak {start.isoformat()}, meninggal {claim.incident_date.isoformat()}: "
+        f"kurang dari {years} tahun (beasiswa mulai {eligible_from.isoformat()}).",
     )
 
 
@@ -119,12 +176,15 @@ def _amount_flag(claim: PaidClaim, rules: BenefitRules) -> Flag | None:
             FlagCode.BENEFIT_NOT_IN_PROGRAMME,
             f"{claim.programme} tidak membayar manfaat {claim.kind}.",
         )
-    ceiling = ceiling_for(claim.programme, claim.kind, rules)
+    ceiling = ceiling_for(claim.programme, claim.kind, rules, (claim.incident_date, claim.paid_date))
     if ceiling is None or claim.amount <= ceiling:
         return None
+    period = ""
+    if claim.kind is BenefitKind.STMB:
+        period = f" untuk {claim.incident_date.isoformat()} s.d. {claim.paid_date.isoformat()}"
     return flag(
         FlagCode.AMOUNT_ABOVE_BENEFIT,
-        f"{claim.programme} {claim.kind}: dibayar {rupiah(claim.amount)}, batas {rupiah(ceiling)}.",
+        f"{claim.programme} {claim.kind}: dibayar {rupiah(claim.amount)}, batas {rupiah(ceiling)}{period}.",
     )
 
 

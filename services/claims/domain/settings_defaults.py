@@ -9,7 +9,8 @@ from __future__ import annotations
 from services.claims.domain.benefits import BenefitRules
 
 BENEFIT_RULES_DEFAULTS = BenefitRules(
-    # DOMAIN.md "Benefits": lowest BPU bracket, so JKK death = 48 x Rp1,000,000 = Rp48,000,000.
+    # DOMAIN.md "Benefits": lowest BPU bracket, so JKK death = 48 x Rp1,000,000 = Rp48,000,000
+    # (the JKK DEATH bundle adds funeral and periodic: Rp70,000,000).
     declared_monthly_wage=1_000_000,
     jkk_death_multiplier=48,
     # DOMAIN.md gives no figure for these four; values from PP 82/2019 (verify with BPJS):
@@ -28,4 +29,12 @@ BENEFIT_RULES_DEFAULTS = BenefitRules(
     jkm_periodic=12_000_000,
     jkm_funeral=10_000_000,
     jkm_scholarship_ceiling=174_000_000,
+    # DOMAIN.md: STMB 100% of declared wage for the first 12 months, then 50% until recovered.
+    stmb_full_months=12,
+    stmb_later_percent=50,
+    # DOMAIN.md: JKK claims within 2 years of the incident under PP 44/2015 (5 also cited under
+    # PP 82/2019); JKM claims have no time limit.
+    jkk_claim_window_years=2,
+    # DOMAIN.md: JKM scholarships after at least 3 years of membership.
+    jkm_scholarship_min_membership_years=3,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
@@ -26,7 +27,7 @@ def definition() -> ServiceDefinition:
         router=protect(router, auth),
         projector=project,
         consumed_projector=project_consumed,
-        handler=ClaimsHandler(rules=benefit_rules()),
+        handler=ClaimsHandler(rules=benefit_rules(os.environ)),
         consumes=topics.SUBSCRIPTIONS["claims"],
         background=[announcement(auth, log)],
     )

@@ -26,7 +26,7 @@ from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.events.contracts.common import Funder
-from libs.events.contracts.enrollment import EnrolledAtBPJS
+from libs.events.contracts.enrollment import EnrolledAtBPJS, PremiumPaid
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
@@ -79,6 +79,24 @@ def enrolled(worker_id: str, programme: str, regency: str, kpj_: str, start: dat
         request_id=f"{worker_id}:{programme}",
     )
     return envelope(event, "enrollment", f"registration-{worker_id}:{programme}")
+
+
+def premium_paid(programme: str, regency: str, month: str, worker_ids: list[str]) -> Envelope:
+    """Every month of 2025 is paid: claims judge coverage from paid months (docs/claims.md)."""
+    event = PremiumPaid(
+        programme_code=programme,
+        month=month,
+        funder=Funder.APBD_PROVINSI,
+        regency_code=regency,
+        workers=len(worker_ids),
+        jkk_total=10_000 * len(worker_ids),
+        jkm_total=6_800 * len(worker_ids),
+        total=16_800 * len(worker_ids),
+        payment_ref=f"PAY-{programme}-{month}",
+        bill_id=f"{programme}:{month}:{regency}",
+        worker_ids=worker_ids,
+    )
+    return envelope(event, "enrollment", f"bill-{programme}:{month}:{regency}")
 
 
 def paid(
@@ -207,8 +225,13 @@ async def _feed(f: Flow, bootstrap: str) -> None:
             enrolled(w["citra"], "SAMOSIR-2026", "12.12", kpj("CITRA"), date(2026, 1, 1), date(2026, 12, 31)),
         ),
     ]
-    await produce(bootstrap, topics.ENROLLMENT, enrollments)
-    await eventually(lambda: inbox_holds(f.engine, {e.event_id for _, e in enrollments}))
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    premiums = [
+        *((w["budi"], premium_paid("SUMUT-2025", "12.17", m, [w["ani"], w["budi"]])) for m in months),
+        *((w["budi"], premium_paid("LABUHANBATU-2025", "12.10", m, [w["budi"]])) for m in months),
+    ]
+    await produce(bootstrap, topics.ENROLLMENT, [*enrollments, *premiums])
+    await eventually(lambda: inbox_holds(f.engine, {e.event_id for _, e in [*enrollments, *premiums]}))
 
     # 2. Claims. Ani's all go to one partition (key = KPJ), so their order holds.
     ok = paid(cid("OK"), kpj("ANI"), n["ani"], "JKK", "MEDICAL", date(2025, 3, 10), 5_000_000)

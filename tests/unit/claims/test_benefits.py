@@ -18,7 +18,8 @@ K = BenefitKind
 @pytest.mark.parametrize(
     "programme, kind, expected",
     [
-        (JKK, K.DEATH, 48_000_000),
+        # JKK DEATH is the bundle: 48 x Rp1,000,000 + funeral Rp10,000,000 + periodic Rp12,000,000.
+        (JKK, K.DEATH, 70_000_000),
         (JKK, K.DISABILITY, 56_000_000),
         (JKK, K.FUNERAL, 10_000_000),
         (JKK, K.PERIODIC, 12_000_000),
@@ -44,7 +45,7 @@ def test_kinds_a_programme_does_not_pay(programme: Programme, kind: BenefitKind)
 
 def test_jkk_death_follows_the_declared_wage() -> None:
     rules = replace(RULES, declared_monthly_wage=1_500_000)
-    assert ceiling_for(JKK, K.DEATH, rules) == 72_000_000
+    assert ceiling_for(JKK, K.DEATH, rules) == 72_000_000 + 10_000_000 + 12_000_000
 
 
 def test_a_configured_medical_ceiling_applies() -> None:

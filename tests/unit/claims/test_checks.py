@@ -61,11 +61,11 @@ def test_incident_outside_coverage() -> None:
 
 
 def test_amount_at_the_ceiling_is_fine_and_one_rupiah_above_is_flagged() -> None:
-    jkk_death = replace(JKM_DEATH, programme=Programme.JKK, amount=48_000_000)
+    jkk_death = replace(JKM_DEATH, programme=Programme.JKK, amount=70_000_000)
     assert review(jkk_death).flags == ()
-    result = review(replace(jkk_death, amount=48_000_001))
+    result = review(replace(jkk_death, amount=70_000_001))
     assert result.codes == (FlagCode.AMOUNT_ABOVE_BENEFIT,)
-    assert result.flags[0].detail == "JKK DEATH: dibayar Rp48.000.001, batas Rp48.000.000."
+    assert result.flags[0].detail == "JKK DEATH: dibayar Rp70.000.001, batas Rp70.000.000."
 
 
 def test_jkm_death_above_42_million_is_flagged() -> None:

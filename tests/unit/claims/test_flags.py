@@ -15,6 +15,13 @@ def test_codes_are_stable_strings() -> None:
         "DUPLICATE_DEATH_CLAIM",
         "CLAIM_AMOUNT_CHANGED",
         "CLAIM_DETAILS_CHANGED",
+        "BEFORE_ENROLLMENT",
+        "IN_LAPSE",
+        "MONTH_NOT_PAID",
+        "COVERAGE_ENDED",
+        "MEMBERSHIP_ENDED",
+        "JKK_CLAIM_WINDOW_PASSED",
+        "SCHOLARSHIP_MEMBERSHIP_TOO_SHORT",
     ]
 
 

@@ -1,0 +1,20 @@
+"""Calendar arithmetic the claim rules need: months after a day, and a day's month."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+
+def plus_months(day: date, months: int) -> date:
+    """The same day `months` later; a day the target month lacks becomes its last day
+    (31 January + 1 month = 28 or 29 February; 29 February + 12 months = 28 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def month_of(day: date) -> str:
+    """`YYYY-MM`, the way enrollment's events name a premium month."""
+    return f"{day.year:04d}-{day.month:02d}"
