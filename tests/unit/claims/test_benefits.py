@@ -1,4 +1,5 @@
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -8,6 +9,7 @@ from services.claims.domain.benefits import (
     Programme,
     ceiling_for,
     pays,
+    stmb_allowance,
 )
 from services.claims.domain.settings_defaults import BENEFIT_RULES_DEFAULTS as RULES
 
@@ -67,3 +69,21 @@ def test_amounts_must_be_whole_non_negative_rupiah(field: str) -> None:
 def test_a_float_amount_is_refused() -> None:
     with pytest.raises(ValueError):
         replace(RULES, declared_monthly_wage=1_000_000.0)  # type: ignore[arg-type]
+
+
+def test_jkk_pays_stmb_for_a_period_only() -> None:
+    assert pays(JKK, K.STMB) and not pays(JKM, K.STMB)
+    with pytest.raises(ValueError, match="period"):
+        ceiling_for(JKK, K.STMB, RULES)
+    one_day = (date(2025, 1, 1), date(2025, 1, 1))
+    assert ceiling_for(JKK, K.STMB, RULES, one_day) == 33_334  # Rp1,000,000 / 30, rounded up
+    assert stmb_allowance(RULES, date(2025, 1, 2), date(2025, 1, 1)) == 0
+    # a day in the second year pays half
+    assert stmb_allowance(RULES, date(2025, 1, 1), date(2026, 1, 1)) == -(-(365 * 1_000_000 + 500_000) // 30)
+
+
+def test_stmb_rates_are_settings() -> None:
+    rules = replace(RULES, stmb_full_months=1, stmb_later_percent=0)
+    assert stmb_allowance(rules, date(2025, 1, 1), date(2025, 12, 31)) == 1_033_334  # January only
+    with pytest.raises(ValueError, match="above 100"):
+        replace(RULES, stmb_later_percent=101)

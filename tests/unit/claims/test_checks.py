@@ -180,3 +180,105 @@ def test_a_negative_amount_is_refused() -> None:
 def test_jkm_death_is_flagged_exactly_above_42_million(amount: int) -> None:
     codes = review(replace(JKM_DEATH, amount=amount)).codes
     assert (FlagCode.AMOUNT_ABOVE_BENEFIT in codes) == (amount > 42_000_000)
+
+
+# --- coverage from enrollment's facts, claim windows, scholarships, STMB ---------------------------
+
+JKK_MEDICAL = replace(
+    JKM_DEATH, claim_id="CLM-100", programme=Programme.JKK, kind=BenefitKind.MEDICAL, amount=1
+)
+
+
+@pytest.mark.parametrize(
+    "reason, code",
+    [
+        ("BEFORE_ENROLLMENT", FlagCode.BEFORE_ENROLLMENT),
+        ("IN_LAPSE", FlagCode.IN_LAPSE),
+        ("MONTH_NOT_PAID", FlagCode.MONTH_NOT_PAID),
+        ("COVERAGE_ENDED", FlagCode.COVERAGE_ENDED),
+        ("MEMBERSHIP_ENDED", FlagCode.MEMBERSHIP_ENDED),
+        ("BEFORE_COVERAGE_START", FlagCode.INCIDENT_OUTSIDE_COVERAGE),
+        ("BETWEEN_COVERAGE_PERIODS", FlagCode.INCIDENT_OUTSIDE_COVERAGE),
+    ],
+)
+def test_each_coverage_reason_has_its_flag(reason: str, code: FlagCode) -> None:
+    result = review(JKM_DEATH, coverage=IncidentCoverage(False, reason, "Rincian."))
+    assert result.codes == (code,)
+    assert result.flags[0].detail == "Rincian."
+
+
+def test_jkk_claim_paid_on_the_last_day_of_the_window_is_fine_and_a_day_later_is_flagged() -> None:
+    on_time = replace(JKK_MEDICAL, incident_date=date(2025, 3, 10), paid_date=date(2027, 3, 10))
+    assert review(on_time).flags == ()
+    late = replace(on_time, paid_date=date(2027, 3, 11))
+    result = review(late)
+    assert result.codes == (FlagCode.JKK_CLAIM_WINDOW_PASSED,)
+    assert result.flags[0].detail == (
+        "Kejadian 2025-03-10, dibayar 2027-03-11: melewati batas 2 tahun (2027-03-10)."
+    )
+
+
+def test_the_jkk_window_is_a_setting() -> None:
+    late = replace(JKK_MEDICAL, incident_date=date(2025, 3, 10), paid_date=date(2028, 1, 1))
+    five_years = replace(RULES, jkk_claim_window_years=5)
+    assert review_claim(late, ClaimContext(COVERED, ()), five_years).flags == ()
+
+
+def test_jkm_claims_have_no_window() -> None:
+    late = replace(JKM_DEATH, paid_date=date(2035, 1, 1))
+    assert review(late).flags == ()
+
+
+SCHOLARSHIP = replace(JKM_DEATH, kind=BenefitKind.SCHOLARSHIP, amount=10_000_000)
+
+
+def test_jkm_scholarship_before_three_years_of_membership_is_flagged() -> None:
+    context = ClaimContext(COVERED, (), membership_start=date(2022, 5, 21))
+    result = review_claim(SCHOLARSHIP, context, RULES)  # died 2025-05-20: a day short
+    assert result.codes == (FlagCode.SCHOLARSHIP_MEMBERSHIP_TOO_SHORT,)
+    assert result.flags[0].detail == (
+        "Peserta sejak 2022-05-21, meninggal 2025-05-20: kurang dari 3 tahun (beasiswa mulai 2025-05-21)."
+    )
+    enough = ClaimContext(COVERED, (), membership_start=date(2022, 5, 20))
+    assert review_claim(SCHOLARSHIP, enough, RULES).flags == ()
+
+
+def test_jkk_scholarship_needs_no_membership_years() -> None:
+    jkk = replace(SCHOLARSHIP, programme=Programme.JKK)
+    assert review_claim(jkk, ClaimContext(COVERED, (), membership_start=date(2025, 5, 1)), RULES).flags == ()
+
+
+STMB = replace(
+    JKK_MEDICAL,
+    kind=BenefitKind.STMB,
+    incident_date=date(2025, 1, 1),
+    paid_date=date(2025, 1, 30),  # 30 days at 100% of Rp1,000,000 a month
+    amount=1_000_000,
+)
+
+
+def test_stmb_at_its_allowance_is_fine_and_above_it_is_flagged() -> None:
+    assert review(STMB).flags == ()
+    result = review(replace(STMB, amount=1_000_001))
+    assert result.codes == (FlagCode.AMOUNT_ABOVE_BENEFIT,)
+    assert result.flags[0].detail == (
+        "JKK STMB: dibayar Rp1.000.001, batas Rp1.000.000 untuk 2025-01-01 s.d. 2025-01-30."
+    )
+
+
+def test_stmb_pays_half_after_the_first_twelve_months() -> None:
+    # 2025-01-01 .. 2026-01-30: 365 days at Rp1,000,000/30, then 30 days at half that.
+    long = replace(STMB, paid_date=date(2026, 1, 30))
+    allowed = -(-(365 * 1_000_000 + 30 * 500_000) // 30)
+    assert review(replace(long, amount=allowed)).flags == ()
+    assert review(replace(long, amount=allowed + 1)).codes == (FlagCode.AMOUNT_ABOVE_BENEFIT,)
+
+
+def test_jkm_pays_no_stmb() -> None:
+    assert review(replace(STMB, programme=Programme.JKM)).codes == (FlagCode.BENEFIT_NOT_IN_PROGRAMME,)
+
+
+def test_jkk_death_bundle_covers_death_funeral_and_periodic() -> None:
+    bundle = replace(JKM_DEATH, programme=Programme.JKK, amount=48_000_000 + 10_000_000 + 12_000_000)
+    assert review(bundle).flags == ()
+    assert review(replace(bundle, amount=bundle.amount + 1)).codes == (FlagCode.AMOUNT_ABOVE_BENEFIT,)
