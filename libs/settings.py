@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     enrollment_retry_max_s: int = 3600
     # Unpaid months still covered after the last paid month (DOMAIN.md: none; verify with BPJS).
     enrollment_grace_months: int = 0
+    # BPU arrears: consecutive unpaid months that may still be paid (restoring coverage); one
+    # more ends the membership (DOMAIN.md "Money": 3).
+    enrollment_arrears_months: int = 3
     # Premiums when the programme's definition is unknown to enrollment (it carries its own).
     enrollment_premium_jkk: int = 10_000
     enrollment_premium_jkm: int = 6_800

@@ -114,6 +114,8 @@ DeregistrationReason = Literal[
     "removed_by_decree",
     "held_by_other_programme",
     "membership_ended",
+    # BPJS accepted a registration after enrollment gave up on it (its seat was released).
+    "enrollment_failed",
 ]
 
 

@@ -7,15 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, case, cast, func, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.allocation import BudgetChanged, ProgrammeDefined, QuotaChanged
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.bpjs import PremiumPaymentRequested, RegistrationRequested
+from libs.events.contracts.bpjs import (
+    DeregistrationConfirmed,
+    DeregistrationRequested,
+    PremiumPaymentRequested,
+    RegistrationRequested,
+)
 from libs.events.contracts.enrollment import (
+    CoverageEnded,
     CoverageLapsed,
     EnrolledAtBPJS,
     EnrollmentFailed,
@@ -26,7 +32,14 @@ from libs.events.contracts.enrollment import (
     RegistrationRetryScheduled,
 )
 from libs.pii import mask_nik
-from services.enrollment.adapters.tables import bill_workers, bills, coverage_facts, programmes, registrations
+from services.enrollment.adapters.tables import (
+    bill_workers,
+    bills,
+    coverage_facts,
+    deregistrations,
+    programmes,
+    registrations,
+)
 
 
 def _requested_row(event: RegistrationRequested, at: datetime) -> dict[str, Any]:
@@ -71,6 +84,7 @@ _ENROLLED = (
         status="enrolled",
         kpj=bindparam("b_kpj"),
         enrolled_on=bindparam("b_enrolled_on"),
+        continuing=bindparam("b_continuing"),
         retry_at=None,
         reason_code=None,
         reason=None,
@@ -121,6 +135,7 @@ async def _project_run(conn: AsyncConnection, run: Sequence[tuple[Envelope, Doma
                     "b_request_id": e.request_id,
                     "b_kpj": e.kpj,
                     "b_enrolled_on": e.enrolled_on,
+                    "b_continuing": e.continuing,
                     "b_at": env.occurred_at,
                 }
                 for env, e in enrolled
@@ -174,8 +189,68 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
                 event_type=envelope.event_type,
             )
         )
+    elif isinstance(event, CoverageEnded):
+        await _project_end(conn, envelope, event)
+    elif isinstance(event, DeregistrationRequested):
+        await _project_deregistration(conn, envelope, event)
     else:
         await _project_bill(conn, envelope, event)
+
+
+async def _project_end(conn: AsyncConnection, envelope: Envelope, event: CoverageEnded) -> None:
+    r = registrations
+    # Released before BPJS enrolled them: cancelled; once enrolled: ended (or membership ended).
+    ended = "membership_ended" if event.reason == "membership_ended" else "ended"
+    await conn.execute(
+        update(r)
+        .where(r.c.worker_id == event.worker_id, r.c.programme_code == event.programme_code)
+        .values(
+            status=case((r.c.status == "enrolled", ended), else_="cancelled"),
+            ended_on=event.ended_on,
+            end_reason=event.reason,
+            last_month_billable=event.last_month_billable,
+            retry_at=None,
+            updated_at=envelope.occurred_at,
+        )
+    )
+    await conn.execute(
+        insert(coverage_facts).values(
+            worker_id=event.worker_id,
+            programme_code=event.programme_code,
+            kind="ended",
+            month=event.reason,
+            day=event.ended_on,
+            ended_on=event.ended_on,
+            event_id=envelope.event_id,
+            event_type=envelope.event_type,
+        )
+    )
+
+
+async def _project_deregistration(
+    conn: AsyncConnection, envelope: Envelope, event: DeregistrationRequested
+) -> None:
+    at = envelope.occurred_at
+    statement = insert(deregistrations).values(
+        worker_id=event.worker_id,
+        programme_code=event.programme_code,
+        request_id=event.request_id,
+        kpj=event.kpj,
+        reason=event.reason,
+        last_covered_day=event.last_covered_day,
+        status="requested",
+        attempts=event.attempt,
+        attempt_sent_at=at,
+        requested_at=at,
+        updated_at=at,
+    )
+    # A later attempt keeps the first request time; a confirmed stop-payment stays confirmed.
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["worker_id", "programme_code"],
+            set_={"attempts": event.attempt, "attempt_sent_at": at, "updated_at": at},
+        )
+    )
 
 
 async def _project_bill(conn: AsyncConnection, envelope: Envelope, event: object) -> None:
@@ -272,9 +347,42 @@ async def _project_bill(conn: AsyncConnection, envelope: Envelope, event: object
         )
 
 
+def cell_key(regency_code: str, sector: str) -> str:
+    """The key of a quota cell in `programmes.quotas`."""
+    return f"{regency_code}|{sector}"
+
+
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Read-model effects of consumed events: the programmes enrollment bills by."""
+    """Read-model effects of consumed events: the programmes enrollment bills by (premiums,
+    period, seats and budget cap) and BPJS's confirmations of stop-payments."""
     event = decode(envelope)
+    p = programmes
+    if isinstance(event, QuotaChanged):
+        seats = func.jsonb_build_object(cell_key(event.regency_code, event.sector), event.seats)
+        await conn.execute(
+            update(p)
+            .where(p.c.programme_code == event.programme_code)
+            .values(quotas=func.coalesce(p.c.quotas, cast({}, JSONB)).op("||")(seats))
+        )
+        return
+    if isinstance(event, BudgetChanged):
+        await conn.execute(
+            update(p).where(p.c.programme_code == event.programme_code).values(budget_cap=event.budget_cap)
+        )
+        return
+    if isinstance(event, DeregistrationConfirmed):
+        d = deregistrations
+        await conn.execute(
+            update(d)
+            .where(d.c.request_id == event.request_id, d.c.status == "requested")
+            .values(
+                status="confirmed",
+                effective_on=event.effective_on,
+                confirmed_attempt=event.attempt,
+                updated_at=envelope.occurred_at,
+            )
+        )
+        return
     if not isinstance(event, ProgrammeDefined):
         return
     row = {
@@ -287,6 +395,8 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
         "coverage_end": event.coverage_end,
         "requires_decree": event.requires_decree,
         "updated_at": envelope.occurred_at,
+        "budget_cap": event.budget_cap,
+        "quotas": {cell_key(q.regency_code, q.sector): q.seats for q in event.quotas},
     }
     await conn.execute(
         insert(programmes)

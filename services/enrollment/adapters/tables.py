@@ -23,6 +23,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from libs.eventstore.tables import eventstore_tables
 
@@ -36,9 +37,12 @@ registrations = Table(
     Column("worker_id", Text, primary_key=True),
     Column("programme_code", Text, primary_key=True),
     Column("request_id", Text, nullable=False, unique=True),
-    Column("status", Text, nullable=False),  # requested | enrolled | failed
+    # requested | enrolled | failed | cancelled (released before BPJS enrolled them) | ended
+    # (released: withdrawn, died, ...) | membership_ended (BPU arrears ran out)
+    Column("status", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("kpj", Text, nullable=True, unique=True),
+    # Not unique: a continuing participant keeps one KPJ under successive programmes.
+    Column("kpj", Text, nullable=True),
     Column("funder", Text, nullable=False),
     Column("regency_code", Text, nullable=False),
     Column("sector", Text, nullable=False),
@@ -54,6 +58,13 @@ registrations = Table(
     Column("attempt_sent_at", DateTime(timezone=True), nullable=True),
     Column("retry_at", DateTime(timezone=True), nullable=True),
     Column("enrolled_on", Date, nullable=True),
+    Column("continuing", Boolean, nullable=False, server_default=text("false")),
+    # CoverageEnded: the last covered day, why, and the last month the programme owes (YYYY-MM;
+    # NULL once ended: no month).
+    Column("ended_on", Date, nullable=True),
+    Column("end_reason", Text, nullable=True),
+    Column("last_month_billable", Text, nullable=True),
+    Index("registrations_kpj_idx", "kpj"),
     Index("registrations_status_idx", "programme_code", "status", "regency_code"),
     Index("registrations_waiting_idx", "attempt_sent_at", postgresql_where=text("status = 'requested'")),
 )
@@ -71,6 +82,34 @@ programmes = Table(
     Column("coverage_end", Date, nullable=False),
     Column("requires_decree", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The limits a month's bill is checked against: budget cap and seats per "regency|sector"
+    # (ProgrammeDefined, then QuotaChanged and BudgetChanged). NULL in rows from before 0003.
+    Column("budget_cap", BigInteger, nullable=True),
+    Column("quotas", JSONB, nullable=True),
+)
+
+# Stop-payments sent to BPJS (DeregistrationRequested), one per worker and programme, and BPJS's
+# confirmation (DeregistrationConfirmed, consumed).
+deregistrations = Table(
+    "deregistrations",
+    metadata,
+    Column("worker_id", Text, primary_key=True),
+    Column("programme_code", Text, primary_key=True),
+    Column("request_id", Text, nullable=False, unique=True),
+    Column("kpj", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("last_covered_day", Date, nullable=False),
+    Column("status", Text, nullable=False),  # requested | confirmed
+    Column("attempts", Integer, nullable=False),
+    Column("attempt_sent_at", DateTime(timezone=True), nullable=True),
+    # Always NULL: an unanswered stop-payment is sent again after the answer timeout (the clock
+    # treats this table as it treats registrations and bills).
+    Column("retry_at", DateTime(timezone=True), nullable=True),
+    Column("effective_on", Date, nullable=True),
+    Column("confirmed_attempt", Integer, nullable=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("deregistrations_waiting_idx", "attempt_sent_at", postgresql_where=text("status = 'requested'")),
 )
 
 # One row per bill line (PremiumBilled) and its payment at BPJS.
@@ -117,7 +156,8 @@ bill_workers = Table(
 
 # The facts coverage is decided from, one row per worker and fact, with the event proving it:
 # kind `enrolled` (day = enrolled_on), `paid` (month, day = paid_on), `lapsed` (month = first
-# unpaid month, day = recorded_on, ended_on = last covered day).
+# unpaid month, day = recorded_on, ended_on = last covered day), `ended` (CoverageEnded: day =
+# ended_on = last covered day, month = reason).
 coverage_facts = Table(
     "coverage_facts",
     metadata,

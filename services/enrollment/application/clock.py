@@ -1,13 +1,15 @@
-"""The enrollment service's background work: timeouts and retries of requests to BPJS, and lapses.
+"""The enrollment service's background work: timeouts and retries of requests to BPJS, lapses and
+ends of membership.
 
 `deadlines_loop` looks, when the next deadline comes (rounds at least
 `enrollment_clock_interval_ms` apart), for registrations and payment requests whose answer is
 overdue (the attempt counts as a retryable failure, TIMEOUT) or whose retry is due (attempt + 1
-is sent). Each is decided in its own transaction, its read-model row
+is sent); an unanswered stop-payment is sent again. Each is decided in its own transaction, its read-model row
 locked (SKIP LOCKED: several instances share the work) and its stream appended at the version
 read, so a BPJS answer arriving at the same moment and this clock cannot both decide.
 
-`lapses_loop` records CoverageLapsed every `enrollment_lapse_check_interval_s` as of today.
+`lapses_loop` records CoverageLapsed, and MembershipEnded when arrears ran out, every
+`enrollment_lapse_check_interval_s` as of today.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.eventstore.errors import ConcurrencyError
 from libs.runtime.service import Runtime
-from services.enrollment.adapters.tables import bills, registrations
+from services.enrollment.adapters.tables import bills, deregistrations, registrations
 from services.enrollment.application import premiums
 from services.enrollment.application import registrations as regs
 from services.enrollment.application.config import real_now
@@ -106,7 +108,11 @@ async def run_deadlines(rt: Runtime) -> int:
     async def payment(conn: AsyncConnection, key: tuple[Any, ...], now: datetime) -> str | None:
         return await premiums.on_clock(conn, rt.store, config, key[0], now=now, jitter=rng.random())
 
+    async def stop(conn: AsyncConnection, key: tuple[Any, ...], now: datetime) -> str | None:
+        return await regs.on_clock_stop(conn, rt.store, config, key[0], key[1], now=now)
+
     acted = await _each_due(rt, registrations, ("worker_id", "programme_code"), registration)
+    acted += await _each_due(rt, deregistrations, ("worker_id", "programme_code"), stop)
     return acted + await _each_due(rt, bills, ("bill_id",), payment)
 
 
@@ -125,7 +131,7 @@ async def next_deadline(rt: Runtime) -> datetime | None:
     timeout = handler_of(rt).config.answer_timeout
     found: list[datetime] = []
     async with rt.engine.connect() as conn:
-        for table in (registrations, bills):
+        for table in (registrations, deregistrations, bills):
             waiting = table.c.status == "requested"
             retry = (
                 await conn.execute(

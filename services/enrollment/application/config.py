@@ -57,7 +57,10 @@ def config_from(settings: Settings) -> EnrollmentConfig:
             base_seconds=settings.enrollment_retry_base_s,
             max_seconds=settings.enrollment_retry_max_s,
         ),
-        coverage=CoveragePolicy(grace_months=settings.enrollment_grace_months),
+        coverage=CoveragePolicy(
+            grace_months=settings.enrollment_grace_months,
+            arrears_months=settings.enrollment_arrears_months,
+        ),
         default_rates=PremiumRates(jkk=settings.enrollment_premium_jkk, jkm=settings.enrollment_premium_jkm),
         answer_timeout=timedelta(seconds=settings.enrollment_answer_timeout_s),
         timezone=ZoneInfo(settings.enrollment_timezone),

@@ -23,8 +23,9 @@ from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from services.enrollment.adapters.tables import coverage_facts, registrations
 from services.enrollment.application.config import EnrollmentConfig
-from services.enrollment.application.registrations import registration_stream
+from services.enrollment.application.registrations import end_membership, registration_stream
 from services.enrollment.domain.coverage import (
+    CoverageEnd,
     CoverageLedger,
     CoveragePolicy,
     CoverageReason,
@@ -47,6 +48,7 @@ class Proofs:
     enrolled: tuple[uuid.UUID, str] | None = None
     paid: dict[YearMonth, list[tuple[date, uuid.UUID]]] = field(default_factory=lambda: defaultdict(list))
     lapsed: dict[YearMonth, list[tuple[date, uuid.UUID]]] = field(default_factory=lambda: defaultdict(list))
+    ended: tuple[uuid.UUID, str] | None = None
 
 
 @dataclass
@@ -77,6 +79,10 @@ def ledgers_from(rows: Iterable[Any]) -> dict[tuple[str, str], ProgrammeCoverage
             month = YearMonth.parse(r.month)
             pc.ledger = pc.ledger.record(Lapse(month, r.ended_on, r.day))
             pc.proofs.lapsed[month].append((r.day, r.event_id))
+        elif r.kind == "ended":
+            # The end is known from its last covered day (CoverageEnded carries no other date).
+            pc.ledger = pc.ledger.record(CoverageEnd(r.ended_on, r.month, r.day))
+            pc.proofs.ended = (r.event_id, r.event_type)
     return found
 
 
@@ -94,6 +100,10 @@ def _proof(
     if pc.proofs.enrolled is not None:
         enrolled_id, event_type = pc.proofs.enrolled
         proof.append({"event_id": str(enrolled_id), "event_type": event_type})
+    if reason in (CoverageReason.COVERAGE_ENDED, CoverageReason.MEMBERSHIP_ENDED) and pc.proofs.ended:
+        ended_id, event_type = pc.proofs.ended
+        proof.append({"event_id": str(ended_id), "event_type": event_type})
+        return proof
     month = YearMonth.of(on)
     paid_known = {m for m, entries in pc.proofs.paid.items() if _earliest_known(entries, known_at)}
     if reason is CoverageReason.PREMIUM_PAID:
@@ -129,10 +139,16 @@ def answer_for(
 ) -> dict[str, Any]:
     """Whether `on` is covered under this programme, why, the covered period, and the proof."""
     answer = pc.ledger.is_covered(on, policy, known_at=known_at)
+    end = pc.ledger.end
+    ended = answer.reason in (CoverageReason.COVERAGE_ENDED, CoverageReason.MEMBERSHIP_ENDED)
     return {
         "programme_code": pc.programme_code,
         "covered": answer.covered,
         "reason": answer.reason.value,
+        # Why the programme let the worker go (withdrawn, died, membership_ended, ...), and the
+        # last covered day, when the day asked about is after that end.
+        "end_reason": end.reason if ended and end else None,
+        "ended_on": end.ended_on.isoformat() if ended and end else None,
         "period": None
         if answer.period is None
         else {"from": answer.period[0].isoformat(), "to": answer.period[1].isoformat()},
@@ -148,8 +164,10 @@ async def coverage_of(conn: AsyncConnection, worker_id: str) -> list[ProgrammeCo
 async def record_lapses(
     conn: AsyncConnection, store: EventStore, config: EnrollmentConfig, today: date
 ) -> int:
-    """Record CoverageLapsed for every enrolled worker whose coverage ended by `today` because a
-    month went unpaid past grace (once per unpaid month). Returns how many were recorded."""
+    """Record, for every enrolled worker, the end of the BPU membership when more months went
+    unpaid than arrears allow (MembershipEnded, CoverageEnded, a stop-payment), else
+    CoverageLapsed when coverage ended by `today` because a month went unpaid past grace (once
+    per unpaid month). Returns how many were recorded."""
     got = (
         await conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended('enrollment-lapses', 0))"))
     ).scalar_one()
@@ -173,14 +191,27 @@ async def record_lapses(
     ).all()
     recorded = 0
     for (worker_id, programme_code), pc in sorted(ledgers_from(rows).items()):
+        ended = pc.ledger.membership_end_to_record(today, config.coverage)
         lapse = pc.ledger.lapse_to_record(today, config.coverage)
-        if lapse is None:
-            continue
         try:
-            await _append_lapse(conn, store, config, worker_id, programme_code, lapse)
+            if ended is not None:
+                done = await end_membership(
+                    conn,
+                    store,
+                    worker_id,
+                    programme_code,
+                    ended.months_unpaid,
+                    ended.ended_on,
+                    config.coverage.arrears_months,
+                )
+            elif lapse is not None:
+                await _append_lapse(conn, store, config, worker_id, programme_code, lapse)
+                done = True
+            else:
+                continue
         except ConcurrencyError:
             continue  # the stream moved meanwhile (an answer, a restoration): next round decides
-        recorded += 1
+        recorded += int(done)
     if recorded:
         log.info("recorded %s coverage lapses as of %s", recorded, today)
     return recorded

@@ -1,5 +1,6 @@
-"""Enrollment's reactions to what it consumes: register assigned workers at BPJS, record BPJS's
-answers to registrations and premium payments once, and keep the programmes it bills by."""
+"""Enrollment's reactions to what it consumes: register assigned workers at BPJS, end the coverage
+of released ones, record BPJS's answers to registrations, stop-payments and premium payments
+once, and keep the programmes it bills by (premiums, period, seats, budget)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.events.contracts.allocation import AssignmentDecreed, ProgrammeDefined, QuotaAssigned
+from libs.events.contracts.allocation import (
+    AssignmentDecreed,
+    BudgetChanged,
+    ProgrammeDefined,
+    QuotaAssigned,
+    QuotaChanged,
+    QuotaReleased,
+)
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
+    DeregistrationConfirmed,
     PremiumPaymentConfirmed,
     PremiumPaymentRejected,
     RegistrationAccepted,
@@ -34,7 +43,11 @@ class EnrollmentHandler:
     interested = frozenset(
         {
             ProgrammeDefined.event_type,
+            QuotaChanged.event_type,
+            BudgetChanged.event_type,
             QuotaAssigned.event_type,
+            QuotaReleased.event_type,
+            DeregistrationConfirmed.event_type,
             AssignmentDecreed.event_type,
             RegistrationAccepted.event_type,
             RegistrationRejected.event_type,
@@ -101,8 +114,19 @@ class EnrollmentHandler:
         self.outcomes.update(f"registration:{outcome.value}" for outcome in outcomes)
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        if isinstance(event, ProgrammeDefined):
+        if isinstance(event, ProgrammeDefined | QuotaChanged | BudgetChanged):
             await project_consumed(ctx.conn, ctx.envelope)
+        elif isinstance(event, QuotaReleased):
+            today = self.config.local_date(self.now())
+            action = await registrations.apply_release(ctx.conn, ctx.store, event, ctx.envelope, today)
+            self.outcomes[f"release:{action.value}"] += 1
+        elif isinstance(event, DeregistrationConfirmed):
+            confirmed = await registrations.record_stop_confirmed(ctx.conn, event)
+            if confirmed is None:
+                # Not a stop-payment Lindung sent: BPJS's mistake, parked for an operator.
+                raise LookupError(f"BPJS confirmed stop-payment {event.request_id} that Lindung never sent")
+            await project_consumed(ctx.conn, ctx.envelope)
+            self.outcomes[f"deregistration:{'APPLIED' if confirmed else 'DUPLICATE'}"] += 1
         elif isinstance(event, QuotaAssigned):
             # A programme that requires a decree registers on AssignmentDecreed only.
             if not event.requires_decree:

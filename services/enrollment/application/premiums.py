@@ -9,7 +9,10 @@ confirmation counts whichever attempt it answers, even after the line was given 
 counts only for the attempt in flight; the same answer twice changes nothing.
 
 Each worker is billed at most once per programme and month: billing a month again bills only
-the workers enrolled since, or those whose earlier line BPJS refused for good.
+the workers enrolled since, or those whose earlier line BPJS refused for good. A worker whose
+coverage ended (CoverageEnded) is billed up to their `last_month_billable`, never after; a month
+whose bill would list more staying workers than the programme has seats, or take its bills past
+the budget cap, is refused whole (domain/billing.py `check_bill_limits`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
@@ -43,7 +46,13 @@ from services.enrollment.adapters.tables import bill_workers, bills, coverage_fa
 from services.enrollment.application.config import EnrollmentConfig
 from services.enrollment.application.registrations import registration_stream, timeout_result
 from services.enrollment.domain import registration as domain
-from services.enrollment.domain.billing import CoveredWorker, PremiumRates, monthly_bill
+from services.enrollment.domain.billing import (
+    CoveredWorker,
+    PremiumRates,
+    ProgrammeLimits,
+    check_bill_limits,
+    monthly_bill,
+)
 from services.enrollment.domain.months import YearMonth
 from services.enrollment.domain.registration import Registration, RegistrationStatus, ResultOutcome
 
@@ -56,6 +65,17 @@ class ProgrammeUnknown(LookupError):
 
 class MonthOutsideProgramme(ValueError):
     """The month billed is outside the programme's coverage period."""
+
+
+# Registrations still billable for some month: enrolled, or ended with a last month owed.
+BILLABLE_STATUSES = ("enrolled", "ended", "membership_ended")
+
+
+def billable_in(month: YearMonth, status: str, last_month_billable: str | None) -> bool:
+    """Whether a registration in `status` may be billed for `month` (its window apart)."""
+    if status == "enrolled":
+        return True
+    return last_month_billable is not None and month <= YearMonth.parse(last_month_billable)
 
 
 def bill_stream(bill_id: str) -> str:
@@ -158,7 +178,8 @@ async def bill_month(
     enrolled = (
         await conn.execute(
             select(registrations).where(
-                registrations.c.programme_code == programme_code, registrations.c.status == "enrolled"
+                registrations.c.programme_code == programme_code,
+                registrations.c.status.in_(BILLABLE_STATUSES),
             )
         )
     ).all()
@@ -186,8 +207,15 @@ async def bill_month(
     due: dict[str, _Enrolled] = {}
     for r in enrolled:
         first, last = _window_months(r.coverage_start, r.coverage_end, r.enrolled_on)
-        if first <= month <= last and r.worker_id not in taken and r.kpj:
+        if (
+            first <= month <= last
+            and r.worker_id not in taken
+            and r.kpj
+            and billable_in(month, r.status, r.last_month_billable)
+        ):
             due[r.worker_id] = _Enrolled(r.worker_id, r.funder, r.regency_code, r.kpj)
+    if programme is not None and due:
+        await _check_limits(conn, programme, month, taken | set(due), len(due) * rates.per_worker)
     bill = monthly_bill(month, (CoveredWorker(w.worker_id, w.funder, w.regency) for w in due.values()), rates)
     sequence = len(
         (
@@ -245,6 +273,33 @@ async def bill_month(
             )
             created.append(bill_id)
     return created
+
+
+async def _check_limits(
+    conn: AsyncConnection, programme: Any, month: YearMonth, billed: set[str], bill_total: int
+) -> None:
+    """`check_bill_limits` for a bill that makes `billed` the month's workers (rows from before
+    migration 0003, without seats or cap, are not checked)."""
+    if programme.quotas is None or programme.budget_cap is None:
+        return
+    leaving = (
+        await conn.execute(
+            select(func.count()).where(
+                registrations.c.programme_code == programme.programme_code,
+                registrations.c.worker_id.in_(sorted(billed)),
+                registrations.c.last_month_billable == str(month),
+            )
+        )
+    ).scalar_one()
+    spent = (
+        await conn.execute(
+            select(func.coalesce(func.sum(bills.c.total), 0)).where(
+                bills.c.programme_code == programme.programme_code, bills.c.status != "failed"
+            )
+        )
+    ).scalar_one()
+    limits = ProgrammeLimits(seats=sum(programme.quotas.values()), budget_cap=programme.budget_cap)
+    check_bill_limits(limits, month, len(billed), int(leaving), int(spent), bill_total)
 
 
 # --- BPJS answers and the clock ------------------------------------------------------------------

@@ -98,3 +98,57 @@ def _line(funder: str, regency: str, workers: int, rates: PremiumRates) -> BillL
     jkk_total = workers * rates.jkk
     jkm_total = workers * rates.jkm
     return BillLine(funder, regency, workers, jkk_total, jkm_total, jkk_total + jkm_total)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeLimits:
+    """What a programme can pay for: its seats (the sum of its quota cells) and its budget cap."""
+
+    seats: int
+    budget_cap: int
+
+
+class BillOverLimitError(ValueError):
+    """A month's bill would exceed the programme's seats or budget: nothing is billed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_bill_limits(
+    limits: ProgrammeLimits,
+    month: YearMonth,
+    workers_in_month: int,
+    leaving_in_month: int,
+    billed_before: int,
+    bill_total: int,
+) -> None:
+    """Refuse (BillOverLimitError) a bill that would make `month` list more workers than the
+    programme has seats, or the programme's bills (not refused ones) exceed its budget cap.
+
+    `workers_in_month` counts every worker billed for the month, this bill included;
+    `leaving_in_month` those among them whose coverage ends in the month (the month is their
+    last billable one). A seat given back mid-month is taken by the promoted worker in the same
+    month, and both are owed that month (premiums are paid per whole month), so a leaving worker
+    shares their seat for that one month: the workers who stay never outnumber the seats."""
+    staying = workers_in_month - leaving_in_month
+    if staying > limits.seats:
+        raise BillOverLimitError(
+            "BILL_EXCEEDS_SEATS",
+            f"Tagihan {month} memuat {staying} peserta yang berlanjut, melebihi {limits.seats} kursi "
+            "program; tagihan tidak dibuat.",
+        )
+    if billed_before + bill_total > limits.budget_cap:
+        raise BillOverLimitError(
+            "BILL_EXCEEDS_BUDGET",
+            f"Tagihan {month} ({_rupiah(bill_total)}) membuat total tagihan program "
+            f"{_rupiah(billed_before + bill_total)}, melebihi pagu {_rupiah(limits.budget_cap)}; "
+            "tagihan tidak dibuat.",
+        )
+
+
+def _rupiah(amount: int) -> str:
+    """Rp1.234.567, as Indonesian officers write amounts."""
+    return f"Rp{amount:,}".replace(",", ".")

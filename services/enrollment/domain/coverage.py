@@ -22,6 +22,15 @@ Grace
 Recorded lapses
     Once a lapse is recorded, its end date stands even if the grace setting changes later; only
     payments move it. A change of configuration must not rewrite history.
+End
+    A release (withdrawn, died, removed by decree, held by another programme) or the end of the
+    BPU membership records `CoverageEnd`: no day after its `ended_on` is covered under this
+    programme (COVERAGE_ENDED, MEMBERSHIP_ENDED), and no month after the one containing it is due.
+Membership (BPU arrears)
+    Up to `CoveragePolicy.arrears_months` consecutive unpaid months may still be paid and restore
+    coverage; one more unpaid month (a month counts once it has fallen due: premiums are paid in
+    advance, so a month not yet begun is never unpaid) ends the membership
+    (`membership_end_to_record`). A new registration is then needed.
 Knowledge time
     Queries take `known_at`: only facts dated on or before it count (`enrolled_on`, `paid_on`,
     `recorded_on`). Ask `is_covered(incident, policy, known_at=incident)` to apply the BPJS rule
@@ -47,10 +56,14 @@ class CoveragePolicy:
     """How long unpaid months stay covered. Configuration, never hard-coded."""
 
     grace_months: int
+    # Consecutive unpaid months BPJS accepts in arrears; one more ends the BPU membership.
+    arrears_months: int = 3
 
     def __post_init__(self) -> None:
         if self.grace_months < 0:
             raise ValueError(f"grace_months must be >= 0, got {self.grace_months}")
+        if self.arrears_months < 0:
+            raise ValueError(f"arrears_months must be >= 0, got {self.arrears_months}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +97,52 @@ class Lapse:
     recorded_on: date
 
 
-CoverageFact = Enrollment | PremiumPayment | Lapse
+MEMBERSHIP_ENDED_REASON = "membership_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageEnd:
+    """Fact: the programme stopped covering the worker after `ended_on` (the last covered day),
+    for `reason` (a release reason, or `membership_ended`); known from `recorded_on`."""
+
+    ended_on: date
+    reason: str
+    recorded_on: date
+
+    @property
+    def membership(self) -> bool:
+        return self.reason == MEMBERSHIP_ENDED_REASON
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipEnd:
+    """More consecutive months went unpaid than arrears allow: the months, and the last covered
+    day (the day before the window when coverage never began)."""
+
+    months_unpaid: tuple[YearMonth, ...]
+    ended_on: date
+
+
+class Standing(StrEnum):
+    """Where a worker stands under a programme today, for officers and the dashboard."""
+
+    AWAITING_PREMIUM = "awaiting_premium"  # enrolled, no premium paid yet
+    COVERED = "covered"  # every month due is paid
+    IN_ARREARS = "in_arrears"  # a month due is unpaid, but today is still covered (grace, or a gap)
+    LAPSED = "lapsed"  # today is not covered; paying the arrears restores it
+    MEMBERSHIP_ENDED = "membership_ended"  # too many months unpaid: a new registration is needed
+    ENDED = "ended"  # released by the programme (withdrawn, died, ...)
+
+
+CoverageFact = Enrollment | PremiumPayment | Lapse | CoverageEnd
+
+
+def last_month_billable(ended_on: date, first: YearMonth, last: YearMonth) -> YearMonth | None:
+    """The last month a programme owes for a worker whose coverage ends on `ended_on`, within the
+    window `first`..`last`: the month containing the last covered day (premiums are paid ahead,
+    so that month is paid in full), never the next; None when coverage ended before the window."""
+    month = min(YearMonth.of(ended_on), last)
+    return month if month >= first else None
 
 
 class CoverageReason(StrEnum):
@@ -93,6 +151,8 @@ class CoverageReason(StrEnum):
     NOT_ENROLLED = "NOT_ENROLLED"
     BEFORE_COVERAGE_START = "BEFORE_COVERAGE_START"
     AFTER_COVERAGE_END = "AFTER_COVERAGE_END"
+    COVERAGE_ENDED = "COVERAGE_ENDED"
+    MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"
     PREMIUM_PAID = "PREMIUM_PAID"
     IN_GRACE = "IN_GRACE"
     PREMIUM_UNPAID = "PREMIUM_UNPAID"
@@ -119,10 +179,13 @@ class _Snapshot:
     """The facts known at one instant, with the policy applied."""
 
     start: date
-    end: date
+    end: date  # the programme's last day, or the last covered day once coverage ended
     paid: frozenset[YearMonth]
     recorded_ends: Mapping[YearMonth, date]
     grace_months: int
+    ended: CoverageEnd | None = None
+
+    window_end: date = date.max  # the programme's last day
 
     @property
     def first_month(self) -> YearMonth:
@@ -189,6 +252,7 @@ class CoverageLedger:
     enrollment: Enrollment | None = None
     payments: tuple[PremiumPayment, ...] = ()
     lapses: tuple[Lapse, ...] = ()
+    end: CoverageEnd | None = None
 
     @classmethod
     def from_facts(cls, facts: Iterable[CoverageFact]) -> CoverageLedger:
@@ -208,6 +272,14 @@ class CoverageLedger:
             return replace(self, enrollment=fact)
         if isinstance(fact, PremiumPayment):
             return replace(self, payments=_with_earliest(self.payments, fact, lambda p: (p.paid_on,)))
+        if isinstance(fact, CoverageEnd):
+            # The first end recorded stands: a redelivered or later release changes nothing.
+            if self.end is not None and (self.end.recorded_on, self.end.ended_on) <= (
+                fact.recorded_on,
+                fact.ended_on,
+            ):
+                return self
+            return replace(self, end=fact)
         return replace(
             self,
             lapses=_with_earliest(self.lapses, fact, lambda lp: (lp.recorded_on, lp.coverage_ended_on)),
@@ -219,6 +291,10 @@ class CoverageLedger:
         snapshot = self._snapshot(policy, known_at)
         if snapshot is None:
             return CoverageAnswer(False, CoverageReason.NOT_ENROLLED, None)
+        ended = snapshot.ended
+        if ended is not None and on > ended.ended_on and ended.ended_on < snapshot.window_end:
+            reason = CoverageReason.MEMBERSHIP_ENDED if ended.membership else CoverageReason.COVERAGE_ENDED
+            return CoverageAnswer(False, reason, None)
         if on > snapshot.end:
             return CoverageAnswer(False, CoverageReason.AFTER_COVERAGE_END, None)
         if on < snapshot.start:
@@ -253,11 +329,50 @@ class CoverageLedger:
 
     def lapse_to_record(self, as_of: date, policy: CoveragePolicy) -> Lapse | None:
         """The lapse in effect on `as_of` as a fact to record (`recorded_on=as_of`), or None when
-        there is none or a lapse for the same unpaid month is already recorded."""
+        there is none, a lapse for the same unpaid month is already recorded, or coverage ended."""
+        if self.end is not None:
+            return None
         lapse = self._lapse_in_effect(as_of, policy)
         if lapse is None or any(known.month == lapse.month for known in self.lapses):
             return None
         return lapse
+
+    def membership_end_to_record(self, as_of: date, policy: CoveragePolicy) -> MembershipEnd | None:
+        """The end of the BPU membership, if on `as_of` more than `policy.arrears_months`
+        consecutive months have fallen due unpaid (up to the current month, or the window's last
+        month once past it); None otherwise, or once an end is recorded."""
+        if self.end is not None:
+            return None
+        snapshot = self._snapshot(policy, as_of)
+        if snapshot is None or as_of < snapshot.start:
+            return None
+        last_due = min(YearMonth.of(as_of), YearMonth.of(snapshot.end))
+        run: list[YearMonth] = []
+        month = last_due
+        while month >= snapshot.first_month and month not in snapshot.paid:
+            run.append(month)
+            month = month.plus(-1)
+        if len(run) <= policy.arrears_months:
+            return None
+        run.reverse()
+        until = snapshot.covered_until(run[0])
+        return MembershipEnd(tuple(run), until if until is not None else snapshot.start - _ONE_DAY)
+
+    def standing(self, as_of: date, policy: CoveragePolicy) -> Standing | None:
+        """Where the worker stands on `as_of` (None: not enrolled)."""
+        if self.end is not None and self.end.recorded_on <= as_of:
+            return Standing.MEMBERSHIP_ENDED if self.end.membership else Standing.ENDED
+        snapshot = self._snapshot(policy, as_of)
+        if snapshot is None:
+            return None
+        if not snapshot.paid:
+            return Standing.AWAITING_PREMIUM
+        if not self.months_due(as_of):
+            return Standing.COVERED
+        day = min(max(as_of, snapshot.start), snapshot.end)
+        if self.is_covered(day, policy, known_at=as_of).covered:
+            return Standing.IN_ARREARS
+        return Standing.LAPSED
 
     def _lapse_in_effect(self, as_of: date, policy: CoveragePolicy) -> Lapse | None:
         snapshot = self._snapshot(policy, as_of)
@@ -281,14 +396,18 @@ class CoverageLedger:
         def known(on: date) -> bool:
             return known_at is None or on <= known_at
 
+        ended = self.end if self.end is not None and known(self.end.recorded_on) else None
+        end = enrollment.coverage_end if ended is None else min(enrollment.coverage_end, ended.ended_on)
         return _Snapshot(
             start=max(enrollment.coverage_start, enrollment.enrolled_on),
-            end=enrollment.coverage_end,
+            end=end,
             paid=frozenset(p.month for p in self.payments if known(p.paid_on)),
             recorded_ends={
                 lapse.month: lapse.coverage_ended_on for lapse in self.lapses if known(lapse.recorded_on)
             },
             grace_months=policy.grace_months,
+            ended=ended,
+            window_end=enrollment.coverage_end,
         )
 
 

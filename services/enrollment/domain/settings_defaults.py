@@ -14,7 +14,8 @@ from services.enrollment.domain.registration import RetryPolicy
 PREMIUM_RATES_DEFAULTS = PremiumRates(jkk=10_000, jkm=6_800)
 
 # DOMAIN.md "Money": coverage ends at the end of the last paid month; no grace (verify with BPJS).
-COVERAGE_POLICY_DEFAULTS = CoveragePolicy(grace_months=0)
+# DOMAIN.md "Money" (BPU rules): up to 3 months of arrears restore coverage; a 4th ends membership.
+COVERAGE_POLICY_DEFAULTS = CoveragePolicy(grace_months=0, arrears_months=3)
 
 # Not in DOMAIN.md: an engineering default. Five attempts, 1 minute doubling up to 1 hour.
 REGISTRATION_RETRY_DEFAULTS = RetryPolicy(max_attempts=5, base_seconds=60, max_seconds=3_600)

@@ -22,6 +22,8 @@ from services.enrollment.adapters.tables import registrations
 from services.enrollment.application import premiums
 from services.enrollment.application.clock import handler_of, run_lapses
 from services.enrollment.application.coverage import answer_for, coverage_of
+from services.enrollment.domain.billing import BillOverLimitError
+from services.enrollment.domain.coverage import CoverageLedger, CoveragePolicy
 from services.enrollment.domain.months import YearMonth
 
 router = APIRouter()
@@ -33,7 +35,14 @@ Admin = Annotated[Principal, Depends(caller(*ADMINS))]
 _NIK = re.compile(r"^\d{16}$")
 
 
-def _public(r: Any) -> dict[str, Any]:
+def _standing(ledger: CoverageLedger | None, today: date, policy: CoveragePolicy) -> str | None:
+    """Where an enrolled worker stands today (awaiting_premium, covered, in_arrears, lapsed,
+    membership_ended, ended); None before BPJS enrolled them."""
+    found = ledger.standing(today, policy) if ledger is not None else None
+    return None if found is None else found.value
+
+
+def _public(r: Any, standing: str | None = None) -> dict[str, Any]:
     return {
         "worker_id": r.worker_id,
         "programme_code": r.programme_code,
@@ -50,6 +59,11 @@ def _public(r: Any) -> dict[str, Any]:
         "retry_at": r.retry_at.isoformat() if r.retry_at else None,
         "reason_code": r.reason_code,
         "reason": r.reason,
+        "continuing": r.continuing,
+        "ended_on": r.ended_on.isoformat() if r.ended_on else None,
+        "end_reason": r.end_reason,
+        "last_month_billable": r.last_month_billable,
+        "standing": standing,
     }
 
 
@@ -101,15 +115,21 @@ async def enrollment_stats(rt: RuntimeDep, who: Reader, programme: str | None = 
 
 @router.get("/enrollments/{worker_id}", tags=["enrollments"])
 async def get_enrollment(worker_id: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
-    """Every registration of one worker (one per programme; an officer's regency's only)."""
+    """Every registration of one worker (one per programme; an officer's regency's only), with
+    where they stand today (`standing`: awaiting_premium, covered, in_arrears, lapsed,
+    membership_ended, ended)."""
+    handler = handler_of(rt)
+    today = handler.config.local_date(handler.now())
     async with rt.engine.connect() as conn:
         rows = (await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))).all()
+        ledgers = {pc.programme_code: pc.ledger for pc in await coverage_of(conn, worker_id)}
     if not rows:
         raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
     visible = [r for r in rows if who.may_see_regency(r.regency_code)]
     if not visible:
         raise _not_yours(who)
-    return [_public(r) for r in visible]
+    policy = handler.config.coverage
+    return [_public(r, _standing(ledgers.get(r.programme_code), today, policy)) for r in visible]
 
 
 def _not_yours(who: Principal) -> HTTPException:
@@ -159,6 +179,8 @@ async def bill(body: BillRequest, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
                 "message": f"Program {body.programme_code} tidak dikenal atau belum ada peserta terdaftar.",
             },
         ) from None
+    except BillOverLimitError as exc:
+        raise HTTPException(409, {"code": exc.code, "message": exc.message}) from None
     except premiums.MonthOutsideProgramme:
         raise HTTPException(
             422,
@@ -234,6 +256,8 @@ async def _coverage(
         return head | {
             "covered": False,
             "reason": "NOT_ENROLLED",
+            "end_reason": None,
+            "ended_on": None,
             "programme_code": None,
             "funder": None,
             "period": None,
@@ -243,6 +267,8 @@ async def _coverage(
     return head | {
         "covered": chosen["covered"],
         "reason": chosen["reason"],
+        "end_reason": chosen["end_reason"],
+        "ended_on": chosen["ended_on"],
         "programme_code": chosen["programme_code"],
         "funder": chosen.get("funder"),
         "regency_code": chosen.get("regency_code"),
