@@ -31,6 +31,7 @@ RELEASE_REASONS = {
     "died": "meninggal dunia",
     "enrollment_failed": "gagal didaftarkan di BPJS Ketenagakerjaan",
     "held_by_other_programme": "dibiayai program lain",
+    "membership_ended": "kepesertaan BPJS Ketenagakerjaan berakhir",
 }
 
 

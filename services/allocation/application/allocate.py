@@ -175,7 +175,7 @@ class Allocator:
             displacement(holder, programme.code, seat.worker_id)
             for seat in decision
             if isinstance(seat, Assign)
-            for holder in verdicts[seat.worker_id].displaces
+            for holder in verdicts[seat.worker_id].displaces + verdicts[seat.worker_id].waiting_in
         ]
 
     async def _settle(
@@ -200,11 +200,12 @@ class Allocator:
 
 
 def displacement(programme_code: str, keeper: str, worker_id: str) -> Step:
-    """The step releasing `worker_id` from `programme_code` because `keeper` seats them."""
+    """The step releasing `worker_id` from `programme_code` (their seat, or their waitlist place)
+    because `keeper` seats them."""
 
     def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
-        if worker_id not in state.assigned:
-            return ()  # no longer held there: nothing to release
+        if worker_id not in state.assigned and worker_id not in state.waiting:
+            return ()  # no longer there: nothing to release
         reason = ReleaseReason.HELD_BY_OTHER_PROGRAMME
         return decide_release(state, worker_id, reason, held_by=keeper, blocked=blocked)
 
@@ -306,6 +307,7 @@ def _worker_event(
             requires_decree=programme.requires_decree,
             promoted=d.promoted,
             nomination_seq=d.nomination_seq,
+            desa_code=d.desa_code,
         )
     if isinstance(d, Waitlist):
         return wire.QuotaWaitlisted(
@@ -319,6 +321,7 @@ def _worker_event(
             decree_round=d.decree_round,
             position=d.position,
             reason=d.reason.value,
+            desa_code=d.desa_code,
         )
     if isinstance(d, Unseat):
         return wire.QuotaUnseated(
@@ -333,6 +336,7 @@ def _worker_event(
             reason=d.reason.value,
             by_worker_id=d.by_worker_id,
             by_decile=seat_desil[d.by_worker_id] or 1,
+            desa_code=d.desa_code,
         )
     if isinstance(d, Decline):
         return wire.QuotaDeclined(

@@ -1,12 +1,22 @@
-"""Allocation's reactions: seat or waitlist validated workers, release seats, promote from the waitlist."""
+"""Allocation's reactions: seat or waitlist validated workers, release seats, promote from the waitlist.
+
+A consumer batch mixes partitions, so validated workers arrive out of nomination order (the
+registry's topic is keyed by worker). Each run of consecutive WorkerValidated events of a batch is
+therefore decided in priority order — desil, then nomination time — as the waitlist would rank
+them; other events (releases) keep their place.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.events import Envelope
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.enrollment import EnrollmentFailed
+from libs.events.contracts.enrollment import CoverageEnded, EnrollmentFailed
 from libs.events.contracts.registry import NominationWithdrawn, WorkerValidated
+from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
 from services.allocation.application.allocate import Allocator, Step, WorkerFacts
 from services.allocation.application.holds import verdict_for
@@ -26,7 +36,12 @@ class AllocationHandler:
     """Turns registry and enrollment events into quota decisions on the programme's stream."""
 
     interested = frozenset(
-        {WorkerValidated.event_type, NominationWithdrawn.event_type, EnrollmentFailed.event_type}
+        {
+            WorkerValidated.event_type,
+            NominationWithdrawn.event_type,
+            EnrollmentFailed.event_type,
+            CoverageEnded.event_type,
+        }
     )
 
     def __init__(self, allocator: Allocator) -> None:
@@ -40,6 +55,10 @@ class AllocationHandler:
             step = _release(event.programme_code, event.worker_id, reason)
         elif isinstance(event, EnrollmentFailed):
             step = _release(event.programme_code, event.worker_id, ReleaseReason.ENROLLMENT_FAILED)
+        elif isinstance(event, CoverageEnded) and event.reason == "membership_ended":
+            # BPJS ended the membership: the worker holds no seat any more (one payer per worker:
+            # another funder may take them). Every other CoverageEnded follows a release of ours.
+            step = _release(event.programme_code, event.worker_id, ReleaseReason.MEMBERSHIP_ENDED)
         else:
             return
         await self.allocator.run(
@@ -50,6 +69,13 @@ class AllocationHandler:
             causation_id=ctx.envelope.event_id,
         )
 
+    async def apply_batch(
+        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
+    ) -> None:
+        """A consumer batch in one transaction, validated workers in priority order (module doc)."""
+        for envelope, event in in_priority_order(items):
+            await self(HandlerContext(conn=conn, store=store, envelope=envelope), event)
+
     async def _validated(self, ctx: HandlerContext, event: WorkerValidated) -> Step:
         programme = await self.allocator.book.get(ctx.conn, event.programme_code)
         worker = ValidatedWorker(
@@ -58,6 +84,7 @@ class AllocationHandler:
             sector=Sector(event.sector),
             desil=rank_desil(event.decile),
             nomination_seq=nomination_seq(event.nominated_at),
+            desa_code=event.desa_code,
         )
         # Checked before deciding, seat or not: a worker another programme keeps is declined, not
         # put on a waitlist they could never leave.
@@ -86,3 +113,27 @@ def _release(programme_code: str, worker_id: str, reason: ReleaseReason) -> Step
         return decide_release(state, worker_id, reason, blocked=blocked)
 
     return Step(programme_code, decide)
+
+
+def in_priority_order(
+    items: Sequence[tuple[Envelope, DomainEvent]],
+) -> list[tuple[Envelope, DomainEvent]]:
+    """The batch with each run of consecutive WorkerValidated sorted by desil, then nomination
+    time (then worker id); every other event keeps its place, so a worker's release never moves
+    before their validation."""
+    ordered: list[tuple[Envelope, DomainEvent]] = []
+    run: list[tuple[Envelope, DomainEvent]] = []
+    for envelope, event in items:
+        if isinstance(event, WorkerValidated):
+            run.append((envelope, event))
+            continue
+        ordered += sorted(run, key=_priority)
+        run = []
+        ordered.append((envelope, event))
+    return ordered + sorted(run, key=_priority)
+
+
+def _priority(item: tuple[Envelope, DomainEvent]) -> tuple[int, int, str]:
+    event = item[1]
+    assert isinstance(event, WorkerValidated)
+    return (rank_desil(event.decile), nomination_seq(event.nominated_at), event.worker_id)

@@ -45,10 +45,12 @@ async def lock_worker(conn: AsyncConnection, worker_id: str) -> None:
 
 
 async def holds_of(conn: AsyncConnection, worker_id: str, except_programme: str) -> list[ProgrammeHold]:
-    """The worker's seats in other programmes (final when decreed or no decree is required)."""
+    """The worker's seats and waitlist places in other programmes (a seat is final when decreed
+    or no decree is required; a waitlist place holds nothing, see cross_programme.py)."""
     rows = await conn.execute(
         select(
             assignments.c.programme_code,
+            assignments.c.status,
             assignments.c.nomination_seq,
             assignments.c.decreed_in,
             programmes.c.coverage_start,
@@ -59,7 +61,7 @@ async def holds_of(conn: AsyncConnection, worker_id: str, except_programme: str)
         .where(
             and_(
                 assignments.c.worker_id == worker_id,
-                assignments.c.status == "assigned",
+                assignments.c.status.in_(("assigned", "waitlisted")),
                 assignments.c.programme_code != except_programme,
             )
         )
@@ -69,7 +71,8 @@ async def holds_of(conn: AsyncConnection, worker_id: str, except_programme: str)
             programme_code=r.programme_code,
             period=Period(r.coverage_start, r.coverage_end),
             nominated_at=nominated_at(r.nomination_seq),
-            final=r.decreed_in is not None or not r.requires_decree,
+            final=r.status == "assigned" and (r.decreed_in is not None or not r.requires_decree),
+            waiting=r.status == "waitlisted",
         )
         for r in rows
     ]

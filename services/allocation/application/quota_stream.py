@@ -75,6 +75,7 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
             budget_cap=event.budget_cap,
             cost_per_worker=(event.premium_jkk + event.premium_jkm) * event.months,
             requires_decree=event.requires_decree,
+            village_cap=event.village_cap,
         )
     if isinstance(event, wire.QuotaAssigned):
         ranked = event.nomination_seq is not None
@@ -85,6 +86,7 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
             promoted=event.promoted,
             desil=rank_desil(event.decile) if ranked else None,
             nomination_seq=event.nomination_seq,
+            desa_code=event.desa_code,
         )
     if isinstance(event, wire.QuotaWaitlisted):
         return Waitlist(
@@ -96,6 +98,7 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
             decree_round=event.decree_round,
             position=event.position,
             reason=WaitlistReason(event.reason),
+            desa_code=event.desa_code,
         )
     if isinstance(event, wire.QuotaReleased):
         return Release(event.worker_id, ReleaseReason(event.reason), event.held_by)
@@ -110,6 +113,7 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
             position=event.position,
             reason=WaitlistReason(event.reason),
             by_worker_id=event.by_worker_id,
+            desa_code=event.desa_code,
         )
     if isinstance(event, wire.QuotaDeclined):
         return Decline(event.worker_id, event.regency_code, Sector(event.sector), event.held_by)

@@ -204,8 +204,14 @@ async def waitlist(
 async def list_assignments(
     conn: AsyncConnection, code: str, status: str | None, regency: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Workers decided by the programme (no NIK, no name: worker ids only)."""
-    query = select(assignments).where(assignments.c.programme_code == code)
+    """Workers decided by the programme (no NIK, no name: worker ids only). A declined or released
+    worker another programme keeps names it: `held_by` (code) and `held_by_name`."""
+    holder = programmes.alias("holder")
+    query = (
+        select(assignments, holder.c.name.label("held_by_name"))
+        .outerjoin(holder, holder.c.programme_code == assignments.c.held_by)
+        .where(assignments.c.programme_code == code)
+    )
     if status:
         query = query.where(assignments.c.status == status)
     if regency:
@@ -226,6 +232,7 @@ async def list_assignments(
             "position": r.position,
             "release_reason": r.release_reason,
             "held_by": r.held_by,
+            "held_by_name": r.held_by_name,
             "decreed_in": r.decreed_in,
         }
         for r in rows

@@ -13,16 +13,20 @@ Rules:
   desil then nomination. Each decree (SK, also an SK perubahan) publishes the list and its reserve
   order; workers waitlisted after it rank behind everyone already waiting, so a late nomination
   never jumps a published order.
-- "Before the decree, desil 1 goes before desil 2" also holds for seats. Until the first decree
-  of a programme that requires one, seats are provisional (nobody is registered at BPJS on them,
-  see `requires_decree`): a worker who finds no seat (or no budget) takes the seat of the seated
-  worker of the same cell who would rank last — the worst desil, then the latest nomination —
-  when that worker's desil is strictly worse (higher) than theirs. The worker giving way goes
-  back to the waitlist at their rank (`Unseat`), so the first decree lists, in every cell, the
-  poorest workers nominated. Within one desil the first nominated keeps the seat (no churn for a
-  late delivery), seats are never taken across cells (the regency's quota is its own) nor for
-  budget in another cell, and from the first decree on — or at once when no decree is required —
-  a seat is final: later nominations wait.
+- The order also holds for seats. Until the first decree of a programme that requires one,
+  seats are provisional (nobody is registered at BPJS on them, see `requires_decree`): a worker
+  who finds no seat (or no budget) takes the seat of the seated worker of the same cell who would
+  rank last — the worst desil, then the latest nomination — when that worker ranks strictly after
+  them (a worse desil, or the same desil nominated later: a delivery that arrives out of
+  nomination order, e.g. from another partition, is put back in order). The worker giving way
+  goes back to the waitlist at their rank (`Unseat`), so the first decree lists, in every cell,
+  the poorest workers nominated, earliest first. Seats are never taken across cells (the
+  regency's quota is its own) nor for budget in another cell, and from the first decree on — or
+  at once when no decree is required — a seat is final: later nominations wait.
+- Village cap (`village_cap`, Labuhanbatu: 100 per desa): a worker whose desa already has that
+  many seated waits (`village_full`); before the decree they may take the seat of a worse-ranked
+  worker of the same desa and cell. A seat freed in a capped desa goes to that desa's waiting
+  workers first, then to the rest of the waitlist in order.
 - Releases, seat changes and budget changes re-flow the waitlist: while the budget lasts, each
   waiting worker in order takes a free seat of their own cell. A budget freed in one cell can so
   go to a worker waiting (for budget) in another.
@@ -89,6 +93,7 @@ class ValidatedWorker:
     sector: Sector
     desil: int
     nomination_seq: int
+    desa_code: str | None = None  # official desa code, counted against the programme's village_cap
 
     def __post_init__(self) -> None:
         if not self.worker_id:
@@ -120,8 +125,11 @@ class QuotaState:
     budget_cap: int = 0
     cost_per_worker: int = 1
     requires_decree: bool = True
+    village_cap: int | None = None
     assigned: dict[str, QuotaCell] = field(default_factory=dict)
     assigned_per_cell: dict[QuotaCell, int] = field(default_factory=dict)
+    assigned_village: dict[str, str] = field(default_factory=dict)  # seated worker -> desa code
+    assigned_per_village: dict[str, int] = field(default_factory=dict)
     # Seated workers whose rank is known, per cell, in rank order (the last gives way first).
     ranked_seats: dict[QuotaCell, list[_SeatRank]] = field(default_factory=dict)
     waitlist: list[Waitlist] = field(default_factory=list)  # in waitlist order
@@ -145,8 +153,11 @@ class QuotaState:
             budget_cap=self.budget_cap,
             cost_per_worker=self.cost_per_worker,
             requires_decree=self.requires_decree,
+            village_cap=self.village_cap,
             assigned=dict(self.assigned),
             assigned_per_cell=dict(self.assigned_per_cell),
+            assigned_village=dict(self.assigned_village),
+            assigned_per_village=dict(self.assigned_per_village),
             ranked_seats={cell: list(ranks) for cell, ranks in self.ranked_seats.items()},
             waitlist=list(self.waitlist),
             waiting=dict(self.waiting),
@@ -192,6 +203,7 @@ class QuotaState:
         self.budget_cap = event.budget_cap
         self.cost_per_worker = event.cost_per_worker
         self.requires_decree = event.requires_decree
+        self.village_cap = event.village_cap
 
     def _assign(self, event: Assign) -> None:
         if event.worker_id in self.assigned:
@@ -199,6 +211,9 @@ class QuotaState:
         self._drop_from_waitlist(event.worker_id)
         self.assigned[event.worker_id] = event.cell
         self.assigned_per_cell[event.cell] = self.assigned_per_cell.get(event.cell, 0) + 1
+        if event.desa_code is not None:
+            self.assigned_village[event.worker_id] = event.desa_code
+            self.assigned_per_village[event.desa_code] = self.assigned_per_village.get(event.desa_code, 0) + 1
         if event.desil is not None and event.nomination_seq is not None:
             ranks = self.ranked_seats.setdefault(event.cell, [])
             bisect.insort(ranks, (event.desil, event.nomination_seq, event.worker_id))
@@ -224,6 +239,9 @@ class QuotaState:
     def _unassign(self, worker_id: str) -> None:
         cell = self.assigned.pop(worker_id)
         self.assigned_per_cell[cell] -= 1
+        desa = self.assigned_village.pop(worker_id, None)
+        if desa is not None:
+            self.assigned_per_village[desa] -= 1
         ranks = self.ranked_seats.get(cell, [])
         for i, rank in enumerate(ranks):
             if rank[2] == worker_id:
@@ -284,18 +302,28 @@ class QuotaState:
             return None
         return bisect.bisect_left(self.waitlist, _rank(entry), key=_rank) + 1
 
-    def gives_way_to(self, worker: ValidatedWorker) -> _SeatRank | None:
+    def village_full(self, desa_code: str | None) -> bool:
+        """True when the programme caps seats per village and `desa_code` has them all taken."""
+        if self.village_cap is None or desa_code is None:
+            return False
+        return self.assigned_per_village.get(desa_code, 0) >= self.village_cap
+
+    def gives_way_to(self, worker: ValidatedWorker, *, same_village: bool = False) -> _SeatRank | None:
         """The seated worker of `worker`'s cell who would give way to them, or None.
 
-        Only while seats are provisional, and only a worker of a strictly worse desil: the one
-        who would rank last on the waitlist (worst desil, then latest nomination).
+        Only while seats are provisional, and only a worker ranking strictly after them (a worse
+        desil, or the same desil nominated later): the one who would rank last on the waitlist.
+        `same_village`: only a worker of `worker`'s desa (their village is full).
         """
         if not self.provisional:
             return None
-        ranks = self.ranked_seats.get(worker.cell)
-        if not ranks or ranks[-1][0] <= worker.desil:
-            return None
-        return ranks[-1]
+        mine = (worker.desil, worker.nomination_seq, worker.worker_id)
+        for rank in reversed(self.ranked_seats.get(worker.cell, ())):
+            if rank <= mine:
+                return None
+            if not same_village or self.assigned_village.get(rank[2]) == worker.desa_code:
+                return rank
+        return None
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -309,6 +337,7 @@ def open_quotas(programme: Programme) -> QuotasOpened:
         budget_cap=programme.budget_cap,
         cost_per_worker=programme.cost_per_worker,
         requires_decree=programme.requires_decree,
+        village_cap=programme.village_cap,
     )
 
 
@@ -327,10 +356,14 @@ def decide_validated(state: QuotaState, worker: ValidatedWorker, held_by: str | 
         return (Decline(worker.worker_id, worker.regency, worker.sector, held_by),)
     seat = _seat(worker)
     has_seat = state.free_seats(worker.cell) > 0
-    if has_seat and state.budget_left > 0:
+    village_full = state.village_full(worker.desa_code)
+    if has_seat and state.budget_left > 0 and not village_full:
         return (seat,)
-    reason = WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT
-    gives_way = state.gives_way_to(worker)
+    if village_full:
+        reason = WaitlistReason.VILLAGE_FULL
+    else:
+        reason = WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT
+    gives_way = state.gives_way_to(worker, same_village=village_full)
     if gives_way is not None:
         desil, seq, worker_id = gives_way
         rank = (state.decree_round, desil, seq, worker_id)
@@ -344,6 +377,7 @@ def decide_validated(state: QuotaState, worker: ValidatedWorker, held_by: str | 
             position=bisect.bisect_left(state.waitlist, rank, key=_rank) + 1,
             reason=reason,
             by_worker_id=worker.worker_id,
+            desa_code=state.assigned_village.get(worker_id),
         )
         return (unseat, seat)
     rank = (state.decree_round, worker.desil, worker.nomination_seq, worker.worker_id)
@@ -356,6 +390,7 @@ def decide_validated(state: QuotaState, worker: ValidatedWorker, held_by: str | 
         decree_round=state.decree_round,
         position=bisect.bisect_left(state.waitlist, rank, key=_rank) + 1,
         reason=reason,
+        desa_code=worker.desa_code,
     )
     return (entry,)
 
@@ -368,7 +403,8 @@ def decide_release(
     held_by: str | None = None,
     blocked: Mapping[str, str] = _NOBODY,
 ) -> Decision:
-    """Release an assigned or waiting worker; a freed seat goes to the waitlist in order.
+    """Release an assigned or waiting worker; a freed seat goes to the waitlist in order (to the
+    waiting workers of the freed seat's desa first, when the programme caps seats per village).
 
     `held_by` names the programme keeping the worker when `reason` is HELD_BY_OTHER_PROGRAMME;
     `blocked` (worker id -> programme) are waiting workers another programme holds.
@@ -376,7 +412,8 @@ def decide_release(
     _require_open(state)
     if worker_id not in state.assigned and worker_id not in state.waiting:
         return ()
-    return _with_promotions(state, (Release(worker_id, reason, held_by),), blocked)
+    village = state.assigned_village.get(worker_id) if state.village_cap is not None else None
+    return _with_promotions(state, (Release(worker_id, reason, held_by),), blocked, village)
 
 
 def decide_seats(
@@ -433,24 +470,40 @@ def decide_decree_fixed(state: QuotaState, decree_number: str) -> Decision:
     return (DecreeFixed(decree_number),)
 
 
-def promotions_due(state: QuotaState, blocked: Mapping[str, str] = _NOBODY) -> tuple[Assign | Release, ...]:
-    """Waiting workers who could take a seat now, in waitlist order.
+def promotions_due(
+    state: QuotaState, blocked: Mapping[str, str] = _NOBODY, first_village: str | None = None
+) -> tuple[Assign | Release, ...]:
+    """Waiting workers who could take a seat now, in waitlist order (those of `first_village`
+    first: a seat freed in a capped desa goes to that desa's waitlist before the rest).
 
-    A worker in `blocked` (held by another programme) whose turn comes is released instead
-    (`HELD_BY_OTHER_PROGRAMME`), and the seat goes on to the next in line.
+    A worker whose desa is full (village cap) is passed over. A worker in `blocked` (held by
+    another programme) whose turn comes is released instead (`HELD_BY_OTHER_PROGRAMME`), and the
+    seat goes on to the next in line.
 
     Every decision leaves this empty; a non-empty answer means the stream was not produced by
     these rules (useful as a consistency check after a rebuild).
     """
     left = state.budget_left
     free: dict[QuotaCell, int] = {}
+    taken: dict[str, int] = {}  # seats per capped desa, as this decision leaves them
+    cap = state.village_cap
     decided: list[Assign | Release] = []
-    for entry in state.waitlist:
+    order: Iterable[Waitlist] = state.waitlist
+    if first_village is not None:
+        order = [e for e in state.waitlist if e.desa_code == first_village] + [
+            e for e in state.waitlist if e.desa_code != first_village
+        ]
+    for entry in order:
         if left <= 0:
             break
         seats = free.get(entry.cell, state.free_seats(entry.cell))
         if seats <= 0:
             continue
+        desa = entry.desa_code if cap is not None else None
+        if cap is not None and desa is not None:
+            taken.setdefault(desa, state.assigned_per_village.get(desa, 0))
+            if taken[desa] >= cap:
+                continue
         holder = blocked.get(entry.worker_id)
         if holder is not None:
             decided.append(Release(entry.worker_id, ReleaseReason.HELD_BY_OTHER_PROGRAMME, holder))
@@ -463,10 +516,13 @@ def promotions_due(state: QuotaState, blocked: Mapping[str, str] = _NOBODY) -> t
                 promoted=True,
                 desil=entry.desil,
                 nomination_seq=entry.nomination_seq,
+                desa_code=entry.desa_code,
             )
         )
         free[entry.cell] = seats - 1
         left -= 1
+        if desa is not None:
+            taken[desa] += 1
     return tuple(decided)
 
 
@@ -477,14 +533,17 @@ def _seat(worker: ValidatedWorker) -> Assign:
         worker.sector,
         desil=worker.desil,
         nomination_seq=worker.nomination_seq,
+        desa_code=worker.desa_code,
     )
 
 
-def _with_promotions(state: QuotaState, decided: Decision, blocked: Mapping[str, str]) -> Decision:
+def _with_promotions(
+    state: QuotaState, decided: Decision, blocked: Mapping[str, str], first_village: str | None = None
+) -> Decision:
     after = state.copy()
     for event in decided:
         after.apply(event)
-    return decided + promotions_due(after, blocked)
+    return decided + promotions_due(after, blocked, first_village)
 
 
 def _seats_changed(state: QuotaState, cell: QuotaCell, seats: int) -> SeatsChanged:

@@ -17,6 +17,7 @@ class WaitlistReason(StrEnum):
 
     NO_SEAT = "no_seat"  # the regency × sector cell is full (or has no seats)
     NO_BUDGET = "no_budget"  # the cap pays for no more workers
+    VILLAGE_FULL = "village_full"  # the worker's desa already has the programme's village_cap seated
 
 
 class ReleaseReason(StrEnum):
@@ -26,6 +27,7 @@ class ReleaseReason(StrEnum):
     DIED = "died"
     ENROLLMENT_FAILED = "enrollment_failed"
     HELD_BY_OTHER_PROGRAMME = "held_by_other_programme"  # see cross_programme.py
+    MEMBERSHIP_ENDED = "membership_ended"  # BPJS ended the membership (unpaid months): coverage ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class QuotasOpened:
     cost_per_worker: int
     # When the list needs a decree (SK), seats are provisional until the first one: see quota.py.
     requires_decree: bool = True
+    # Most seated workers per desa/kelurahan (official code); None: no cap.
+    village_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class Assign:
     promoted: bool = False
     desil: int | None = field(default=None, compare=False)
     nomination_seq: int | None = field(default=None, compare=False)
+    # The worker's desa (official code 12.RR.KK.NNNN), counted against the village cap; None: unknown.
+    desa_code: str | None = field(default=None, compare=False)
 
     @property
     def cell(self) -> QuotaCell:
@@ -80,6 +86,7 @@ class Waitlist:
     decree_round: int
     position: int
     reason: WaitlistReason
+    desa_code: str | None = None
 
     @property
     def cell(self) -> QuotaCell:
@@ -117,6 +124,7 @@ class Unseat:
     position: int
     reason: WaitlistReason
     by_worker_id: str
+    desa_code: str | None = None
 
     @property
     def cell(self) -> QuotaCell:
@@ -134,6 +142,7 @@ class Unseat:
             decree_round=self.decree_round,
             position=self.position,
             reason=self.reason,
+            desa_code=self.desa_code,
         )
 
 

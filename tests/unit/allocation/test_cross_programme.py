@@ -119,3 +119,35 @@ def test_only_non_final_later_holds_are_displaced() -> None:
 
     assert check_cross_programme([later], candidate).displaces == ("B-2025",)
     assert not check_cross_programme([replace(later, final=True)], candidate).allowed
+
+
+# --- only a seat holds a worker (issue 13: one payer per worker, one rule) ---------------------
+
+
+def test_waiting_elsewhere_keeps_nobody_out_and_is_left_when_seated() -> None:
+    # APBD proposed first but has no seat for the worker: DBH Sawit may seat them, and APBD's
+    # waitlist lets them go so it can never seat them too.
+    apbd_waiting = replace(hold("LABUHANBATU-2025-APBD", YEAR_2025, 0), waiting=True)
+    dbh = hold("LABUHANBATU-2025-DBH-SAWIT", APRIL_2025_ON, 30)
+
+    assert check_cross_programme([apbd_waiting], dbh) == CrossProgrammeVerdict(
+        allowed=True, waiting_in=("LABUHANBATU-2025-APBD",)
+    )
+
+
+def test_a_seat_still_keeps_the_worker_beside_a_waitlist_place() -> None:
+    sumut_seat = hold("SUMUT-2025", YEAR_2025, 10)
+    apbd_waiting = replace(hold("LABUHANBATU-2025-APBD", YEAR_2025, 0), waiting=True)
+    dbh = hold("LABUHANBATU-2025-DBH-SAWIT", APRIL_2025_ON, 30)
+
+    assert check_cross_programme([apbd_waiting, sumut_seat], dbh) == CrossProgrammeVerdict(
+        allowed=False, held_by="SUMUT-2025"
+    )
+
+
+def test_a_waitlist_place_in_a_year_that_does_not_overlap_is_left_alone() -> None:
+    waiting_2024 = replace(hold("SUMUT-2024", YEAR_2024, 0), waiting=True)
+
+    assert check_cross_programme([waiting_2024], hold("SUMUT-2025", YEAR_2025, 60)) == (
+        CrossProgrammeVerdict(allowed=True)
+    )

@@ -81,12 +81,22 @@ def test_the_worst_desil_gives_way_first_then_the_latest_nominated() -> None:
     assert [e.worker_id for e in state.waitlist] == ["w0003", "w0007", "w0002"]
 
 
-def test_within_one_desil_the_first_seated_keeps_the_seat() -> None:
-    state = opened({MEDAN_SAWIT: 1}, affordable=10)
-    decide_and_apply(state, decide_validated(state, worker(1, desil=1, seq=50)))
+def test_within_one_desil_the_earlier_nominated_takes_the_seat_before_the_decree() -> None:
+    # Issue 13: three desil-1 nominations posted back to back into 2 seats, delivered 3, 2, 1
+    # (three partitions): the first two nominated hold the seats, the third waits.
+    state = opened({MEDAN_SAWIT: 2}, affordable=10)
+    for n, seq in ((3, 30), (2, 20), (1, 10)):
+        decide_and_apply(state, decide_validated(state, worker(n, desil=1, seq=seq)))
 
-    # Nominated earlier but delivered later: same desil, so no churn; they wait first in line.
-    (late,) = decide_validated(state, worker(2, desil=1, seq=10))
+    assert sorted(state.assigned) == ["w0001", "w0002"]
+    assert [e.worker_id for e in state.waitlist] == ["w0003"]
+
+
+def test_within_one_desil_a_later_nomination_waits() -> None:
+    state = opened({MEDAN_SAWIT: 1}, affordable=10)
+    decide_and_apply(state, decide_validated(state, worker(1, desil=1, seq=10)))
+
+    (late,) = decide_validated(state, worker(2, desil=1, seq=50))
 
     assert isinstance(late, Waitlist) and late.position == 1
 
@@ -216,25 +226,29 @@ def test_a_displaced_hold_is_released_with_the_programme_that_keeps_the_worker()
 
 CELLS = (MEDAN_SAWIT, MEDAN_NON_SAWIT, NIAS_NON_SAWIT)
 arrivals = st.lists(
-    st.tuples(st.sampled_from(CELLS), st.sampled_from((1, 2, 10)), st.booleans()), max_size=40
+    st.tuples(st.sampled_from(CELLS), st.sampled_from((1, 2, 10)), st.booleans(), st.integers(0, 60)),
+    max_size=40,
 )
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.fixed_dictionaries({c: st.integers(0, 4) for c in CELLS}), st.integers(0, 10), arrivals)
 def test_provisional_seats_hold_the_poorest_of_each_cell(
-    seats: dict[QuotaCell, int], affordable: int, steps: list[tuple[QuotaCell, int, bool]]
+    seats: dict[QuotaCell, int], affordable: int, steps: list[tuple[QuotaCell, int, bool, int]]
 ) -> None:
     state = opened(seats, affordable)
-    for n, (cell, desil, release_first_seated) in enumerate(steps):
+    # Nomination times arrive in any order (several partitions): `seq` is drawn, not n.
+    for n, (cell, desil, release_first_seated, seq) in enumerate(steps):
         if release_first_seated and state.assigned:
             first = min(state.assigned)
             apply_all(state, decide_release(state, first, ReleaseReason.WITHDRAWN))
-        apply_all(state, decide_validated(state, worker(n, cell, desil)))
+        apply_all(state, decide_validated(state, worker(n, cell, desil, seq)))
         for c in CELLS:
-            seated = [rank[0] for rank in state.ranked_seats.get(c, [])]
-            waiting = [e.desil for e in state.waitlist if e.cell == c]
-            assert not seated or not waiting or max(seated) <= min(waiting)
+            # Desil, then nomination order: nobody waiting ranks
+            # before a seated worker of their cell.
+            seated = list(state.ranked_seats.get(c, []))
+            waiting = [(e.desil, e.nomination_seq, e.worker_id) for e in state.waitlist if e.cell == c]
+            assert not seated or not waiting or max(seated) < min(waiting)
             assert state.assigned_per_cell.get(c, 0) <= max(state.seats.get(c, 0), 0)
         assert len(state.assigned) <= state.affordable_workers
         assert promotions_due(state) == ()
