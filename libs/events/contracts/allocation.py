@@ -92,6 +92,8 @@ class QuotaAssigned(DomainEvent):
     # `decile` it ranks the seat before the decree and orders "first proposer pays" across
     # programmes. None in events written before 2026-11.
     nomination_seq: int | None = None
+    # The worker's desa (official code 12.RR.KK.NNNN), counted against the programme's village_cap.
+    desa_code: str | None = None
 
 
 class QuotaWaitlisted(DomainEvent):
@@ -110,15 +112,18 @@ class QuotaWaitlisted(DomainEvent):
     nomination_seq: int
     decree_round: int = Field(ge=0)
     position: int = Field(ge=1)
-    reason: Literal["no_seat", "no_budget"]
+    # village_full: the worker's desa already has the programme's village_cap seated.
+    reason: Literal["no_seat", "no_budget", "village_full"]
+    desa_code: str | None = None
 
 
 class QuotaReleased(DomainEvent):
     """A worker left the quota: a seat (or a waitlist place) was given back.
 
-    Reasons: withdrawn or died (registry), enrollment_failed (BPJS refused), or
-    held_by_other_programme: an overlapping programme whose funder proposed the worker first
-    (`held_by`) keeps them, so this programme lets them go and re-flows its waitlist.
+    Reasons: withdrawn or died (registry), enrollment_failed (BPJS refused), membership_ended
+    (BPJS ended the membership: enrollment's CoverageEnded), or held_by_other_programme: an
+    overlapping programme (`held_by`) keeps them — it seated them while they waited here, or its
+    funder proposed them first — so this programme lets them go and re-flows its waitlist.
     """
 
     event_type = "QuotaReleased"
@@ -128,7 +133,7 @@ class QuotaReleased(DomainEvent):
     programme_code: str
     regency_code: RegencyCode
     sector: Sector
-    reason: Literal["withdrawn", "died", "enrollment_failed", "held_by_other_programme"]
+    reason: Literal["withdrawn", "died", "enrollment_failed", "held_by_other_programme", "membership_ended"]
     held_by: str | None = None
 
 
@@ -152,9 +157,10 @@ class QuotaUnseated(DomainEvent):
     nomination_seq: int
     decree_round: int = Field(ge=0)
     position: int = Field(ge=1)
-    reason: Literal["no_seat", "no_budget"]
+    reason: Literal["no_seat", "no_budget", "village_full"]
     by_worker_id: str
     by_decile: int = Field(ge=1, le=10)
+    desa_code: str | None = None
 
 
 class QuotaDeclined(DomainEvent):
