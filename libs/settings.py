@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # The premium BPJS expects per participant and month (JKK lowest bracket + JKM).
     bpjs_premium_jkk: int = 10_000
     bpjs_premium_jkm: int = 6_800
+    # BPU arrears BPJS still takes; one more consecutive unpaid month ends the membership.
+    bpjs_arrears_months: int = 3
     # How often held answers are checked for release.
     bpjs_release_interval_ms: int = 50
     # --- claims and dashboard settings (add below) ---
@@ -115,8 +117,6 @@ class Settings(BaseSettings):
     dashboard_poll_seconds: int = 10
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
     nik_pepper: str = "lindung-development-pepper-change-me"
-    # A province programme nominates through the regency that issued the worker's NIK.
-    nik_regency_must_match: bool = True
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""

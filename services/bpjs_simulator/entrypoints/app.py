@@ -35,6 +35,7 @@ def behaviour_from(settings: Settings) -> InsurerBehaviour:
         late_delay_ms=settings.bpjs_late_delay_ms,
         premium_jkk=settings.bpjs_premium_jkk,
         premium_jkm=settings.bpjs_premium_jkm,
+        arrears_months=settings.bpjs_arrears_months,
     )
 
 
