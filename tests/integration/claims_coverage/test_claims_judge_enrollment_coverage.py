@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from libs.events.contracts.allocation import QuotaReleased
 from libs.events.contracts.common import Funder
 from tests.integration.claims_coverage.conftest import Stack
 from tests.integration.enrollment.support import (
@@ -31,7 +32,7 @@ from tests.running import eventually
 pytestmark = pytest.mark.integration
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
-COVERAGE_FACTS = {"EnrolledAtBPJS", "PremiumPaid", "CoverageLapsed", "CoverageRestored"}
+COVERAGE_FACTS = {"EnrolledAtBPJS", "PremiumPaid", "CoverageLapsed", "CoverageRestored", "CoverageEnded"}
 
 
 async def kpj_of(stack: Stack, w: Worker) -> str:
@@ -119,22 +120,37 @@ async def test_claims_flag_coverage_from_enrollments_facts(stack: Stack) -> None
     run = f"{random.randrange(16**6):06X}"
     a_prog = Programme(f"CLC-{run}-A", Funder.APBD_KABUPATEN, START, END)
     b_prog = Programme(f"CLC-{run}-B", Funder.APBD_KABUPATEN, START, END)
-    a, b = good_workers(random.Random(run), stack.pepper, stack.behaviour, "12.12", 2, START)
+    c_prog = Programme(f"CLC-{run}-C", Funder.APBD_KABUPATEN, START, END)
+    a, b, c = good_workers(random.Random(run), stack.pepper, stack.behaviour, "12.12", 3, START)
 
     # Enrolled on 10 January, inside a programme that began on the 1st.
     stack.set_day(date(2025, 1, 10))
-    await define(stack.bootstrap, a_prog, b_prog)
+    await define(stack.bootstrap, a_prog, b_prog, c_prog)
+    seats = ((a, a_prog), (b, b_prog), (c, c_prog))
     await produce(
         stack.bootstrap,
-        [
-            (a.worker_id, envelope(assigned(a, a_prog, requires_decree=False), f"quota-{a_prog.code}")),
-            (b.worker_id, envelope(assigned(b, b_prog, requires_decree=False), f"quota-{b_prog.code}")),
-        ],
+        [(w.worker_id, envelope(assigned(w, p, requires_decree=False), f"quota-{p.code}")) for w, p in seats],
     )
-    kpj_a, kpj_b = await kpj_of(stack, a), await kpj_of(stack, b)
-    for programme in (a_prog, b_prog):
+    kpj_a, kpj_b, kpj_c = await kpj_of(stack, a), await kpj_of(stack, b), await kpj_of(stack, c)
+    for programme in (a_prog, b_prog, c_prog):
         for month in ("2025-01", "2025-02"):
             await bill_and_settle(stack, programme, month)
+
+    # C dies on 12 February: allocation releases the seat, enrollment ends C's coverage that day.
+    stack.set_day(date(2025, 2, 12))
+    died = QuotaReleased(
+        worker_id=c.worker_id,
+        programme_code=c_prog.code,
+        regency_code=c.regency,
+        sector="non_sawit",
+        reason="died",
+    )
+    await produce(stack.bootstrap, [(c.worker_id, envelope(died, f"quota-{c_prog.code}", version=2))])
+
+    async def ended() -> bool:
+        return any(e.event_type == "CoverageEnded" for e in await all_events(stack.enrollment))
+
+    await eventually(ended, timeout_s=30, interval_s=0.2)
 
     # March unpaid: enrollment records the lapse; B's March is then paid in arrears (restored).
     stack.set_day(date(2025, 3, 5))
@@ -156,6 +172,7 @@ async def test_claims_flag_coverage_from_enrollments_facts(stack: Stack) -> None
         f"C-{run}-EARLY": (a, kpj_a, "JKM", "DEATH", date(2025, 1, 5), paid_on, ["BEFORE_ENROLLMENT"]),
         f"C-{run}-LAPSE": (a, kpj_a, "JKK", "MEDICAL", date(2025, 3, 15), paid_on, ["IN_LAPSE"]),
         f"C-{run}-ARREARS": (b, kpj_b, "JKK", "MEDICAL", date(2025, 3, 15), paid_on, []),
+        f"C-{run}-ENDED": (c, kpj_c, "JKM", "DEATH", date(2025, 2, 20), paid_on, ["COVERAGE_ENDED"]),
         f"C-{run}-LATE": (
             a,
             kpj_a,
@@ -172,10 +189,10 @@ async def test_claims_flag_coverage_from_enrollments_facts(stack: Stack) -> None
     for claim_id, (worker, _, _, _, incident, _, expected) in cases.items():
         found = await claim(stack, claim_id)
         assert [f["code"] for f in found["flags"]] == expected, (claim_id, found["flags"])
-        assert found["programme_code"] == (a_prog.code if worker is a else b_prog.code)
+        assert found["programme_code"] == {a: a_prog, b: b_prog, c: c_prog}[worker].code
         # Claims and enrollment agree on the day, each in its own words.
         assert (await enrollment_says(stack, worker, incident))["covered"] == (
-            not {"BEFORE_ENROLLMENT", "IN_LAPSE"} & set(expected)
+            not {"BEFORE_ENROLLMENT", "IN_LAPSE", "COVERAGE_ENDED"} & set(expected)
         ), claim_id
 
     early = (await claim(stack, f"C-{run}-EARLY"))["flags"][0]
@@ -187,4 +204,9 @@ async def test_claims_flag_coverage_from_enrollments_facts(stack: Stack) -> None
     assert lapse["details"]["coverage_reason"] == "IN_LAPSE" and "2025-03" in lapse["details"]["detail"]
 
     flagged = (await stack.claims_http.get("/claims", params={"flagged": "true", "per_page": 500})).json()
-    assert {c["claim_id"] for c in flagged["items"]} == {f"C-{run}-{x}" for x in ("EARLY", "LAPSE", "LATE")}
+    ended_flag = (await claim(stack, f"C-{run}-ENDED"))["flags"][0]["details"]
+    assert (ended_flag["ended_on"], ended_flag["end_reason"]) == ("2025-02-12", "died")
+    flagged = (await stack.claims_http.get("/claims", params={"flagged": "true", "per_page": 500})).json()
+    assert {x["claim_id"] for x in flagged["items"]} == {
+        f"C-{run}-{x}" for x in ("EARLY", "LAPSE", "LATE", "ENDED")
+    }
