@@ -16,9 +16,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.allocation import (
+    AssignmentDecreed,
+    ProgrammeDefined,
+    QuotaAssigned,
+    QuotaDeclined,
+    QuotaReleased,
+    QuotaUnseated,
+    QuotaWaitlisted,
+)
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.enrollment import EnrolledAtBPJS
+from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, EnrollmentFailed
 from libs.events.contracts.registry import (
     NominationCorrected,
     NominationWithdrawn,
@@ -28,6 +36,7 @@ from libs.events.contracts.registry import (
     WorkerValidated,
 )
 from services.registry.adapters.tables import nominations, participants, programmes, reference_versions
+from services.registry.domain.one_payer import HOLDING, Seat
 
 INCREMENT = object()  # marks a counter column to add 1 to
 
@@ -68,6 +77,9 @@ def _changes(event: DomainEvent, at: Any) -> dict[str, Any] | None:
             "poverty_source": event.poverty_source,
             "reference_version": event.reference_version,
             "decile": event.decile,
+            # The instant allocation ranks the nomination by (nominate.NominationClock); a
+            # re-validation or a correction decides again with the same one.
+            "nominated_at": event.nominated_at,
             "updated_at": at,
         }
     if isinstance(event, WorkerRejected):
@@ -161,9 +173,76 @@ async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
             await project(conn, envelope)
 
 
+SEAT_EVENTS = frozenset(
+    {
+        QuotaAssigned.event_type,
+        QuotaWaitlisted.event_type,
+        QuotaUnseated.event_type,
+        QuotaDeclined.event_type,
+        QuotaReleased.event_type,
+        AssignmentDecreed.event_type,
+        EnrolledAtBPJS.event_type,
+        EnrollmentFailed.event_type,
+        CoverageEnded.event_type,
+    }
+)
+"""Allocation's and enrollment's events that say whether a nomination holds a seat."""
+
+# For events naming no nomination: the seats they follow (a late or repeated one changes nothing).
+_AFTER: dict[type[DomainEvent], frozenset[str]] = {
+    QuotaReleased: frozenset(HOLDING | {Seat.WAITLISTED}),
+    AssignmentDecreed: frozenset({Seat.ASSIGNED}),
+    EnrolledAtBPJS: frozenset({Seat.ASSIGNED, Seat.DECREED}),
+    EnrollmentFailed: HOLDING,
+    CoverageEnded: HOLDING,
+}
+
+
+async def _seat(conn: AsyncConnection, event: DomainEvent) -> None:
+    """Record what allocation or enrollment decided about a nomination (domain/one_payer.py).
+
+    Allocation's decisions name the nomination; the rest name the worker and programme and move
+    the validated nomination there on from the seats they can follow.
+    """
+    held_by: str | None = None
+    if isinstance(event, QuotaAssigned):
+        seat = Seat.ASSIGNED
+    elif isinstance(event, QuotaWaitlisted | QuotaUnseated):
+        seat = Seat.WAITLISTED
+    elif isinstance(event, QuotaDeclined):
+        seat, held_by = Seat.DECLINED, event.held_by
+    elif isinstance(event, QuotaReleased):
+        seat, held_by = Seat.RELEASED, event.held_by
+    elif isinstance(event, AssignmentDecreed):
+        seat = Seat.DECREED
+    elif isinstance(event, EnrolledAtBPJS):
+        seat = Seat.ENROLLED
+    elif isinstance(event, EnrollmentFailed):
+        seat = Seat.ENROLLMENT_FAILED
+    elif isinstance(event, CoverageEnded):
+        seat = Seat.ENDED
+    else:
+        return
+    values = {"seat": seat.value, "held_by": held_by}
+    nomination_id = getattr(event, "nomination_id", None)
+    if nomination_id is not None:
+        where = nominations.c.nomination_id == nomination_id
+    else:
+        where = (
+            (nominations.c.worker_id == getattr(event, "worker_id"))  # noqa: B009 (every one has it)
+            & (nominations.c.programme_code == getattr(event, "programme_code"))  # noqa: B009
+            & (nominations.c.status == "validated")
+            & nominations.c.seat.in_(sorted(_AFTER[type(event)]))
+        )
+    await conn.execute(update(nominations).where(where).values(**values))
+
+
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Apply another service's event to the registry's copies (programmes, BPJS participants)."""
+    """Apply another service's event to the registry's copies (programmes, BPJS participants,
+    what allocation and enrollment decided about each nomination)."""
     event = decode(envelope)
+    if envelope.event_type in SEAT_EVENTS:
+        await _seat(conn, event)
     if isinstance(event, ProgrammeDefined):
         row: dict[str, Any] = {
             "programme_code": event.programme_code,

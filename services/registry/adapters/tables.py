@@ -50,7 +50,13 @@ nominations = Table(
     Column("submitted_by", Text, nullable=True),
     Column("source_ref", Text, nullable=True),
     Column("corrections", Integer, nullable=False, server_default="0"),
+    # Added by revision 0003: what allocation and enrollment decided about a validated nomination
+    # (None: not decided yet), see projections.SEAT_OUTCOMES; and the programme keeping the worker
+    # when it was declined or released for another programme.
+    Column("seat", Text, nullable=True),
+    Column("held_by", Text, nullable=True),
     Index("nominations_worker_idx", "worker_id"),
+    Index("nominations_worker_programme_idx", "worker_id", "programme_code"),
     Index("nominations_regency_status_idx", "regency_code", "status"),
     Index("nominations_source_idx", "submitted_by", "source_ref"),
 )

@@ -125,7 +125,8 @@ def test_allowed_deciles_come_from_the_policy() -> None:
 def _existing(
     nomination_id: str, regency_code: str, funder: str, start: date, end: date
 ) -> ExistingNomination:
-    return ExistingNomination(nomination_id, regency_code, funder, start, end)
+    code = f"P-{nomination_id}"
+    return ExistingNomination(nomination_id, regency_code, funder, start, end, code, f"Program {code}")
 
 
 def test_no_earlier_nomination_no_duplicate() -> None:
@@ -151,9 +152,12 @@ def test_a_duplicate_names_the_first_overlapping_nomination_whoever_funds_it() -
     assert check_duplicates(*YEAR_2026, existing) == [
         Rejection(
             ReasonCode.DUPLICATE_NOMINATION,
-            "NIK sudah diusulkan oleh Kabupaten Labuhanbatu (pendanaan DBH Sawit) untuk "
-            "periode 1 Maret 2026 s.d. 28 Februari 2027.",
+            "NIK sudah diusulkan ke program P-n-1 (Program P-n-1) oleh Kabupaten Labuhanbatu "
+            "(pendanaan DBH Sawit) untuk periode 1 Maret 2026 s.d. 28 Februari 2027, dan usulan "
+            "itu masih berlaku; satu pekerja hanya dibiayai satu program.",
             {
+                "programme_code": "P-n-1",
+                "programme_name": "Program P-n-1",
                 "regency": "Kabupaten Labuhanbatu",
                 "funder": "DBH Sawit",
                 "period_start": "1 Maret 2026",
