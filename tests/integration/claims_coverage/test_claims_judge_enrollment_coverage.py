@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from libs.audit.replay import replay
 from libs.events.contracts.allocation import QuotaReleased
 from libs.events.contracts.common import Funder
 from tests.integration.claims_coverage.conftest import Stack
@@ -210,3 +211,9 @@ async def test_claims_flag_coverage_from_enrollments_facts(stack: Stack) -> None
     assert {x["claim_id"] for x in flagged["items"]} == {
         f"C-{run}-{x}" for x in ("EARLY", "LAPSE", "LATE", "ENDED")
     }
+
+    # The coverage view is a read model like any other: rebuilt from the log, it equals the live one.
+    report = await replay(stack.claims.engine, stack.claims.definition)
+    assert report.matches, [t for t in report.tables if not t.matches]
+    rebuilt = {t.table: t.live_rows for t in report.tables}
+    assert rebuilt["coverage_facts"] > 0 and rebuilt["coverage"] == 3
