@@ -16,6 +16,7 @@ from libs.events.contracts.allocation import BudgetChanged, ProgrammeDefined, Qu
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
     DeregistrationConfirmed,
+    DeregistrationRejected,
     DeregistrationRequested,
     PremiumPaymentRequested,
     RegistrationRequested,
@@ -379,6 +380,20 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
                 status="confirmed",
                 effective_on=event.effective_on,
                 confirmed_attempt=event.attempt,
+                updated_at=envelope.occurred_at,
+            )
+        )
+        return
+    if isinstance(event, DeregistrationRejected):
+        d = deregistrations
+        await conn.execute(
+            update(d)
+            .where(d.c.request_id == event.request_id, d.c.status == "requested")
+            .values(
+                status="rejected",
+                confirmed_attempt=event.attempt,
+                refusal_code=event.reason_code,
+                refusal=event.reason,
                 updated_at=envelope.occurred_at,
             )
         )

@@ -89,7 +89,7 @@ programmes = Table(
 )
 
 # Stop-payments sent to BPJS (DeregistrationRequested), one per worker and programme, and BPJS's
-# confirmation (DeregistrationConfirmed, consumed).
+# answer (consumed): DeregistrationConfirmed, or DeregistrationRejected (it pays for nobody there).
 deregistrations = Table(
     "deregistrations",
     metadata,
@@ -99,14 +99,17 @@ deregistrations = Table(
     Column("kpj", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("last_covered_day", Date, nullable=False),
-    Column("status", Text, nullable=False),  # requested | confirmed
+    Column("status", Text, nullable=False),  # requested | confirmed | rejected
     Column("attempts", Integer, nullable=False),
     Column("attempt_sent_at", DateTime(timezone=True), nullable=True),
     # Always NULL: an unanswered stop-payment is sent again after the answer timeout (the clock
     # treats this table as it treats registrations and bills).
     Column("retry_at", DateTime(timezone=True), nullable=True),
     Column("effective_on", Date, nullable=True),
-    Column("confirmed_attempt", Integer, nullable=True),
+    Column("confirmed_attempt", Integer, nullable=True),  # the attempt BPJS answered
+    # DeregistrationRejected: BPJS's code and message.
+    Column("refusal_code", Text, nullable=True),
+    Column("refusal", Text, nullable=True),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("deregistrations_waiting_idx", "attempt_sent_at", postgresql_where=text("status = 'requested'")),

@@ -22,6 +22,7 @@ from libs.events.contracts.allocation import (
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
     DeregistrationConfirmed,
+    DeregistrationRejected,
     PremiumPaymentConfirmed,
     PremiumPaymentRejected,
     RegistrationAccepted,
@@ -48,6 +49,7 @@ class EnrollmentHandler:
             QuotaAssigned.event_type,
             QuotaReleased.event_type,
             DeregistrationConfirmed.event_type,
+            DeregistrationRejected.event_type,
             AssignmentDecreed.event_type,
             RegistrationAccepted.event_type,
             RegistrationRejected.event_type,
@@ -120,13 +122,15 @@ class EnrollmentHandler:
             today = self.config.local_date(self.now())
             action = await registrations.apply_release(ctx.conn, ctx.store, event, ctx.envelope, today)
             self.outcomes[f"release:{action.value}"] += 1
-        elif isinstance(event, DeregistrationConfirmed):
-            confirmed = await registrations.record_stop_confirmed(ctx.conn, event)
-            if confirmed is None:
+        elif isinstance(event, DeregistrationConfirmed | DeregistrationRejected):
+            # The first answer to a stop-payment is recorded (a confirmation, or a final refusal:
+            # BPJS pays for nobody there); repeats change nothing.
+            first = await registrations.first_stop_answer(ctx.conn, event)
+            if first is None:
                 # Not a stop-payment Lindung sent: BPJS's mistake, parked for an operator.
-                raise LookupError(f"BPJS confirmed stop-payment {event.request_id} that Lindung never sent")
+                raise LookupError(f"BPJS answered stop-payment {event.request_id} that Lindung never sent")
             await project_consumed(ctx.conn, ctx.envelope)
-            self.outcomes[f"deregistration:{'APPLIED' if confirmed else 'DUPLICATE'}"] += 1
+            self.outcomes[f"deregistration:{'APPLIED' if first else 'DUPLICATE'}"] += 1
         elif isinstance(event, QuotaAssigned):
             # A programme that requires a decree registers on AssignmentDecreed only.
             if not event.requires_decree:

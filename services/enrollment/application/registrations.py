@@ -24,6 +24,7 @@ from libs.events.contracts.allocation import AssignmentDecreed, QuotaAssigned, Q
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
     DeregistrationConfirmed,
+    DeregistrationRejected,
     DeregistrationRequested,
     RegistrationAccepted,
     RegistrationRejected,
@@ -581,9 +582,11 @@ async def on_clock_stop(
     return "retry"
 
 
-async def record_stop_confirmed(conn: AsyncConnection, answer: DeregistrationConfirmed) -> bool | None:
-    """Whether BPJS's confirmation of a stop-payment is its first (True) or a repeat (False);
-    None when Lindung never sent that stop-payment. The projection records it (once)."""
+async def first_stop_answer(
+    conn: AsyncConnection, answer: DeregistrationConfirmed | DeregistrationRejected
+) -> bool | None:
+    """Whether BPJS's answer to a stop-payment is its first (True) or a repeat (False); None when
+    Lindung never sent that stop-payment. The projection records the first (once)."""
     row = (
         await conn.execute(
             select(deregistrations.c.status, deregistrations.c.worker_id)
