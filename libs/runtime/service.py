@@ -52,6 +52,8 @@ class ServiceDefinition:
     title: str = ""
     # Extra background work of the service (e.g. the simulator's clock), started with it.
     background: list[Callable[[Runtime], Any]] = field(default_factory=list)
+    # The service's own answers to exceptions (e.g. the registry's to an unreadable request).
+    exception_handlers: dict[type[Exception], Callable[..., Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -260,6 +262,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     )
     app.state.definition = definition
     _add_outage_handler(app)
+    for kind, handler in definition.exception_handlers.items():
+        app.add_exception_handler(kind, handler)
     _add_operational_routes(app)
     app.include_router(definition.router)
     return app

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from services.registry.domain.answers import Answer, AnswerCode, answer
+from services.registry.domain.dates import calendar_date
 
 MAX_ROWS = 50_000
 """Rows per upload: a province-year is ~25,000 rows; bigger lists are split by kecamatan."""
@@ -77,32 +78,8 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"\s+")
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year quirk
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_D_MONTH_Y = re.compile(r"^(\d{1,2})[\s\-/.]+([a-z]+)[\s\-/.]+(\d{4})$")
 _EXCEL_SERIAL = re.compile(r"^\d{4,5}(?:\.0+)?$")
 _DECILE = re.compile(r"^(?:desil\s*)?(\d{1,2})(?:[.,]0+)?$")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("januari", "jan", "january"),
-            ("februari", "feb", "pebruari", "peb", "february"),
-            ("maret", "mar", "march"),
-            ("april", "apr"),
-            ("mei", "may"),
-            ("juni", "jun", "june"),
-            ("juli", "jul", "july"),
-            ("agustus", "agu", "agt", "ags", "aug", "august"),
-            ("september", "sep", "sept"),
-            ("oktober", "okt", "oct", "october"),
-            ("november", "nov", "nop", "nopember"),
-            ("desember", "des", "dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _SEX_WORDS = {
     "l": "L", "lk": "L", "laki": "L", "lakilaki": "L", "pria": "L",
     "p": "P", "pr": "P", "perempuan": "P", "wanita": "P", "w": "P",
@@ -274,9 +251,9 @@ def read_row(number: int, values: dict[str, Any]) -> UploadRow:
         "phone": read_phone(values.get("phone")),
         "sector": read_sector(_cell(values.get("sector"))),
     }
-    birth = read_date(values.get("birth_date"))
-    if birth is None:
-        problems.append(answer(AnswerCode.BIRTH_DATE_UNREADABLE, value=_cell(values.get("birth_date"))))
+    birth = read_birth_date(values.get("birth_date"))
+    if isinstance(birth, Answer):
+        problems.append(birth)
     else:
         fields["birth_date"] = birth
     raw_decile = values.get("decile")
@@ -312,34 +289,29 @@ def read_nik(value: Any) -> str:
 def read_date(value: Any) -> date | None:
     """A birth date from DD-MM-YYYY, DD/MM/YYYY, DD.MM.YYYY, YYYY-MM-DD, "5 Juli 1988", an Excel
     date cell or Excel serial number, or "Tempat, tanggal" (the place is dropped); None otherwise."""
+    found = read_birth_date(value)
+    return None if isinstance(found, Answer) else found
+
+
+def read_birth_date(value: Any) -> date | Answer:
+    """The date of :func:`read_date`, or the answer for the officer: the date does not exist
+    (31-02-1988: BIRTH_DATE_NONEXISTENT), or it cannot be read at all (BIRTH_DATE_UNREADABLE)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    unreadable = answer(AnswerCode.BIRTH_DATE_UNREADABLE, value=_cell(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_serial(float(value))
-    text = _cell(value).casefold()
+        return _from_serial(float(value)) or unreadable
+    text = _cell(value)
     if "," in text:
         text = text.rsplit(",", 1)[1].strip()  # "Pangururan, 05-07-1988"
-    text = _SPACES.sub(" ", text)
-    for pattern, order in ((_ISO, "ymd"), (_DMY, "dmy")):
-        match = pattern.match(text)
-        if match:
-            parts = dict(zip(order, (int(g) for g in match.groups()[:3]), strict=True))
-            return _date(parts["y"], parts["m"], parts["d"])
-    match = _D_MONTH_Y.match(text)
-    if match and match.group(2) in _MONTHS:
-        return _date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
+    found = calendar_date(text)
+    if found is not None:
+        return found
     if _EXCEL_SERIAL.match(text):
-        return _from_serial(float(text))
-    return None
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+        return _from_serial(float(text)) or unreadable
+    return unreadable
 
 
 def _from_serial(serial: float) -> date | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -104,7 +105,7 @@ async def correct_in(
     correction: Correction,
     *,
     pepper: str,
-    nik_regency_must_match: bool,
+    today: date,
     correlation_id: uuid.UUID | None = None,
     causation_id: uuid.UUID | None = None,
 ) -> NominationResult:
@@ -123,7 +124,7 @@ async def correct_in(
     changed = [name for name in CORRECTABLE if getattr(cmd, name) != getattr(state.source, name)]
     if not changed:
         raise ChangeRefused(answer(AnswerCode.CORRECTION_EMPTY), 422)
-    programme = await load_programme(conn, cmd.programme_code, nik_regency_must_match)
+    programme = await load_programme(conn, cmd.programme_code, today)
     worker_id = worker_id_for(cmd.nik, pepper)
     if worker_id == state.worker_id:
         facts = (await load_facts(conn, store, [worker_id], programme.policy.coverage_start))[worker_id]

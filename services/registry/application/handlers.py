@@ -1,9 +1,18 @@
-"""The registry's reactions to what it consumes: programme settings, BPJS membership, and
-nominations published by regency systems (with a reply to each, even to one it must park)."""
+"""The registry's reactions to what it consumes: programme settings, BPJS membership, what
+allocation and enrollment decided about each nomination (one payer per worker:
+domain/one_payer.py), and nominations published by regency systems (with a reply to each, even to
+one it must park).
+
+A run of inbound nominations in one consumer batch comes from several partitions (keyed by the
+regency system's row id): it is decided in the order the regency systems submitted them (the
+envelope's `occurred_at`), so nominations posted back to back get their nomination times, and
+their places in allocation's queue, in that order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,20 +26,27 @@ from libs.events.envelope import Envelope
 from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
 from libs.settings import get_settings
-from services.registry.adapters.projections import project_consumed
+from services.registry.adapters.projections import SEAT_EVENTS, project_consumed
 from services.registry.application.inbound import answer_parked, handle_submitted, handle_submitted_batch
 
 
 class RegistryHandler:
-    """Keeps the registry's copies of programmes and BPJS participants; decides inbound nominations."""
+    """Keeps the registry's copies of programmes and BPJS participants; decides inbound nominations.
+
+    `today` is the business calendar's day (passed in from the entrypoint): a programme whose
+    coverage ended before it takes no more nominations.
+    """
+
+    def __init__(self, today: Callable[[], date]) -> None:
+        self.today = today
 
     interested = frozenset(
-        {ProgrammeDefined.event_type, EnrolledAtBPJS.event_type, NominationSubmitted.event_type}
+        {ProgrammeDefined.event_type, EnrolledAtBPJS.event_type, NominationSubmitted.event_type} | SEAT_EVENTS
     )
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, NominationSubmitted):
-            await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, get_settings())
+            await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, get_settings(), self.today())
         else:
             await project_consumed(ctx.conn, ctx.envelope)
 
@@ -46,11 +62,11 @@ class RegistryHandler:
                 run.append((envelope, event))
                 continue
             if run:
-                await handle_submitted_batch(conn, store, run, settings)
+                await handle_submitted_batch(conn, store, _in_submission_order(run), settings, self.today())
                 run = []
             await project_consumed(conn, envelope)
         if run:
-            await handle_submitted_batch(conn, store, run, settings)
+            await handle_submitted_batch(conn, store, _in_submission_order(run), settings, self.today())
 
     async def parked(
         self,
@@ -63,3 +79,11 @@ class RegistryHandler:
         """Called for every record the registry's consumer parks: answer those from regency systems."""
         if record.topic == topics.NOMINATIONS_INBOUND:
             await answer_parked(conn, store, record, envelope, error)
+
+
+def _in_submission_order(
+    run: list[tuple[Envelope, NominationSubmitted]],
+) -> list[tuple[Envelope, NominationSubmitted]]:
+    """Inbound nominations in the order their senders submitted them (stable: a sender's repeats
+    keep their order)."""
+    return sorted(run, key=lambda item: item[0].occurred_at)

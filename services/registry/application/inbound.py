@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -45,7 +46,7 @@ from services.registry.application.commands import NominateWorker
 from services.registry.application.nominate import (
     NominationRequest,
     NominationResult,
-    ProgrammeUnknown,
+    ProgrammeRefused,
     hold_reference_lock,
     nominate_many_in,
     normalized,
@@ -53,6 +54,7 @@ from services.registry.application.nominate import (
 )
 from services.registry.application.streams import CORRECTABLE, NominationState
 from services.registry.domain.answers import Answer, AnswerCode, answer
+from services.registry.domain.dates import birth_date_answer
 
 
 def reply_stream(request_id: uuid.UUID | str) -> str:
@@ -85,7 +87,9 @@ def _reply_for(
     }
     if result.status == "validated":
         assert result.nomination_id is not None
-        return NominationAccepted(nomination_id=result.nomination_id, worker_id=result.worker_id, **common)
+        return NominationAccepted(
+            nomination_id=result.nomination_id, worker_id=result.worker_id, notes=result.notes, **common
+        )
     return NominationRejected(
         nomination_id=result.nomination_id,
         worker_id=result.worker_id if result.nomination_id else None,
@@ -126,6 +130,7 @@ async def handle_submitted(
     request: Envelope,
     event: NominationSubmitted,
     settings: Settings,
+    today: date,
 ) -> None:
     """Decide one inbound nomination and queue its reply, in the consumer's transaction."""
     try:
@@ -137,7 +142,7 @@ async def handle_submitted(
         return
     rules: dict[str, Any] = {
         "pepper": settings.nik_pepper,
-        "nik_regency_must_match": settings.nik_regency_must_match,
+        "today": today,
         "correlation_id": request.correlation_id,
         "causation_id": request.event_id,
     }
@@ -158,7 +163,7 @@ async def handle_submitted(
             )
         else:
             result, repeated = await _again(conn, store, earlier, cmd, request.producer, rules)
-    except ProgrammeUnknown as exc:
+    except ProgrammeRefused as exc:
         result = NominationResult(None, "", "invalid", [reason_of(exc.answer)])
     await _reply(
         conn,
@@ -195,6 +200,7 @@ async def handle_submitted_batch(
     store: EventStore,
     items: Sequence[tuple[Envelope, NominationSubmitted]],
     settings: Settings,
+    today: date,
 ) -> None:
     """Decide inbound nominations with the effects of `handle_submitted` on each, in order.
 
@@ -210,14 +216,14 @@ async def handle_submitted_batch(
         key = (request.producer, event.source_ref, event.programme_code)
         cmd = _command(event)
         if cmd is None or key in sent or (run and run[0][2].programme_code != cmd.programme_code):
-            await _decide_run(conn, store, run, settings)
+            await _decide_run(conn, store, run, settings, today)
             run = []
         if cmd is None or key in sent:
-            await handle_submitted(conn, store, request, event, settings)
+            await handle_submitted(conn, store, request, event, settings, today)
         else:
             run.append((request, event, cmd))
         sent.add(key)
-    await _decide_run(conn, store, run, settings)
+    await _decide_run(conn, store, run, settings, today)
 
 
 def _command(event: NominationSubmitted) -> NominateWorker | None:
@@ -232,6 +238,7 @@ async def _decide_run(
     store: EventStore,
     run: Sequence[tuple[Envelope, NominationSubmitted, NominateWorker]],
     settings: Settings,
+    today: date,
 ) -> None:
     """First-time nominations of one programme, decided as one list; a reply to each."""
     if not run:
@@ -254,9 +261,9 @@ async def _decide_run(
             channel="kafka",
             submitted_by=run[0][0].producer,
             pepper=settings.nik_pepper,
-            nik_regency_must_match=settings.nik_regency_must_match,
+            today=today,
         )
-    except ProgrammeUnknown as exc:
+    except ProgrammeRefused as exc:
         results = [NominationResult(None, "", "invalid", [reason_of(exc.answer)]) for _ in run]
     for (request, event, _), result in zip(run, results, strict=True):
         await _reply(conn, store, request, reply_stream(request.event_id), _reply_for(request, event, result))
@@ -301,6 +308,10 @@ def classify(envelope: Envelope | None, error: BaseException) -> tuple[str, Answ
             supported=supported,
         )
     except (ValueError, LookupError) as exc:
+        not_a_date = birth_date_answer(exc.errors()) if isinstance(exc, ValidationError) else None
+        if not_a_date is not None:
+            # Readable, but the birth date does not exist: the same answer as the API and upload.
+            return "invalid", not_a_date
         return "malformed", answer(
             AnswerCode.MESSAGE_SCHEMA_INVALID,
             event_type=envelope.event_type,

@@ -23,13 +23,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.events.contracts.allocation import ProgrammeDefined
 from libs.events.contracts.common import Funder, Reason, WorkerIdentity
 from libs.events.contracts.registry import (
     Channel,
@@ -62,7 +63,8 @@ from services.registry.domain.nomination import (
     ValidationContext,
     ValidationPolicy,
 )
-from services.registry.domain.reasons import Rejection
+from services.registry.domain.one_payer import holds_the_worker
+from services.registry.domain.reasons import Rejection, format_tanggal
 from services.registry.domain.rules import ValidationOutcome, validate_nomination
 
 MAX_RACES = 20
@@ -70,15 +72,55 @@ UPLOAD_BATCH = 500
 REFERENCE_LOCK = "registry.reference-data"
 
 
-class ProgrammeUnknown(LookupError):
+class ProgrammeRefused(LookupError):
+    """The programme named cannot take nominations at all: nothing is recorded."""
+
+    status = 409
+
+    def __init__(self, programme_code: str, why: Answer) -> None:
+        self.programme_code = programme_code
+        self.answer = why
+        self.code = why.code.value
+        super().__init__(why.message)
+
+
+class ProgrammeUnknown(ProgrammeRefused):
     """The nomination names a programme the registry has not heard of."""
 
-    code = AnswerCode.PROGRAMME_UNKNOWN.value
+    status = 404
 
     def __init__(self, programme_code: str) -> None:
-        self.programme_code = programme_code
-        self.answer = answer(AnswerCode.PROGRAMME_UNKNOWN, programme_code=programme_code)
-        super().__init__(self.answer.message)
+        super().__init__(programme_code, answer(AnswerCode.PROGRAMME_UNKNOWN, programme_code=programme_code))
+
+
+class ProgrammeEnded(ProgrammeRefused):
+    """The programme's coverage period is over (by the business calendar): whoever is nominated
+    now could never be covered by it."""
+
+    def __init__(self, programme_code: str, coverage_end: date) -> None:
+        ended = format_tanggal(coverage_end)
+        why = answer(AnswerCode.PROGRAMME_ENDED, programme_code=programme_code, coverage_end=ended)
+        super().__init__(programme_code, why)
+
+
+class NominationClock:
+    """Nomination instants, strictly increasing in this process: the time each nomination is
+    decided, one microsecond after the previous one when the clock has not moved (a list decided
+    in one go). Allocation ranks a desil by this instant (WorkerValidated.nominated_at), so rows
+    and nominations posted back to back keep their order, and never tie."""
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+
+    def next(self) -> datetime:
+        now = utcnow()
+        if self._last is not None and now <= self._last:
+            now = self._last + timedelta(microseconds=1)
+        self._last = now
+        return now
+
+
+NOMINATION_CLOCK = NominationClock()
 
 
 @dataclass
@@ -90,6 +132,7 @@ class NominationResult:
     status: str  # validated | rejected | invalid (not recorded: cannot be a nomination at all)
     reasons: list[Reason] = field(default_factory=list)
     reference_version: str | None = None
+    notes: list[Reason] = field(default_factory=list)  # warnings with a validated nomination
 
 
 @dataclass(frozen=True)
@@ -112,6 +155,7 @@ class Programme:
     policy: ValidationPolicy
     period_start: date
     period_end: date
+    name: str = ""
 
 
 @dataclass
@@ -131,6 +175,11 @@ class WorkerFacts:
             existing_nominations=[e for e in self.existing if e.nomination_id != excluding],
             active_bpjs_kpj=self.active_kpj,
         )
+
+
+def funder_words(funder: str) -> str:
+    """A funder as officers read it ("SILPA DBH SAWIT"), not as the contract spells it."""
+    return funder.replace("_", " ")
 
 
 def reason_of(r: Rejection | Answer) -> Reason:
@@ -161,21 +210,33 @@ async def hold_reference_lock(conn: AsyncConnection, *, exclusive: bool = False)
     await conn.execute(text(f"SELECT {fn}(hashtext(:k))"), {"k": REFERENCE_LOCK})
 
 
-async def load_programme(conn: AsyncConnection, code: str, nik_regency_must_match: bool) -> Programme:
-    """The programme's validation settings, from the registry's copy of ProgrammeDefined."""
+async def load_programme(conn: AsyncConnection, code: str, today: date) -> Programme:
+    """The programme's validation settings, from the registry's copy of ProgrammeDefined.
+
+    Raises ProgrammeUnknown, or ProgrammeEnded when its coverage ended before `today` (the
+    business calendar's day, passed in from the entrypoint).
+    """
     row = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
     if row is None:
         raise ProgrammeUnknown(code)
-    d = row.definition
+    if row.coverage_end < today:
+        raise ProgrammeEnded(code, row.coverage_end)
+    definition = ProgrammeDefined.model_validate(row.definition)
     policy = ValidationPolicy(
         coverage_start=row.coverage_start,
-        age_min=int(d["age_min"]),
-        age_max=int(d["age_max"]),
-        allowed_deciles=frozenset(int(x) for x in d["allowed_deciles"]),
-        occupations=frozenset(d["occupations"]),
-        nik_regency_must_match=nik_regency_must_match,
+        age_min=definition.age_min,
+        age_max=definition.age_max,
+        allowed_deciles=frozenset(definition.allowed_deciles),
+        occupations=frozenset(definition.occupations),
+        nik_regency_must_match=definition.nik_regency_must_match,
+        admit_dtks_only=definition.admit_dtks_only,
+        jurisdiction=definition.jurisdiction,
+        seated_cells=frozenset((q.regency_code, q.sector) for q in definition.quotas if q.seats > 0),
+        village_cap=definition.village_cap,
     )
-    return Programme(code, Funder(row.funder), policy, row.coverage_start, row.coverage_end)
+    return Programme(
+        code, Funder(row.funder), policy, row.coverage_start, row.coverage_end, definition.name
+    )
 
 
 async def current_reference_version(conn: AsyncConnection) -> str:
@@ -185,9 +246,17 @@ async def current_reference_version(conn: AsyncConnection) -> str:
 
 
 async def load_facts(
-    conn: AsyncConnection, store: EventStore, worker_ids: Collection[str], coverage_start: date
+    conn: AsyncConnection,
+    store: EventStore,
+    worker_ids: Collection[str],
+    coverage_start: date,
+    programme_code: str | None = None,
 ) -> dict[str, WorkerFacts]:
     """The facts about these workers, in one query per kind.
+
+    Earlier nominations count only while they keep the worker (domain/one_payer.py: pending,
+    awaiting allocation, or holding a seat; waiting only in `programme_code`, the programme the
+    nominations are for).
 
     Heads are read first: any fact read afterwards is at least as new, so an append with the head
     as expected version fails if something about the worker changed after it was read.
@@ -221,6 +290,9 @@ async def load_facts(
             nominations.c.regency_code,
             nominations.c.funder,
             nominations.c.status,
+            nominations.c.seat,
+            nominations.c.programme_code,
+            programmes.c.definition["name"].astext.label("programme_name"),
             programmes.c.coverage_start,
             programmes.c.coverage_end,
         )
@@ -229,10 +301,18 @@ async def load_facts(
         .order_by(nominations.c.nominated_at, nominations.c.nomination_id)
     )
     for r in existing:
-        if r.status not in ("pending", "validated"):
+        if not holds_the_worker(r.status, r.seat, same_programme=r.programme_code == programme_code):
             continue
         facts[r.worker_id].existing.append(
-            ExistingNomination(r.nomination_id, r.regency_code, r.funder, r.coverage_start, r.coverage_end)
+            ExistingNomination(
+                r.nomination_id,
+                r.regency_code,
+                funder_words(r.funder),
+                r.coverage_start,
+                r.coverage_end,
+                r.programme_code,
+                r.programme_name or r.programme_code,
+            )
         )
     for row in await conn.execute(
         select(participants.c.worker_id, participants.c.kpj).where(
@@ -338,18 +418,27 @@ def outcome_event(
         occupation=nominated.occupation,
         regency_code=nominated.regency_code,
         sector=nominated.sector,
-        decile=context.p3ke_desil if context.p3ke_desil is not None else nominated.decile,
+        # The P3KE extract's desil, never the officer's: a worker admitted through DTKS alone has
+        # none, and allocation ranks them after every P3KE desil (docs/allocation.md).
+        decile=context.p3ke_desil,
         funder=nominated.funder,
         poverty_source=outcome.poverty_source.value if outcome.poverty_source else "NONE",
         reference_version=reference,
         nominated_at=nominated_at,
+        desa_code=outcome.desa_code,
+        notes=[reason_of(note) for note in outcome.notes],
     )
 
 
 def result_of(decided: WorkerValidated | WorkerRejected) -> NominationResult:
     if isinstance(decided, WorkerValidated):
         return NominationResult(
-            decided.nomination_id, decided.worker_id, "validated", [], decided.reference_version
+            decided.nomination_id,
+            decided.worker_id,
+            "validated",
+            [],
+            decided.reference_version,
+            list(decided.notes),
         )
     return NominationResult(
         decided.nomination_id, decided.worker_id, "rejected", list(decided.reasons), decided.reference_version
@@ -363,9 +452,11 @@ def remember(facts: WorkerFacts, decided: WorkerValidated | WorkerRejected, prog
             ExistingNomination(
                 decided.nomination_id,
                 decided.regency_code,
-                programme.funder.value,
+                funder_words(programme.funder.value),
                 programme.period_start,
                 programme.period_end,
+                programme.code,
+                programme.name,
             )
         )
 
@@ -379,16 +470,17 @@ async def nominate_many_in(
     channel: Channel,
     submitted_by: str,
     pepper: str,
-    nik_regency_must_match: bool,
+    today: date,
     correlation_id: uuid.UUID | None = None,
     causation_id: uuid.UUID | None = None,
 ) -> list[NominationResult]:
-    """Decide and record nominations of one programme, in order, inside the caller's transaction."""
+    """Decide and record nominations of one programme, in order, inside the caller's transaction
+    (`today`: the business calendar's day, for the programme's end)."""
     await hold_reference_lock(conn)
-    programme = await load_programme(conn, programme_code, nik_regency_must_match)
+    programme = await load_programme(conn, programme_code, today)
     commands = [normalized(r.command) for r in requests]
     worker_ids = [worker_id_for(c.nik, pepper) for c in commands]
-    facts = await load_facts(conn, store, worker_ids, programme.policy.coverage_start)
+    facts = await load_facts(conn, store, worker_ids, programme.policy.coverage_start, programme.code)
     reference = await current_reference_version(conn)
     correlation = correlation_id or uuid.uuid4()
     results: list[NominationResult] = []
@@ -406,7 +498,7 @@ async def nominate_many_in(
             ]
             results.append(NominationResult(None, worker_id, "invalid", reasons, reference))
             continue
-        decided = outcome_event(nominated, outcome, context, reference, utcnow())
+        decided = outcome_event(nominated, outcome, context, reference, NOMINATION_CLOCK.next())
         appends.append(
             StreamAppend(
                 stream_of(worker_id),

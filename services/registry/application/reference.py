@@ -54,7 +54,11 @@ from services.registry.domain.reasons import ReasonCode
 BATCH = 5_000
 REVALIDATION_BATCH = 200
 KINDS = ("p3ke", "dtks")
-POVERTY_REASONS = (ReasonCode.NOT_IN_P3KE_OR_DTKS, ReasonCode.DECILE_NOT_ALLOWED)
+POVERTY_REASONS = (
+    ReasonCode.NOT_IN_P3KE_OR_DTKS,
+    ReasonCode.DECILE_NOT_ALLOWED,
+    ReasonCode.DTKS_NOT_ACCEPTED,
+)
 
 
 class ReferenceFileError(ValueError):
@@ -177,7 +181,6 @@ async def _revalidate_batch(
     store: EventStore,
     *,
     pepper: str,
-    nik_regency_must_match: bool,
     trigger: str,
     today: date,
     limit: int,
@@ -202,7 +205,7 @@ async def _revalidate_batch(
     correlation = uuid.uuid4()
     done = Revalidation()
     for code, members in by_programme.items():
-        programme = await load_programme(conn, code, nik_regency_must_match)
+        programme = await load_programme(conn, code, today)
         facts = await load_facts(conn, store, [r.worker_id for r in members], programme.policy.coverage_start)
         for row in members:
             known = facts[row.worker_id]
@@ -247,9 +250,8 @@ async def revalidate(
     store: EventStore,
     *,
     pepper: str,
-    nik_regency_must_match: bool,
     trigger: str,
-    today: date | None = None,
+    today: date,
     batch: int = REVALIDATION_BATCH,
 ) -> Revalidation:
     """Decide again every nomination waiting on reference data, `batch` per transaction.
@@ -258,7 +260,7 @@ async def revalidate(
     version is not selected again, and rows being re-decided elsewhere are skipped (SKIP LOCKED).
     """
     summary = Revalidation()
-    day = today or date.today()
+    day = today
     while True:
         partial = Revalidation()
 
@@ -268,7 +270,6 @@ async def revalidate(
                 conn,
                 store,
                 pepper=pepper,
-                nik_regency_must_match=nik_regency_must_match,
                 trigger=trigger,
                 today=day,
                 limit=batch,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -42,6 +43,7 @@ class RowResult:
     nomination_id: str | None
     nik: str  # masked
     reasons: list[Reason] = field(default_factory=list)
+    notes: list[Reason] = field(default_factory=list)  # warnings with a validated row
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class RowResult:
             "nomination_id": self.nomination_id,
             "nik": self.nik,
             "reasons": [r.model_dump() for r in self.reasons],
+            "notes": [r.model_dump() for r in self.notes],
         }
 
 
@@ -121,10 +124,10 @@ def plan_upload(
     return planned
 
 
-async def check_programme(engine: AsyncEngine, programme_code: str, nik_regency_must_match: bool) -> None:
-    """Raise ProgrammeUnknown before any row is read into the handler."""
+async def check_programme(engine: AsyncEngine, programme_code: str, today: date) -> None:
+    """Raise ProgrammeUnknown or ProgrammeEnded before any row is read into the handler."""
     async with engine.connect() as conn:
-        await load_programme(conn, programme_code, nik_regency_must_match)
+        await load_programme(conn, programme_code, today)
 
 
 async def process_upload(
@@ -137,7 +140,7 @@ async def process_upload(
     source_name: str,
     submitted_by: str,
     pepper: str,
-    nik_regency_must_match: bool,
+    today: date,
     batch: int = UPLOAD_BATCH,
     on_commit: Any = None,
 ) -> AsyncIterator[list[RowResult]]:
@@ -157,7 +160,7 @@ async def process_upload(
                 channel="upload",
                 submitted_by=submitted_by,
                 pepper=pepper,
-                nik_regency_must_match=nik_regency_must_match,
+                today=today,
             )
             if requests
             else []
@@ -170,5 +173,7 @@ async def process_upload(
                 results.append(RowResult(p.row, "invalid", None, mask_nik(p.nik), p.invalid))
             else:
                 r = next(decided)
-                results.append(RowResult(p.row, r.status, r.nomination_id, mask_nik(p.nik), r.reasons))
+                results.append(
+                    RowResult(p.row, r.status, r.nomination_id, mask_nik(p.nik), r.reasons, r.notes)
+                )
         yield results

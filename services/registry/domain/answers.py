@@ -32,6 +32,9 @@ class AnswerCode(StrEnum):
     CORRECTION_EMPTY = "CORRECTION_EMPTY"
     NOMINATION_ALREADY_WITHDRAWN = "NOMINATION_ALREADY_WITHDRAWN"
     REFERENCE_INVALID = "REFERENCE_INVALID"
+    BIRTH_DATE_NONEXISTENT = "BIRTH_DATE_NONEXISTENT"
+    REQUEST_INVALID = "REQUEST_INVALID"
+    PROGRAMME_ENDED = "PROGRAMME_ENDED"
 
 
 _MESSAGES: dict[AnswerCode, str] = {
@@ -67,6 +70,12 @@ _MESSAGES: dict[AnswerCode, str] = {
     AnswerCode.CORRECTION_EMPTY: "Perbaikan tidak mengubah isian apa pun.",
     AnswerCode.NOMINATION_ALREADY_WITHDRAWN: "Usulan ini sudah ditarik sebelumnya.",
     AnswerCode.REFERENCE_INVALID: "Data rujukan tidak dapat diimpor: {error}",
+    AnswerCode.BIRTH_DATE_NONEXISTENT: "Tanggal lahir '{value}' tidak ada di kalender: {why}.",
+    AnswerCode.REQUEST_INVALID: "Permintaan tidak dapat dibaca; periksa kolom: {fields}.",
+    AnswerCode.PROGRAMME_ENDED: (
+        "Masa kepesertaan program {programme_code} sudah berakhir pada {coverage_end}; "
+        "usulan baru tidak dapat lagi dilindungi. Usulkan ke program tahun berjalan."
+    ),
 }
 
 

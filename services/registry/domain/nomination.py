@@ -53,18 +53,25 @@ class ExistingNomination:
     funder: str
     period_start: date  # inclusive
     period_end: date  # inclusive
+    programme_code: str = ""  # the programme it was made for, and its name (ProgrammeDefined)
+    programme_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ValidationPolicy:
-    """The programme's settings. No defaults here: they live in configuration (DOMAIN.md)."""
+    """The programme's settings. No defaults here: they live in configuration (DOMAIN.md), the
+    programme file, published in ProgrammeDefined."""
 
     coverage_start: date
     age_min: int  # inclusive, in whole years at coverage_start
     age_max: int  # inclusive
     allowed_deciles: frozenset[int]  # P3KE desil admitted, e.g. {1, 2}
-    occupations: frozenset[str]  # compared case-insensitively, whitespace normalised
-    nik_regency_must_match: bool  # reject when the NIK was issued in another regency
+    occupations: frozenset[str]  # matched by kind of work (domain/occupations.py)
+    nik_regency_must_match: bool  # reject when the NIK was issued in another regency (else a note)
+    admit_dtks_only: bool  # DTKS (DTSEN) membership alone admits a worker
+    jurisdiction: str  # "12" (the province: every regency) or one regency's code, "12.17"
+    seated_cells: frozenset[tuple[str, str]]  # (regency code, sector) with seats in the quota
+    village_cap: int | None  # most seats per desa/kelurahan; set: the desa must be on the list
 
     def __post_init__(self) -> None:
         if self.age_min > self.age_max:

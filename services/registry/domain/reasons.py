@@ -43,6 +43,14 @@ class ReasonCode(StrEnum):
     ALREADY_BPJS_PARTICIPANT = "ALREADY_BPJS_PARTICIPANT"
     DUPLICATE_NOMINATION = "DUPLICATE_NOMINATION"
     DUPLICATE_IN_UPLOAD = "DUPLICATE_IN_UPLOAD"
+    REGENCY_OUTSIDE_JURISDICTION = "REGENCY_OUTSIDE_JURISDICTION"
+    NO_SEAT_IN_PROGRAMME = "NO_SEAT_IN_PROGRAMME"
+    NIK_KECAMATAN_UNKNOWN = "NIK_KECAMATAN_UNKNOWN"
+    KECAMATAN_UNKNOWN = "KECAMATAN_UNKNOWN"
+    DESA_UNKNOWN = "DESA_UNKNOWN"
+    DTKS_NOT_ACCEPTED = "DTKS_NOT_ACCEPTED"
+    # A note, not a rejection: shown to the officer with an accepted nomination.
+    NIK_ISSUED_ELSEWHERE = "NIK_ISSUED_ELSEWHERE"
 
 
 _MESSAGES: dict[ReasonCode, str] = {
@@ -96,11 +104,38 @@ _MESSAGES: dict[ReasonCode, str] = {
         "Pekerja sudah menjadi peserta aktif BPJS Ketenagakerjaan (KPJ {kpj})."
     ),
     ReasonCode.DUPLICATE_NOMINATION: (
-        "NIK sudah diusulkan oleh {regency} (pendanaan {funder}) untuk periode "
-        "{period_start} s.d. {period_end}."
+        "NIK sudah diusulkan ke program {programme_code} ({programme_name}) oleh {regency} "
+        "(pendanaan {funder}) untuk periode {period_start} s.d. {period_end}, dan usulan itu masih "
+        "berlaku; satu pekerja hanya dibiayai satu program."
     ),
     ReasonCode.DUPLICATE_IN_UPLOAD: (
         "NIK ini sudah ada di baris {first_row} pada berkas unggahan yang sama."
+    ),
+    ReasonCode.REGENCY_OUTSIDE_JURISDICTION: (
+        "{regency} berada di luar wilayah program ini ({jurisdiction_name}); usulan tidak dapat diterima."
+    ),
+    ReasonCode.NO_SEAT_IN_PROGRAMME: (
+        "Program ini tidak menyediakan kuota untuk {regency} sektor {sector_name}; "
+        "pekerja ini tidak akan pernah mendapat kursi."
+    ),
+    ReasonCode.NIK_KECAMATAN_UNKNOWN: (
+        "Kode kecamatan pada NIK ({kecamatan_code}) tidak ada di {nik_regency}; "
+        "periksa digit ke-5 dan ke-6 NIK."
+    ),
+    ReasonCode.KECAMATAN_UNKNOWN: (
+        "Kecamatan '{kecamatan}' tidak ditemukan di {regency}. Kecamatan yang ada: {known}."
+    ),
+    ReasonCode.DESA_UNKNOWN: (
+        "Desa/kelurahan '{desa}' tidak ditemukan di Kecamatan {kecamatan}; program ini membatasi "
+        "kuota per desa, jadi nama desa harus sesuai daftar Kemendagri."
+    ),
+    ReasonCode.DTKS_NOT_ACCEPTED: (
+        "NIK tercatat di DTKS, tetapi program ini hanya menerima pekerja P3KE desil {allowed_deciles} "
+        "(NIK ini: {p3ke})."
+    ),
+    ReasonCode.NIK_ISSUED_ELSEWHERE: (
+        "Catatan: NIK diterbitkan di {nik_regency}, sedangkan pengusul adalah {nominating_regency}. "
+        "NIK tidak berubah saat pindah domisili; pastikan pekerja berdomisili di {nominating_regency}."
     ),
 }
 
@@ -128,7 +163,7 @@ def reason_table() -> list[tuple[ReasonCode, str]]:
     return [(code, _MESSAGES[code]) for code in ReasonCode]
 
 
-_BULAN = (
+BULAN = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
 )  # fmt: skip
@@ -136,7 +171,7 @@ _BULAN = (
 
 def format_tanggal(day: date) -> str:
     """A date as officers write it, "17 Agustus 1945": no DD/MM versus MM/DD ambiguity."""
-    return f"{day.day} {_BULAN[day.month - 1]} {day.year}"
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
 def placeholders(code: ReasonCode) -> frozenset[str]:

@@ -6,12 +6,18 @@ and reports every rejection at once, so an officer can correct a row in one pass
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from libs.regions import region_by_code
+from libs.regions import (
+    PROVINCE_CODE,
+    find_desa,
+    find_kecamatan,
+    kecamatan_by_code,
+    kecamatan_of_regency,
+    region_by_code,
+)
 from services.registry.domain.nik import (
     ParsedNik,
     check_nik_against_stated,
@@ -27,6 +33,7 @@ from services.registry.domain.nomination import (
     ValidationContext,
     ValidationPolicy,
 )
+from services.registry.domain.occupations import occupation_key, same_work
 from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject
 
 __all__ = [
@@ -41,20 +48,24 @@ __all__ = [
     "check_age",
     "check_bpjs_participation",
     "check_duplicates",
+    "check_jurisdiction",
+    "check_kecamatan",
+    "check_nik_kecamatan",
     "check_nik_regency",
     "check_occupation",
     "check_period",
     "check_poverty",
     "check_regency",
     "check_required_fields",
+    "check_seat",
     "check_sector",
     "check_sex",
     "find_duplicates_in_upload",
+    "find_village",
+    "nik_regency_note",
     "normalize_occupation",
     "validate_nomination",
 ]
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,10 @@ class ValidationOutcome:
     rejections: tuple[Rejection, ...]
     poverty_source: PovertySource | None
     parsed_nik: ParsedNik | None
+    # What the officer should see with an accepted nomination (ReasonCode.NIK_ISSUED_ELSEWHERE).
+    notes: tuple[Rejection, ...] = ()
+    # The official desa/kelurahan code of the form's village, when found in its kecamatan.
+    desa_code: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -131,15 +146,111 @@ def check_nik_regency(parsed: ParsedNik, nominating_regency_code: str) -> list[R
     regency; whether to apply it is a programme setting (``nik_regency_must_match``).
     An unknown nominating regency is reported by :func:`check_regency`, not here.
     """
+    issued_elsewhere = _issued_elsewhere(parsed.regency_code, nominating_regency_code)
+    return [reject(ReasonCode.NIK_REGENCY_MISMATCH, **issued_elsewhere)] if issued_elsewhere else []
+
+
+def _issued_elsewhere(nik_regency_code: str, nominating_regency_code: str) -> dict[str, str] | None:
     nominating = region_by_code(nominating_regency_code)
-    issued_in = region_by_code(parsed.regency_code)
+    issued_in = region_by_code(nik_regency_code)
     if nominating is None or issued_in is None or nominating == issued_in:
+        return None
+    return {"nik_regency": issued_in.official_name, "nominating_regency": nominating.official_name}
+
+
+def nik_regency_note(nik_regency_code: str, nominating_regency_code: str) -> list[Rejection]:
+    """A note (not a rejection) when the NIK was issued in another regency than the nominating one
+    (``nik_regency_code``: "12.71", or a NIK's first four digits).
+
+    A NIK never changes when its holder moves (DOMAIN.md): a reason to look twice, not to refuse,
+    unless the programme says so (``nik_regency_must_match``: :func:`check_nik_regency`).
+    """
+    issued_elsewhere = _issued_elsewhere(nik_regency_code, nominating_regency_code)
+    return [reject(ReasonCode.NIK_ISSUED_ELSEWHERE, **issued_elsewhere)] if issued_elsewhere else []
+
+
+def check_nik_kecamatan(parsed: ParsedNik) -> list[Rejection]:
+    """The NIK's kecamatan digits (5–6) must name a kecamatan of the regency that issued it."""
+    code = f"{parsed.regency_code}.{parsed.subdistrict}"
+    issued_in = region_by_code(parsed.regency_code)
+    if issued_in is None or kecamatan_by_code(code) is not None:
+        return []
+    return [
+        reject(ReasonCode.NIK_KECAMATAN_UNKNOWN, kecamatan_code=code, nik_regency=issued_in.official_name)
+    ]
+
+
+def check_kecamatan(kecamatan: str, regency_code: str) -> list[Rejection]:
+    """The form's kecamatan must be one of the nominating regency's (names matched leniently).
+
+    A blank kecamatan is reported by :func:`check_required_fields`, an unknown regency by
+    :func:`check_regency`.
+    """
+    region = region_by_code(regency_code)
+    if region is None or not kecamatan.strip() or find_kecamatan(region.kemendagri_code, kecamatan):
+        return []
+    known = ", ".join(k.name for k in kecamatan_of_regency(region.kemendagri_code))
+    return [
+        reject(
+            ReasonCode.KECAMATAN_UNKNOWN,
+            kecamatan=kecamatan.strip(),
+            regency=region.official_name,
+            known=known,
+        )
+    ]
+
+
+def find_village(nomination: NominationInput, policy: ValidationPolicy) -> tuple[str | None, list[Rejection]]:
+    """The official code of the form's desa/kelurahan, looked up in its kecamatan.
+
+    Not finding it is a rejection only for a programme capping seats per village: there the code
+    decides which village's seats the worker takes, so a guess would take someone else's.
+    """
+    region = region_by_code(nomination.regency_code)
+    if region is None:
+        return None, []
+    kecamatan = find_kecamatan(region.kemendagri_code, nomination.kecamatan)
+    desa = find_desa(region.kemendagri_code, nomination.desa, kecamatan.code) if kecamatan else None
+    if desa is not None:
+        return desa.code, []
+    if policy.village_cap is None or kecamatan is None or not nomination.desa.strip():
+        return None, []
+    return None, [reject(ReasonCode.DESA_UNKNOWN, desa=nomination.desa.strip(), kecamatan=kecamatan.name)]
+
+
+def check_jurisdiction(regency_code: str, policy: ValidationPolicy) -> list[Rejection]:
+    """A regency's programme takes its own regency's workers only; the province's, every regency's."""
+    region = region_by_code(regency_code)
+    if region is None or policy.jurisdiction in (PROVINCE_CODE, region.kemendagri_code):
+        return []
+    home = region_by_code(policy.jurisdiction)
+    return [
+        reject(
+            ReasonCode.REGENCY_OUTSIDE_JURISDICTION,
+            regency=region.official_name,
+            jurisdiction=policy.jurisdiction,
+            jurisdiction_name=home.official_name if home else policy.jurisdiction,
+        )
+    ]
+
+
+SECTOR_NAMES = {"sawit": "sawit", "non_sawit": "non-sawit"}
+
+
+def check_seat(regency_code: str, sector: str, policy: ValidationPolicy) -> list[Rejection]:
+    """The programme's quota must hold seats for the regency × sector: without one the worker
+    would wait for ever (and, waiting, keep another funder from taking them)."""
+    region = region_by_code(regency_code)
+    cleaned = sector.strip().lower()
+    if region is None or cleaned not in SECTORS or (region.kemendagri_code, cleaned) in policy.seated_cells:
         return []
     return [
         reject(
-            ReasonCode.NIK_REGENCY_MISMATCH,
-            nik_regency=issued_in.official_name,
-            nominating_regency=nominating.official_name,
+            ReasonCode.NO_SEAT_IN_PROGRAMME,
+            regency=region.official_name,
+            regency_code=region.kemendagri_code,
+            sector=cleaned,
+            sector_name=SECTOR_NAMES[cleaned],
         )
     ]
 
@@ -163,19 +274,20 @@ def check_age(birth_date: date, policy: ValidationPolicy) -> list[Rejection]:
 
 def normalize_occupation(occupation: str) -> str:
     """Lower case, single spaces, no edges: "  Tukang   Becak " matches "tukang becak"."""
-    return _WHITESPACE.sub(" ", occupation).strip().casefold()
+    return occupation_key(occupation)
 
 
 def check_occupation(occupation: str, policy: ValidationPolicy) -> list[Rejection]:
-    """The occupation must be on the programme's list."""
-    allowed = {normalize_occupation(name) for name in policy.occupations}
-    if normalize_occupation(occupation) in allowed:
+    """The occupation must name a kind of work on the programme's list (synonyms and spellings
+    officers use match: "PKL" is a "pedagang kaki lima", "supir" a "sopir")."""
+    if same_work(occupation, policy.occupations):
         return []
     return [reject(ReasonCode.OCCUPATION_NOT_ALLOWED, occupation=occupation.strip())]
 
 
 def check_poverty(p3ke_desil: int | None, in_dtks: bool, policy: ValidationPolicy) -> PovertyDecision:
-    """The worker must be in P3KE at an allowed desil, or in DTKS.
+    """The worker must be in P3KE at an allowed desil, or in DTKS where the programme lets DTKS
+    (DTSEN) membership alone admit (``admit_dtks_only``; Sumut 2025 does not).
 
     P3KE is asked first because the provincial quota is drawn from its deciles; DTKS admits
     those P3KE misses or ranks higher. The officer's stated desil plays no part: only the
@@ -183,10 +295,15 @@ def check_poverty(p3ke_desil: int | None, in_dtks: bool, policy: ValidationPolic
     """
     if p3ke_desil is not None and p3ke_desil in policy.allowed_deciles:
         return PovertyDecision(PovertySource.P3KE, [])
-    if in_dtks:
+    allowed = ", ".join(str(desil) for desil in sorted(policy.allowed_deciles))
+    if in_dtks and policy.admit_dtks_only:
         return PovertyDecision(PovertySource.DTKS, [])
+    if in_dtks:
+        p3ke = f"desil {p3ke_desil}" if p3ke_desil is not None else "tidak terdaftar di P3KE"
+        return PovertyDecision(
+            None, [reject(ReasonCode.DTKS_NOT_ACCEPTED, allowed_deciles=allowed, p3ke=p3ke)]
+        )
     if p3ke_desil is not None:
-        allowed = ", ".join(str(desil) for desil in sorted(policy.allowed_deciles))
         rejection = reject(ReasonCode.DECILE_NOT_ALLOWED, desil=str(p3ke_desil), allowed_deciles=allowed)
         return PovertyDecision(None, [rejection])
     return PovertyDecision(None, [reject(ReasonCode.NOT_IN_P3KE_OR_DTKS)])
@@ -204,8 +321,11 @@ def check_duplicates(
 ) -> list[Rejection]:
     """No two nominations of one NIK may overlap in time, whoever the funder: one pays.
 
-    Periods are inclusive at both ends. One rejection at most, naming the first overlapping
-    nomination in the order given (callers pass oldest first).
+    `existing` are the nominations that still keep the worker (domain/one_payer.py: not those
+    rejected, withdrawn, declined, waitlisted elsewhere or released). Periods are inclusive at
+    both ends. One rejection at most, naming the first overlapping nomination in the order given
+    (callers pass oldest first) and its programme, code and name, so the officer knows who holds
+    the worker.
     """
     overlapping = [
         other for other in existing if other.period_start <= period_end and period_start <= other.period_end
@@ -216,6 +336,8 @@ def check_duplicates(
     return [
         reject(
             ReasonCode.DUPLICATE_NOMINATION,
+            programme_code=first.programme_code,
+            programme_name=first.programme_name,
             regency=_regency_name(first.regency_code),
             funder=first.funder,
             period_start=format_tanggal(first.period_start),
@@ -251,24 +373,35 @@ def validate_nomination(
 ) -> ValidationOutcome:
     """Run every rule on one nomination and return all rejections, in a fixed order.
 
-    Order: filled fields, regency, NIK (structure, then against stated data and regency), sex,
-    sector, period, occupation, age, poverty, BPJS, duplicates. The NIK's century is read
-    relative to ``policy.coverage_start``, so a replay years later decides the same. When the
-    NIK is not even 16 digits, the rules keyed on it (poverty, BPJS, duplicates) are skipped:
+    Order: filled fields, regency (known, in the programme's jurisdiction, its kecamatan and
+    desa), NIK (structure, its kecamatan, then against stated data and regency), sex, sector,
+    seat in the quota, period, occupation, age, poverty, BPJS, duplicates. The NIK's century is
+    read relative to ``policy.coverage_start``, so a replay years later decides the same. When
+    the NIK is not even 16 digits, the rules keyed on it (poverty, BPJS, duplicates) are skipped:
     their lookups found nothing for a malformed key, and saying so would only add noise.
     """
     rejections = check_required_fields(nomination) + check_regency(nomination.regency_code)
+    rejections += check_jurisdiction(nomination.regency_code, policy)
+    rejections += check_kecamatan(nomination.kecamatan, nomination.regency_code)
+    desa_code, desa_rejections = find_village(nomination, policy)
+    rejections += desa_rejections
+    notes: list[Rejection] = []
     parsed_or_rejections = parse_nik(nomination.nik, reference_date=policy.coverage_start)
     parsed: ParsedNik | None = None
     if isinstance(parsed_or_rejections, ParsedNik):
         parsed = parsed_or_rejections
+        rejections += check_nik_kecamatan(parsed)
         rejections += check_nik_against_stated(parsed, birth_date=nomination.birth_date, sex=nomination.sex)
         if policy.nik_regency_must_match:
             rejections += check_nik_regency(parsed, nomination.regency_code)
+        else:
+            notes += nik_regency_note(parsed.regency_code, nomination.regency_code)
     else:
         rejections += parsed_or_rejections
     rejections += check_sex(nomination.sex)
     rejections += check_sector(nomination.sector)
+    if not any(r.code is ReasonCode.REGENCY_OUTSIDE_JURISDICTION for r in rejections):
+        rejections += check_seat(nomination.regency_code, nomination.sector, policy)
     rejections += check_period(nomination.period_start, nomination.period_end)
     rejections += check_occupation(nomination.occupation, policy)
     rejections += check_age(nomination.birth_date, policy)
@@ -282,7 +415,7 @@ def validate_nomination(
         rejections += check_duplicates(
             nomination.period_start, nomination.period_end, context.existing_nominations
         )
-    return ValidationOutcome(tuple(rejections), poverty_source, parsed)
+    return ValidationOutcome(tuple(rejections), poverty_source, parsed, tuple(notes), desa_code)
 
 
 def _regency_name(regency_code: str) -> str:

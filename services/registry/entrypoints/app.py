@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from fastapi.exceptions import RequestValidationError
+
 from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
 from libs.runtime.service import Runtime, ServiceDefinition
@@ -12,7 +14,8 @@ from services.registry.adapters.projections import project, project_consumed
 from services.registry.adapters.tables import eventstore
 from services.registry.application.handlers import RegistryHandler
 from services.registry.application.reference import revalidate
-from services.registry.entrypoints.http import router
+from services.registry.entrypoints.calendar import business_today
+from services.registry.entrypoints.http import request_invalid, router
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,8 @@ async def resume_revalidation(rt: Runtime) -> None:
             rt.engine,
             rt.store,
             pepper=rt.settings.nik_pepper,
-            nik_regency_must_match=rt.settings.nik_regency_must_match,
             trigger="resumed-at-start",
+            today=business_today(rt.settings)(),
         )
     except Exception:
         log.exception("re-validation at start failed; the next reference import retries it")
@@ -37,7 +40,8 @@ async def resume_revalidation(rt: Runtime) -> None:
 
 def definition() -> ServiceDefinition:
     # Read the keys now: a mistake in LINDUNG_API_KEYS stops the start, it never opens the doors.
-    auth = Authenticator.from_settings(get_settings())
+    settings = get_settings()
+    auth = Authenticator.from_settings(settings)
     return ServiceDefinition(
         name="registry",
         title="Lindung registry: nominations and validation",
@@ -45,7 +49,8 @@ def definition() -> ServiceDefinition:
         router=protect(router, auth),
         projector=project,
         consumed_projector=project_consumed,
-        handler=RegistryHandler(),
+        handler=RegistryHandler(today=business_today(settings)),
         consumes=topics.SUBSCRIPTIONS["registry"],
         background=[announcement(auth, log), resume_revalidation],
+        exception_handlers={RequestValidationError: request_invalid},
     )

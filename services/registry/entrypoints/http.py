@@ -10,7 +10,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -43,7 +44,7 @@ from services.registry.adapters.tables import nominations, programmes, reference
 from services.registry.adapters.upload import UploadError, read_upload
 from services.registry.application.changes import ChangeRefused, Correction, correct, withdraw
 from services.registry.application.commands import NominateWorker
-from services.registry.application.nominate import ProgrammeUnknown, nominate, stream_of
+from services.registry.application.nominate import ProgrammeRefused, nominate, reason_of, stream_of
 from services.registry.application.reference import (
     KINDS,
     ReferenceFileError,
@@ -54,7 +55,10 @@ from services.registry.application.reference import (
 from services.registry.application.streams import CORRECTABLE
 from services.registry.application.upload import UploadSummary, check_programme, process_upload
 from services.registry.domain.answers import Answer, AnswerCode, answer, answer_table
+from services.registry.domain.dates import birth_date_answer
 from services.registry.domain.reasons import ReasonCode, Rejection, reason_table, reject
+from services.registry.domain.rules import nik_regency_note
+from services.registry.entrypoints.calendar import business_today
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -76,6 +80,8 @@ class NominationAnswer(BaseModel):
     status: str
     reasons: list[Reason]
     reference_version: str | None = None
+    # Warnings with a validated nomination (e.g. NIK_ISSUED_ELSEWHERE), not reasons to refuse.
+    notes: list[Reason] = []
 
 
 class CorrectNomination(BaseModel):
@@ -109,7 +115,18 @@ def _refuse(status: int, why: Answer | Rejection, **extra: Any) -> HTTPException
 
 
 def _rules(rt: Runtime) -> dict[str, Any]:
-    return {"pepper": rt.settings.nik_pepper, "nik_regency_must_match": rt.settings.nik_regency_must_match}
+    return {"pepper": rt.settings.nik_pepper, "today": business_today(rt.settings)()}
+
+
+async def request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """A request FastAPI could not read, answered in the documented shape with a Lindung code
+    (installed for the registry by its entrypoint): a birth date that does not exist says so
+    (BIRTH_DATE_NONEXISTENT); anything else names the fields to check (REQUEST_INVALID)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    fields = list(dict.fromkeys(".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in errors))
+    why = birth_date_answer(errors) or answer(AnswerCode.REQUEST_INVALID, fields=", ".join(fields))
+    body = {"code": why.code.value, "message": why.message, "fields": fields}
+    return JSONResponse({"detail": body}, status_code=422)
 
 
 @router.post("/nominations", status_code=201, response_model=NominationAnswer, tags=["nominations"])
@@ -124,13 +141,12 @@ async def post_nomination(
         result = await nominate(
             rt.engine, rt.store, cmd, channel="http", submitted_by=actor(who, officer, "http"), **_rules(rt)
         )
-    except ProgrammeUnknown as exc:
-        raise _refuse(404, exc.answer) from exc
+    except ProgrammeRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
     rt.relay.wake()
     if result.status == "invalid":
-        raise HTTPException(
-            422, {"code": "NOMINATION_INVALID", "reasons": [r.model_dump() for r in result.reasons]}
-        )
+        reasons = [r.model_dump() for r in result.reasons]
+        raise _refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
     return NominationAnswer(**result.__dict__)
 
 
@@ -159,9 +175,9 @@ async def upload_nominations(
         raise _refuse(422, reject(ReasonCode.REGENCY_UNKNOWN, regency_code=regency))
     regency_code = region.kemendagri_code
     try:
-        await check_programme(rt.engine, programme, rt.settings.nik_regency_must_match)
-    except ProgrammeUnknown as exc:
-        raise _refuse(404, exc.answer) from exc
+        await check_programme(rt.engine, programme, business_today(rt.settings)())
+    except ProgrammeRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
     content = await file.read()
     name = file.filename or "upload"
     try:
@@ -219,6 +235,14 @@ def _regency_of(code: str) -> str:
     return region.kemendagri_code if region else code.strip()
 
 
+def _notes(row: Any) -> list[dict[str, Any]]:
+    """What the officer should see with a validated nomination: a NIK issued in another regency
+    (had the programme required a match, the nomination would have been rejected instead)."""
+    if row.status != "validated":
+        return []
+    return [reason_of(n).model_dump() for n in nik_regency_note(row.nik[:4], row.regency_code)]
+
+
 def _public(row: Any, who: Principal) -> dict[str, Any]:
     # NIKs are masked for everyone; names for whoever does not answer for the worker's regency.
     full_name = row.full_name if who.sees_personal_data(row.regency_code) else mask_name(row.full_name)
@@ -237,6 +261,7 @@ def _public(row: Any, who: Principal) -> dict[str, Any]:
         "source_ref": row.source_ref,
         "status": row.status,
         "reasons": row.reasons,
+        "notes": _notes(row),
         "poverty_source": row.poverty_source,
         "reference_version": row.reference_version,
         "corrections": row.corrections,
@@ -370,13 +395,12 @@ async def correct_nomination(
         result = await correct(rt.engine, rt.store, nomination_id, correction, **_rules(rt))
     except ChangeRefused as exc:
         raise _refuse(exc.status, exc.answer) from exc
-    except ProgrammeUnknown as exc:
-        raise _refuse(404, exc.answer) from exc
+    except ProgrammeRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
     rt.relay.wake()
     if result.status == "invalid":
-        raise HTTPException(
-            422, {"code": "NOMINATION_INVALID", "reasons": [r.model_dump() for r in result.reasons]}
-        )
+        reasons = [r.model_dump() for r in result.reasons]
+        raise _refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
     return NominationAnswer(**result.__dict__)
 
 

@@ -27,6 +27,7 @@ from libs.events.contracts.common import Funder
 from libs.events.envelope import Envelope
 from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
+from libs.regions import kecamatan_of_regency
 from libs.runtime.migrate import upgrade
 from libs.runtime.service import Runtime, create_app
 from libs.settings import get_settings
@@ -50,8 +51,10 @@ class Niks:
         self.used: set[str] = set()
 
     def new(self, regency: str = "12.17", birth: date = date(1985, 8, 17), sex: str = "L") -> str:
+        # A kecamatan of the regency: the registry refuses a NIK naming one that does not exist.
+        kecamatan = [int(k.code[-2:]) for k in kecamatan_of_regency(regency)]
         while True:
-            nik = compose_nik(regency, self.rng.randint(1, 30), birth, sex, self.rng.randint(1, 9999))
+            nik = compose_nik(regency, self.rng.choice(kecamatan), birth, sex, self.rng.randint(1, 9999))
             if nik not in self.used:
                 self.used.add(nik)
                 return nik

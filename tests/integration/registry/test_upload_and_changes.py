@@ -172,7 +172,8 @@ async def test_csv_upload_answers_every_row_with_status_and_indonesian_reasons(
     assert codes(rows[5]) == ["NIK_BIRTHDATE_MISMATCH"] and rows[5]["status"] == "rejected"
     assert codes(rows[6]) == ["DECILE_NOT_ALLOWED"]
     assert rows[7] == {**rows[7], "status": "invalid", "nomination_id": None}
-    assert codes(rows[7]) == ["BIRTH_DATE_UNREADABLE"]
+    # 31 February does not exist: the answer says so, not that the format is wrong (issue 13).
+    assert codes(rows[7]) == ["BIRTH_DATE_NONEXISTENT"]
     assert "31-02-1990" in rows[7]["reasons"][0]["message"]
     assert rows[8]["status"] == "invalid" and "NIK_FORMAT" in codes(rows[8])
     assert codes(rows[9]) == ["NOT_IN_P3KE_OR_DTKS"]

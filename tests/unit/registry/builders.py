@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from libs.regions import all_regions
 from services.registry.domain.nomination import (
     NominationInput,
     ValidationContext,
@@ -33,6 +34,12 @@ OCCUPATIONS = frozenset(
 )
 
 
+# A provincial programme with seats in every regency and sector.
+EVERY_CELL = frozenset(
+    (r.kemendagri_code, sector) for r in all_regions() for sector in ("sawit", "non_sawit")
+)
+
+
 def make_nik(
     regency: str = "1217",
     subdistrict: str = "05",
@@ -53,6 +60,10 @@ def a_policy(**overrides: Any) -> ValidationPolicy:
         allowed_deciles=frozenset({1, 2}),
         occupations=OCCUPATIONS,
         nik_regency_must_match=True,
+        admit_dtks_only=True,
+        jurisdiction="12",
+        seated_cells=EVERY_CELL,
+        village_cap=None,
     )
     return replace(policy, **overrides)
 

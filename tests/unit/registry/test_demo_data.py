@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from libs.regions import region_by_code
+from libs.regions import all_regions, region_by_code
 from lindung_cli.demo import (
     DEFECT_RATES,
     EXAMPLE_WORKER,
@@ -35,7 +35,10 @@ OCCUPATIONS = frozenset(
     {"petani", "nelayan", "sopir", "pemulung", "tukang becak", "juru parkir", "buruh harian lepas",
      "pedagang kaki lima", "pedagang keliling", "pekerja sosial keagamaan", "pekerja sawit", "lainnya"}
 )  # fmt: skip
-POLICY = ValidationPolicy(date(2026, 1, 1), 15, 65, frozenset({1, 2}), OCCUPATIONS, True)
+EVERY_CELL = frozenset((r.kemendagri_code, s) for r in all_regions() for s in ("sawit", "non_sawit"))
+POLICY = ValidationPolicy(
+    date(2026, 1, 1), 15, 65, frozenset({1, 2}), OCCUPATIONS, True, True, "12", EVERY_CELL, None
+)
 
 
 def digest(directory: Path) -> dict[str, str]:

@@ -37,6 +37,13 @@ STABLE_CODES = [
     "ALREADY_BPJS_PARTICIPANT",
     "DUPLICATE_NOMINATION",
     "DUPLICATE_IN_UPLOAD",
+    "REGENCY_OUTSIDE_JURISDICTION",
+    "NO_SEAT_IN_PROGRAMME",
+    "NIK_KECAMATAN_UNKNOWN",
+    "KECAMATAN_UNKNOWN",
+    "DESA_UNKNOWN",
+    "DTKS_NOT_ACCEPTED",
+    "NIK_ISSUED_ELSEWHERE",
 ]
 
 
@@ -51,8 +58,9 @@ def test_the_reason_table_lists_every_code_once_with_an_indonesian_message() -> 
     assert [code for code, _ in table] == list(ReasonCode)
     assert all(template.strip() and template.endswith(".") for _, template in table)
     assert dict(table)[ReasonCode.DUPLICATE_NOMINATION] == (
-        "NIK sudah diusulkan oleh {regency} (pendanaan {funder}) untuk periode "
-        "{period_start} s.d. {period_end}."
+        "NIK sudah diusulkan ke program {programme_code} ({programme_name}) oleh {regency} "
+        "(pendanaan {funder}) untuk periode {period_start} s.d. {period_end}, dan usulan itu masih "
+        "berlaku; satu pekerja hanya dibiayai satu program."
     )
 
 
@@ -66,7 +74,7 @@ def test_reject_fills_the_template_from_the_details() -> None:
 
 
 def test_a_missing_placeholder_fails_loudly() -> None:
-    with pytest.raises(KeyError, match="funder"):
+    with pytest.raises(KeyError, match="programme_code"):
         reject(ReasonCode.DUPLICATE_NOMINATION, regency="Kota Medan")
 
 

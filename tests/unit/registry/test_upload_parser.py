@@ -101,9 +101,12 @@ def test_an_unreadable_cell_is_a_problem_of_its_row_not_of_the_file() -> None:
     bad = ROW.replace("05-07-1988", "31-02-1988")
     table = read_upload(csv_bytes(HEADER + ",Desil", bad + ",11", ROW + ",2"))
     first, second = table.rows
-    assert [p.code for p in first.problems] == [AnswerCode.BIRTH_DATE_UNREADABLE, AnswerCode.DECILE_INVALID]
+    assert [p.code for p in first.problems] == [AnswerCode.BIRTH_DATE_NONEXISTENT, AnswerCode.DECILE_INVALID]
     assert "birth_date" not in first.fields
-    assert first.problems[0].message.startswith("Tanggal lahir '31-02-1988' tidak dapat dibaca")
+    # The date is well written but does not exist: say so, not that its format is wrong.
+    assert first.problems[0].message == (
+        "Tanggal lahir '31-02-1988' tidak ada di kalender: Februari 1988 hanya 29 hari."
+    )
     assert second.problems == () and second.fields["decile"] == 2
 
 

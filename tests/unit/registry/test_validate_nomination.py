@@ -15,7 +15,15 @@ from services.registry.domain.rules import (
 from tests.unit.registry.builders import a_context, a_nomination, a_policy, make_nik
 
 MEDAN_NIK = make_nik(regency="1271")
-EARLIER = ExistingNomination("n-1", "12.15", "DBH Sawit", date(2025, 7, 1), date(2026, 6, 30))
+EARLIER = ExistingNomination(
+    "n-1",
+    "12.15",
+    "DBH Sawit",
+    date(2025, 7, 1),
+    date(2026, 6, 30),
+    "PAKPAK-BHARAT-2025",
+    "Bantuan iuran pekerja sawit Pakpak Bharat 2025",
+)
 
 
 def _validate(**nomination: object) -> ValidationOutcome:
@@ -74,8 +82,10 @@ def test_every_rejection_is_reported_in_the_fixed_order() -> None:
     ]
     duplicate = outcome.rejections[-1]
     assert duplicate.message == (
-        "NIK sudah diusulkan oleh Kabupaten Pakpak Bharat (pendanaan DBH Sawit) untuk periode "
-        "1 Juli 2025 s.d. 30 Juni 2026."
+        "NIK sudah diusulkan ke program PAKPAK-BHARAT-2025 (Bantuan iuran pekerja sawit Pakpak "
+        "Bharat 2025) oleh Kabupaten Pakpak Bharat (pendanaan DBH Sawit) untuk periode "
+        "1 Juli 2025 s.d. 30 Juni 2026, dan usulan itu masih berlaku; satu pekerja hanya dibiayai "
+        "satu program."
     )
 
 
@@ -161,6 +171,29 @@ SCENARIOS: dict[ReasonCode, Callable[[], list[Rejection]]] = {
     ),
     ReasonCode.DUPLICATE_IN_UPLOAD: lambda: list(
         find_duplicates_in_upload([(1, MEDAN_NIK), (2, MEDAN_NIK)]).values()
+    ),
+    ReasonCode.REGENCY_OUTSIDE_JURISDICTION: lambda: list(
+        validate_nomination(a_nomination(), a_context(), a_policy(jurisdiction="12.10")).rejections
+    ),
+    ReasonCode.NO_SEAT_IN_PROGRAMME: lambda: list(
+        validate_nomination(
+            a_nomination(), a_context(), a_policy(seated_cells=frozenset({("12.17", "sawit")}))
+        ).rejections
+    ),
+    ReasonCode.NIK_KECAMATAN_UNKNOWN: lambda: list(_validate(nik=make_nik(subdistrict="10")).rejections),
+    ReasonCode.KECAMATAN_UNKNOWN: lambda: list(_validate(kecamatan="Kecamatan Uji").rejections),
+    ReasonCode.DESA_UNKNOWN: lambda: list(
+        validate_nomination(a_nomination(desa="Desa Uji"), a_context(), a_policy(village_cap=100)).rejections
+    ),
+    ReasonCode.DTKS_NOT_ACCEPTED: lambda: list(
+        validate_nomination(
+            a_nomination(), a_context(p3ke_desil=None, in_dtks=True), a_policy(admit_dtks_only=False)
+        ).rejections
+    ),
+    ReasonCode.NIK_ISSUED_ELSEWHERE: lambda: list(
+        validate_nomination(
+            a_nomination(nik=MEDAN_NIK), a_context(), a_policy(nik_regency_must_match=False)
+        ).notes
     ),
 }
 
