@@ -68,6 +68,29 @@ class Servers:
     shared_bootstrap: str | None = None
 
 
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_accepts(url: str) -> bool:
+    """True when a PostgreSQL server answers at `url` and lets us in: a local server that asks
+    for a password we don't have (scram-sha-256 in pg_hba.conf) is no use to the tests."""
+    if not port_answers("127.0.0.1", 5432):
+        return False
+
+    async def probe() -> None:
+        parts = make_url(url)
+        conn = await asyncpg.connect(
+            user=parts.username, host=parts.host, port=parts.port, database=parts.database, timeout=5
+        )
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        return False
+    return True
+
+
 @contextmanager
 def start_servers() -> Iterator[Servers]:
     """Start (or find) the session's servers; stop what was started."""
@@ -82,8 +105,8 @@ def start_servers() -> Iterator[Servers]:
             return
         if os.environ.get("LINDUNG_TEST_PG_URL"):
             yield Servers(os.environ["LINDUNG_TEST_PG_URL"], "external-postgres")
-        elif port_answers("127.0.0.1", 5432):
-            yield Servers("postgresql://postgres@127.0.0.1:5432/postgres", "local-postgres")
+        elif postgres_accepts(LOCAL_POSTGRES):
+            yield Servers(LOCAL_POSTGRES, "local-postgres")
         else:
             pg_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lindung-pg-")))
             epg = EmbeddedPostgres(pg_dir / "data").start()
