@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from libs.nik import compose_nik
-from libs.regions import all_regions
+from libs.regions import all_regions, desa_of_regency, kecamatan_by_code, kecamatan_of_regency
 
 EXAMPLE_WORKER = {
     "programme_code": "DEMO-SUMUT-2026",
@@ -76,7 +76,9 @@ DEFECT_RATES: dict[str, float] = {
 DEFECT_OUTCOMES: dict[str, str] = {
     "bad_nik": "invalid NIK_FORMAT, or rejected NIK_SUBDISTRICT_ZERO",
     "birthdate_mismatch": "rejected NIK_BIRTHDATE_MISMATCH",
-    "duplicate_other_regency": "rejected NIK_REGENCY_MISMATCH (the copy in the other regency's list)",
+    # A NIK issued elsewhere is a note, not a refusal (unless a programme requires a match): the
+    # copy decided second is rejected DUPLICATE_NOMINATION, the first carries NIK_ISSUED_ELSEWHERE.
+    "duplicate_other_regency": "rejected DUPLICATE_NOMINATION (whichever copy is decided second)",
     "duplicate_other_funder": "rejected DUPLICATE_NOMINATION (the row in SAMOSIR-2026's list)",
     "decile_3_4": "rejected DECILE_NOT_ALLOWED",
     "out_of_age": "rejected AGE_BELOW_MIN or AGE_ABOVE_MAX",
@@ -102,14 +104,6 @@ FAMILY = (
     "Situmorang", "Nasution", "Lubis", "Harahap", "Siregar", "Hasibuan", "Pohan", "Tanjung", "Ginting",
     "Tarigan", "Sembiring", "Purba", "Saragih", "Damanik", "Telaumbanua", "Zebua", "Gulö", "Harefa",
     "Hutagalung", "Panjaitan", "Pardede", "Tambunan", "Sihombing", "Batubara", "Daulay", "",
-)  # fmt: skip
-PLACE_STEMS = (
-    "Sei", "Tanjung", "Huta", "Lumban", "Aek", "Bandar", "Pasar", "Sidodadi", "Suka", "Batu", "Simpang",
-    "Pulau", "Bagan", "Lubuk", "Onan", "Parsaoran", "Sipea", "Hilisimae", "Bawo", "Desa Baru",
-)  # fmt: skip
-PLACE_NAMES = (
-    "Raja", "Makmur", "Jaya", "Rejo", "Mulia", "Indah", "Tinggi", "Baru", "Lama", "Dolok", "Julu", "Toruan",
-    "Nauli", "Ganjang", "Sari", "Harapan", "Damai", "Lestari", "Hilir", "Hulu", "Gading", "Merah",
 )  # fmt: skip
 
 # Header styles of regency spreadsheets exported to CSV: (separator, headers, date format, sex words).
@@ -154,32 +148,27 @@ def examples_dir() -> Path:
     return demo_programme_path().parent
 
 
-def _place(rng: random.Random) -> str:
-    return f"{rng.choice(PLACE_STEMS)} {rng.choice(PLACE_NAMES)}"
-
-
 class _Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.used = {str(EXAMPLE_WORKER["nik"])}
-        self.places: dict[str, list[tuple[str, list[str]]]] = {}
 
     def nik(self, regency: str, birth: date, sex: str) -> tuple[str, int]:
+        # A kecamatan the regency has: the registry refuses a NIK naming one it does not.
+        kecamatan = [int(k.code[-2:]) for k in kecamatan_of_regency(regency)]
         while True:
-            subdistrict = self.rng.randint(1, 25)
+            subdistrict = self.rng.choice(kecamatan)
             nik = compose_nik(regency, subdistrict, birth, sex, self.rng.randint(1, 9999))
             if nik not in self.used:
                 self.used.add(nik)
                 return nik, subdistrict
 
     def kecamatan_desa(self, regency: str) -> tuple[str, str]:
-        if regency not in self.places:
-            self.places[regency] = [
-                (_place(self.rng), [_place(self.rng) for _ in range(8)])
-                for _ in range(self.rng.randint(6, 14))
-            ]
-        kecamatan, desas = self.rng.choice(self.places[regency])
-        return kecamatan, self.rng.choice(desas)
+        # Real places (the registry looks kecamatan and desa up in the Kemendagri lists).
+        desa = self.rng.choice(desa_of_regency(regency))
+        kecamatan = kecamatan_by_code(desa.kecamatan_code)
+        assert kecamatan is not None
+        return kecamatan.name, desa.name
 
     def person(self, regency: str, sector: str, *, age: tuple[int, int] = (18, 62)) -> DemoPerson:
         rng = self.rng
@@ -273,6 +262,10 @@ def generate_demo(seed: int, out: Path, *, quota_path: Path | None = None) -> di
                 **person.__dict__,
                 "regency": target,
                 "sector": replaced.sector,
+                # Listed where they live now: that regency's places, their NIK from home.
+                "kecamatan": replaced.kecamatan,
+                "desa": replaced.desa,
+                "address": replaced.address,
                 "defect": "duplicate_other_regency",
             }
         )

@@ -66,6 +66,16 @@ def kecamatan_of_regency(regency_code: str) -> tuple[Kecamatan, ...]:
     return _kecamatan_by_regency().get(regency_code.strip(), ())
 
 
+def kecamatan_of_nik(nik: str) -> Kecamatan | None:
+    """The kecamatan a NIK was issued in (digits 1–6: 121708... is 12.17.08), or None."""
+    return kecamatan_by_code(f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}")
+
+
+def kecamatan_numbers(regency_code: str) -> tuple[int, ...]:
+    """The numbers a NIK issued in this regency may carry in digits 5–6 (12.17: 1 to 9)."""
+    return tuple(int(k.code[-2:]) for k in kecamatan_of_regency(regency_code))
+
+
 def find_kecamatan(regency_code: str, name: str) -> Kecamatan | None:
     """The kecamatan of `regency_code` whose name matches `name` leniently, or None."""
     key = place_key(name)
@@ -81,6 +91,11 @@ def desa_of_regency(regency_code: str) -> tuple[Desa, ...]:
     return _desa_by_regency().get(regency_code.strip(), ())
 
 
+def desa_of_kecamatan(kecamatan_code: str) -> tuple[Desa, ...]:
+    """The desa and kelurahan of one kecamatan ("12.17.08"), in code order."""
+    return _desa_by_kecamatan().get(kecamatan_code.strip(), ())
+
+
 def find_desa(regency_code: str, name: str, kecamatan_code: str | None = None) -> Desa | None:
     """The desa/kelurahan of `regency_code` (and of `kecamatan_code`, when given) named `name`.
 
@@ -90,11 +105,10 @@ def find_desa(regency_code: str, name: str, kecamatan_code: str | None = None) -
     key = place_key(name)
     if not key:
         return None
-    matches = [
-        d
-        for d in desa_of_regency(regency_code)
-        if place_key(d.name) == key and (kecamatan_code is None or d.kecamatan_code == kecamatan_code)
-    ]
+    candidates = (
+        desa_of_regency(regency_code) if kecamatan_code is None else desa_of_kecamatan(kecamatan_code)
+    )
+    matches = [d for d in candidates if place_key(d.name) == key and d.regency_code == regency_code.strip()]
     if kecamatan_code is None and len(matches) > 1:
         return None
     return matches[0] if matches else None
@@ -148,6 +162,14 @@ def _kecamatan_by_regency() -> dict[str, tuple[Kecamatan, ...]]:
     grouped: defaultdict[str, list[Kecamatan]] = defaultdict(list)
     for k in all_kecamatan():
         grouped[k.regency_code].append(k)
+    return {code: tuple(items) for code, items in grouped.items()}
+
+
+@cache
+def _desa_by_kecamatan() -> dict[str, tuple[Desa, ...]]:
+    grouped: defaultdict[str, list[Desa]] = defaultdict(list)
+    for d in all_desa():
+        grouped[d.kecamatan_code].append(d)
     return {code: tuple(items) for code, items in grouped.items()}
 
 

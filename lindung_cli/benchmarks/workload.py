@@ -21,6 +21,7 @@ from functools import cached_property
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.nik import compose_nik
+from libs.regions import desa_of_kecamatan, kecamatan_of_regency
 from lindung_cli.demo import (
     FAMILY,
     HEADER_STYLES,
@@ -37,7 +38,6 @@ PREFIX = "BENCH-"
 # Room for this many workers per quota cell and run: the NIK space of a run never meets another's.
 STRIDE = 1_000_000
 SERIALS = 9_999
-SUBDISTRICTS = 99
 BORN_FROM = date(1966, 1, 1)  # plus a few days per run: working age (15-65) for years to come
 
 
@@ -94,9 +94,13 @@ class Workload:
 
     def worker(self, index: int) -> BenchWorker:
         regency, sector = self.cells[index % len(self.cells)]
-        subdistrict, birth, serial = _nik_parts(self.seed, index // len(self.cells))
+        # Real places: the registry refuses a kecamatan (of the NIK or the form) its regency lacks.
+        places = kecamatan_of_regency(regency)
+        place, birth, serial = _nik_parts(self.seed, index // len(self.cells), len(places))
+        kecamatan = places[place]
+        villages = desa_of_kecamatan(kecamatan.code)
         sex = "P" if index % 2 else "L"
-        nik = compose_nik(regency, subdistrict, birth, sex, serial)
+        nik = compose_nik(regency, int(kecamatan.code[-2:]), birth, sex, serial)
         first = (WOMEN if sex == "P" else MEN)[index % len(WOMEN if sex == "P" else MEN)]
         occupations = OCCUPATIONS_SAWIT if sector == "sawit" else OCCUPATIONS_OTHER
         return BenchWorker(
@@ -109,8 +113,8 @@ class Workload:
             sector=sector,
             occupation=occupations[index % len(occupations)],
             decile=1 + index % 2,
-            kecamatan=f"Kecamatan {subdistrict:02d}",
-            desa=f"Desa Uji {serial % 50 + 1}",
+            kecamatan=kecamatan.name,
+            desa=villages[serial % len(villages)].name,
         )
 
     def all(self) -> Iterator[BenchWorker]:
@@ -184,13 +188,13 @@ class Workload:
                 yield regency, name, _csv(chunk), [w.index for w in chunk]
 
 
-def _nik_parts(seed: int, slot: int) -> tuple[int, date, int]:
-    """(sub-district 1-99, birth date, serial 1-9999): a bijection of (seed, slot < STRIDE)."""
+def _nik_parts(seed: int, slot: int, places: int) -> tuple[int, date, int]:
+    """(which of the regency's `places` kecamatan, birth date, serial 1-9999): a bijection of
+    (seed, slot < STRIDE) for one regency."""
     k = seed * STRIDE + slot
     serial = 1 + k % SERIALS
     k //= SERIALS
-    subdistrict = 1 + k % SUBDISTRICTS
-    return subdistrict, BORN_FROM + timedelta(days=k // SUBDISTRICTS), serial
+    return k % places, BORN_FROM + timedelta(days=k // places), serial
 
 
 def _csv(people: list[BenchWorker]) -> bytes:

@@ -42,6 +42,7 @@ from libs.eventstore.tables import eventstore_tables
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
+from libs.regions import kecamatan_numbers, kecamatan_of_nik
 from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
 from libs.runtime.service import ServiceDefinition, create_app
 from libs.settings import get_settings
@@ -104,7 +105,7 @@ class Worker:
             "sex": self.sex,
             "occupation": "petani",
             "regency_code": self.regency,
-            "kecamatan": "Kecamatan Uji",
+            "kecamatan": kecamatan_of_nik(self.nik).name,
             "desa": "Desa Uji",
             "sector": self.sector,
         }
@@ -144,7 +145,11 @@ def make_workers(rng: random.Random, first_serial: int, count: int, programme: s
         else:
             birth = date(1962, 6, 1) + timedelta(days=rng.randrange(0, 365 * 42))
         decile = rng.choice((1, 1, 1, 2, 2, 2, 2, 3))  # decile 3 is outside the programme's 1-2
-        nik = compose_nik(regency, rng.randint(1, 20), birth, sex, first_serial + i)
+        # A kecamatan the regency has (the registry refuses others); the same draws as before.
+        numbers = kecamatan_numbers(regency)
+        nik = compose_nik(
+            regency, numbers[(rng.randint(1, 20) - 1) % len(numbers)], birth, sex, first_serial + i
+        )
         workers.append(Worker(nik, programme, regency, sector, birth, sex, decile))
     return workers
 

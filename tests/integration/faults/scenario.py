@@ -29,6 +29,7 @@ from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
 from libs.nik import compose_nik
+from libs.regions import kecamatan_numbers, kecamatan_of_nik
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, nik_not_found
 
 PROGRAMME = "FAULT-2026"
@@ -104,7 +105,7 @@ class Nomination:
             sex=self.sex,
             occupation=self.occupation,
             regency_code=self.regency,
-            kecamatan="Kecamatan Uji",
+            kecamatan=kecamatan_of_nik(self.nik).name,
             desa="Desa Uji",
             sector=self.sector,
             source_ref=self.source_ref,
@@ -153,7 +154,11 @@ class _People:
             self.serial += 1
             sex = self.rng.choice("LP")
             born = birth or date(1966, 1, 1) + timedelta(days=self.rng.randrange(0, 365 * 34))
-            nik = compose_nik(regency, self.rng.randint(1, 20), born, sex, self.serial)
+            # A kecamatan the regency has (the registry refuses others); the same draws as before.
+            numbers = kecamatan_numbers(regency)
+            nik = compose_nik(
+                regency, numbers[(self.rng.randint(1, 20) - 1) % len(numbers)], born, sex, self.serial
+            )
             if nik not in self.seen:
                 self.seen.add(nik)
                 return nik, born, sex

@@ -8,6 +8,7 @@ from libs.regions import (
     all_desa,
     all_kecamatan,
     all_regions,
+    desa_of_kecamatan,
     desa_of_regency,
     find_desa,
     find_kecamatan,
@@ -86,3 +87,9 @@ def test_find_desa_in_a_kecamatan_and_refusing_to_guess_between_namesakes() -> N
     ambiguous = next(name for name in recurring if recurring.count(name) > 1)
     assert find_desa("12.01", ambiguous) is None
     assert find_desa("12.17", "Tomok") == tomok
+
+
+def test_every_kecamatan_has_its_villages() -> None:
+    assert all(desa_of_kecamatan(k.code) for k in all_kecamatan())
+    assert [d.name for d in desa_of_kecamatan("12.17.01")][:2] == ["Tuktuk Siadong", "Tomok"]
+    assert desa_of_kecamatan("12.17.99") == ()

@@ -125,6 +125,8 @@ def test_the_registry_rules_answer_each_defect_as_documented(demo: tuple[Path, d
     assert codes["AGE_BELOW_MIN"] + codes["AGE_ABOVE_MAX"] == defects["out_of_age"]
     assert codes["NIK_REGENCY_MISMATCH"] == defects["duplicate_other_regency"]
     assert codes["OCCUPATION_NOT_ALLOWED"] == codes["SEX_INVALID"] == codes["SECTOR_INVALID"] == 0
+    # Real places: every kecamatan (NIK and form) is found in its regency.
+    assert codes["KECAMATAN_UNKNOWN"] == codes["NIK_KECAMATAN_UNKNOWN"] == codes["NO_SEAT_IN_PROGRAMME"] == 0
     # Only rows with a defective NIK miss the extract.
     assert codes["NOT_IN_P3KE_OR_DTKS"] == codes["NIK_SUBDISTRICT_ZERO"]
     assert invalid == codes["NIK_FORMAT"] > 0
