@@ -229,7 +229,7 @@ class Stack:
                 values += [int(v) for v in row]
         return tuple(values)
 
-    async def settle(self, timeout_s: float = 120.0, still_s: float = 0.5) -> None:
+    async def settle(self, timeout_s: float = 120.0, still_s: float = 0.3) -> None:
         """Until nothing waits in an outbox, no consumer group lags, and counts stay still."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -638,6 +638,7 @@ async def run_year(
     waiting: list[Worker] = (),  # type: ignore[assignment]
     others: list[Worker] = (),  # type: ignore[assignment]
     extract: dict[str, int] | None = None,
+    dtks: Iterable[str] = (),
     before_decree: Callable[[Year], Awaitable[None]] | None = None,
 ) -> Outcome:
     """The standard year: `seated` (exactly the seats: each takes one), then `waiting` (no seat left:
@@ -650,7 +651,7 @@ async def run_year(
     stack.today(start - timedelta(days=45))
     await year.timed("define", year.define())
     rows = p3ke_rows([*seated, *waiting]) if extract is None else extract
-    await year.timed("reference", stack.import_reference(rows))
+    await year.timed("reference", stack.import_reference(rows, dtks))
     answers = await year.timed("nominate", year.nominate([*seated, *others]))
     if waiting:  # after every other nomination: they wait for a seat, in this order
         answers.update(await year.timed("nominate", year.nominate(list(waiting), doors=("http",))))
@@ -677,9 +678,10 @@ async def run_year(
             await year.timed("bill", _bill_month(year, plan, months[j], bill_day(months, k), j))
         unpaid = k == plan.late_month or (plan.stop_from is not None and k >= plan.stop_from)
         if unpaid:
-            # The month started unpaid: enrollment records the lapse on the day it checks.
+            # The month started unpaid: enrollment records the lapse on the day it checks (once
+            # BPJS has confirmed every payment sent before).
+            await year.timed("bill", stack.settle())
             await year.record_lapses(first_day(month) + timedelta(days=2))
-        await year.timed("bill", stack.settle())
         if k == plan.late_month and len(first) > 2:
             # A claim while the lapse is in force (before the arrears are paid).
             claimant = first[2]
@@ -705,6 +707,7 @@ async def run_year(
             await year.withdraw(gone, "moved", first_day(month) + timedelta(days=14), month)
             outcome.withdrawn = gone
             await stack.settle()
+    await year.timed("bill", stack.settle())
     if plan.stop_from is not None:
         outcome.stopped = [
             m
