@@ -11,7 +11,7 @@ counts only for the attempt in flight; the same answer twice changes nothing.
 Each worker is billed at most once per programme and month: billing a month again bills only
 the workers enrolled since, or those whose earlier line BPJS refused for good. A worker whose
 coverage ended (CoverageEnded) is billed up to their `last_month_billable`, never after; a month
-whose bill would list more staying workers than the programme has seats, or take its bills past
+whose bill would list more workers than the programme has seats, or take its bills past
 the budget cap, is refused whole (domain/billing.py `check_bill_limits`).
 """
 
@@ -163,8 +163,10 @@ async def bill_month(
     programme_code: str,
     month: YearMonth,
     today: date,
+    regency: str | None = None,
 ) -> list[str]:
-    """Bill `month` for the programme's enrolled workers not billed yet; return the new bill ids.
+    """Bill `month` for the programme's enrolled workers not billed yet (of `regency` only, when
+    given: a funder may pay one regency and not another); return the new bill ids.
 
     Workers are billed whose coverage window (from the later of the programme's start and their
     enrollment day, to the programme's end) includes the month. Rates come from the programme's
@@ -212,10 +214,11 @@ async def bill_month(
             and r.worker_id not in taken
             and r.kpj
             and billable_in(month, r.status, r.last_month_billable)
+            and (regency is None or r.regency_code == regency)
         ):
             due[r.worker_id] = _Enrolled(r.worker_id, r.funder, r.regency_code, r.kpj)
     if programme is not None and due:
-        await _check_limits(conn, programme, month, taken | set(due), len(due) * rates.per_worker)
+        await _check_limits(conn, programme, month, len(taken | set(due)), len(due) * rates.per_worker)
     bill = monthly_bill(month, (CoveredWorker(w.worker_id, w.funder, w.regency) for w in due.values()), rates)
     sequence = len(
         (
@@ -276,21 +279,12 @@ async def bill_month(
 
 
 async def _check_limits(
-    conn: AsyncConnection, programme: Any, month: YearMonth, billed: set[str], bill_total: int
+    conn: AsyncConnection, programme: Any, month: YearMonth, workers_in_month: int, bill_total: int
 ) -> None:
-    """`check_bill_limits` for a bill that makes `billed` the month's workers (rows from before
-    migration 0003, without seats or cap, are not checked)."""
+    """`check_bill_limits` for a bill that makes the month list `workers_in_month` workers (rows
+    from before migration 0003, without seats or cap, are not checked)."""
     if programme.quotas is None or programme.budget_cap is None:
         return
-    leaving = (
-        await conn.execute(
-            select(func.count()).where(
-                registrations.c.programme_code == programme.programme_code,
-                registrations.c.worker_id.in_(sorted(billed)),
-                registrations.c.last_month_billable == str(month),
-            )
-        )
-    ).scalar_one()
     spent = (
         await conn.execute(
             select(func.coalesce(func.sum(bills.c.total), 0)).where(
@@ -299,7 +293,7 @@ async def _check_limits(
         )
     ).scalar_one()
     limits = ProgrammeLimits(seats=sum(programme.quotas.values()), budget_cap=programme.budget_cap)
-    check_bill_limits(limits, month, len(billed), int(leaving), int(spent), bill_total)
+    check_bill_limits(limits, month, workers_in_month, int(spent), bill_total)
 
 
 # --- BPJS answers and the clock ------------------------------------------------------------------

@@ -121,24 +121,20 @@ def check_bill_limits(
     limits: ProgrammeLimits,
     month: YearMonth,
     workers_in_month: int,
-    leaving_in_month: int,
     billed_before: int,
     bill_total: int,
 ) -> None:
     """Refuse (BillOverLimitError) a bill that would make `month` list more workers than the
-    programme has seats, or the programme's bills (not refused ones) exceed its budget cap.
+    programme has seats, or the programme's bills (refused lines apart) exceed its budget cap.
 
-    `workers_in_month` counts every worker billed for the month, this bill included;
-    `leaving_in_month` those among them whose coverage ends in the month (the month is their
-    last billable one). A seat given back mid-month is taken by the promoted worker in the same
-    month, and both are owed that month (premiums are paid per whole month), so a leaving worker
-    shares their seat for that one month: the workers who stay never outnumber the seats."""
-    staying = workers_in_month - leaving_in_month
-    if staying > limits.seats:
+    `workers_in_month` counts every worker billed for the month, this bill included. A seat is
+    paid once a month: a worker promoted into the seat of one who left during a month already
+    billed for that seat is billed from the next month (the bill that would list both is refused)."""
+    if workers_in_month > limits.seats:
         raise BillOverLimitError(
             "BILL_EXCEEDS_SEATS",
-            f"Tagihan {month} memuat {staying} peserta yang berlanjut, melebihi {limits.seats} kursi "
-            "program; tagihan tidak dibuat.",
+            f"Tagihan {month} akan memuat {workers_in_month} peserta, melebihi {limits.seats} kursi "
+            "program; tagihan tidak dibuat. Peserta pengganti ditagih mulai bulan berikutnya.",
         )
     if billed_before + bill_total > limits.budget_cap:
         raise BillOverLimitError(

@@ -146,6 +146,9 @@ class BillRequest(BaseModel):
 
     programme_code: str = Field(min_length=1, max_length=100)
     month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])
+    regency_code: str | None = Field(
+        default=None, pattern=r"^12\.\d{2}$", description="Bill this regency's workers only."
+    )
 
 
 def _month(text: str) -> YearMonth:
@@ -169,7 +172,7 @@ async def bill(body: BillRequest, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
     try:
         async with rt.engine.begin() as conn:
             created = await premiums.bill_month(
-                conn, rt.store, handler.config, body.programme_code, month, today
+                conn, rt.store, handler.config, body.programme_code, month, today, body.regency_code
             )
     except premiums.ProgrammeUnknown:
         raise HTTPException(

@@ -11,8 +11,19 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, topics
+from libs.eventstore.store import row_to_envelope
+from services.enrollment.adapters.projections import project
+from services.enrollment.adapters.tables import (
+    bill_workers,
+    bills,
+    coverage_facts,
+    deregistrations,
+    registrations,
+)
 from tests.integration.enrollment.support import produce
 from tests.integration.releases.conftest import (
     Person,
@@ -160,18 +171,28 @@ async def test_a_worker_who_died_is_not_billed_beside_the_one_promoted_into_his_
     promoted = await wait_status(stack, waiting, code, "enrolled")
     assert promoted["enrolled_on"] == "2026-03-10"
 
-    # March is owed for the promoted worker too (BPJS bills whole months): he shares the seat of
-    # the man who died for that month only.
-    march = await bill(stack, code, "2026-03")
-    assert march["totals"]["workers"] == 3
-    assert await month_workers(stack, code, "2026-03") == {
-        dead.worker_id,
-        staying.worker_id,
-        waiting.worker_id,
-    }
+    # March was paid for his seat already: a bill listing the promoted worker beside the two is
+    # refused with a reason; the promoted worker is billed from April.
+    refused = await stack.call(
+        "enrollment", "POST", "/premiums/bills", json={"programme_code": code, "month": "2026-03"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"]["code"] == "BILL_EXCEEDS_SEATS"
+    assert "2 kursi" in refused.json()["detail"]["message"]
+    assert await month_workers(stack, code, "2026-03") == {dead.worker_id, staying.worker_id}
 
     # April: exactly the two seats, Rp33,600; the dead worker never again.
     stack.set_day_iso("2026-04-01")
+    elsewhere = await expect(
+        await stack.call(
+            "enrollment",
+            "POST",
+            "/premiums/bills",
+            json={"programme_code": code, "month": "2026-04", "regency_code": "12.71"},
+        ),
+        201,
+    )
+    assert elsewhere["created"] == []  # a regency billed alone: nobody of this programme there
     april = await bill(stack, code, "2026-04")
     assert (april["totals"]["workers"], april["totals"]["total"]) == (2, 33_600)
     assert await month_workers(stack, code, "2026-04") == {staying.worker_id, waiting.worker_id}
@@ -330,3 +351,45 @@ async def test_arrears_restore_coverage_and_a_fourth_unpaid_month_ends_the_membe
         "MEMBERSHIP_ENDED",
         "membership_ended",
     )
+
+
+async def test_the_read_models_rebuilt_from_enrollments_events_equal_the_live_ones(stack: Stack) -> None:
+    """Ends, cancellations and stop-payments are projected from enrollment's own events: replaying
+    its log through `project` one event at a time gives the same rows (checked, rolled back).
+    Stop-payments' answers come from consumed events, so only what enrollment sent is compared."""
+    d = deregistrations
+    tables: dict[Table, tuple[Any, ...]] = {
+        registrations: (registrations.c.worker_id, registrations.c.programme_code),
+        coverage_facts: (coverage_facts.c.event_id, coverage_facts.c.worker_id),
+        bills: (bills.c.bill_id,),
+        bill_workers: (bill_workers.c.bill_id, bill_workers.c.worker_id),
+        d: (d.c.worker_id, d.c.programme_code),
+    }
+    sent = {"worker_id", "programme_code", "request_id", "kpj", "reason", "last_covered_day", "attempts"}
+
+    async def snapshot(conn: AsyncConnection) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for table, order in tables.items():
+            columns = [c for c in table.c if c.name != "id" and (table is not d or c.name in sent)]
+            found[table.name] = list((await conn.execute(select(*columns).order_by(*order))).all())
+        return found
+
+    enrollment = stack.runtimes["enrollment"]
+    async with enrollment.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin() as transaction:
+            live = await snapshot(conn)
+            assert {r.status for r in live["registrations"]} >= {
+                "enrolled",
+                "ended",
+                "cancelled",
+                "membership_ended",
+            }
+            for table in tables:
+                await conn.execute(delete(table))
+            events = enrollment.store.tables.events
+            for row in await conn.execute(select(events).order_by(events.c.position)):
+                await project(conn, row_to_envelope(row))
+            rebuilt = await snapshot(conn)
+            await transaction.rollback()
+    assert rebuilt == live

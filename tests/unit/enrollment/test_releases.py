@@ -240,17 +240,18 @@ def test_standing_says_which_it_is() -> None:
 LIMITS = ProgrammeLimits(seats=2, budget_cap=12 * 2 * 16_800)
 
 
-def test_a_worker_leaving_in_the_month_shares_his_seat_with_his_successor() -> None:
-    check_bill_limits(LIMITS, ym("2026-03"), 3, 1, 0, 16_800)  # died in March + promoted + one
+def test_a_month_never_lists_more_workers_than_the_programme_has_seats() -> None:
+    check_bill_limits(LIMITS, ym("2026-03"), 2, 0, 2 * 16_800)
+    # The worker promoted into the seat of one who died in March, March billed for the seat already.
     with pytest.raises(BillOverLimitError) as refused:
-        check_bill_limits(LIMITS, ym("2026-04"), 3, 0, 0, 3 * 16_800)
+        check_bill_limits(LIMITS, ym("2026-03"), 3, 2 * 2 * 16_800, 16_800)
     assert refused.value.code == "BILL_EXCEEDS_SEATS" and "2 kursi" in refused.value.message
 
 
 def test_the_programme_never_bills_past_its_budget_cap() -> None:
-    check_bill_limits(LIMITS, ym("2026-12"), 2, 0, 11 * 2 * 16_800, 2 * 16_800)  # exactly the cap
+    check_bill_limits(LIMITS, ym("2026-12"), 2, 11 * 2 * 16_800, 2 * 16_800)  # exactly the cap
     with pytest.raises(BillOverLimitError) as refused:
-        check_bill_limits(LIMITS, ym("2026-12"), 2, 0, 11 * 2 * 16_800 + 1, 2 * 16_800)
+        check_bill_limits(LIMITS, ym("2026-12"), 2, 11 * 2 * 16_800 + 1, 2 * 16_800)
     assert refused.value.code == "BILL_EXCEEDS_BUDGET" and "Rp403.200" in refused.value.message
 
 
