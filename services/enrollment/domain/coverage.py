@@ -367,7 +367,10 @@ class CoverageLedger:
             return None
         if not snapshot.paid:
             return Standing.AWAITING_PREMIUM
-        if not self.months_due(as_of):
+        # Months before the first paid one are not arrears: BPU coverage begins with a premium
+        # (e.g. the month a promoted worker took a seat already paid for).
+        first_paid = min(snapshot.paid)
+        if not [m for m in self.months_due(as_of) if m > first_paid]:
             return Standing.COVERED
         day = min(max(as_of, snapshot.start), snapshot.end)
         if self.is_covered(day, policy, known_at=as_of).covered:

@@ -196,6 +196,8 @@ async def test_a_worker_who_died_is_not_billed_beside_the_one_promoted_into_his_
     april = await bill(stack, code, "2026-04")
     assert (april["totals"]["workers"], april["totals"]["total"]) == (2, 33_600)
     assert await month_workers(stack, code, "2026-04") == {staying.worker_id, waiting.worker_id}
+    # March, his predecessor's seat-month, is no arrears of his.
+    assert (await registration(stack, waiting, code) or {})["standing"] == "covered"
     again = await bill(stack, code, "2026-04")
     assert again["created"] == [] and again["totals"]["workers"] == 2
 

@@ -235,6 +235,13 @@ def test_standing_says_which_it_is() -> None:
     assert CoverageLedger().standing(date(2026, 1, 21), POLICY) is None
 
 
+def test_months_before_the_first_premium_are_not_arrears() -> None:
+    promoted = Enrollment(date(2026, 3, 10), date(2026, 1, 1), date(2026, 12, 31))
+    ledger = CoverageLedger.from_facts([promoted, *paid("2026-04")])  # March: the seat's, paid
+    assert ledger.standing(date(2026, 4, 15), POLICY) is Standing.COVERED
+    assert ledger.is_covered(date(2026, 3, 20), POLICY).reason is CoverageReason.PREMIUM_UNPAID
+
+
 # --- a month's bill against seats and budget -----------------------------------------------------
 
 LIMITS = ProgrammeLimits(seats=2, budget_cap=12 * 2 * 16_800)
