@@ -371,31 +371,16 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
             update(p).where(p.c.programme_code == event.programme_code).values(budget_cap=event.budget_cap)
         )
         return
-    if isinstance(event, DeregistrationConfirmed):
+    if isinstance(event, DeregistrationConfirmed | DeregistrationRejected):
+        # BPJS's first answer to a stop-payment stands; repeats match no `requested` row.
+        answer: dict[str, Any] = {"confirmed_attempt": event.attempt, "updated_at": envelope.occurred_at}
+        if isinstance(event, DeregistrationConfirmed):
+            answer |= {"status": "confirmed", "effective_on": event.effective_on}
+        else:
+            answer |= {"status": "rejected", "refusal_code": event.reason_code, "refusal": event.reason}
         d = deregistrations
         await conn.execute(
-            update(d)
-            .where(d.c.request_id == event.request_id, d.c.status == "requested")
-            .values(
-                status="confirmed",
-                effective_on=event.effective_on,
-                confirmed_attempt=event.attempt,
-                updated_at=envelope.occurred_at,
-            )
-        )
-        return
-    if isinstance(event, DeregistrationRejected):
-        d = deregistrations
-        await conn.execute(
-            update(d)
-            .where(d.c.request_id == event.request_id, d.c.status == "requested")
-            .values(
-                status="rejected",
-                confirmed_attempt=event.attempt,
-                refusal_code=event.reason_code,
-                refusal=event.reason,
-                updated_at=envelope.occurred_at,
-            )
+            update(d).where(d.c.request_id == event.request_id, d.c.status == "requested").values(answer)
         )
         return
     if not isinstance(event, ProgrammeDefined):

@@ -282,6 +282,14 @@ async def test_a_release_before_bpjs_answered_cancels_and_a_late_acceptance_is_s
     assert (stop["reason"], stop["last_covered_day"]) == ("withdrawn", "2026-04-01")
     types = await stream_types(stack, erna, code)
     assert "EnrolledAtBPJS" not in types and types.count("CoverageEnded") == 1
+
+    async def answered() -> list[Any] | None:
+        rows = await stack.rows(
+            "SELECT status FROM enrollment.deregistrations WHERE worker_id = :w", w=erna.worker_id
+        )
+        return rows if rows and rows[0].status != "requested" else None
+
+    assert [r.status for r in await eventually(answered, timeout_s=30)] == ["confirmed"]
     assert (await registration(stack, erna, code) or {})["status"] == "cancelled"
     nothing = await expect(
         await stack.call(
