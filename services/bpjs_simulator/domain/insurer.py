@@ -139,14 +139,14 @@ class Payer:
 def membership_end(payer: Payer, today: date, arrears_months: int) -> date | None:
     """The last day protected before the membership under `payer` ended, or None if it has not.
 
-    Premiums are paid in advance; a month still running (or to come) is not a lapse. A month
-    over and unpaid is in arrears, which may still be paid for `arrears_months` months; one more
-    consecutive month over and unpaid ends the membership: protection stopped the day before
-    the first of them."""
+    Premiums are paid in advance: a month falls due when it begins, and a month not begun yet is
+    not a lapse. Up to `arrears_months` consecutive months due and unpaid may still be paid in
+    arrears; one more ends the membership, protection having stopped the day before the first
+    of them (the same count as enrollment's, so both sides see the membership end together)."""
     last = min(payer.coverage_end, today)
     unpaid_run: list[str] = []
     day = date(payer.first_day.year, payer.first_day.month, 1)
-    while day <= last and _first_of_next_month(day) <= today:  # months that are over
+    while day <= last:  # months begun, within the period
         month = month_of(day)
         if month in payer.paid_months:
             unpaid_run = []

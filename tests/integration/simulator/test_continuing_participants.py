@@ -250,12 +250,12 @@ async def test_a_membership_ended_by_four_unpaid_months_is_re_registered_with_th
         paid = await ask(simulator, payment(first, month, [kpj]))
         assert paid["event_type"] == "PremiumPaymentConfirmed"
 
-    # March to May unpaid: arrears BPJS would still take, the membership stands.
-    simulator.clock.set_day(date(2025, 6, 15))
+    # March to May due and unpaid: arrears BPJS would still take, the membership stands.
+    simulator.clock.set_day(date(2025, 5, 20))
     early = await ask(simulator, registration(w, f"EARLY-{RUN}-2025", date(2025, 7, 1), date(2025, 12, 31)))
     assert early["event_type"] == "RegistrationRejected" and early["reason_code"] == "ALREADY_REGISTERED"
-    # June over and unpaid too: more than three months, the membership ended.
-    simulator.clock.set_day(date(2025, 7, 2))
+    # June due and unpaid too: more than three months, the membership ended.
+    simulator.clock.set_day(date(2025, 6, 2))
     again = await ask(simulator, registration(w, f"AGAIN-{RUN}-2025", date(2025, 7, 1), date(2025, 12, 31)))
     assert again["event_type"] == "RegistrationAccepted"
     assert (again["kpj"], again["continued"]) == (kpj, True)

@@ -145,27 +145,29 @@ def paying_2025(*paid: int, ended_on: date | None = None) -> Payer:
 
 def test_more_than_three_consecutive_unpaid_months_end_the_membership() -> None:
     payer = paying_2025(1, 2)
-    # March to May over and unpaid: 3 months of arrears, still payable.
-    assert membership_end(payer, date(2025, 6, 30), 3) is None
-    # June over too: a 4th month; protection stopped on the last day paid.
-    assert membership_end(payer, date(2025, 7, 1), 3) == date(2025, 2, 28)
+    # March to May due and unpaid: 3 months of arrears, still payable.
+    assert membership_end(payer, date(2025, 5, 31), 3) is None
+    # June due too: a 4th month; protection stopped on the last day paid.
+    assert membership_end(payer, date(2025, 6, 1), 3) == date(2025, 2, 28)
     # Arrears paid in time restore it: the run of unpaid months is broken.
     assert membership_end(paying_2025(1, 2, 4), date(2025, 7, 1), 3) is None
     # Never paid at all: ended the day before the first month.
-    assert membership_end(paying_2025(), date(2025, 5, 1), 3) == date(2024, 12, 31)
+    assert membership_end(paying_2025(), date(2025, 4, 1), 3) == date(2024, 12, 31)
 
 
-def test_a_month_not_yet_over_is_not_a_lapse() -> None:
-    # Paid through March; on 30 April only April is unpaid and it is still running.
-    assert membership_end(paying_2025(1, 2, 3), date(2025, 4, 30), 0) is None
-    assert membership_end(paying_2025(1, 2, 3), date(2025, 5, 1), 0) == date(2025, 3, 31)
+def test_a_month_not_yet_due_is_not_a_lapse_and_months_after_the_period_do_not_count() -> None:
+    # Paid through March; on 30 April only April is due and unpaid.
+    assert membership_end(paying_2025(1, 2, 3), date(2025, 4, 30), 0) == date(2025, 3, 31)
+    assert membership_end(paying_2025(1, 2, 3), date(2025, 3, 31), 0) is None
+    # Paid through October: November and December unpaid; 2026 is not this payer's to pay.
+    assert membership_end(paying_2025(*range(1, 11)), date(2026, 6, 1), 3) is None
 
 
 def test_a_membership_that_ended_lets_a_new_registration_keep_the_kpj() -> None:
     lapsed = paying_2025(1, 2)
     h2 = (date(2025, 7, 1), date(2025, 12, 31))
-    assert code(decide(payers=[lapsed], period=h2, today=date(2025, 6, 15))) == "ALREADY_REGISTERED"
-    assert decide(payers=[lapsed], period=h2, today=date(2025, 7, 2)) == Continuation(KPJ)
+    assert code(decide(payers=[lapsed], period=h2, today=date(2025, 5, 20))) == "ALREADY_REGISTERED"
+    assert decide(payers=[lapsed], period=h2, today=date(2025, 6, 2)) == Continuation(KPJ)
 
 
 def test_payments_are_refused_only_for_months_after_every_stop_of_that_programme() -> None:
