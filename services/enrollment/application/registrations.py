@@ -394,8 +394,8 @@ async def on_clock(
     stream = registration_stream(worker_id, programme_code)
     history, last_hash = await store.load_chained(conn, stream)
     h = fold(history)
-    if h is None or h.state.status is not RegistrationStatus.REQUESTED:
-        return None
+    if h is None or h.state.status is not RegistrationStatus.REQUESTED or h.ended is not None:
+        return None  # answered, failed, or cancelled by a release: nothing more is sent
     if h.state.retry_at is not None:
         if not domain.retry_due(h.state, now):
             return None

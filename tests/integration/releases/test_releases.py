@@ -282,6 +282,8 @@ async def test_a_release_before_bpjs_answered_cancels_and_a_late_acceptance_is_s
     assert (stop["reason"], stop["last_covered_day"]) == ("withdrawn", "2026-04-01")
     types = await stream_types(stack, erna, code)
     assert "EnrolledAtBPJS" not in types and types.count("CoverageEnded") == 1
+    after_release = types[types.index("CoverageEnded") :]
+    assert not {"RegistrationRequested", "RegistrationRetryScheduled"} & set(after_release), types
 
     async def answered() -> list[Any] | None:
         rows = await stack.rows(
