@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
 from libs.runtime.service import Runtime, ServiceDefinition, create_app
@@ -54,6 +55,19 @@ async def running(
                 raise TimeoutError(f"{definition.name} did not join its consumer group")
             await asyncio.sleep(0.1)
         yield rt
+
+
+@asynccontextmanager
+async def serving_http(
+    definition: ServiceDefinition, name: str
+) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+    """The service running (see :func:`running`) and an HTTP client over its routes, in-process."""
+    async with running(definition) as rt:
+        app = create_app(definition)
+        app.state.runtime = rt
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=60) as http:
+            yield rt, http
 
 
 async def eventually(check, timeout_s: float = 20.0, interval_s: float = 0.1):  # type: ignore[no-untyped-def]

@@ -33,13 +33,13 @@ from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions import kecamatan_numbers
 from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import get_settings
 from services.allocation.entrypoints.app import definition as allocation_definition
 from services.registry.entrypoints.app import definition as registry_definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, read_matching, running, use_env
+from tests.running import eventually, read_matching, serving_http, use_env
 
 BIRTH = date(1985, 8, 17)
 MARCH_2026 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
@@ -162,13 +162,7 @@ class Door:
 
 
 async def serve(exits: contextlib.AsyncExitStack, defn: ServiceDefinition, name: str) -> Served:
-    rt = await exits.enter_async_context(running(defn))
-    app = create_app(defn)
-    app.state.runtime = rt
-    http = await exits.enter_async_context(
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", timeout=60)
-    )
-    return Served(rt, http)
+    return Served(*await exits.enter_async_context(serving_http(defn, name)))
 
 
 @pytest.fixture(scope="package")

@@ -56,7 +56,9 @@ async def programmes(door: Door) -> dict[str, str]:
             yaml_of(f"DOOR-PROV-{run}", {("12.17", "non_sawit"): 1, ("12.10", "sawit"): 5})
         ),
         # One seat, for the ranking.
-        "one_seat": await door.define(yaml_of(f"DOOR-RANK-{run}", {("12.17", "non_sawit"): 1}, funder="OTHER")),
+        "one_seat": await door.define(
+            yaml_of(f"DOOR-RANK-{run}", {("12.17", "non_sawit"): 1}, funder="OTHER")
+        ),
         "strict": await door.define(
             yaml_of(f"DOOR-STRICT-{run}", samosir, funder="DBH_SAWIT", nik_regency_must_match=True)
         ),
