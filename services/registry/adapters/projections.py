@@ -190,7 +190,8 @@ SEAT_EVENTS = frozenset(
 
 # For events naming no nomination: the seats they follow (a late or repeated one changes nothing).
 _AFTER: dict[type[DomainEvent], frozenset[str]] = {
-    QuotaReleased: frozenset(HOLDING | {Seat.WAITLISTED}),
+    # Allocation's release is the last word, also after enrollment said the same first.
+    QuotaReleased: frozenset(HOLDING | {Seat.WAITLISTED, Seat.ENROLLMENT_FAILED, Seat.ENDED}),
     AssignmentDecreed: frozenset({Seat.ASSIGNED}),
     EnrolledAtBPJS: frozenset({Seat.ASSIGNED, Seat.DECREED}),
     EnrollmentFailed: HOLDING,

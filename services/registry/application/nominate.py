@@ -234,9 +234,7 @@ async def load_programme(conn: AsyncConnection, code: str, today: date) -> Progr
         seated_cells=frozenset((q.regency_code, q.sector) for q in definition.quotas if q.seats > 0),
         village_cap=definition.village_cap,
     )
-    return Programme(
-        code, Funder(row.funder), policy, row.coverage_start, row.coverage_end, definition.name
-    )
+    return Programme(code, Funder(row.funder), policy, row.coverage_start, row.coverage_end, definition.name)
 
 
 async def current_reference_version(conn: AsyncConnection) -> str:

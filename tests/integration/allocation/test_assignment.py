@@ -136,6 +136,7 @@ async def test_one_payer_across_overlapping_programmes(service: Service) -> None
             10 * COST,
             funder="SILPA_DBH_SAWIT",
             coverage_start="2025-04-01",
+            months=9,  # April-December: a programme covers one fiscal year (issue 13)
             **regency,
         )
     )
