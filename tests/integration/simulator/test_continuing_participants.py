@@ -17,7 +17,7 @@ from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRe
 from libs.events.contracts.common import Funder
 from tests.integration.enrollment.support import Worker, identity, make_worker, produce
 from tests.integration.simulator.conftest import Simulator
-from tests.running import read_matching
+from tests.running import eventually, read_matching
 
 pytestmark = pytest.mark.integration
 
@@ -259,3 +259,55 @@ async def test_a_membership_ended_by_four_unpaid_months_is_re_registered_with_th
     again = await ask(simulator, registration(w, f"AGAIN-{RUN}-2025", date(2025, 7, 1), date(2025, 12, 31)))
     assert again["event_type"] == "RegistrationAccepted"
     assert (again["kpj"], again["continued"]) == (kpj, True)
+
+
+async def test_samosir_2026_continues_1495_participants_and_registers_320_new(simulator: Simulator) -> None:
+    rng = random.Random(f"{RUN}-samosir")
+    people: dict[str, Worker] = {}
+    while len(people) < 1_815:
+        w = make_worker(rng, "pepper", SAMOSIR)
+        people[w.nik] = w
+    workers = list(people.values())
+    continuing, new = workers[:1_495], workers[1_495:]
+    held = {w.nik: f"KPJ18{RUN}{i:05d}" for i, w in enumerate(continuing)}
+    known = [{"nik": nik, "kpj": kpj, "registered_on": "2024-01-15"} for nik, kpj in held.items()]
+    loaded = await simulator.http.post(
+        "/control/participants", json={"participants": known}, headers=simulator.as_role("bpjs")
+    )
+    assert loaded.json() == {"loaded": 1_495, "already_held": 0}
+
+    simulator.clock.set_day(date(2026, 1, 5))
+    programme = f"SAMOSIR-{RUN}-2026-ALL"
+    # Half of the continuing participants' KPJs are on the officers' lists; the rest are found by NIK.
+    requests = [
+        registration(
+            w, programme, date(2026, 1, 1), date(2026, 12, 31), kpj=held[w.nik] if i % 2 == 0 else None
+        )
+        for i, w in enumerate(continuing)
+    ] + [registration(w, programme, date(2026, 1, 1), date(2026, 12, 31)) for w in new]
+    await produce(
+        simulator.bootstrap,
+        [sent_by_enrollment(r, f"test-{r.request_id}") for r in requests],
+        topic=topics.BPJS_REQUESTS,
+    )
+    nik_of = {r.request_id: r.identity.nik for r in requests}
+
+    def answers_one(record: Any) -> bool:
+        return Envelope.from_bytes(record.value).payload.get("request_id") in nik_of
+
+    async def every_answer() -> dict[str, dict[str, Any]] | None:
+        found = await read_matching(
+            simulator.bootstrap, topics.BPJS_RESULTS, answers_one, expected=len(requests), timeout_s=10
+        )
+        envelopes = [Envelope.from_bytes(r.value) for r in found]
+        assert {e.event_type for e in envelopes} <= {"RegistrationAccepted"}
+        by_nik = {nik_of[e.payload["request_id"]]: e.payload for e in envelopes}
+        return by_nik if len(by_nik) == len(requests) else None
+
+    answers = await eventually(every_answer, timeout_s=90, interval_s=0.5)
+    assert {nik: a["kpj"] for nik, a in answers.items() if a["continued"]} == held
+    fresh = [a["kpj"] for nik, a in answers.items() if not a["continued"]]
+    assert sorted(nik_of[a["request_id"]] for a in answers.values() if not a["continued"]) == sorted(
+        w.nik for w in new
+    )
+    assert len(set(fresh)) == 320 and not set(fresh) & set(held.values())
