@@ -19,14 +19,20 @@ def issue(
     number: Annotated[str, typer.Option(help="Decree number, e.g. 188.44/123/KPTS/2026")],
     date: Annotated[str, typer.Option(help="Decree date, YYYY-MM-DD")],
     signer: Annotated[str, typer.Option(help="Who signed, e.g. 'Gubernur Sumatera Utara'")],
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="SK_GUBERNUR, SK_BUPATI or PERKADA; checked against the programme file's decree_kind"
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Record a signed decree: freezes the assigned list; a later one is an SK perubahan."""
-    body = call(
-        "POST", url, f"/programmes/{code}/decrees", json={"number": number, "date": date, "signer": signer}
-    )
+    request = {"number": number, "date": date, "signer": signer} | ({"kind": kind} if kind else {})
+    body = call("POST", url, f"/programmes/{code}/decrees", json=request)
     d = body.json()
-    kind = "SK" if d["version"] == 1 else f"SK perubahan (v{d['version']}, atas {d['supersedes']})"
+    first = d.get("kind", "SK")
+    kind = first if d["version"] == 1 else f"{first} perubahan (v{d['version']}, atas {d['supersedes']})"
     state = "dicatat" if d["created"] else "sudah tercatat"
     console.print(f"{kind} {d['decree_number']} {state}.")
     console.print(

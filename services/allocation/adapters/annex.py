@@ -24,6 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from libs.regions import PROVINCE_CODE, region_by_code
+from services.allocation.domain.programme import DecreeKind
 from services.allocation.domain.wording import number, rupiah, sector_name, tanggal
 
 RELEASE_REASONS = {
@@ -70,6 +71,7 @@ class Annex:
     lines: Sequence[AnnexLine]
     added: frozenset[str] = field(default_factory=frozenset)
     removed: Sequence[AnnexLine] = ()
+    kind: DecreeKind = DecreeKind.SK_GUBERNUR
 
     @property
     def cost_per_worker(self) -> int:
@@ -98,6 +100,12 @@ class Annex:
         for line in self.lines:
             counts[line.regency_code] = counts.get(line.regency_code, 0) + 1
         return sorted(counts.items())
+
+    @property
+    def instrument(self) -> str:
+        """What the annex is attached to: a decree (KEPUTUSAN), or a regulation (PERATURAN) for a
+        Perkada."""
+        return "PERATURAN" if self.kind is DecreeKind.PERKADA else "KEPUTUSAN"
 
     @property
     def authority(self) -> str:
@@ -232,7 +240,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _story(annex: Annex) -> list[Flowable]:
     s = _styles()
     story: list[Flowable] = [
-        Paragraph(f"LAMPIRAN KEPUTUSAN {annex.authority}", s["title"]),
+        Paragraph(f"LAMPIRAN {annex.instrument} {annex.authority}", s["title"]),
         Paragraph(f"NOMOR: {escape(annex.decree_number)}", s["title"]),
         Paragraph(f"TANGGAL: {tanggal(annex.decree_date).upper()}", s["title"]),
         Paragraph(

@@ -26,7 +26,8 @@ from services.allocation.adapters.tables import assignments, decree_entries, dec
 from services.allocation.application.commands import Commands, Refused
 from services.allocation.application.programmes import ProgrammeFacts
 from services.allocation.application.quota_stream import stream_of
-from services.allocation.domain.decree import Decree, DecreeEntry
+from services.allocation.domain.decree import DECREE_KIND_NAMES, Decree, DecreeEntry
+from services.allocation.domain.programme import DecreeKind
 from services.allocation.domain.quota_events import DecreeFixed
 from services.allocation.domain.sector import Sector
 from services.allocation.domain.wording import number, rupiah
@@ -48,6 +49,7 @@ class DecreeSummary:
     removed: int
     supersedes: str | None
     created: bool
+    kind: str = DecreeKind.SK_GUBERNUR.value  # the programme's (SK_GUBERNUR, SK_BUPATI, PERKADA)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,14 +65,26 @@ async def issue_decree(
     decree_number: str,
     decree_date: dt.date,
     signer: str,
+    kind: DecreeKind | None = None,
 ) -> DecreeSummary:
-    """Record decree `decree_number` for programme `code` (idempotent for the same number/date/signer)."""
+    """Record decree `decree_number` for programme `code` (idempotent for the same number/date/signer).
+
+    `kind`, when given, must be the programme's kind of decree (its file says which): a Perkada
+    recorded for a programme fixed by SK Bupati is a mistake to catch, not to publish.
+    """
     decree_number, signer = decree_number.strip(), signer.strip()
     if not decree_number:
         raise Refused(422, "DECREE_NUMBER_MISSING", "Nomor SK wajib diisi.")
     if not signer:
         raise Refused(422, "DECREE_SIGNER_MISSING", "Penanda tangan SK wajib diisi.")
     programme = await commands.book.get(conn, code)
+    if kind is not None and kind is not programme.decree_kind:
+        raise Refused(
+            422,
+            "DECREE_KIND_MISMATCH",
+            f"Program {code} ditetapkan dengan {DECREE_KIND_NAMES[programme.decree_kind]}, "
+            f"bukan {DECREE_KIND_NAMES[kind]}.",
+        )
     loaded = await commands.states.load(conn, code)
     earlier = (
         await conn.execute(
@@ -86,7 +100,7 @@ async def issue_decree(
                 f"Nomor SK {decree_number} sudah dipakai untuk SK versi {same.version} "
                 f"tanggal {same.decree_date.isoformat()}.",
             )
-        return _summary(same, created=False)
+        return _summary(same, created=False, kind=programme.decree_kind)
 
     decree = await _list(
         conn, programme, loaded.state.assigned, decree_number, decree_date, signer, len(earlier)
@@ -126,6 +140,7 @@ async def issue_decree(
         added=len(added),
         removed=len(removed),
         supersedes=previous.number if previous else None,
+        kind=programme.decree_kind.value,
     )
     identities = await _identities(conn, code, {e.worker_id for e in added})
     events: list[DomainEvent] = [issued]
@@ -162,6 +177,7 @@ async def issue_decree(
         removed=issued.removed,
         supersedes=issued.supersedes,
         created=True,
+        kind=programme.decree_kind.value,
     )
 
 
@@ -233,7 +249,7 @@ async def _identities(conn: AsyncConnection, code: str, worker_ids: set[str]) ->
     return {r.worker_id: WorkerIdentity.model_validate(r.identity) for r in rows}
 
 
-def _summary(row: Any, *, created: bool) -> DecreeSummary:
+def _summary(row: Any, *, created: bool, kind: DecreeKind) -> DecreeSummary:
     return DecreeSummary(
         programme_code=row.programme_code,
         version=row.version,
@@ -247,4 +263,5 @@ def _summary(row: Any, *, created: bool) -> DecreeSummary:
         removed=row.removed,
         supersedes=row.supersedes,
         created=created,
+        kind=kind.value,
     )

@@ -17,8 +17,9 @@ from libs.eventstore.store import EventStore
 from libs.regions import all_regions
 from services.allocation.adapters.tables import programmes
 from services.allocation.application.quota_stream import stream_of
+from services.allocation.domain.decree import decree_kind_of
 from services.allocation.domain.period import Period
-from services.allocation.domain.programme import Programme
+from services.allocation.domain.programme import DecreeKind, Programme
 
 
 class ProgrammeNotDefined(LookupError):
@@ -46,6 +47,13 @@ class ProgrammeFacts:
     premium_per_month: int
     months: int
     requires_decree: bool
+    # As the definition says (None in definitions written before 2026-12): see `decree_kind`.
+    recorded_decree_kind: str | None = None
+
+    @property
+    def decree_kind(self) -> DecreeKind:
+        """The kind of instrument every decree of the programme is."""
+        return decree_kind_of(self.recorded_decree_kind, self.jurisdiction)
 
     @property
     def cost_per_worker(self) -> int:
@@ -84,6 +92,7 @@ class ProgrammeBook:
             premium_per_month=int(definition["premium_jkk"]) + int(definition["premium_jkm"]),
             months=int(definition["months"]),
             requires_decree=row.requires_decree,
+            recorded_decree_kind=definition.get("decree_kind"),
         )
         self._known[code] = facts
         return facts

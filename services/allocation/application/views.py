@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.allocation.adapters.annex import Annex, AnnexLine
 from services.allocation.adapters.tables import assignments, decree_entries, decrees, programmes, quota_cells
 from services.allocation.domain.budget import BudgetPosition
+from services.allocation.domain.decree import decree_kind_of
+from services.allocation.domain.programme import DecreeKind
 from services.allocation.domain.wording import number, rupiah
 
 
@@ -239,8 +241,9 @@ async def list_assignments(
     ]
 
 
-def _decree_json(r: Any) -> dict[str, Any]:
+def _decree_json(r: Any, kind: DecreeKind) -> dict[str, Any]:
     return {
+        "kind": kind.value,
         "version": r.version,
         "decree_number": r.decree_number,
         "decree_date": r.decree_date.isoformat(),
@@ -262,7 +265,14 @@ async def list_decrees(conn: AsyncConnection, code: str) -> list[dict[str, Any]]
     rows = await conn.execute(
         select(decrees).where(decrees.c.programme_code == code).order_by(decrees.c.version)
     )
-    return [_decree_json(r) for r in rows]
+    kind = await _decree_kind(conn, code)
+    return [_decree_json(r, kind) for r in rows]
+
+
+async def _decree_kind(conn: AsyncConnection, code: str) -> DecreeKind:
+    """The programme's kind of decree (every decree of a programme is of its kind)."""
+    row = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
+    return decree_kind_of(row.definition.get("decree_kind") if row else None, row.jurisdiction if row else "")
 
 
 async def decree(conn: AsyncConnection, code: str, version: int | None) -> dict[str, Any] | None:
@@ -296,7 +306,8 @@ async def decree(conn: AsyncConnection, code: str, version: int | None) -> dict[
             removed.append({**item, "release_reason": e.release_reason})
         elif row.version > 1:
             added.append(item)
-    return {**_decree_json(row), "changes": {"added": added, "removed": removed}}
+    kind = await _decree_kind(conn, code)
+    return {**_decree_json(row, kind), "changes": {"added": added, "removed": removed}}
 
 
 async def decree_entries_of(conn: AsyncConnection, code: str, version: int) -> list[Any]:
@@ -358,6 +369,7 @@ async def annex_of(conn: AsyncConnection, code: str, version: int | None) -> Ann
         lines=[_line(e) for e in listed],
         added=frozenset(e.worker_id for e in listed if e.added and row.version > 1),
         removed=[_line(e) for e in removed],
+        kind=decree_kind_of(prog.definition.get("decree_kind"), prog.jurisdiction),
     )
 
 

@@ -1,4 +1,8 @@
-"""Decree (SK Gubernur / SK Bupati) fixing a programme's beneficiary list, and its revisions.
+"""Decree (SK Gubernur / SK Bupati / Perkada) fixing a programme's beneficiary list, and its revisions.
+
+The kind of instrument is the programme's (`decree_kind` in its file): the governor's decree for
+the province, the regent's or mayor's decree, or a regional head's regulation (Peraturan Kepala
+Daerah, Perkada: Pakpak Bharat 2025). Every decree of a programme is of that kind.
 
 The list hash lets anyone check a published list without Lindung. Canonical form, version 1:
 
@@ -21,7 +25,24 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from services.allocation.domain.programme import PROVINCE_CODE, DecreeKind
 from services.allocation.domain.sector import Sector
+
+DECREE_KIND_NAMES: dict[DecreeKind, str] = {
+    DecreeKind.SK_GUBERNUR: "SK Gubernur",
+    DecreeKind.SK_BUPATI: "SK Bupati/Wali Kota",
+    DecreeKind.PERKADA: "Peraturan Kepala Daerah (Perkada)",
+}
+"""How officers name each kind of instrument."""
+
+
+def decree_kind_of(recorded: str | None, jurisdiction: str) -> DecreeKind:
+    """The programme's kind of decree: as its definition says, or, for a definition written
+    before the programme file said (2026-12), the governor's for the province, else the regent's."""
+    if recorded:
+        return DecreeKind(recorded)
+    return DecreeKind.SK_GUBERNUR if jurisdiction == PROVINCE_CODE else DecreeKind.SK_BUPATI
+
 
 _FORBIDDEN = ("|", "\n", "\r")
 _UNMASKED_NIK = re.compile(r"\d{16}")

@@ -29,6 +29,7 @@ from services.allocation.application.programmes import (
     define_programme,
     parse_programme,
 )
+from services.allocation.domain.programme import DecreeKind
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 # Programmes, quotas, budgets and decrees are the province admin's; officers and auditors read
@@ -63,11 +64,13 @@ class BudgetChange(BaseModel):
 
 
 class DecreeRequest(BaseModel):
-    """The signed decree: its number, date (YYYY-MM-DD) and signer."""
+    """The signed decree: its number, date (YYYY-MM-DD), signer and, optionally, its kind (checked
+    against the programme's: SK_GUBERNUR, SK_BUPATI or PERKADA)."""
 
     number: str = Field(max_length=200)
     date: str = Field(max_length=20)
     signer: str = Field(max_length=200)
+    kind: DecreeKind | None = None
 
 
 def _refused(exc: Refused) -> HTTPException:
@@ -261,7 +264,9 @@ def build_router(commands: Commands) -> APIRouter:
         try:
             summary = await commands.run(
                 rt.engine,
-                lambda conn: issue_decree(commands, conn, rt.store, code, body.number, on, body.signer),
+                lambda conn: issue_decree(
+                    commands, conn, rt.store, code, body.number, on, body.signer, body.kind
+                ),
             )
         except Refused as exc:
             raise _refused(exc) from exc

@@ -4,14 +4,16 @@ and 8)."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from libs.events import topics
 from libs.events.envelope import Envelope
-from libs.regions import desa_of_kecamatan
+from libs.regions import desa_of_kecamatan, kecamatan_of_regency
 from tests.integration.door.conftest import BIRTH, MARCH_2026, Door
 from tests.running import eventually, read_matching
 
@@ -66,6 +68,13 @@ async def programmes(door: Door) -> dict[str, str]:
             yaml_of(
                 f"DOOR-DESA-{run}", {("12.10", "sawit"): 10}, funder="APBD_KABUPATEN",
                 jurisdiction='"12.10"', decree_kind="SK_BUPATI", village_cap=100,
+            )
+        ),
+        # Pakpak Bharat 2025's instrument: a Peraturan Kepala Daerah (the 2026 run of it here).
+        "perkada": await door.define(
+            yaml_of(
+                f"DOOR-PAKPAK-{run}", {("12.15", "sawit"): 2}, funder="DBH_SAWIT", jurisdiction='"12.15"',
+                decree_kind="PERKADA",
             )
         ),
         "ended": await door.define(
@@ -417,3 +426,54 @@ async def test_a_village_cap_needs_a_known_desa_and_publishes_its_code(
         1,
     )
     assert Envelope.from_bytes(record.value).payload["desa_code"] == desa.code
+
+
+# --- the kind of decree (item 9: Pakpak Bharat's Perkada) -----------------------------------
+
+
+async def test_a_perkada_programme_is_fixed_by_a_perkada(door: Door, programmes: dict[str, str]) -> None:
+    code = programmes["perkada"]
+    kecamatan = kecamatan_of_regency("12.15")[0]
+    worker = samosir_worker(
+        door, code, door.nik("12.15"), regency_code="12.15", kecamatan=kecamatan.name,
+        desa=desa_of_kecamatan(kecamatan.code)[0].name, sector="sawit", occupation="pekerja sawit",
+    )  # fmt: skip
+    await in_p3ke(door, worker)
+    assert (await door.post(worker)).json()["status"] == "validated"
+    worker_id = door.worker_id(worker["nik"])
+
+    async def seated() -> bool:
+        rows = (await door.allocation.http.get(f"/programmes/{code}/assignments")).json()
+        return any(r["worker_id"] == worker_id and r["status"] == "assigned" for r in rows)
+
+    await eventually(seated, timeout_s=30)
+    decree = {"number": "12 TAHUN 2026", "date": "2026-03-02", "signer": "Bupati Pakpak Bharat"}
+    wrong = await door.allocation.http.post(
+        f"/programmes/{code}/decrees", json={**decree, "kind": "SK_BUPATI"}
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"] == {
+        "code": "DECREE_KIND_MISMATCH",
+        "message": f"Program {code} ditetapkan dengan Peraturan Kepala Daerah (Perkada), "
+        "bukan SK Bupati/Wali Kota.",
+    }
+    issued = await door.allocation.http.post(
+        f"/programmes/{code}/decrees", json={**decree, "kind": "PERKADA"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["kind"] == "PERKADA" and issued.json()["worker_count"] == 1
+    listed = (await door.allocation.http.get(f"/programmes/{code}/decrees")).json()
+    assert [d["kind"] for d in listed] == ["PERKADA"]
+    annex = await door.allocation.http.get(f"/programmes/{code}/decrees/latest/annex.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(annex.content)).pages)
+    assert "LAMPIRAN PERATURAN BUPATI PAKPAK BHARAT" in text
+    (record,) = await read_matching(
+        door.bootstrap,
+        topics.ALLOCATION,
+        lambda r: (
+            Envelope.from_bytes(r.value).event_type == "DecreeIssued"
+            and Envelope.from_bytes(r.value).payload["programme_code"] == code
+        ),
+        1,
+    )
+    assert Envelope.from_bytes(record.value).payload["kind"] == "PERKADA"
