@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.exc import IntegrityError
 
 from libs.auth import Principal, Role, caller
 from libs.events.contracts.bpjs import ClaimPaid
@@ -186,17 +187,31 @@ async def preload_participants(body: KnownParticipants, rt: RuntimeDep, who: Ins
             raise HTTPException(409, {"code": "PARTICIPANT_CONFLICT", "message": clash})
         new = [p for p in listed if (p.nik, p.kpj) not in held]
         if new:
-            await conn.execute(
-                insert(participants),
-                [
+            # A registration or another load taking one of these NIKs or KPJs meanwhile: the
+            # unique constraints refuse the whole list, as a clash found above would.
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(
+                        insert(participants),
+                        [
+                            {
+                                "nik": p.nik,
+                                "kpj": p.kpj,
+                                "registered_at": datetime.combine(
+                                    p.registered_on, time(), tzinfo=BPJS_TIMEZONE
+                                ),
+                            }
+                            for p in new
+                        ],
+                    )
+            except IntegrityError:
+                raise HTTPException(
+                    409,
                     {
-                        "nik": p.nik,
-                        "kpj": p.kpj,
-                        "registered_at": datetime.combine(p.registered_on, time(), tzinfo=BPJS_TIMEZONE),
-                    }
-                    for p in new
-                ],
-            )
+                        "code": "PARTICIPANT_CONFLICT",
+                        "message": "NIK atau KPJ dalam daftar baru saja didaftarkan; kirim lagi.",
+                    },
+                ) from None
     return {"loaded": len(new), "already_held": len(listed) - len(new)}
 
 
