@@ -161,6 +161,15 @@ async def coverage_of(conn: AsyncConnection, worker_id: str) -> list[ProgrammeCo
     return sorted(ledgers_from(rows).values(), key=lambda pc: pc.programme_code)
 
 
+async def ledgers_of(
+    conn: AsyncConnection, worker_ids: Iterable[str]
+) -> dict[tuple[str, str], CoverageLedger]:
+    """The ledger of each (worker, programme) of `worker_ids`, in one query."""
+    wanted = sorted(set(worker_ids))
+    rows = (await conn.execute(select(coverage_facts).where(coverage_facts.c.worker_id.in_(wanted)))).all()
+    return {key: pc.ledger for key, pc in ledgers_from(rows).items()}
+
+
 async def record_lapses(
     conn: AsyncConnection, store: EventStore, config: EnrollmentConfig, today: date
 ) -> int:

@@ -21,7 +21,7 @@ from libs.runtime.service import Runtime, runtime_of
 from services.enrollment.adapters.tables import registrations
 from services.enrollment.application import premiums
 from services.enrollment.application.clock import handler_of, run_lapses
-from services.enrollment.application.coverage import answer_for, coverage_of
+from services.enrollment.application.coverage import answer_for, coverage_of, ledgers_of
 from services.enrollment.domain.billing import BillOverLimitError
 from services.enrollment.domain.coverage import CoverageLedger, CoveragePolicy
 from services.enrollment.domain.months import YearMonth
@@ -77,9 +77,11 @@ async def list_enrollments(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """Registrations at BPJS, filtered by programme, status and regency (NIKs masked). A regency
-    officer sees their own regency only."""
+    """Registrations at BPJS, filtered by programme, status and regency (NIKs masked), each with
+    where the worker stands today (`standing`). A regency officer sees their own regency only."""
     regency = listing_regency(who, regency)
+    handler = handler_of(rt)
+    today = handler.config.local_date(handler.now())
     query = select(registrations)
     if programme:
         query = query.where(registrations.c.programme_code == programme)
@@ -89,12 +91,17 @@ async def list_enrollments(
         query = query.where(registrations.c.regency_code == regency)
     async with rt.engine.connect() as conn:
         total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = await conn.execute(
-            query.order_by(registrations.c.requested_at, registrations.c.worker_id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-        return {"total": total, "page": page, "per_page": per_page, "items": [_public(r) for r in rows]}
+        rows = (
+            await conn.execute(
+                query.order_by(registrations.c.requested_at, registrations.c.worker_id)
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+        ).all()
+        ledgers = await ledgers_of(conn, [r.worker_id for r in rows])
+    policy = handler.config.coverage
+    items = [_public(r, _standing(ledgers.get((r.worker_id, r.programme_code)), today, policy)) for r in rows]
+    return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
 @router.get("/enrollments/stats", tags=["enrollments"])
@@ -122,14 +129,14 @@ async def get_enrollment(worker_id: str, rt: RuntimeDep, who: Reader) -> list[di
     today = handler.config.local_date(handler.now())
     async with rt.engine.connect() as conn:
         rows = (await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))).all()
-        ledgers = {pc.programme_code: pc.ledger for pc in await coverage_of(conn, worker_id)}
+        ledgers = await ledgers_of(conn, [worker_id])
     if not rows:
         raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
     visible = [r for r in rows if who.may_see_regency(r.regency_code)]
     if not visible:
         raise _not_yours(who)
     policy = handler.config.coverage
-    return [_public(r, _standing(ledgers.get(r.programme_code), today, policy)) for r in visible]
+    return [_public(r, _standing(ledgers.get((worker_id, r.programme_code)), today, policy)) for r in visible]
 
 
 def _not_yours(who: Principal) -> HTTPException:

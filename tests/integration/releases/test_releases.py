@@ -321,6 +321,12 @@ async def test_arrears_restore_coverage_and_a_fourth_unpaid_month_ends_the_membe
     stack.set_day_iso("2026-07-01")
     await sweep(stack)
     assert (await registration(stack, fajar, lapsing) or {})["standing"] == "lapsed"
+    listed = await expect(
+        await stack.call("enrollment", "GET", "/enrollments", params={"programme": lapsing}), 200
+    )
+    assert [(r["worker_id"], r["status"], r["standing"]) for r in listed["items"]] == [
+        (fajar.worker_id, "enrolled", "lapsed")
+    ]
     assert "MembershipEnded" not in await stream_types(stack, fajar, lapsing)
     for month in ("2026-05", "2026-06", "2026-07"):  # the arrears paid for Horas
         await bill(stack, paying, month)
