@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +20,7 @@ from libs.events.contracts.allocation import (
     AssignmentDecreed,
     ProgrammeDefined,
     QuotaAssigned,
+    QuotaChanged,
     QuotaDeclined,
     QuotaReleased,
     QuotaUnseated,
@@ -238,6 +239,28 @@ async def _seat(conn: AsyncConnection, event: DomainEvent) -> None:
     await conn.execute(update(nominations).where(where).values(**values))
 
 
+async def _seats_changed(conn: AsyncConnection, event: QuotaChanged) -> None:
+    """Keep the registry's copy of the programme's seats current: the door refuses a regency x
+    sector without seats (NO_SEAT_IN_PROGRAMME), and a quota change may open or close one."""
+    row = (
+        await conn.execute(
+            select(programmes.c.definition)
+            .where(programmes.c.programme_code == event.programme_code)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return
+    cell = {"regency_code": event.regency_code, "sector": event.sector}
+    quotas = [q for q in row.definition["quotas"] if {k: q[k] for k in cell} != cell]
+    quotas.append({**cell, "seats": event.seats})
+    await conn.execute(
+        update(programmes)
+        .where(programmes.c.programme_code == event.programme_code)
+        .values(definition={**row.definition, "quotas": quotas})
+    )
+
+
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply another service's event to the registry's copies (programmes, BPJS participants,
     what allocation and enrollment decided about each nomination)."""
@@ -259,6 +282,8 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
                 index_elements=["programme_code"], set_={k: stmt.excluded[k] for k in row}
             )
         )
+    elif isinstance(event, QuotaChanged):
+        await _seats_changed(conn, event)
     elif isinstance(event, EnrolledAtBPJS):
         participant: dict[str, Any] = {
             "worker_id": event.worker_id,

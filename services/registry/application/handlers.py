@@ -18,7 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import topics
-from libs.events.contracts.allocation import ProgrammeDefined
+from libs.events.contracts.allocation import ProgrammeDefined, QuotaChanged
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.events.contracts.registry import NominationSubmitted
@@ -41,7 +41,9 @@ class RegistryHandler:
         self.today = today
 
     interested = frozenset(
-        {ProgrammeDefined.event_type, EnrolledAtBPJS.event_type, NominationSubmitted.event_type} | SEAT_EVENTS
+        {ProgrammeDefined.event_type, EnrolledAtBPJS.event_type, NominationSubmitted.event_type}
+        | {QuotaChanged.event_type}  # seats opened or closed (the door's NO_SEAT_IN_PROGRAMME)
+        | SEAT_EVENTS
     )
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:

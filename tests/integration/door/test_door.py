@@ -196,6 +196,40 @@ async def test_a_regency_outside_the_jurisdiction_or_without_a_seat_is_refused(
     ]
 
 
+async def test_a_quota_change_that_opens_a_cell_opens_the_door(
+    door: Door, programmes: dict[str, str]
+) -> None:
+    # The province's programme has no seat for Labuhanbatu non-sawit; the admin sets 3.
+    province = programmes["province"]
+    kecamatan = desa_of_kecamatan(RANTAU_UTARA)[0]
+
+    def labuhanbatu() -> dict[str, Any]:
+        return samosir_worker(
+            door,
+            province,
+            door.nik("12.10"),
+            regency_code="12.10",
+            kecamatan="Rantau Utara",
+            desa=kecamatan.name,
+        )
+
+    before, after = labuhanbatu(), labuhanbatu()
+    await in_p3ke(door, before, after)
+    assert codes((await door.post(before)).json()["reasons"]) == ["NO_SEAT_IN_PROGRAMME"]
+    opened = await door.allocation.http.put(
+        f"/programmes/{province}/quotas/12.10/non_sawit", json={"seats": 3, "note": "kuota baru"}
+    )
+    assert opened.status_code == 200, opened.text
+
+    async def heard() -> bool:
+        listed = (await door.registry.http.get("/programmes")).json()
+        (mine,) = [p for p in listed if p["programme_code"] == province]
+        return {"regency_code": "12.10", "sector": "non_sawit", "seats": 3} in mine["quotas"]
+
+    await eventually(heard, timeout_s=30)
+    assert (await door.post(after)).json()["status"] == "validated"
+
+
 async def test_a_kecamatan_that_does_not_exist_is_refused_and_spellings_are_matched(
     door: Door, programmes: dict[str, str]
 ) -> None:
