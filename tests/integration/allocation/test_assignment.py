@@ -15,6 +15,7 @@ import pytest
 
 from libs.events import topics
 from libs.events.contracts.common import Funder
+from libs.events.contracts.enrollment import CoverageEnded
 from libs.events.envelope import Envelope
 from tests.infra import Infra
 from tests.integration.allocation.support import (
@@ -25,6 +26,7 @@ from tests.integration.allocation.support import (
     allocation_records,
     drained,
     enrollment_failed,
+    envelope,
     one_instance,
     programme_yaml,
     stored,
@@ -275,3 +277,36 @@ async def test_refused_changes_answer_a_code_and_an_indonesian_message(service: 
     missing = await http.put("/programmes/NO-SUCH/budget", json={"budget_cap": 1})
     assert missing.status_code == 404 and missing.json()["detail"]["code"] == "PROGRAMME_UNKNOWN"
     assert "tidak dikenal" in missing.json()["detail"]["message"]
+
+
+async def test_a_membership_ended_by_bpjs_frees_the_seat_and_other_ends_change_nothing(
+    service: Service,
+) -> None:
+    # Enrollment's CoverageEnded (a service-alone test: the membership end itself is enrollment's,
+    # tests/integration/releases). Only `membership_ended` is news here: every other reason follows
+    # a release allocation published itself.
+    code = f"ENDED-{RUN}"
+    await service.define(programme_yaml(code, {("12.71", "sawit"): 1}, 5 * COST, requires_decree=False))
+    people = People(seed=4)
+    w1, w2 = (people.worker("12.71", "sawit", 1) for _ in range(2))
+    for w in (w1, w2):
+        await service.feed([validated(w, code)])
+
+    def ended(w: Worker, reason: str) -> Envelope:
+        event = CoverageEnded(
+            worker_id=w.worker_id,
+            programme_code=code,
+            regency_code=w.regency,
+            funder=Funder.APBD_PROVINSI,
+            ended_on=T0.date(),
+            reason=reason,  # type: ignore[arg-type]
+        )
+        return envelope(event, "enrollment", f"registration-{w.worker_id}:{code}")
+
+    await service.feed([ended(w1, "withdrawn")], topic=topics.ENROLLMENT)
+    assert await status(service, code) == {w1.worker_id: "assigned", w2.worker_id: "waitlisted"}
+
+    await service.feed([ended(w1, "membership_ended")], topic=topics.ENROLLMENT)
+    tail = (await events_of(service, code))[-2:]
+    assert kinds(tail) == [("QuotaReleased", w1.worker_id), ("QuotaAssigned", w2.worker_id)]
+    assert tail[0].payload["reason"] == "membership_ended"
