@@ -216,14 +216,7 @@ class InsurerHandler:
                 update(participants).where(participants.c.nik == identity.nik).values(latest_payer)
             )
         else:
-            sequence, kpj = await _issue_kpj(conn)
-            # Two requests for one NIK racing on two partitions: the unique NIK decides, the
-            # loser's transaction fails and is retried alone, then finds the participant above.
-            await conn.execute(
-                insert(participants).values(
-                    seq=sequence, nik=identity.nik, kpj=kpj, registered_at=registered_at, **latest_payer
-                )
-            )
+            kpj = await _register_new(conn, identity.nik, registered_at, latest_payer)
         await conn.execute(
             insert(payers).values(
                 request_id=event.request_id,
@@ -416,14 +409,25 @@ async def _stop_payer(conn: AsyncConnection, event: DeregistrationRequested) -> 
     return decision | {"outcome": "rejected", "reason_code": "UNKNOWN_PARTICIPANT", "refusal": refusal}
 
 
-async def _issue_kpj(conn: AsyncConnection) -> tuple[int, str]:
-    """A new KPJ from the sequence, passing over any that a preloaded participant holds."""
+async def _register_new(
+    conn: AsyncConnection, nik: str, registered_at: datetime, payer: dict[str, Any]
+) -> str:
+    """Issue the next KPJ to a person BPJS did not know, passing over any KPJ a preloaded
+    participant holds already; return it.
+
+    Two requests for one NIK racing on two partitions: the unique NIK decides, the loser's
+    transaction fails and is retried alone, then finds the participant."""
     while True:
         sequence = int((await conn.execute(select(participants_seq.next_value()))).scalar_one())
-        kpj = kpj_number(sequence)
-        taken = await conn.execute(select(participants.c.seq).where(participants.c.kpj == kpj))
-        if taken.first() is None:
-            return sequence, kpj
+        issued = await conn.execute(
+            insert(participants)
+            .values(seq=sequence, nik=nik, kpj=kpj_number(sequence), registered_at=registered_at, **payer)
+            .on_conflict_do_nothing(index_elements=["kpj"])
+            .returning(participants.c.kpj)
+        )
+        kpj = issued.scalar_one_or_none()
+        if kpj is not None:
+            return str(kpj)
 
 
 async def _payers_of(conn: AsyncConnection, kpj: str) -> list[Payer]:

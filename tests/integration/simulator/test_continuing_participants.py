@@ -10,11 +10,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from libs.events import Envelope, topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
 from libs.events.contracts.common import Funder
+from services.bpjs_simulator.domain.insurer import kpj_number
 from tests.integration.enrollment.support import Worker, identity, make_worker, produce
 from tests.integration.simulator.conftest import Simulator
 from tests.running import eventually, read_matching
@@ -183,6 +185,33 @@ async def test_participants_known_before_lindung_are_continued_with_their_kpj(si
         simulator, registration(other, f"SAMOSIR-{RUN}-2026B", date(2026, 1, 1), date(2026, 12, 31))
     )
     assert (found["kpj"], found["continued"]) == (other_kpj, True)
+
+
+async def test_kpjs_issued_to_new_participants_pass_over_those_preloaded(simulator: Simulator) -> None:
+    rng = random.Random(f"{RUN}-numbers")
+    preloaded, newcomer = (
+        [make_worker(rng, "pepper", SAMOSIR) for _ in range(3)],
+        make_worker(rng, "pepper", SAMOSIR),
+    )
+    async with simulator.runtime.engine.connect() as conn:
+        last = (await conn.execute(text("SELECT nextval('bpjs_simulator.participants_seq')"))).scalar_one()
+    # Loading three takes three numbers of the sequence; the next three would be issued next.
+    taken = [kpj_number(last + 4 + i) for i in range(3)]
+    known = [
+        {"nik": w.nik, "kpj": kpj, "registered_on": "2020-05-04"}
+        for w, kpj in zip(preloaded, taken, strict=True)
+    ]
+    loaded = await simulator.http.post(
+        "/control/participants", json={"participants": known}, headers=simulator.as_role("bpjs")
+    )
+    assert loaded.status_code == 200, loaded.text
+
+    simulator.clock.set_day(date(2026, 1, 5))
+    answer = await ask(
+        simulator, registration(newcomer, f"NUMBERS-{RUN}-2026", date(2026, 1, 1), date(2026, 12, 31))
+    )
+    assert answer["event_type"] == "RegistrationAccepted" and answer["continued"] is False
+    assert answer["kpj"] == kpj_number(last + 7)
 
 
 async def test_a_deregistration_is_confirmed_and_later_months_are_not_paid(simulator: Simulator) -> None:
