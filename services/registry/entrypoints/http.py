@@ -260,6 +260,9 @@ def _public(row: Any, who: Principal) -> dict[str, Any]:
         "channel": row.channel,
         "source_ref": row.source_ref,
         "status": row.status,
+        # What allocation and enrollment decided (docs/registry.md §3a), and who keeps the worker.
+        "seat": row.seat,
+        "held_by": row.held_by,
         "reasons": row.reasons,
         "notes": _notes(row),
         "poverty_source": row.poverty_source,

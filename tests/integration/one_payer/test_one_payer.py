@@ -127,6 +127,9 @@ async def test_a_worker_waiting_under_one_funder_is_taken_by_the_other_and_leave
     assert (released["release_reason"], released["held_by"]) == ("held_by_other_programme", DBH)
     assert released["held_by_name"] == DBH_NAME
     await stack.seat_in_registry(apbd["nomination_id"], "released")
+    # The officer sees it on the nomination too.
+    row = (await stack.registry.http.get(f"/nominations/{apbd['nomination_id']}")).json()
+    assert (row["status"], row["seat"], row["held_by"]) == ("validated", "released", DBH)
 
     # A seat opening in APBD later cannot take them: one payer.
     raised = await alloc.http.put(
