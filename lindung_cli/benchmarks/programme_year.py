@@ -157,19 +157,32 @@ class People:
         self.count = 0
 
     def worker(
-        self, regency: str, sector: str, *, desil: int = 1, desa: tuple[str, str] | None = None
+        self,
+        regency: str,
+        sector: str,
+        *,
+        desil: int = 1,
+        desa: tuple[str, str] | None = None,
+        nik_regency: str | None = None,
     ) -> Worker:
+        """A worker living in `regency` (its kecamatan and desa); the NIK issued there, or in
+        `nik_regency` (a NIK never changes when its holder moves)."""
         rng = self.rng
         if desa is None:
             kecamatan = rng.choice(kecamatan_of_regency(regency))
             villages = [d for d in desa_of_regency(regency) if d.kecamatan_code == kecamatan.code]
             desa = (kecamatan.name, rng.choice(villages).name if villages else kecamatan.name)
         kecamatan_name, village = desa
-        code = next(k.code for k in kecamatan_of_regency(regency) if k.name == kecamatan_name)
+        issued = nik_regency or regency
+        code = (
+            next(k.code for k in kecamatan_of_regency(regency) if k.name == kecamatan_name)
+            if nik_regency is None
+            else rng.choice(kecamatan_of_regency(nik_regency)).code
+        )
         sex = rng.choice("LP")
         while True:
             birth = date(self.year - 60, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38))
-            nik = compose_nik(regency, int(code[-2:]), birth, sex, rng.randint(1, 9999))
+            nik = compose_nik(issued, int(code[-2:]), birth, sex, rng.randint(1, 9999))
             if nik not in self.used:
                 self.used.add(nik)
                 break
@@ -627,6 +640,7 @@ class Outcome:
     promoted: Member | None = None
     stopped: list[Member] = field(default_factory=list)
     lapse_claims: list[tuple[Member, date]] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # the registry's, by NIK
 
 
 async def run_year(
@@ -666,7 +680,7 @@ async def run_year(
     await year.timed("enroll", year.wait_enrolled(first, months[0]))
     year.books.members.update({m.worker_id: m for m in first})
     await year.timed("enroll", stack.settle())
-    outcome = Outcome(year, members)
+    outcome = Outcome(year, members, answers=answers)
 
     stopped_regency = plan.stop_for if plan.stop_from is not None else None
     for k, month in enumerate(months):

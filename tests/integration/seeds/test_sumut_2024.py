@@ -1,0 +1,93 @@
+"""North Sumatra 2024 (docs/examples/sumut-2024.yaml): Rp2,000,000,000 for 10,000 workers, which
+buys 9,920 worker-years (Rp16,000,000 short), run as a year at 1/100 of its size: 100 seats and
+Rp20,000,000 (Rp160,000 short), so the 100th worker waits until a death frees the money. Langkat's
+regency stops paying after August: four unpaid months end its workers' membership."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from lindung_cli.benchmarks.programme_year import (
+    People,
+    Plan,
+    Stack,
+    programme_yaml,
+    read_programme,
+    run_year,
+    scale_programme,
+    seats_of,
+)
+from tests.integration.seeds.checks import (
+    assert_audit,
+    assert_dashboard,
+    assert_ended,
+    assert_money,
+    claim_codes,
+)
+from tests.integration.seeds.conftest import RUN
+
+pytestmark = pytest.mark.integration
+
+FILE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "sumut-2024.yaml"
+STOPPED = "12.05"  # Langkat
+
+
+async def test_sumut_2024_the_budget_buys_9920_of_10000_and_the_money_reconciles(stack: Stack) -> None:
+    spec = read_programme(FILE)
+    stack.today(date(2023, 11, 1))
+    full = {**spec, "code": f"SUMUT-2024-FULL-{RUN}"}
+    answer = await stack.http["allocation"].post(
+        "/programmes", content=programme_yaml(full), headers={"content-type": "application/yaml"}
+    )
+    assert answer.status_code == 201, answer.text
+    budget = answer.json()
+    assert (budget["budget_cap"], budget["seats_total"]) == (2_000_000_000, 10_000)
+    assert (budget["shortfall"], budget["affordable_workers"]) == (16_000_000, 9_920)
+
+    small = scale_programme(spec, f"SUMUT-2024-{RUN}", Fraction(1, 100))
+    assert (sum(seats_of(small).values()), small["budget_cap"]) == (100, 20_000_000)
+    people = People(seed=2024, year=2024)
+    workers = [people.worker(r, s) for (r, s), n in seats_of(small).items() for _ in range(n)]
+    # The last one nominated finds a seat in its regency but no money left for it.
+    seated, waiting = workers[:-1], workers[-1:]
+    outcome = await run_year(
+        stack,
+        small,
+        seated,
+        Plan(signer="Gubernur Sumatera Utara", stop_from=8, stop_for=STOPPED),
+        waiting=waiting,
+    )
+    year = outcome.year
+    view = await year.view()
+    assert view["budget"]["shortfall"] == 160_000 and view["budget"]["affordable_workers"] == 99
+    assert outcome.promoted is not None and outcome.promoted.worker.nik == waiting[0].nik
+    assert outcome.stopped and all(m.worker.regency == STOPPED for m in outcome.stopped)
+    # After the death, the withdrawal and Langkat's ended memberships: the rest hold a seat each,
+    # within the money of 99.
+    holding = 98 - len(outcome.stopped)
+    assert view["budget"]["committed_workers"] == holding
+    assert view["budget"]["committed_rupiah"] == holding * 201_600 <= small["budget_cap"]
+    active = next(m for m in year.books.members.values() if m.ended is None and m.worker.regency != STOPPED)
+    stack.today(date(2025, 2, 10))
+    cases = {
+        "IN": (active, "JKK", "MEDICAL", date(2024, 10, 2), 4_000_000, []),
+        "UNPAID": (outcome.stopped[0], "JKK", "MEDICAL", date(2024, 11, 20), 500_000, ["MEMBERSHIP_ENDED"]),
+        "DEATH": (outcome.dead, "JKM", "DEATH", date(2024, 3, 12), 42_000_000, []),
+    }
+    for label, (member, kind, benefit, incident, amount, _) in cases.items():
+        assert member is not None
+        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
+    await stack.settle()
+    for label, (*_, expected) in cases.items():
+        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
+
+    money = await assert_money(outcome)
+    assert money["billed"] <= small["budget_cap"]
+    await assert_ended(outcome)
+    summary = await assert_dashboard(outcome, money)
+    assert summary["budget"]["cap"] == 20_000_000
+    await assert_audit()
