@@ -171,11 +171,15 @@ class Allocator:
             raise
         self.states.remember(programme.code, loaded, decision, appended)
         outcome.envelopes.extend(appended.envelopes)
+        seated = [seat.worker_id for seat in decision if isinstance(seat, Assign)]
         return [
-            displacement(holder, programme.code, seat.worker_id)
-            for seat in decision
-            if isinstance(seat, Assign)
-            for holder in verdicts[seat.worker_id].displaces + verdicts[seat.worker_id].waiting_in
+            displacement(holder, programme.code, worker_id)
+            for worker_id in seated
+            for holder in verdicts[worker_id].displaces
+        ] + [
+            leaving_waitlist(waiting_in, programme.code, worker_id)
+            for worker_id in seated
+            for waiting_in in verdicts[worker_id].waiting_in
         ]
 
     async def _settle(
@@ -199,13 +203,26 @@ class Allocator:
                 )
 
 
-def displacement(programme_code: str, keeper: str, worker_id: str) -> Step:
-    """The step releasing `worker_id` from `programme_code` (their seat, or their waitlist place)
-    because `keeper` seats them."""
+def leaving_waitlist(programme_code: str, keeper: str, worker_id: str) -> Step:
+    """The step taking `worker_id` off `programme_code`'s waitlist because `keeper` seats them (a
+    waitlist place holds nobody, so nothing has to be provisional there)."""
 
     def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
-        if worker_id not in state.assigned and worker_id not in state.waiting:
-            return ()  # no longer there: nothing to release
+        if worker_id not in state.waiting:
+            return ()  # no longer waiting there: nothing to do
+        reason = ReleaseReason.HELD_BY_OTHER_PROGRAMME
+        return decide_release(state, worker_id, reason, held_by=keeper, blocked=blocked)
+
+    return Step(programme_code, decide)
+
+
+def displacement(programme_code: str, keeper: str, worker_id: str) -> Step:
+    """The step releasing `worker_id`'s provisional seat in `programme_code` because `keeper`,
+    whose funder proposed them first, seats them."""
+
+    def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
+        if worker_id not in state.assigned:
+            return ()  # no longer held there: nothing to release
         reason = ReleaseReason.HELD_BY_OTHER_PROGRAMME
         return decide_release(state, worker_id, reason, held_by=keeper, blocked=blocked)
 

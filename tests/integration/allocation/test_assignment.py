@@ -310,3 +310,23 @@ async def test_a_membership_ended_by_bpjs_frees_the_seat_and_other_ends_change_n
     tail = (await events_of(service, code))[-2:]
     assert kinds(tail) == [("QuotaReleased", w1.worker_id), ("QuotaAssigned", w2.worker_id)]
     assert tail[0].payload["reason"] == "membership_ended"
+
+
+async def test_a_worker_seated_elsewhere_leaves_a_waitlist_even_where_seats_are_final_at_once(
+    service: Service,
+) -> None:
+    # A waitlist place holds nobody (one payer per worker, issue 13): whatever the programme
+    # where the worker waits, seating them elsewhere takes them off that waitlist.
+    final, other = f"FINAL-{RUN}", f"OTHER-{RUN}"
+    await service.define(programme_yaml(final, {("12.71", "sawit"): 1}, 5 * COST, requires_decree=False))
+    await service.define(programme_yaml(other, {("12.71", "sawit"): 1}, 5 * COST))
+    people = People(seed=5)
+    seated, waiting = (people.worker("12.71", "sawit", 1) for _ in range(2))
+    await service.feed([validated(seated, final)])
+    await service.feed([validated(waiting, final)])
+    await service.feed([validated(at(waiting, 30), other)])
+
+    assert await status(service, other) == {waiting.worker_id: "assigned"}
+    assert await status(service, final) == {seated.worker_id: "assigned", waiting.worker_id: "released"}
+    released = (await events_of(service, final))[-1]
+    assert (released.event_type, released.payload["held_by"]) == ("QuotaReleased", other)
