@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
+from libs.clock import set_business_now
 from libs.events import topics
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
 from libs.events.contracts.base import DomainEvent
@@ -148,11 +149,17 @@ class Registry:
 
 
 @pytest.fixture(scope="module")
-async def registry(infra: Infra) -> AsyncIterator[Registry]:
+async def registry(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Registry]:
     url = await asyncio.to_thread(fresh_database_url, infra)
     await asyncio.to_thread(upgrade, "registry", url)
     # Small upload batches: a short file already crosses batch boundaries.
-    use_env(url, infra.bootstrap, LINDUNG_REGISTRY_UPLOAD_BATCH_SIZE="4")
+    # The business calendar inside the test programmes' year (2026), whatever the machine's date:
+    # the registry refuses nominations for a programme whose coverage has ended.
+    clock = tmp_path_factory.mktemp("clock") / "now"
+    set_business_now(clock, datetime.fromisoformat("2026-03-02T09:00:00+07:00"))
+    use_env(
+        url, infra.bootstrap, LINDUNG_REGISTRY_UPLOAD_BATCH_SIZE="4", LINDUNG_BUSINESS_CLOCK_FILE=str(clock)
+    )
     settings = get_settings()
     await ensure_topics(
         infra.bootstrap,

@@ -76,6 +76,8 @@ budget_cap: 100000000
 allowed_deciles: [1, 2]
 decree_kind: SK_GUBERNUR
 requires_decree: false
+# A worker is nominated by the regency that issued the NIK (the officer tests rely on it).
+nik_regency_must_match: true
 quotas:
   - {{regency: "{SAMOSIR}", sector: non_sawit, seats: 10}}
   - {{regency: "{MEDAN}", sector: sawit, seats: 10}}

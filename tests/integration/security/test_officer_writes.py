@@ -26,8 +26,9 @@ def refused_for_regency(reply: httpx.Response) -> None:
 
 
 def upload_file(person: Person) -> dict[str, Any]:
+    kecamatan = "Pangururan" if person.regency == SAMOSIR else "Medan Kota"  # real: the registry checks
     row = (
-        f"{person.nik},{person.full_name},{person.birth:%d-%m-%Y},{person.sex},petani,Kecamatan Uji,"
+        f"{person.nik},{person.full_name},{person.birth:%d-%m-%Y},{person.sex},petani,{kecamatan},"
         f"Desa Uji,{'non sawit' if person.regency == SAMOSIR else 'sawit'}\n"
     )
     return {"file": (f"usulan-{person.key}.csv", (UPLOAD_HEADER + row).encode(), "text/csv")}
