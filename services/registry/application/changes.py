@@ -127,12 +127,14 @@ async def correct_in(
     programme = await load_programme(conn, cmd.programme_code, today)
     worker_id = worker_id_for(cmd.nik, pepper)
     if worker_id == state.worker_id:
-        facts = (await load_facts(conn, store, [worker_id], programme.policy.coverage_start))[worker_id]
+        facts = (await load_facts(conn, store, [worker_id], programme.policy.coverage_start, programme.code))[
+            worker_id
+        ]
         facts.head = version
     else:
-        facts = (await load_facts(conn, store, [worker_id], programme.policy.coverage_start)).get(
-            worker_id, WorkerFacts()
-        )
+        facts = (
+            await load_facts(conn, store, [worker_id], programme.policy.coverage_start, programme.code)
+        ).get(worker_id, WorkerFacts())
     context = facts.context(excluding=nomination_id)
     outcome = evaluate(cmd, programme, context)
     try:

@@ -206,7 +206,8 @@ async def _revalidate_batch(
     done = Revalidation()
     for code, members in by_programme.items():
         programme = await load_programme(conn, code, today)
-        facts = await load_facts(conn, store, [r.worker_id for r in members], programme.policy.coverage_start)
+        workers = [r.worker_id for r in members]
+        facts = await load_facts(conn, store, workers, programme.policy.coverage_start, programme.code)
         for row in members:
             known = facts[row.worker_id]
             state = fold_nomination(await store.load(conn, stream_of(row.worker_id)), row.nomination_id)
