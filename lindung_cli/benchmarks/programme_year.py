@@ -23,7 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,7 @@ class Stack:
     engine: AsyncEngine
     clock_file: Path
     pepper: str
+    settle_timeout_s: float = 120.0
     p3ke: dict[str, int] = field(default_factory=dict)  # every row imported so far (a new version replaces)
     dtks: set[str] = field(default_factory=set)
 
@@ -242,8 +243,9 @@ class Stack:
                 values += [int(v) for v in row]
         return tuple(values)
 
-    async def settle(self, timeout_s: float = 120.0, still_s: float = 0.3) -> None:
+    async def settle(self, still_s: float = 0.3) -> None:
         """Until nothing waits in an outbox, no consumer group lags, and counts stay still."""
+        timeout_s = self.settle_timeout_s
         deadline = time.monotonic() + timeout_s
         while True:
             before = await self._counts()
@@ -336,6 +338,11 @@ class Year:
     timings: dict[str, float] = field(default_factory=dict)
     programme_view: dict[str, Any] = field(default_factory=dict)
     decrees: int = 0
+    # HTTP nominations in flight at once: 1 keeps nomination order (the tests); a full-size bench
+    # run sends several (its seats are exactly its workers, so order decides nothing there).
+    http_concurrency: int = 1
+    poll_s: float = 0.2
+    enroll_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         months = int(self.spec.get("months", 12))
@@ -403,15 +410,30 @@ class Year:
                     for w, row in zip(rows, reply.json()["results"], strict=True):
                         answers[w.nik] = row
             elif door == "http":
-                for w in people:
-                    reply = await registry.post("/nominations", json=form(w, self.code))
-                    if reply.status_code not in (201, 422):
-                        reply.raise_for_status()
-                    answers[w.nik] = reply.json()
+                answers.update(await self._post_all(people))
             else:
                 await self._publish(people)
-                for w in people:
-                    answers[w.nik] = await self._by_source_ref(w)
+                answers.update(await self._decided_from_topic(people))
+        return answers
+
+    async def _post_all(self, people: list[Worker]) -> dict[str, Any]:
+        """POST /nominations for each, `http_concurrency` at a time (1: in order)."""
+        registry = self.stack.http["registry"]
+        gate = asyncio.Semaphore(self.http_concurrency)
+        answers: dict[str, Any] = {}
+
+        async def post(w: Worker) -> None:
+            async with gate:
+                reply = await registry.post("/nominations", json=form(w, self.code))
+            if reply.status_code not in (201, 422):
+                reply.raise_for_status()
+            answers[w.nik] = reply.json()
+
+        if self.http_concurrency == 1:
+            for w in people:
+                await post(w)
+        else:
+            await asyncio.gather(*(post(w) for w in people))
         return answers
 
     async def _publish(self, people: list[Worker]) -> None:
@@ -436,19 +458,33 @@ class Year:
         finally:
             await producer.stop()
 
-    async def _by_source_ref(self, w: Worker, timeout_s: float = 60.0) -> dict[str, Any]:
+    async def _decided_from_topic(self, people: list[Worker], timeout_s: float = 900.0) -> dict[str, Any]:
+        """The registry's rows of the workers sent on the inbound topic, once all are decided."""
+        registry = self.stack.http["registry"]
+        wanted = {w.source_ref: w for w in people}
         deadline = time.monotonic() + timeout_s
         while True:
-            reply = await self.stack.http["registry"].get(
-                "/nominations", params={"programme": self.code, "source_ref": w.source_ref}
-            )
-            items = reply.json()["items"]
-            if items and items[0]["status"] != "pending":
-                found: dict[str, Any] = items[0]
+            found: dict[str, Any] = {}
+            page = 1
+            while True:
+                reply = await registry.get(
+                    "/nominations",
+                    params={"programme": self.code, "channel": "kafka", "page": page, "per_page": 500},
+                )
+                body = reply.json()
+                for row in body["items"]:
+                    if row.get("source_ref") in wanted and row["status"] != "pending":
+                        found[wanted[row["source_ref"]].nik] = row
+                if page * 500 >= body["total"]:
+                    break
+                page += 1
+            if len(found) == len(wanted):
                 return found
             if time.monotonic() > deadline:
-                raise TimeoutError(f"nomination {w.source_ref} not decided by the registry")
-            await asyncio.sleep(0.1)
+                raise TimeoutError(
+                    f"{len(wanted) - len(found)} topic nominations not decided by the registry"
+                )
+            await asyncio.sleep(self.poll_s)
 
     async def view(self) -> dict[str, Any]:
         reply = await self.stack.http["allocation"].get(f"/programmes/{self.code}")
@@ -489,9 +525,10 @@ class Year:
                 return out
             page += 1
 
-    async def wait_enrolled(self, members: Iterable[Member], month: str, timeout_s: float = 120.0) -> None:
+    async def wait_enrolled(self, members: Iterable[Member], month: str) -> None:
         """Until BPJS has registered every one of `members`; they are billable from `month`."""
         waiting = {m.worker_id: m for m in members}
+        timeout_s = self.enroll_timeout_s
         deadline = time.monotonic() + timeout_s
         while waiting:
             rows = await self.enrolled()
@@ -504,7 +541,7 @@ class Year:
             if waiting and time.monotonic() > deadline:
                 raise TimeoutError(f"{len(waiting)} workers of {self.code} not enrolled in {timeout_s:.0f} s")
             if waiting:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(self.poll_s)
 
     # -- premiums --
 
@@ -654,12 +691,16 @@ async def run_year(
     extract: dict[str, int] | None = None,
     dtks: Iterable[str] = (),
     before_decree: Callable[[Year], Awaitable[None]] | None = None,
+    tune: Callable[[Year], None] | None = None,
 ) -> Outcome:
     """The standard year: `seated` (exactly the seats: each takes one), then `waiting` (no seat left:
     the first is promoted when the worker of `plan.death_in` dies), and `others` (rejected) through
     the three doors; the decree; BPJS; the months with the plan's events. `extract`: the P3KE rows
-    to import (default: every seated and waiting worker at their desil)."""
+    to import (default: every seated and waiting worker at their desil). `tune` adjusts the
+    year's pace (HTTP concurrency, polling, timeouts) before it starts."""
     year = Year(stack, spec)
+    if tune is not None:
+        tune(year)
     months = year.months
     start = first_day(months[0])
     stack.today(start - timedelta(days=45))
@@ -735,3 +776,187 @@ async def run_year(
             for m in outcome.stopped:
                 m.membership_ended = True
     return outcome
+
+
+# --- `lindung bench programme-year` --------------------------------------------------------------------
+
+SIGNERS = {"SK_GUBERNUR": "Gubernur Sumatera Utara", "SK_BUPATI": "Bupati", "PERKADA": "Kepala Daerah"}
+
+
+def bench_cast(spec: dict[str, Any], seed: int) -> tuple[list[Worker], list[Worker], list[Worker]]:
+    """(seated, waiting, rejected) for a full year of `spec`: a worker for every seat the money
+    pays for (desil 1), the rest of the seats' workers and one more in the first cell waiting
+    (desil 2, nominated last), and one worker at desil 3 the registry refuses."""
+    people = People(seed, int(spec["year"]))
+    every = [people.worker(r, s) for (r, s), n in seats_of(spec).items() for _ in range(n)]
+    affordable = min(len(every), int(spec["budget_cap"]) // cost_per_worker(spec))
+    first = every[0]
+    waiting = [people.worker(w.regency, w.sector, desil=2) for w in every[affordable:]]
+    waiting.append(people.worker(first.regency, first.sector, desil=2))
+    return every[:affordable], waiting, [people.worker(first.regency, first.sector, desil=3)]
+
+
+async def bench_year(stack: Stack, spec: dict[str, Any], *, seed: int = 2025) -> dict[str, Any]:
+    """One full year of `spec` on `stack`; the money reconciled and the time of each stage."""
+    seated, waiting, rejected = bench_cast(spec, seed)
+    regencies = sorted({r for r, _ in seats_of(spec)})
+    plan = Plan(
+        signer=SIGNERS.get(str(spec.get("decree_kind")), "Kepala Daerah"),
+        stop_from=8,
+        stop_for=regencies[1] if len(regencies) > 1 else None,
+    )
+
+    def pace(year: Year) -> None:
+        year.http_concurrency, year.poll_s, year.enroll_timeout_s = 8, 2.0, 3600.0
+
+    started = time.monotonic()
+    outcome = await run_year(
+        stack,
+        spec,
+        seated,
+        plan,
+        waiting=waiting,
+        others=rejected,
+        extract=p3ke_rows([*seated, *waiting, *rejected]),
+        tune=pace,
+    )
+    wall = time.monotonic() - started
+    year, books = outcome.year, outcome.year.books
+    bills = await year.month_bills()
+    view = await year.view()
+    billed = sum(b["totals"]["total"] for b in bills.values())
+    paid = sum(b["totals"]["paid_total"] for b in bills.values())
+    cap = int(spec["budget_cap"])
+    return {
+        "kind": "programme-year",
+        "programme": year.code,
+        "name": spec["name"],
+        "seats": sum(seats_of(spec).values()),
+        "workers_nominated": len(seated) + len(waiting) + len(rejected),
+        "workers_enrolled": len(books.members),
+        "premium_per_month": books.premium,
+        "money": {
+            "budget_cap": cap,
+            "quota_cost": view["budget"]["quota_cost"],
+            "quota_headroom": view["budget"]["quota_headroom"],
+            "shortfall": view["budget"]["shortfall"],
+            "billed": billed,
+            "paid": paid,
+            "covered_worker_months": books.worker_months(),
+            "expected_billed": books.total(),
+            "reconciled": billed == books.total() == paid,
+            "within_cap": billed <= cap,
+            "headroom_after_year": cap - billed,
+        },
+        "months": {
+            month: {"workers": b["totals"]["workers"], "total": b["totals"]["total"]}
+            for month, b in bills.items()
+        },
+        "events": {
+            "died": 1 if outcome.dead else 0,
+            "withdrawn": 1 if outcome.withdrawn else 0,
+            "promoted": 1 if outcome.promoted else 0,
+            "memberships_ended": len(outcome.stopped),
+            "late_month": year.months[plan.late_month] if plan.late_month is not None else None,
+        },
+        "timings_s": {k: round(v, 2) for k, v in year.timings.items()},
+        "wall_s": round(wall, 1),
+    }
+
+
+def year_chart(result: dict[str, Any], out: Path) -> Path:
+    """Stage timings, and the money: cap, quota cost, billed against the covered worker-months."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    stages = list(result["timings_s"])
+    left.barh(stages, [result["timings_s"][s] for s in stages], color="tab:blue")
+    left.invert_yaxis()
+    left.set_xlabel("seconds")
+    left.set_title(
+        f"{result['programme']}: {result['workers_enrolled']:,} enrolled, {result['wall_s']:.0f} s"
+    )
+    money = result["money"]
+    labels = ["budget cap", "quota cost", "billed", "worker-months × premium"]
+    values = [money["budget_cap"], money["quota_cost"], money["billed"], money["expected_billed"]]
+    bars = right.bar(
+        labels, [v / 1e6 for v in values], color=["grey", "tab:orange", "tab:green", "tab:olive"]
+    )
+    for bar, value in zip(bars, values, strict=True):
+        where = (bar.get_x() + bar.get_width() / 2, bar.get_height())
+        right.annotate(f"Rp{value:,}".replace(",", "."), where, ha="center", va="bottom", fontsize=7)
+    right.set_ylabel("Rp million")
+    right.set_title(
+        f"{money['covered_worker_months']:,} covered worker-months; "
+        f"reconciled: {'yes' if money['reconciled'] else 'NO'}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def run_bench(programme: Path, factor: Fraction, out_dir: Path, *, log: Path | None = None) -> dict[str, Any]:
+    """A stack of its own (lindung_cli.benchmarks.stack), its business clock in a scratch file,
+    one year of the programme file at `factor` of its size; JSON and PNG written to `out_dir`."""
+    import os
+    import tempfile
+
+    from libs.db import make_engine
+    from libs.settings import Settings
+    from lindung_cli.benchmarks.stack import own_stack
+
+    spec = read_programme(programme)
+    if factor != 1:
+        spec = scale_programme(spec, f"{spec['code']}-{factor.numerator}-{factor.denominator}", factor)
+    scratch = Path(tempfile.mkdtemp(prefix="lindung-year-"))
+    clock = scratch / "business-now"
+    clock.write_text(datetime(int(spec["year"]) - 1, 11, 1, 9, tzinfo=WIB).isoformat(), encoding="utf-8")
+    saved = dict(os.environ)
+    os.environ.update(
+        {"LINDUNG_BUSINESS_CLOCK_FILE": str(clock), "LINDUNG_ENROLLMENT_LAPSE_CHECK_INTERVAL_S": "0"}
+    )
+    try:
+        with own_stack({}, log=log or scratch / "services.log") as running:
+            target = running.target()
+
+            async def go() -> dict[str, Any]:
+                engine = make_engine(running.database_url)
+                clients = {
+                    name: httpx.AsyncClient(base_url=target.urls[name], timeout=600.0)
+                    for name in (
+                        "registry",
+                        "allocation",
+                        "enrollment",
+                        "bpjs_simulator",
+                        "claims",
+                        "dashboard",
+                    )
+                }
+                try:
+                    stack = Stack(clients, running.bootstrap, engine, clock, Settings().nik_pepper, 3600.0)
+                    return await bench_year(stack, spec)
+                finally:
+                    for client in clients.values():
+                        await client.aclose()
+                    await engine.dispose()
+
+            result = asyncio.run(go())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    stamp = datetime.now(WIB).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / f"programme-year-{stamp}.json"
+    import json
+
+    report.write_text(json.dumps({**result, "stamp": stamp, "file": str(programme)}, indent=1) + "\n")
+    result["json"], result["png"] = (
+        str(report),
+        str(year_chart(result, out_dir / f"programme-year-{stamp}.png")),
+    )
+    return result

@@ -244,3 +244,48 @@ def pipeline(
     console.print(f"written {report} and {png}")
     if not all(r["complete"] for r in runs):
         raise typer.Exit(1)
+
+
+@app.command("programme-year")
+def programme_year(
+    programme: Annotated[
+        Path, typer.Option(help="A programme file, e.g. docs/examples/sumut-2025.yaml")
+    ] = Path("docs/examples/sumut-2025.yaml"),
+    scale: Annotated[str, typer.Option(help="Size factor of the file's seats and money, e.g. 1/100")] = "1",
+    out: Annotated[Path, typer.Option(help="Directory for the JSON and PNG")] = RESULTS,
+    log: Annotated[Path | None, typer.Option(help="Where the services' output goes")] = None,
+) -> None:
+    """A whole programme year on a fresh stack: nominations (upload, HTTP, topic), decree, BPJS,
+    twelve monthly bills with a death, a withdrawal, arrears and ended memberships; the money
+    reconciled (billed vs covered worker-months × premium, cap, headroom) and the time per stage."""
+    from fractions import Fraction
+
+    from lindung_cli.benchmarks.programme_year import run_bench
+
+    console.print(f"[bold]Starting a stack[/] for a year of {programme} (scale {scale})...")
+    result = run_bench(programme, Fraction(scale), out, log=log)
+    money = result["money"]
+    table = Table(
+        title=f"{result['programme']}: {result['workers_enrolled']:,} workers, {result['wall_s']:.0f} s"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in (
+        "budget_cap",
+        "quota_cost",
+        "quota_headroom",
+        "shortfall",
+        "billed",
+        "paid",
+        "expected_billed",
+    ):
+        table.add_row(f"{key} (Rp)", f"{money[key]:,}")
+    table.add_row("covered worker-months", f"{money['covered_worker_months']:,}")
+    table.add_row("reconciled / within cap", f"{money['reconciled']} / {money['within_cap']}")
+    table.add_row("headroom after the year (Rp)", f"{money['headroom_after_year']:,}")
+    for stage, seconds in result["timings_s"].items():
+        table.add_row(f"{stage} (s)", f"{seconds:,.1f}")
+    console.print(table)
+    console.print(f"written {result['json']} and {result['png']}")
+    if not (money["reconciled"] and money["within_cap"]):
+        raise typer.Exit(1)
