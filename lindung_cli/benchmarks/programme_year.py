@@ -626,11 +626,6 @@ async def _bill_month(year: Year, plan: Plan, month: str, day: date, index: int)
         return
     if plan.stop_for is None:
         return  # the whole programme stops paying
-    if not plan.bill_by_regency:
-        # TODO(lead): bill per regency once POST /premiums/bills takes `regency_code`; until then
-        # the stopped regency is billed with the rest (and its membership does not end).
-        await year.bill(month, day)
-        return
     for regency in sorted({r for r, _ in seats_of(year.spec)} - {plan.stop_for}):
         await year.bill(month, day, regency)
 
@@ -665,7 +660,6 @@ class Plan:
     late_month: int | None = 5  # not billed on time, paid with the bill two months later
     stop_from: int | None = None  # months from here on are never billed for `stop_for`
     stop_for: str | None = None  # a regency code; None with stop_from: the whole programme
-    bill_by_regency: bool = True  # False: the enrollment route takes no regency (see the seed tests)
 
 
 @dataclass
@@ -772,9 +766,8 @@ async def run_year(
         # Past the end: more months unpaid than BPJS accepts in arrears ends the membership.
         await year.record_lapses(first_day(_add_months(months[-1], 1)) + timedelta(days=15))
         await stack.settle()
-        if plan.bill_by_regency or stopped_regency is None:
-            for m in outcome.stopped:
-                m.membership_ended = True
+        for m in outcome.stopped:
+            m.membership_ended = True
     return outcome
 
 
