@@ -117,8 +117,6 @@ class Settings(BaseSettings):
     dashboard_poll_seconds: int = 10
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
     nik_pepper: str = "lindung-development-pepper-change-me"
-    # A province programme nominates through the regency that issued the worker's NIK.
-    nik_regency_must_match: bool = True
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""
