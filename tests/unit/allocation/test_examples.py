@@ -22,8 +22,10 @@ def load(name: str) -> Programme:
 def test_the_five_examples_and_the_demo_are_there() -> None:
     assert [f.name for f in FILES] == [
         "demo-sumut-2026.yaml",
+        "labuhanbatu-2025-apbd-tambahan.yaml",
         "labuhanbatu-2025-apbd.yaml",
         "labuhanbatu-2025-dbh-sawit.yaml",
+        "pakpak-bharat-2025.yaml",
         "samosir-2026.yaml",
         "sumut-2024.yaml",
         "sumut-2025.yaml",
