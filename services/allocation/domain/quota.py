@@ -21,8 +21,9 @@ Rules:
   nomination order, e.g. from another partition, is put back in order). The worker giving way
   goes back to the waitlist at their rank (`Unseat`), so the first decree lists, in every cell,
   the poorest workers nominated, earliest first. Seats are never taken across cells (the
-  regency's quota is its own) nor for budget in another cell, and from the first decree on — or
-  at once when no decree is required — a seat is final: later nominations wait.
+  regency's quota is its own) nor for budget in another cell, nor while a cut leaves the cell or
+  the programme over-assigned (it assigns nobody then, see below), and from the first decree on —
+  or at once when no decree is required — a seat is final: later nominations wait.
 - Village cap (`village_cap`, Labuhanbatu: 100 per desa): a worker whose desa already has that
   many seated waits (`village_full`); before the decree they may take the seat of a worse-ranked
   worker of the same desa and cell. A seat freed in a capped desa goes to that desa's waiting
@@ -363,7 +364,10 @@ def decide_validated(state: QuotaState, worker: ValidatedWorker, held_by: str | 
         reason = WaitlistReason.VILLAGE_FULL
     else:
         reason = WaitlistReason.NO_BUDGET if has_seat else WaitlistReason.NO_SEAT
-    gives_way = state.gives_way_to(worker, same_village=village_full)
+    # A swap keeps the count of seated workers, but after a cut (seats or budget) the cell or the
+    # programme assigns nobody until releases bring it back under: no swap either.
+    under_cut = state.free_seats(worker.cell) < 0 or state.budget_left < 0
+    gives_way = None if under_cut else state.gives_way_to(worker, same_village=village_full)
     if gives_way is not None:
         desil, seq, worker_id = gives_way
         rank = (state.decree_round, desil, seq, worker_id)

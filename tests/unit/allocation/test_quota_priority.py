@@ -122,6 +122,23 @@ def test_when_the_budget_is_spent_desil_1_takes_a_seat_of_its_own_cell() -> None
     assert len(state.assigned) == state.affordable_workers == 1
 
 
+def test_after_a_cut_nobody_takes_a_seat_not_even_by_giving_way() -> None:
+    # A cut leaves the programme (or the cell) over-assigned: it assigns nobody until releases
+    # bring it back under (rule 7), so a poorer worker waits rather than swapping in.
+    budget_cut = opened({MEDAN_SAWIT: 5}, affordable=2)
+    seat_all(budget_cut, (1, MEDAN_SAWIT, 2), (2, MEDAN_SAWIT, 2))
+    decide_and_apply(budget_cut, decide_budget(budget_cut, 1 * COST))
+    seats_cut = opened({MEDAN_SAWIT: 2}, affordable=10)
+    seat_all(seats_cut, (1, MEDAN_SAWIT, 2), (2, MEDAN_SAWIT, 2))
+    decide_and_apply(seats_cut, decide_seats(seats_cut, MEDAN_SAWIT, 1))
+
+    (after_budget_cut,) = decide_validated(budget_cut, worker(3, desil=1))
+    (after_seats_cut,) = decide_validated(seats_cut, worker(3, desil=1))
+
+    assert isinstance(after_budget_cut, Waitlist) and after_budget_cut.reason is WaitlistReason.NO_BUDGET
+    assert isinstance(after_seats_cut, Waitlist) and after_seats_cut.reason is WaitlistReason.NO_SEAT
+
+
 def test_after_the_first_decree_seats_are_final() -> None:
     state = opened({MEDAN_SAWIT: 1}, affordable=10)
     seat_all(state, (1, MEDAN_SAWIT, 2))
