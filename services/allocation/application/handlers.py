@@ -2,8 +2,17 @@
 
 A consumer batch mixes partitions, so validated workers arrive out of nomination order (the
 registry's topic is keyed by worker). Each run of consecutive WorkerValidated events of a batch is
-therefore decided in priority order — desil, then nomination time — as the waitlist would rank
-them; other events (releases) keep their place.
+therefore decided in nomination order (the registry's instant, then worker id); other events
+(releases) keep their place.
+
+Nomination time only, not desil first: how records are cut into batches depends on timing, so a
+batch-wide reordering must not change what a partition's own order decides. A partition lists
+its workers in nomination order already, so this sort never reorders them, and the decisions
+depend only on what the registry published, whatever the cut. Desil priority is the quota's own
+rule, the same for every cut: the waitlist ranks desil first, and before the first decree a
+poorer (or earlier) worker takes the provisional seat of the last-ranked one (domain/quota.py).
+Sorting a batch by desil would seat a desil-1 worker ahead of an earlier desil-2 one only when
+both happened to share a batch: in a programme whose seats are final, a different seat per run.
 """
 
 from __future__ import annotations
@@ -72,8 +81,8 @@ class AllocationHandler:
     async def apply_batch(
         self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
     ) -> None:
-        """A consumer batch in one transaction, validated workers in priority order (module doc)."""
-        for envelope, event in in_priority_order(items):
+        """A consumer batch in one transaction, validated workers in nomination order (module doc)."""
+        for envelope, event in in_nomination_order(items):
             await self(HandlerContext(conn=conn, store=store, envelope=envelope), event)
 
     async def _validated(self, ctx: HandlerContext, event: WorkerValidated) -> Step:
@@ -115,25 +124,25 @@ def _release(programme_code: str, worker_id: str, reason: ReleaseReason) -> Step
     return Step(programme_code, decide)
 
 
-def in_priority_order(
+def in_nomination_order(
     items: Sequence[tuple[Envelope, DomainEvent]],
 ) -> list[tuple[Envelope, DomainEvent]]:
-    """The batch with each run of consecutive WorkerValidated sorted by desil, then nomination
-    time (then worker id); every other event keeps its place, so a worker's release never moves
-    before their validation."""
+    """The batch with each run of consecutive WorkerValidated sorted by nomination time (then
+    worker id); every other event keeps its place, so a worker's release never moves before their
+    validation."""
     ordered: list[tuple[Envelope, DomainEvent]] = []
     run: list[tuple[Envelope, DomainEvent]] = []
     for envelope, event in items:
         if isinstance(event, WorkerValidated):
             run.append((envelope, event))
             continue
-        ordered += sorted(run, key=_priority)
+        ordered += sorted(run, key=_nominated)
         run = []
         ordered.append((envelope, event))
-    return ordered + sorted(run, key=_priority)
+    return ordered + sorted(run, key=_nominated)
 
 
-def _priority(item: tuple[Envelope, DomainEvent]) -> tuple[int, int, str]:
+def _nominated(item: tuple[Envelope, DomainEvent]) -> tuple[int, str]:
     event = item[1]
     assert isinstance(event, WorkerValidated)
-    return (rank_desil(event.decile), nomination_seq(event.nominated_at), event.worker_id)
+    return (nomination_seq(event.nominated_at), event.worker_id)
