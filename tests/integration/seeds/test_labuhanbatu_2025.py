@@ -27,7 +27,13 @@ from lindung_cli.benchmarks.programme_year import (
     scale_programme,
     seats_of,
 )
-from tests.integration.seeds.checks import assert_audit, assert_dashboard, assert_ended, assert_money
+from tests.integration.seeds.checks import (
+    assert_audit,
+    assert_dashboard,
+    assert_ended,
+    assert_money,
+    claim_codes,
+)
 from tests.integration.seeds.conftest import RUN
 
 pytestmark = pytest.mark.integration
@@ -72,6 +78,7 @@ async def test_labuhanbatu_2025_village_cap_and_one_payer_per_worker(stack: Stac
     assert [(w["worker_id"], w["reason"]) for w in waitlist["items"]] == [
         (stack.worker_id(capped), "village_full")
     ]
+    assert await claim_codes(outcome.year, f"{apbd['code']}-LAPSE") == ["IN_LAPSE"]
     money = await assert_money(outcome)
     await assert_ended(outcome)
     await assert_dashboard(outcome, money)

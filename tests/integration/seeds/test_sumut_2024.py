@@ -85,6 +85,7 @@ async def test_sumut_2024_the_budget_buys_9920_of_10000_and_the_money_reconciles
     for label, (*_, expected) in cases.items():
         assert await claim_codes(year, f"{year.code}-{label}") == expected, label
 
+    assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
     money = await assert_money(outcome)
     assert money["billed"] <= small["budget_cap"]
     await assert_ended(outcome)
