@@ -732,7 +732,9 @@ async def run_year(
             await year.timed("bill", stack.settle())
             await year.record_lapses(first_day(month) + timedelta(days=2))
         if k == plan.late_month and len(first) > 2:
-            # A claim while the lapse is in force (before the arrears are paid).
+            # A claim while the lapse is in force (before the arrears are paid), days after the
+            # lapse was recorded: claims has heard of it by then.
+            await stack.settle()
             claimant = first[2]
             incident = first_day(month) + timedelta(days=3)
             year.stack.today(incident + timedelta(days=2))
