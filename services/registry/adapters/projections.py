@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -198,6 +198,11 @@ _AFTER: dict[type[DomainEvent], frozenset[str]] = {
     EnrollmentFailed: HOLDING,
     CoverageEnded: HOLDING,
 }
+# Enrollment's events may overtake allocation's (two topics, no order between them): they apply
+# to a nomination with no recorded seat yet, and the seating events arriving after them do not
+# move the nomination back. Only allocation's release or decline has the last word.
+_ENROLLMENT_SAID = frozenset({Seat.ENROLLED, Seat.ENROLLMENT_FAILED, Seat.ENDED})
+_SEATING = (QuotaAssigned, QuotaWaitlisted, QuotaUnseated)
 
 
 async def _seat(conn: AsyncConnection, event: DomainEvent) -> None:
@@ -227,14 +232,20 @@ async def _seat(conn: AsyncConnection, event: DomainEvent) -> None:
         return
     values = {"seat": seat.value, "held_by": held_by}
     nomination_id = getattr(event, "nomination_id", None)
+    where: ColumnElement[bool]
     if nomination_id is not None:
         where = nominations.c.nomination_id == nomination_id
+        if isinstance(event, _SEATING):
+            where &= nominations.c.seat.is_(None) | nominations.c.seat.not_in(sorted(_ENROLLMENT_SAID))
     else:
+        follows: ColumnElement[bool] = nominations.c.seat.in_(sorted(_AFTER[type(event)]))
+        if not isinstance(event, QuotaReleased):
+            follows |= nominations.c.seat.is_(None)
         where = (
             (nominations.c.worker_id == getattr(event, "worker_id"))  # noqa: B009 (every one has it)
             & (nominations.c.programme_code == getattr(event, "programme_code"))  # noqa: B009
             & (nominations.c.status == "validated")
-            & nominations.c.seat.in_(sorted(_AFTER[type(event)]))
+            & follows
         )
     await conn.execute(update(nominations).where(where).values(**values))
 
