@@ -33,6 +33,12 @@ REJECTION_LABELS: dict[str, str] = {
     "ALREADY_BPJS_PARTICIPANT": "Sudah peserta aktif BPJS TK",
     "DUPLICATE_NOMINATION": "Sudah diusulkan pihak lain",
     "DUPLICATE_IN_UPLOAD": "Ganda dalam berkas unggahan",
+    "REGENCY_OUTSIDE_JURISDICTION": "Kab/kota di luar wilayah program",
+    "NO_SEAT_IN_PROGRAMME": "Tidak ada kuota untuk kab/kota dan sektor ini",
+    "NIK_KECAMATAN_UNKNOWN": "Kode kecamatan pada NIK tidak ada",
+    "KECAMATAN_UNKNOWN": "Kecamatan tidak ada di kab/kota ini",
+    "DESA_UNKNOWN": "Desa/kelurahan tidak ditemukan",
+    "DTKS_NOT_ACCEPTED": "Hanya DTKS: program mensyaratkan P3KE",
 }
 
 ENROLMENT_FAILURE_LABELS: dict[str, str] = {
@@ -41,6 +47,8 @@ ENROLMENT_FAILURE_LABELS: dict[str, str] = {
     "AGE_OUT_OF_RANGE": "Usia di luar ketentuan BPJS",
     "DUKCAPIL_UNAVAILABLE": "Dukcapil tidak dapat dihubungi",
     "TIMEOUT": "BPJS tidak menjawab",
+    "KPJ_MISMATCH": "KPJ tidak sesuai NIK",
+    "KPJ_UNKNOWN": "KPJ tidak dikenal BPJS",
     "OTHER": "Alasan lain",
 }
 
@@ -52,6 +60,13 @@ CLAIM_FLAG_LABELS: dict[str, str] = {
     "DUPLICATE_DEATH_CLAIM": "Klaim kematian ganda",
     "CLAIM_AMOUNT_CHANGED": "Jumlah klaim berubah",
     "CLAIM_DETAILS_CHANGED": "Data klaim berubah",
+    "BEFORE_ENROLLMENT": "Kejadian sebelum terdaftar di BPJS",
+    "IN_LAPSE": "Kejadian saat kepesertaan terhenti",
+    "MONTH_NOT_PAID": "Iuran bulan kejadian belum dibayar",
+    "COVERAGE_ENDED": "Kejadian setelah perlindungan program berakhir",
+    "MEMBERSHIP_ENDED": "Kejadian setelah kepesertaan BPU berakhir",
+    "JKK_CLAIM_WINDOW_PASSED": "Klaim JKK melewati batas waktu",
+    "SCHOLARSHIP_MEMBERSHIP_TOO_SHORT": "Beasiswa sebelum 3 tahun kepesertaan",
 }
 
 SECTOR_LABELS: dict[str, str] = {"sawit": "Sawit", "non_sawit": "Non-sawit"}
