@@ -19,7 +19,7 @@ import pytest
 
 from lindung_cli.embedded import free_port
 from tests.conftest import TEST_ENV
-from tests.e2e.test_lindung_up import PORT_OFFSET
+from tests.e2e.test_lindung_up import _free_offset
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def test_ctrl_c_to_the_process_group_stops_everything_cleanly(tmp_path: Path) ->
         **os.environ,
         **TEST_ENV,
         "LINDUNG_DATA_DIR": "var-interrupt",  # relative: the log must say where it really is
-        "LINDUNG_PORT_OFFSET": str(PORT_OFFSET + 5),
+        "LINDUNG_PORT_OFFSET": str(_free_offset()),
         "LINDUNG_EMBEDDED_BROKER_PORT": str(free_port()),
         "PYTHONPATH": str(REPO),
         "COLUMNS": "400",  # one log line per line: the path is not wrapped
@@ -62,7 +62,7 @@ def test_ctrl_c_to_the_process_group_stops_everything_cleanly(tmp_path: Path) ->
     try:
         _wait_for(lines, process, "Lindung is up", timeout_s=180)
         descendants = psutil.Process(process.pid).children(recursive=True)
-        assert len(descendants) >= 6  # the six services and the broker
+        assert len(descendants) >= 6, "".join(lines[-60:])  # the six services and the broker
         pg_pid = int((tmp_path / "var-interrupt" / "postgres" / "postmaster.pid").read_text().split()[0])
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
@@ -75,11 +75,11 @@ def test_ctrl_c_to_the_process_group_stops_everything_cleanly(tmp_path: Path) ->
         assert "Traceback" not in output, output[-6000:]
         assert "KeyboardInterrupt" not in output, output[-6000:]
         _, alive = psutil.wait_procs(descendants, timeout=15)
-        assert alive == [], f"left running: {[(p.pid, p.name()) for p in alive]}"
+        assert alive == [], f"left running: {[(p.pid, p.name()) for p in alive]}\n{output[-6000:]}"
         assert not psutil.pid_exists(pg_pid) or psutil.Process(pg_pid).status() == psutil.STATUS_ZOMBIE
         data_dir = str((tmp_path / "var-interrupt").resolve())
-        assert f"Data directory: {data_dir}" in output
-        assert f"{data_dir}/postgres" in output
+        assert f"Data directory: {data_dir}" in output, output[:3000]
+        assert f"{data_dir}/postgres" in output, output[:3000]
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
