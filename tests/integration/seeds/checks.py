@@ -9,7 +9,7 @@ from typing import Any
 
 from libs.events import topics
 from libs.events.envelope import Envelope
-from lindung_cli.benchmarks.programme_year import Outcome, Year, seats_of
+from lindung_cli.benchmarks.programme_year import Member, Outcome, Stack, Year, programme_yaml, seats_of
 from tests.integration.audit.support import lindung
 from tests.running import eventually, read_matching
 
@@ -52,6 +52,34 @@ async def assert_money(outcome: Outcome) -> dict[str, Any]:
         if m.last_month is not None:
             assert all(month <= m.last_month for month in months), (m.ended, months)
     return {"billed": total, "worker_months": books.worker_months(), "cap": cap, "headroom": cap - total}
+
+
+async def define_full_size(stack: Stack, spec: dict[str, Any], code: str) -> dict[str, Any]:
+    """The real file under `code`, at full size, through allocation's API: its budget answer."""
+    answer = await stack.http["allocation"].post(
+        "/programmes",
+        content=programme_yaml({**spec, "code": code}),
+        headers={"content-type": "application/yaml"},
+    )
+    assert answer.status_code == 201, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+Case = tuple[Member | None, str, str, Any, int, list[str]]  # who, JKK/JKM, benefit, incident, Rp, flags
+
+
+async def assert_claims(year: Year, cases: dict[str, Case], lapse: bool = True) -> None:
+    """BPJS pays and pushes each claim; claims flags each with exactly the codes expected (and the
+    claim the year pushed during its lapse, IN_LAPSE)."""
+    for label, (member, kind, benefit, incident, amount, _) in cases.items():
+        assert member is not None, label
+        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
+    await year.stack.settle()
+    for label, (*_, expected) in cases.items():
+        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
+    if lapse:
+        assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
 
 
 async def claim_codes(year: Year, claim_id: str) -> list[str]:

@@ -20,10 +20,10 @@ from lindung_cli.benchmarks.programme_year import (
 )
 from tests.integration.seeds.checks import (
     assert_audit,
+    assert_claims,
     assert_dashboard,
     assert_ended,
     assert_money,
-    claim_codes,
 )
 from tests.integration.seeds.conftest import RUN
 
@@ -76,12 +76,7 @@ async def test_pakpak_bharat_2025_a_perkada_year_on_dbh_sawit(stack: Stack) -> N
         "UNPAID": (active, "JKK", "MEDICAL", date(2025, 11, 10), 700_000, ["MEMBERSHIP_ENDED"]),
         "LATER": (active, "JKK", "MEDICAL", date(2026, 1, 20), 600_000, ["INCIDENT_OUTSIDE_COVERAGE"]),
     }
-    for label, (member, kind, benefit, incident, amount, _) in cases.items():
-        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
-    await stack.settle()
-    for label, (*_, expected) in cases.items():
-        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
-    assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
+    await assert_claims(year, cases)
 
     money = await assert_money(outcome)
     await assert_ended(outcome)

@@ -16,17 +16,17 @@ from lindung_cli.benchmarks.programme_year import (
     People,
     Plan,
     Stack,
-    programme_yaml,
     read_programme,
     run_year,
     scale_programme,
 )
 from tests.integration.seeds.checks import (
     assert_audit,
+    assert_claims,
     assert_dashboard,
     assert_ended,
     assert_money,
-    claim_codes,
+    define_full_size,
     enrollment_events,
 )
 from tests.integration.seeds.conftest import RUN
@@ -43,12 +43,8 @@ async def test_samosir_2026_continuing_participants_keep_their_kpj_and_the_headr
     spec = read_programme(FILE)
     stack.today(date(2025, 11, 1))
     # The real file, at full size: Rp30,000,000 above the quota's cost, in the budget view.
-    full = {**spec, "code": f"SAMOSIR-FULL-{RUN}"}
-    answer = await stack.http["allocation"].post(
-        "/programmes", content=programme_yaml(full), headers={"content-type": "application/yaml"}
-    )
-    assert answer.status_code == 201, answer.text
-    budget = answer.json()
+    full = await define_full_size(stack, spec, f"SAMOSIR-FULL-{RUN}")
+    budget = full
     assert (budget["budget_cap"], budget["seats_total"]) == (395_904_000, 1_815)
     assert budget["quota_cost"] == 1_815 * 201_600 == 365_904_000
     assert budget["quota_headroom"] == 30_000_000 and budget["shortfall"] == 0
@@ -98,12 +94,7 @@ async def test_samosir_2026_continuing_participants_keep_their_kpj_and_the_headr
         ),
         "GONE": (outcome.withdrawn, "JKM", "DEATH", date(2026, 8, 1), 42_000_000, ["COVERAGE_ENDED"]),
     }
-    for label, (member, kind, benefit, incident, amount, _) in cases.items():
-        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
-    await stack.settle()
-    for label, (*_, expected) in cases.items():
-        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
-    assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
+    await assert_claims(year, cases)
 
     money = await assert_money(outcome)
     assert money["headroom"] > 300_000  # a death and a withdrawal left months unbilled

@@ -15,7 +15,6 @@ from lindung_cli.benchmarks.programme_year import (
     People,
     Plan,
     Stack,
-    programme_yaml,
     read_programme,
     run_year,
     scale_programme,
@@ -23,10 +22,11 @@ from lindung_cli.benchmarks.programme_year import (
 )
 from tests.integration.seeds.checks import (
     assert_audit,
+    assert_claims,
     assert_dashboard,
     assert_ended,
     assert_money,
-    claim_codes,
+    define_full_size,
 )
 from tests.integration.seeds.conftest import RUN
 
@@ -38,12 +38,8 @@ FILE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "sumut-2024.y
 async def test_sumut_2024_the_budget_buys_9920_of_10000_and_the_money_reconciles(stack: Stack) -> None:
     spec = read_programme(FILE)
     stack.today(date(2023, 11, 1))
-    full = {**spec, "code": f"SUMUT-2024-FULL-{RUN}"}
-    answer = await stack.http["allocation"].post(
-        "/programmes", content=programme_yaml(full), headers={"content-type": "application/yaml"}
-    )
-    assert answer.status_code == 201, answer.text
-    budget = answer.json()
+    full = await define_full_size(stack, spec, f"SUMUT-2024-FULL-{RUN}")
+    budget = full
     assert (budget["budget_cap"], budget["seats_total"]) == (2_000_000_000, 10_000)
     assert (budget["shortfall"], budget["affordable_workers"]) == (16_000_000, 9_920)
 
@@ -76,14 +72,7 @@ async def test_sumut_2024_the_budget_buys_9920_of_10000_and_the_money_reconciles
         "GONE": (outcome.withdrawn, "JKK", "MEDICAL", date(2024, 11, 20), 500_000, ["COVERAGE_ENDED"]),
         "DEATH": (outcome.dead, "JKM", "DEATH", date(2024, 3, 12), 42_000_000, []),
     }
-    for label, (member, kind, benefit, incident, amount, _) in cases.items():
-        assert member is not None
-        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
-    await stack.settle()
-    for label, (*_, expected) in cases.items():
-        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
-
-    assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
+    await assert_claims(year, cases)
     money = await assert_money(outcome)
     assert money["billed"] <= small["budget_cap"]
     await assert_ended(outcome)

@@ -16,7 +16,6 @@ from lindung_cli.benchmarks.programme_year import (
     People,
     Plan,
     Stack,
-    programme_yaml,
     read_programme,
     run_year,
     scale_programme,
@@ -24,10 +23,11 @@ from lindung_cli.benchmarks.programme_year import (
 )
 from tests.integration.seeds.checks import (
     assert_audit,
+    assert_claims,
     assert_dashboard,
     assert_ended,
     assert_money,
-    claim_codes,
+    define_full_size,
 )
 from tests.integration.seeds.conftest import RUN
 
@@ -42,13 +42,9 @@ LABUHANBATU = "12.10"
 async def test_sumut_2025_a_province_year_of_33_regencies(stack: Stack) -> None:
     spec = read_programme(FILE)
     stack.today(date(2024, 11, 1))
-    full = {**spec, "code": f"SUMUT-2025-FULL-{RUN}"}
-    answer = await stack.http["allocation"].post(
-        "/programmes", content=programme_yaml(full), headers={"content-type": "application/yaml"}
-    )
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["seats_total"] == 20_877 and answer.json()["quota_headroom"] == 1_196_800
-    cells = (await stack.http["allocation"].get(f"/programmes/{full['code']}/quotas")).json()
+    full = await define_full_size(stack, spec, f"SUMUT-2025-FULL-{RUN}")
+    assert full["seats_total"] == 20_877 and full["quota_headroom"] == 1_196_800
+    cells = (await stack.http["allocation"].get(f"/programmes/{full['programme_code']}/quotas")).json()
     for sector, regencies, seats in (("sawit", 22, 17_359), ("non_sawit", 11, 3_518)):
         mine = [c for c in cells if c["sector"] == sector]
         assert (len(mine), sum(c["seats"] for c in mine)) == (regencies, seats)
@@ -98,12 +94,7 @@ async def test_sumut_2025_a_province_year_of_33_regencies(stack: Stack) -> None:
         "GONE": (outcome.withdrawn, "JKK", "MEDICAL", date(2025, 7, 7), 900_000, ["COVERAGE_ENDED"]),
         "UNPAID": (outcome.stopped[0], "JKK", "MEDICAL", date(2025, 11, 20), 500_000, ["MEMBERSHIP_ENDED"]),
     }
-    for label, (member, kind, benefit, incident, amount, _) in cases.items():
-        await year.claim(member, kind, benefit, incident, amount, f"{year.code}-{label}")
-    await stack.settle()
-    for label, (*_, expected) in cases.items():
-        assert await claim_codes(year, f"{year.code}-{label}") == expected, label
-    assert await claim_codes(year, f"{year.code}-LAPSE") == ["IN_LAPSE"]
+    await assert_claims(year, cases)
 
     money = await assert_money(outcome)
     await assert_ended(outcome)
