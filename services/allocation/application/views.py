@@ -231,6 +231,8 @@ async def list_assignments(
             "regency_code": r.regency_code,
             "sector": r.sector,
             "decile": r.decile,
+            # The desil the waitlist ranks by: the P3KE desil, or the DTKS rank for DTKS-only.
+            "rank_desil": r.desil_rank,
             "position": r.position,
             "release_reason": r.release_reason,
             "held_by": r.held_by,

@@ -385,7 +385,9 @@ async def test_the_officers_desil_never_ranks_a_worker(door: Door, programmes: d
 
     rows = await eventually(decided, timeout_s=30)  # the DTKS worker waits
     assert rows["poorer"]["decile"] == 2  # from P3KE, not the officer's 5
-    assert rows["dtks"]["decile"] == 10  # the documented DTKS rank desil, not the officer's 1
+    assert rows["poorer"]["rank_desil"] == 2
+    assert rows["dtks"]["decile"] is None  # no P3KE desil; never the officer's 1
+    assert rows["dtks"]["rank_desil"] == 10  # the documented DTKS rank desil
 
 
 async def test_a_nik_issued_in_another_regency_is_a_note_unless_the_programme_requires_a_match(
