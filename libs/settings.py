@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # The embedded broker forgets everything on stop: re-send stored events, inboxes drop repeats.
     republish_on_start: bool = False
     consumer_batch_size: int = 500
+    # How long an idle consumer waits: the broker for records (fetch) and faststream for a batch
+    # to fill. Each idle hop between services costs about their sum; lower is faster, busier.
+    kafka_fetch_max_wait_ms: int = 500
+    consumer_batch_timeout_ms: int = 200
     consumer_max_attempts: int = 5
     consumer_retry_backoff_ms: int = 200
     outbox_batch_size: int = 1000

@@ -14,6 +14,9 @@ TEST_ENV = {
     "LINDUNG_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
     "LINDUNG_CONSUMER_RETRY_BACKOFF_MS": "20",
     "LINDUNG_CONSUMER_MAX_ATTEMPTS": "3",
+    # Short idle waits: every hop between services in a test costs about their sum.
+    "LINDUNG_KAFKA_FETCH_MAX_WAIT_MS": "100",
+    "LINDUNG_CONSUMER_BATCH_TIMEOUT_MS": "20",
 }
 
 

@@ -110,6 +110,8 @@ def _subscribe(rt: Runtime, consumer: InboxConsumer) -> KafkaBroker:
         group_id=definition.name,
         batch=True,
         max_records=settings.consumer_batch_size,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
