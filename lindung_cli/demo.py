@@ -79,7 +79,9 @@ DEFECT_OUTCOMES: dict[str, str] = {
     # A NIK issued elsewhere is a note, not a refusal (unless a programme requires a match): the
     # copy decided second is rejected DUPLICATE_NOMINATION, the first carries NIK_ISSUED_ELSEWHERE.
     "duplicate_other_regency": "rejected DUPLICATE_NOMINATION (whichever copy is decided second)",
-    "duplicate_other_funder": "rejected DUPLICATE_NOMINATION (the row in SAMOSIR-2026's list)",
+    # One payer per worker: only a nomination pending or holding a seat keeps the worker.
+    "duplicate_other_funder": "rejected DUPLICATE_NOMINATION (the row in SAMOSIR-2026's list) while "
+    "the province's nomination is pending or seated; accepted if the province only waitlisted them",
     "decile_3_4": "rejected DECILE_NOT_ALLOWED",
     "out_of_age": "rejected AGE_BELOW_MIN or AGE_ABOVE_MAX",
 }

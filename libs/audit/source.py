@@ -14,9 +14,11 @@ transaction inserts its inbox rows before the handler appends the events they ca
 is a two-way merge, not a sort: a log's rows are never reordered among themselves, so a stream
 is always replayed in version order even where concurrent transactions started out of order.
 
-The interleaving only matters when a consumed effect and an own event touch the same rows; in
-every current service they write different tables (e.g. registry: programmes/participants
-versus nominations), so the result does not depend on it.
+The interleaving only matters when a consumed effect and an own event touch the same rows. The
+registry's consumed seats (allocation's and enrollment's outcomes) update its `nominations` rows,
+which its own events write too; they touch different columns (`seat`, `held_by` against the
+nomination's status and fields), and a seat applies only to a validated nomination, so the
+replayed table still equals the live one (tests/integration/audit).
 """
 
 from __future__ import annotations
