@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from libs.months import month_of
+
 PER_MILLION = 1_000_000
 
 
@@ -112,10 +114,6 @@ def registration_refusal(
 
 
 # --- continuing participants: one KPJ per person, one payer at a time ---------------------------
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def _first_of_next_month(day: date) -> date:

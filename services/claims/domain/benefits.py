@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.claims.domain.dates import plus_months
+from libs.months import plus_months
 
 
 class Programme(StrEnum):

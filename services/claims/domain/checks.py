@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 
+from libs.months import plus_months
 from services.claims.domain.benefits import (
     BenefitKind,
     BenefitRules,
@@ -37,7 +38,6 @@ from services.claims.domain.benefits import (
     pays,
 )
 from services.claims.domain.coverage import CoverageReason
-from services.claims.domain.dates import plus_months
 from services.claims.domain.flags import Flag, FlagCode, flag, rupiah
 
 

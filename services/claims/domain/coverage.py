@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from services.claims.domain.dates import month_of
+from libs.months import month_of
 
 
 class CoverageReason(StrEnum):

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from libs.months import month_of, plus_months
 from services.claims.domain.coverage import (
     CoverageEnd,
     CoverageReason,
@@ -13,7 +14,6 @@ from services.claims.domain.coverage import (
     judge_incident,
     membership_start,
 )
-from services.claims.domain.dates import month_of, plus_months
 
 R = CoverageReason
 PAID_JAN_TO_JUN = frozenset(f"2025-{m:02d}" for m in range(1, 7))

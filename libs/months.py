@@ -1,4 +1,5 @@
-"""Calendar arithmetic the claim rules need: months after a day, and a day's month."""
+"""Calendar months as events name them (`YYYY-MM`), and months after a day: shared by the
+services that judge premiums month by month (claims, the BPJS simulator)."""
 
 from __future__ import annotations
 
@@ -16,5 +17,5 @@ def plus_months(day: date, months: int) -> date:
 
 
 def month_of(day: date) -> str:
-    """`YYYY-MM`, the way enrollment's events name a premium month."""
+    """`YYYY-MM`, the way enrollment's and BPJS's events name a premium month."""
     return f"{day.year:04d}-{day.month:02d}"
