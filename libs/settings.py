@@ -7,8 +7,9 @@ YAML file, never as a literal in domain code.
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_PORTS: dict[str, int] = {
@@ -42,6 +43,21 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     # Tansu answers InitProducerId with an error; Apache Kafka deployments should turn this on.
     kafka_idempotence: bool = False
+    # How every Kafka client (producers, consumers, admin, the audit reader) reaches the broker
+    # (docs/kafka.md): PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; SCRAM-SHA-512, SCRAM-SHA-256 or
+    # PLAIN; the CA that signed the broker's certificate, and a client certificate for mutual TLS.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    # Topic retention set when `lindung topics create` (or a service start) creates a topic, and
+    # applied to existing topics by `lindung topics create`: -1 keeps for ever (the event stores
+    # are the record; topics are the transport). Unset: the broker's default.
+    kafka_topic_retention_ms: int | None = None
+    kafka_topic_retention_bytes: int | None = None
     # The embedded broker forgets everything on stop: re-send stored events, inboxes drop repeats.
     republish_on_start: bool = False
     consumer_batch_size: int = 500

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from libs.messaging.connection import KafkaConnection
 from libs.settings import get_settings
 
 app = typer.Typer(
@@ -67,7 +68,7 @@ def status() -> None:
     from lindung_cli.status import consumer_lag, event_counts
 
     database, bootstrap = _connection()
-    lags = asyncio.run(consumer_lag(bootstrap))
+    lags = asyncio.run(consumer_lag(KafkaConnection.from_settings(get_settings(), bootstrap=bootstrap)))
     counts = asyncio.run(event_counts(database))
     table = Table(title="Lindung status")
     for column in ("service", "consumer lag", "events", "inbox", "outbox unsent", "dead letters"):
@@ -103,7 +104,7 @@ def migrate() -> None:
 def topics_create() -> None:
     """Create every topic (and dead-letter topic) with the configured partition count."""
     from libs.events.topics import all_topic_names
-    from libs.messaging.kafka import ensure_topics
+    from libs.messaging.kafka import ensure_topics, topic_configs_of
 
     settings = get_settings()
     if not settings.kafka_bootstrap_servers:
@@ -112,7 +113,11 @@ def topics_create() -> None:
     names = all_topic_names()
     asyncio.run(
         ensure_topics(
-            settings.kafka_bootstrap_servers, names, settings.topic_partitions, settings.topic_replication
+            KafkaConnection.from_settings(settings),
+            names,
+            settings.topic_partitions,
+            settings.topic_replication,
+            configs=topic_configs_of(settings),
         )
     )
     console.print(f"{len(names)} topics present, {settings.topic_partitions} partitions each for new ones")

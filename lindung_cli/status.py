@@ -9,13 +9,15 @@ from sqlalchemy import text
 
 from libs.db import make_engine
 from libs.events.topics import CONSUMER_GROUPS, SUBSCRIPTIONS
+from libs.messaging.kafka import Target, as_connection
 
 
-async def consumer_lag(bootstrap: str) -> dict[str, int | None]:
+async def consumer_lag(target: Target) -> dict[str, int | None]:
     """Messages not yet committed by each consumer group, summed over its partitions."""
     lags: dict[str, int | None] = {}
+    options = as_connection(target).aiokafka_options()
     for group, topics in SUBSCRIPTIONS.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**options, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.infra import Infra, Servers, module_infra, start_servers
+from tests.infra import BROKERS_USED, Infra, Servers, module_infra, start_servers
 
 # Short group sessions: joining a consumer group on Tansu takes about half of it.
 TEST_ENV = {
@@ -27,13 +27,28 @@ def servers() -> Iterator[Servers]:
         yield found
 
 
+def _package(request: pytest.FixtureRequest) -> str:
+    return str(request.node.nodeid).split("::")[0] or "tests"
+
+
 @pytest.fixture(scope="package", name="infra")
-def package_infra(servers: Servers) -> Iterator[Infra]:
-    """PostgreSQL and a Kafka-protocol broker of the test package's own: a package that reads the
-    shared topics from the beginning never sees another package's events, and no consumer group
-    another package left behind (Tansu can leave one that makes the next member rejoin for ever).
+def package_infra(servers: Servers, request: pytest.FixtureRequest) -> Iterator[Infra]:
+    """PostgreSQL and a Kafka-protocol broker of the test package's own, Tansu unless
+    LINDUNG_TEST_BROKER says otherwise: a package that reads the shared topics from the beginning
+    never sees another package's events, and no consumer group another package left behind.
 
     A package-scoped fixture lives in the package whose conftest registers it: every
-    tests/integration/<package>/conftest.py imports it, so each package gets its own."""
-    with module_infra(servers) as found:
+    tests/integration/<package>/conftest.py imports it (or `kafka_package_infra` from
+    tests/brokers.py for the suites that run on Apache Kafka), so each package gets its own."""
+    with module_infra(servers, "tansu", _package(request)) as found:
         yield found
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Which broker each test package ran on (the Kafka-sensitive suites run on Apache Kafka)."""
+    if not BROKERS_USED:
+        return
+    terminalreporter.section("brokers")
+    for package, kind in sorted(BROKERS_USED.items()):
+        name = "Apache Kafka" if kind == "kafka" else "Tansu"
+        terminalreporter.write_line(f"{name:<13} {package}")

@@ -1,8 +1,10 @@
 """Real servers for integration tests, chosen automatically.
 
 With a Docker engine: testcontainers (Apache Kafka, PostgreSQL). Without one: the local
-PostgreSQL on 127.0.0.1:5432 when it answers, else embedded PostgreSQL; and a Tansu broker
-process. Never a mock broker.
+PostgreSQL on 127.0.0.1:5432 when it answers, else embedded PostgreSQL; and a broker process of
+each test package's own: Tansu (in memory, starts in milliseconds) or Apache Kafka (a KRaft node
+from Maven Central's jars, data on disk). A package names the broker it needs; the switch
+LINDUNG_TEST_BROKER=tansu|kafka runs every package on one. Never a mock broker.
 """
 
 from __future__ import annotations
@@ -20,6 +22,43 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from lindung_cli.embedded import EmbeddedPostgres, TansuBroker, docker_engine_answers, port_answers
+from lindung_cli.kafka_broker import ApacheKafkaBroker
+
+BROKERS = ("tansu", "kafka")
+AnyBroker = TansuBroker | ApacheKafkaBroker
+# Which broker each test package ran on, for the run's summary (tests/conftest.py).
+BROKERS_USED: dict[str, str] = {}
+
+
+def broker_kind(preferred: str = "tansu") -> str:
+    """The package's broker, unless LINDUNG_TEST_BROKER sends every package to one."""
+    forced = os.environ.get("LINDUNG_TEST_BROKER", "").strip().lower()
+    if forced and forced not in BROKERS:
+        raise ValueError(f"LINDUNG_TEST_BROKER must be one of {BROKERS}, not {forced!r}")
+    return forced or preferred
+
+
+@contextmanager
+def started_broker(preferred: str = "tansu", **kafka_options: object) -> Iterator[AnyBroker]:
+    """A broker of the caller's own, stopped (and its data removed) on exit. `kafka_options`
+    go to ApacheKafkaBroker (users for SASL, extra_properties...) and force Apache Kafka."""
+    kind = "kafka" if kafka_options else broker_kind(preferred)
+    if kind == "tansu":
+        tansu = TansuBroker().start()
+        try:
+            yield tansu
+        finally:
+            tansu.stop()
+        return
+    # The tests' consumer sessions are short (TEST_ENV: 2 s, so a killed member's partitions move
+    # quickly); the broker's floor is 6 s by default.
+    extra = {"group.min.session.timeout.ms": "1000", **dict(kafka_options.pop("extra_properties", {}))}  # type: ignore[call-overload]
+    with tempfile.TemporaryDirectory(prefix="lindung-kafka-") as data:
+        kafka = ApacheKafkaBroker(Path(data), extra_properties=extra, **kafka_options).start()  # type: ignore[arg-type]
+        try:
+            yield kafka
+        finally:
+            kafka.stop()
 
 
 @dataclass
@@ -29,7 +68,11 @@ class Infra:
     server_url: str  # PostgreSQL server URL (admin database)
     bootstrap: str
     kind: str
-    broker: TansuBroker | None = None
+    broker: AnyBroker | None = None
+
+    @property
+    def broker_kind(self) -> str:
+        return "kafka" if isinstance(self.broker, ApacheKafkaBroker) else "tansu"
 
     def database_url(self, database: str) -> str:
         return make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
@@ -115,16 +158,17 @@ def start_servers() -> Iterator[Servers]:
 
 
 @contextmanager
-def module_infra(servers: Servers) -> Iterator[Infra]:
-    """Servers for one group of tests: a Tansu broker of its own (it starts in milliseconds)."""
+def module_infra(servers: Servers, preferred: str = "tansu", package: str = "") -> Iterator[Infra]:
+    """Servers for one group of tests: a broker of its own (see `broker_kind`)."""
     if servers.shared_bootstrap:
         yield Infra(servers.server_url, servers.shared_bootstrap, servers.kind)
         return
-    broker = TansuBroker().start()
-    try:
-        yield Infra(servers.server_url, broker.bootstrap, f"{servers.kind}+tansu", broker)
-    finally:
-        broker.stop()
+    with started_broker(preferred) as broker:
+        found = Infra(servers.server_url, broker.bootstrap, servers.kind, broker)
+        found.kind = f"{servers.kind}+{found.broker_kind}"
+        if package:
+            BROKERS_USED[package] = found.broker_kind
+        yield found
 
 
 @contextmanager

@@ -48,6 +48,7 @@ from libs.audit.source import Applied
 from libs.events.catalog import decode
 from libs.events.envelope import Envelope
 from libs.events.topics import TOPICS, dead_letter_topic
+from libs.messaging.kafka import Target, as_connection
 
 IDLE_POLLS = 3  # empty 200 ms polls after the end offsets before the read is over
 
@@ -78,12 +79,12 @@ class KafkaInputs:
 
 
 async def read_records(
-    bootstrap: str, topics: Sequence[str], *, stall_timeout_s: float = 20.0
+    target: Target, topics: Sequence[str], *, stall_timeout_s: float = 20.0
 ) -> list[Record]:
     """Every record of `topics` (those that exist): up to the end offsets seen at start, then on
     until no partition delivers anything for IDLE_POLLS polls."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **as_connection(target).aiokafka_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -268,7 +269,7 @@ def _key(applied: Applied) -> tuple[float, int]:
 
 
 async def kafka_inputs(
-    bootstrap: str,
+    bootstrap: Target,
     *,
     producer: str,
     consumes: Sequence[str],

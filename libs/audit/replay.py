@@ -38,6 +38,7 @@ from libs.audit.progress import NO_PROGRESS, Progress
 from libs.audit.session import quoted, read_only
 from libs.audit.source import Applied, consumed_envelopes, count_inputs, in_applied_order, own_events
 from libs.eventstore.store import Projector, no_projection
+from libs.messaging.kafka import Target
 from libs.pii import redact_niks
 from libs.runtime.service import ServiceDefinition
 
@@ -178,7 +179,7 @@ async def replay(
     source: Source = "store",
     as_of: datetime | None = None,
     keep: bool = False,
-    bootstrap: str | None = None,
+    bootstrap: Target | None = None,
     read_models: Sequence[Table] | None = None,
     extra_volatile: Mapping[str, Iterable[str]] | None = None,
     fresh_schema: str | None = None,
@@ -206,11 +207,12 @@ async def replay(
             await _create_fresh(writer, schema, fresh, tables)
             await writer.execution_options(schema_translate_map={schema: fresh})
             if source == "kafka":
+                assert bootstrap is not None
                 progress.start(f"{definition.name}: reading Kafka", None)
                 reading = time.perf_counter()
                 lookup = await _inbox_lookup(reader, definition) if consumed_order == "inbox" else None
                 found = await kafka_inputs(
-                    bootstrap or "",
+                    bootstrap,
                     producer=definition.name,
                     consumes=definition.consumes if with_consumed else (),
                     interested=definition.handler.interested if definition.handler else frozenset(),

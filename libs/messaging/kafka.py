@@ -11,37 +11,92 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from libs.messaging.connection import KafkaConnection
 from libs.settings import Settings
+
+# Where a client goes: a plain address (an unsecured broker) or a whole connection.
+Target = str | KafkaConnection
+
+
+def as_connection(target: Target) -> KafkaConnection:
+    return target if isinstance(target, KafkaConnection) else KafkaConnection(target)
 
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, replication: int = 1) -> None:
-    """Create the missing topics with `partitions` partitions (existing ones are left alone)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+def topic_configs(retention_ms: int | None, retention_bytes: int | None) -> dict[str, str]:
+    """Topic-level settings Lindung sets (the rest are the broker's defaults)."""
+    configs: dict[str, str] = {}
+    if retention_ms is not None:
+        configs["retention.ms"] = str(retention_ms)
+    if retention_bytes is not None:
+        configs["retention.bytes"] = str(retention_bytes)
+    return configs
+
+
+async def ensure_topics(
+    target: Target,
+    names: Iterable[str],
+    partitions: int,
+    replication: int = 1,
+    *,
+    configs: dict[str, str] | None = None,
+) -> None:
+    """Create the missing topics with `partitions` partitions and `configs` (e.g. retention);
+    existing ones keep their partitions, and get `configs` when given."""
+    admin = AIOKafkaAdminClient(**as_connection(target).aiokafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
+                await admin.create_topics(
+                    [NewTopic(n, partitions, replication, topic_configs=configs or {}) for n in missing]
+                )
+        present = [n for n in names if n in existing]
+        if configs and present:
+            await alter_topic_configs(admin, present, configs)
     finally:
         await admin.close()
 
 
-async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
+async def alter_topic_configs(
+    admin: AIOKafkaAdminClient, names: Iterable[str], configs: dict[str, str]
+) -> None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, n, configs=configs) for n in names])
+
+
+async def describe_topic_configs(target: Target, name: str) -> dict[str, str]:
+    """A topic's settings as the broker holds them (name → value)."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(**as_connection(target).aiokafka_options())
+    await admin.start()
+    try:
+        (answer,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+        # DescribeConfigsResponse: resources → (error_code, error_message, type, name, entries)
+        entries = answer.resources[0][4]
+        return {entry[0]: entry[1] for entry in entries}
+    finally:
+        await admin.close()
+
+
+async def wait_for_broker(target: Target, timeout_s: float = 30.0) -> None:
     """Return once the broker answers metadata requests; raise TimeoutError otherwise."""
+    connection = as_connection(target)
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        admin = AIOKafkaAdminClient(**connection.aiokafka_options(), request_timeout_ms=2000)
         try:
             await admin.start()
             await admin.list_topics()
             return
         except (KafkaError, OSError) as exc:
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"Kafka at {bootstrap} did not answer: {exc}") from exc
+                raise TimeoutError(f"Kafka at {connection.bootstrap} did not answer: {exc}") from exc
             await asyncio.sleep(0.3)
         finally:
             await admin.close()
@@ -51,11 +106,14 @@ async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
+def topic_configs_of(settings: Settings) -> dict[str, str]:
+    return topic_configs(settings.kafka_topic_retention_ms, settings.kafka_topic_retention_bytes)
+
+
 def make_producer(settings: Settings) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas; idempotence where the broker has it."""
-    assert settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS is not set"
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **KafkaConnection.from_settings(settings).aiokafka_options(),
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         linger_ms=5,

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.events.topics import all_topic_names
 from libs.eventstore.tables import EventStoreTables
+from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import ensure_topics
 from libs.settings import get_settings
 
@@ -52,6 +54,7 @@ class OutboxRelay:
         republish_on_start: bool = False,
         cluster_check_interval_s: float = 1.0,
         topic_partitions: int | None = None,
+        connection: KafkaConnection | None = None,
     ) -> None:
         self.engine = engine
         self.tables = tables
@@ -62,6 +65,8 @@ class OutboxRelay:
         self.cluster_check_interval_s = cluster_check_interval_s
         # Partitions of the topics created again on a new cluster (None: LINDUNG_TOPIC_PARTITIONS).
         self.topic_partitions = topic_partitions
+        # How to reach the broker for topic creation (a secured cluster needs credentials).
+        self.connection = connection
         self.published = 0
         self.is_leader = False
         # The broker's cluster id when last asked, and when that was (monotonic seconds).
@@ -212,7 +217,8 @@ class OutboxRelay:
         names.update(all_topic_names())
         partitions = self.topic_partitions or get_settings().topic_partitions
         bootstrap = ",".join(f"{b.host}:{b.port}" for b in self.producer.client.cluster.brokers())
-        await ensure_topics(bootstrap, sorted(names), partitions)
+        target = replace(self.connection, bootstrap=bootstrap) if self.connection else bootstrap
+        await ensure_topics(target, sorted(names), partitions)
 
     async def _mark_all_unsent(self) -> None:
         async with self.engine.begin() as conn:

@@ -28,6 +28,7 @@ from libs.db import make_engine
 from libs.events.topics import dead_letter_topic
 from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
+from libs.messaging.connection import KafkaConnection
 from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
@@ -102,7 +103,8 @@ async def _start_producer(producer: AIOKafkaProducer) -> None:
 
 def _subscribe(rt: Runtime, consumer: InboxConsumer) -> KafkaBroker:
     definition, settings = rt.definition, rt.settings
-    broker = KafkaBroker(settings.kafka_bootstrap_servers or "", logger=None)
+    connection = KafkaConnection.from_settings(settings)
+    broker = KafkaBroker(connection.bootstrap, security=connection.faststream_security(), logger=None)
 
     # One subscriber for every topic: each subscriber joins the group separately, slowly.
     @broker.subscriber(
@@ -142,6 +144,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_ms / 1000,
         republish_on_start=settings.republish_on_start,
+        connection=KafkaConnection.from_settings(settings),
     )
     rt = Runtime(definition, settings, engine, store, producer, relay)
     rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))

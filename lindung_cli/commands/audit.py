@@ -32,6 +32,7 @@ from rich.table import Table as RichTable
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.messaging.connection import KafkaConnection
 from libs.settings import get_settings
 
 app = typer.Typer(help="Audits: replay, point in time, hash chains, export.", no_args_is_help=True)
@@ -87,7 +88,7 @@ def _database_url() -> str:
     return str(url)
 
 
-def _bootstrap() -> str:
+def _bootstrap() -> KafkaConnection:
     from lindung_cli.runtime_file import read_runtime
 
     settings = get_settings()
@@ -97,7 +98,7 @@ def _bootstrap() -> str:
     if not servers:
         console.print("[red]Set KAFKA_BOOTSTRAP_SERVERS, or start `lindung up` first.[/]")
         raise typer.Exit(2)
-    return str(servers)
+    return KafkaConnection.from_settings(settings, bootstrap=str(servers))
 
 
 def _services() -> tuple[str, ...]:
@@ -188,7 +189,7 @@ async def _replay_all(
     source: str,
     as_of: datetime | None,
     keep: bool,
-    bootstrap: str | None,
+    bootstrap: KafkaConnection | None,
     consumed_order: str = "inbox",
 ) -> int:
     """0: every table matches; 1: a mismatch, or an event the projectors cannot apply; 2: cannot run."""
