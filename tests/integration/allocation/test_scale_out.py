@@ -21,12 +21,11 @@ import pytest
 from libs.events import decode, topics
 from libs.events.contracts.common import Funder
 from libs.settings import get_settings
-from lindung_cli.embedded import TansuBroker
 from services.allocation.application.quota_stream import to_domain
 from services.allocation.domain.quota import QuotaState, promotions_due
 from services.allocation.domain.quota_events import Assign, Release, Unseat
 from services.allocation.entrypoints.app import definition
-from tests.infra import Infra
+from tests.infra import Infra, started_broker
 from tests.integration.allocation.support import (
     People,
     Service,
@@ -66,14 +65,12 @@ DEMAND = {
 
 @pytest.fixture(scope="module")
 async def own_infra(infra: Infra) -> AsyncIterator[Infra]:
-    """The session's PostgreSQL and a Tansu broker of this module's own: Tansu leaves a consumer
-    group that shrank (two instances, then none) rejoining for ever, which would hang every later
-    test package's allocation service on the shared broker."""
-    broker = TansuBroker().start()
-    try:
+    """The session's PostgreSQL and a broker of this module's own, Apache Kafka unless
+    LINDUNG_TEST_BROKER says otherwise: a consumer group of two instances that rebalances is what
+    production runs. On Tansu the group that shrank (two instances, then none) rejoins for ever,
+    which would hang the package's later allocation services on a shared broker."""
+    with started_broker("kafka") as broker:
         yield dataclasses.replace(infra, bootstrap=broker.bootstrap, broker=broker)
-    finally:
-        broker.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,10 @@ requests leave from one instance and answers are applied by another, and every i
 its own timeout and retry clock over the same registrations (the misbehaving simulator makes
 those fire). Assignments are published twice, and again under new event ids, as replays would.
 
-The three instances and a simulator run on a database and a Tansu broker of their own: Tansu
-keeps a consumer group that members left in a state where the next member rejoins for ever
-(generation never advancing), so the package's shared broker must not see this group shrink.
+The three instances and a simulator run on a database and a broker of their own, Apache Kafka
+unless LINDUNG_TEST_BROKER says otherwise (a group of three that rebalances is what production
+runs); on Tansu a consumer group that members left stays in a state where the next member rejoins
+for ever (generation never advancing), so the package's shared broker must not see this group shrink.
 """
 
 from __future__ import annotations
@@ -32,11 +33,10 @@ from libs.messaging.kafka import ensure_topics
 from libs.runtime.migrate import upgrade
 from libs.runtime.service import Runtime
 from libs.settings import get_settings
-from lindung_cli.embedded import TansuBroker
 from services.bpjs_simulator.entrypoints.app import definition as simulator_definition
 from services.enrollment.adapters.tables import registrations
 from services.enrollment.entrypoints.app import definition as enrollment_definition
-from tests.infra import Infra, fresh_database_url
+from tests.infra import Infra, fresh_database_url, started_broker
 from tests.integration.enrollment.conftest import CHAOS
 from tests.integration.enrollment.support import (
     Programme,
@@ -62,25 +62,24 @@ async def own_stack(stack: Stack, infra: Infra) -> AsyncIterator[list[Runtime]]:
     """A simulator and three enrollment instances on a fresh database and a broker of their own
     (the package's settings otherwise); the package's environment is restored afterwards."""
     saved = dict(os.environ)
-    broker = TansuBroker().start()
     try:
-        url = await asyncio.to_thread(fresh_database_url, infra)
-        for service in ("enrollment", "bpjs_simulator"):
-            await asyncio.to_thread(upgrade, service, url)
-        use_env(url, broker.bootstrap, **CHAOS)
-        await ensure_topics(broker.bootstrap, topics.all_topic_names(), get_settings().topic_partitions)
-        async with AsyncExitStack() as services:
-            await services.enter_async_context(running(simulator_definition(now=stack.clock.now)))
-            instances = [
-                await services.enter_async_context(running(enrollment_definition(now=stack.clock.now)))
-                for _ in range(INSTANCES)
-            ]
-            yield instances
+        with started_broker("kafka") as broker:
+            url = await asyncio.to_thread(fresh_database_url, infra)
+            for service in ("enrollment", "bpjs_simulator"):
+                await asyncio.to_thread(upgrade, service, url)
+            use_env(url, broker.bootstrap, **CHAOS)
+            await ensure_topics(broker.bootstrap, topics.all_topic_names(), get_settings().topic_partitions)
+            async with AsyncExitStack() as services:
+                await services.enter_async_context(running(simulator_definition(now=stack.clock.now)))
+                instances = [
+                    await services.enter_async_context(running(enrollment_definition(now=stack.clock.now)))
+                    for _ in range(INSTANCES)
+                ]
+                yield instances
     finally:
         os.environ.clear()
         os.environ.update(saved)
         get_settings.cache_clear()
-        broker.stop()
 
 
 async def test_three_instances_register_each_worker_once(stack: Stack, own_stack: list[Runtime]) -> None:
