@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     consumer_retry_backoff_ms: int = 200
     outbox_batch_size: int = 1000
     outbox_poll_interval_ms: int = 50
+    # The broker `lindung up` embeds when KAFKA_BOOTSTRAP_SERVERS is unset: Tansu (in memory, no
+    # Java) or Apache Kafka (a KRaft node, data on disk in <data_dir>/kafka; needs Java and Maven).
+    broker: Literal["tansu", "kafka"] = "tansu"
     embedded_broker_port: int = 19092
     http_host: str = "127.0.0.1"
     http_port: int | None = None

@@ -38,13 +38,13 @@ class KafkaUnavailable(RuntimeError):
 def kafka_jars(kafka_dir: Path = KAFKA_DIR) -> Path:
     """The folder of the broker's jars, resolved with Maven the first time."""
     lib = kafka_dir / "target" / "lib"
-    if lib.is_dir() and any(lib.glob("kafka_2.13-*.jar")):
-        return lib
     if shutil.which("java") is None:
         raise KafkaUnavailable(
             "Apache Kafka needs Java 17 or newer: install a JDK (Debian: openjdk-17-jre-headless), "
             "or use the Tansu broker (the default)"
         )
+    if lib.is_dir() and any(lib.glob("kafka_2.13-*.jar")):
+        return lib
     if shutil.which("mvn") is None:
         raise KafkaUnavailable(
             "Apache Kafka's jars come from Maven Central through Maven: install it (Debian: maven), "

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from libs.messaging.connection import KafkaConnection
@@ -57,11 +58,28 @@ def _parse_scale(values: list[str]) -> dict[str, int]:
 def up(
     scale: Annotated[list[str], typer.Option(help="Instances per service, e.g. enrollment=3")] = [],  # noqa: B006
     demo: Annotated[bool, typer.Option(help="Load the demo programme and P3KE extract")] = True,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedded broker: tansu (in memory, no Java) or kafka (Apache Kafka, data on disk;"
+            " Java and Maven). Default: LINDUNG_BROKER, else tansu"
+        ),
+    ] = None,
 ) -> None:
     """Run the whole system: embedded PostgreSQL and broker (unless configured), every service."""
+    from lindung_cli.kafka_broker import KafkaUnavailable
     from lindung_cli.up import run_up
 
-    run_up(get_settings(), _parse_scale(scale), demo)
+    settings = get_settings()
+    if broker is not None:
+        if broker not in ("tansu", "kafka"):
+            raise typer.BadParameter(f"expected tansu or kafka, got {broker!r}", param_hint="--broker")
+        settings = settings.model_copy(update={"broker": broker})
+    try:
+        run_up(settings, _parse_scale(scale), demo)
+    except KafkaUnavailable as exc:
+        console.print(f"[red]Cannot start Apache Kafka.[/] {escape(str(exc))}.", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """`lindung up`: the whole system on one machine, each service its own process, stopped cleanly.
 
-Embedded PostgreSQL and the Tansu broker are started unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS
-point elsewhere. Ctrl-C or SIGTERM stops every child, then the embedded servers.
+Embedded PostgreSQL and a broker are started unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS point
+elsewhere: Tansu (in memory, no Java) by default, or Apache Kafka with `--broker kafka` /
+LINDUNG_BROKER=kafka (one KRaft node, data kept in <data_dir>/kafka across runs). Ctrl-C or SIGTERM
+stops every child, then the embedded servers (the broker's JVM too, also after a failed start).
 """
 
 from __future__ import annotations
@@ -26,21 +28,32 @@ from rich.console import Console
 from rich.markup import escape
 
 from libs.events.topics import all_topic_names
-from libs.messaging.kafka import ensure_topics, wait_for_broker
+from libs.messaging.connection import KafkaConnection
+from libs.messaging.kafka import ensure_topics, topic_configs_of, wait_for_broker
 from libs.runtime.migrate import upgrade_all
 from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.embedded import EmbeddedPostgres, TansuBroker
+from lindung_cli.kafka_broker import ApacheKafkaBroker, kafka_jars
 from lindung_cli.runtime_file import runtime_path, write_runtime
 
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 PR_SET_PDEATHSIG = 1
+# Apache Kafka's default lowest consumer-group session; a stack configured with shorter sessions
+# (the tests' 2 s) gets a node that accepts them.
+KAFKA_MIN_SESSION_MS = 6000
 
 
 def _die_with_parent() -> None:
     # If `lindung up` itself is killed (SIGKILL), the kernel stops the children too.
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def kafka_version(lib: Path) -> str:
+    """The Apache Kafka version of the resolved jars (kafka_2.13-<version>.jar)."""
+    jar = next(lib.glob("kafka_2.13-*.jar"))
+    return jar.stem.removeprefix("kafka_2.13-")
 
 
 def instance_port(service: str, index: int, offset: int = 0) -> int:
@@ -69,10 +82,31 @@ class Stack:
     scale: dict[str, int] = field(default_factory=dict)
     console: Console = field(default_factory=Console)
     postgres: EmbeddedPostgres | None = None
-    broker: TansuBroker | None = None
+    broker: TansuBroker | ApacheKafkaBroker | None = None
     children: list[Child] = field(default_factory=list)
     database_url: str = ""
     bootstrap: str = ""
+    # Seconds from launching the embedded broker to its answering metadata.
+    broker_start_s: float = 0.0
+    # The embedded broker holds nothing from an earlier run (Tansu always; Apache Kafka when its
+    # storage was formatted now): services re-send their stored events.
+    broker_is_new: bool = False
+    kafka_lib: Path | None = None
+
+    @property
+    def broker_kind(self) -> str:
+        """"tansu" or "kafka" (embedded), or "external" (KAFKA_BOOTSTRAP_SERVERS)."""
+        return "external" if self.settings.kafka_bootstrap_servers else self.settings.broker
+
+    def check_broker(self) -> None:
+        """Before anything starts: Apache Kafka's jars (resolved once), or KafkaUnavailable saying
+        that Java or Maven is missing."""
+        if self.broker_kind == "kafka" and self.kafka_lib is None:
+            self.kafka_lib = kafka_jars()
+
+    def connection(self) -> KafkaConnection:
+        """How this process reaches the broker (an external one may be secured)."""
+        return KafkaConnection.from_settings(self.settings, bootstrap=self.bootstrap)
 
     def start_servers(self) -> None:
         data = Path(self.settings.data_dir).resolve()
@@ -88,21 +122,52 @@ class Stack:
             self.database_url = self.postgres.url
         if self.settings.kafka_bootstrap_servers:
             self.bootstrap = self.settings.kafka_bootstrap_servers
-        else:
+            return
+        self.broker = self._embedded_broker(data)
+        started = time.monotonic()
+        # Kept before it is started: a start that fails half-way (or a Ctrl-C) still stops the
+        # process, which runs in a session of its own and would outlive us.
+        self.broker.start()
+        self.broker_start_s = time.monotonic() - started
+        self.bootstrap = self.broker.bootstrap
+
+    def _embedded_broker(self, data: Path) -> TansuBroker | ApacheKafkaBroker:
+        port = self.settings.embedded_broker_port
+        if self.broker_kind != "kafka":
             self.console.print("[bold]Starting embedded Kafka-protocol broker (Tansu)[/]")
-            self.broker = TansuBroker(self.settings.embedded_broker_port, data / "logs" / "tansu.log").start()
-            self.bootstrap = self.broker.bootstrap
+            self.broker_is_new = True
+            return TansuBroker(port, data / "logs" / "tansu.log")
+        self.check_broker()
+        assert self.kafka_lib is not None
+        kafka = ApacheKafkaBroker(
+            data / "kafka",
+            port,
+            log_path=data / "logs" / "kafka.log",
+            extra_properties={
+                "group.min.session.timeout.ms": str(
+                    min(KAFKA_MIN_SESSION_MS, self.settings.kafka_session_timeout_ms)
+                )
+            },
+        )
+        self.broker_is_new = not kafka.cluster_id
+        where = escape(str(kafka.data_dir))
+        self.console.print(
+            f"[bold]Starting Apache Kafka {kafka_version(self.kafka_lib)}[/] (KRaft, data in {where})",
+            highlight=False,
+        )
+        return kafka
 
     def prepare(self) -> None:
         """Topics and schemas, before any service starts."""
 
         async def topics() -> None:
-            await wait_for_broker(self.bootstrap)
+            await wait_for_broker(self.connection())
             await ensure_topics(
-                self.bootstrap,
+                self.connection(),
                 all_topic_names(),
                 self.settings.topic_partitions,
                 self.settings.topic_replication,
+                configs=topic_configs_of(self.settings),
             )
 
         asyncio.run(topics())
@@ -115,20 +180,27 @@ class Stack:
             for index in range(self.scale.get(service, 1)):
                 self.children.append(self._spawn(service, index, COLOURS[position % len(COLOURS)]))
 
-    def _spawn(self, service: str, index: int, colour: str) -> Child:
-        port = instance_port(service, index, self.settings.port_offset)
+    def service_env(self, port: int) -> dict[str, str]:
+        """The environment of a service process listening on `port`."""
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LINDUNG_HTTP_PORT": str(port),
-            # The embedded broker starts empty: services re-send their stored events.
-            "LINDUNG_REPUBLISH_ON_START": "true" if self.broker else "false",
+            # A broker that holds nothing from before (Tansu is in memory): services re-send
+            # their stored events (inboxes drop repeats). Apache Kafka keeps them on disk.
+            "LINDUNG_REPUBLISH_ON_START": "true" if self.broker_is_new else "false",
             "PYTHONUNBUFFERED": "1",
         }
+        if isinstance(self.broker, ApacheKafkaBroker):
+            env["LINDUNG_KAFKA_IDEMPOTENCE"] = "true"
+        return env
+
+    def _spawn(self, service: str, index: int, colour: str) -> Child:
+        port = instance_port(service, index, self.settings.port_offset)
         process = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
-            env=env,
+            env=self.service_env(port),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
@@ -175,27 +247,35 @@ class Stack:
             {
                 "database_url": self.database_url,
                 "kafka_bootstrap_servers": self.bootstrap,
+                "broker": self.broker_kind,
+                "broker_start_s": round(self.broker_start_s, 2),
                 "services": {c.label: f"http://127.0.0.1:{c.port}" for c in self.children},
                 "pid": os.getpid(),
             },
         )
 
     def stop(self) -> None:
-        for child in self.children:
-            if child.process.poll() is None:
-                child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for child in self.children:
+        """The services, then the broker (they commit offsets on the way out), then PostgreSQL;
+        each even when an earlier step failed."""
+        try:
+            for child in self.children:
+                if child.process.poll() is None:
+                    child.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in self.children:
+                try:
+                    child.process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait(5)
+        finally:
             try:
-                child.process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait(5)
-        if self.broker:
-            self.broker.stop()
-        if self.postgres:
-            self.postgres.stop()
-        runtime_path(self.settings.data_dir).unlink(missing_ok=True)
+                if self.broker:
+                    self.broker.stop()
+            finally:
+                if self.postgres:
+                    self.postgres.stop()
+                runtime_path(self.settings.data_dir).unlink(missing_ok=True)
 
     def watch(self) -> None:
         """Block until a signal arrives or a child dies."""
@@ -243,6 +323,8 @@ def load_demo(stack: Stack, url_of: Callable[[str], str]) -> dict[str, Any]:
 def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
     """Start everything, print the addresses, and stop everything on Ctrl-C or SIGTERM."""
     stack = Stack(settings, scale)
+    # Java or Maven missing: KafkaUnavailable for the caller to explain, before anything starts.
+    stack.check_broker()
 
     def on_sigterm(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -1,9 +1,10 @@
 """A stack of its own for a benchmark run: `lindung up`'s Stack, in a scratch data directory.
 
-Embedded PostgreSQL and a fresh Tansu broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are
-set, the services at a port offset of their own (other stacks on the machine keep running), the
-simulator answering at once, and the services' output in a log file rather than on the bench's
-console. One service may run under pyinstrument (`profile`): its text report is written when it stops.
+Embedded PostgreSQL and a fresh broker (Tansu, or Apache Kafka with `broker="kafka"`) unless
+DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set, the services at a port offset of their own (other
+stacks on the machine keep running), the simulator answering at once, and the services' output in
+a log file rather than on the bench's console. One service may run under pyinstrument
+(`profile`): its text report is written when it stops.
 """
 
 from __future__ import annotations
@@ -55,14 +56,6 @@ class BenchStack(Stack):
         # pyinstrument opens its report file before it runs the service.
         self.profile_out.parent.mkdir(parents=True, exist_ok=True)
         port = instance_port(service, index, self.settings.port_offset)
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "LINDUNG_HTTP_PORT": str(port),
-            "LINDUNG_REPUBLISH_ON_START": "true" if self.broker else "false",
-            "PYTHONUNBUFFERED": "1",
-        }
         command = [
             sys.executable,
             "-m",
@@ -79,7 +72,11 @@ class BenchStack(Stack):
             f"services.{service}",
         ]
         process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            command,
+            env=self.service_env(port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         pump = threading.Thread(target=self._pump, args=(service, colour, process.stdout), daemon=True)
         pump.start()
@@ -120,7 +117,7 @@ class BenchStack(Stack):
     def target(self) -> Target:
         pids = {c.label: c.process.pid for c in self.children}
         if self.broker and self.broker.process:
-            pids["tansu"] = self.broker.process.pid
+            pids[self.broker_kind] = self.broker.process.pid
         if self.postgres:
             pid_file = self.postgres.data_dir / "postmaster.pid"
             pids["postgres"] = int(pid_file.read_text().split()[0])
@@ -128,6 +125,7 @@ class BenchStack(Stack):
             bootstrap=self.bootstrap,
             urls={c.label: f"http://127.0.0.1:{c.port}" for c in self.children},
             pids=pids,
+            broker=self.broker_kind,
         )
 
 
@@ -139,6 +137,7 @@ def own_stack(
     profile: str | None = None,
     profile_out: Path | None = None,
     log: Path | None = None,
+    broker: str = "tansu",
 ) -> Iterator[BenchStack]:
     """Start a whole stack (servers, topics, schemas, services) and stop all of it afterwards."""
     scratch = None
@@ -152,6 +151,7 @@ def own_stack(
             "LINDUNG_DATA_DIR": str(data_dir),
             "LINDUNG_PORT_OFFSET": str(free_offset()),
             "LINDUNG_EMBEDDED_BROKER_PORT": str(free_port()),
+            "LINDUNG_BROKER": broker,
         }
     )
     log_path = log or data_dir / "logs" / "services.log"
@@ -160,6 +160,7 @@ def own_stack(
         stack = BenchStack(Settings(), scale, console=Console(file=log_file, width=200))
         stack.profile, stack.profile_out = profile, profile_out
         try:
+            stack.check_broker()
             stack.start_servers()
             stack.prepare()
             stack.spawn_all()

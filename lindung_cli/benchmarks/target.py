@@ -23,8 +23,10 @@ from lindung_cli.runtime_file import read_runtime
 class Target:
     bootstrap: str
     urls: dict[str, str]  # label ("registry", "enrollment#2") -> base URL
-    pids: dict[str, int] = field(default_factory=dict)  # label (also "tansu", "postgres") -> PID
+    pids: dict[str, int] = field(default_factory=dict)  # label (also the broker's, "postgres") -> PID
     api_key: str | None = None
+    # The broker's label: "tansu" or "kafka" (embedded), "external" (KAFKA_BOOTSTRAP_SERVERS).
+    broker: str = "tansu"
 
     def url(self, service: str) -> str:
         """The first instance of `service`."""
@@ -49,6 +51,7 @@ def from_runtime(info: dict[str, Any], api_key: str | None = None) -> Target:
         urls={str(k): str(v) for k, v in (info.get("services") or {}).items()},
         pids={str(k): int(v) for k, v in (info.get("pids") or {}).items()},
         api_key=api_key,
+        broker=str(info.get("broker") or "tansu"),
     )
 
 
@@ -61,7 +64,7 @@ def find_target(settings: Settings, bootstrap: str | None, api_key: str | None) 
     if not found:
         return None
     urls = {name: f"http://127.0.0.1:{port + settings.port_offset}" for name, port in SERVICE_PORTS.items()}
-    return Target(bootstrap=found, urls=urls, api_key=api_key)
+    return Target(bootstrap=found, urls=urls, api_key=api_key, broker="external")
 
 
 def _listening_pids() -> dict[int, int]:
@@ -90,7 +93,7 @@ def with_pids(target: Target, data_dir: str) -> Target:
             pids[label] = listening[port]
     broker_port = int(target.bootstrap.split(",")[0].rsplit(":", 1)[-1])
     if broker_port in listening:
-        pids["tansu"] = listening[broker_port]
+        pids[target.broker] = listening[broker_port]
     pid_file = Path(data_dir) / "postgres" / "postmaster.pid"
     with contextlib.suppress(OSError, ValueError, IndexError):
         pids["postgres"] = int(pid_file.read_text().split()[0])

@@ -111,6 +111,9 @@ def _print_run(run: dict[str, Any]) -> None:
     summary.add_column("")
     summary.add_column("", justify="right")
     summary.add_row("complete", "yes" if run["complete"] else "[red]no[/]")
+    broker = run["broker"]
+    started = f", started in {broker['start_s']:.1f} s" if broker.get("start_s") else ""
+    summary.add_row("broker", f"{broker['kind']}{started}")
     summary.add_row("enrolled", f"{run['enrolled']:,} of {run['workers']:,}")
     failures = {k: v for k, v in run["failures"].items() if v}
     summary.add_row("failures", ", ".join(f"{k} {v}" for k, v in failures.items()) or "none")
@@ -168,12 +171,18 @@ def pipeline(
     log_dir: Annotated[
         Path | None, typer.Option(help="With --start: where the services' output goes (default: temp dir)")
     ] = None,
+    broker: Annotated[
+        str, typer.Option(help="With --start: tansu (in memory) or kafka (Apache Kafka, a KRaft node)")
+    ] = "tansu",
 ) -> None:
     """Nominations → EnrolledAtBPJS through every service: stage rates, latency, memory, broker baseline."""
     from lindung_cli.benchmarks import pipeline as bench
     from lindung_cli.benchmarks.chart import pipeline_chart
     from lindung_cli.benchmarks.target import find_target, with_pids
+    from lindung_cli.kafka_broker import KafkaUnavailable
 
+    if broker not in ("tansu", "kafka"):
+        raise typer.BadParameter(f"expected tansu or kafka, got {broker!r}", param_hint="--broker")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     settings = get_settings()
     runs: list[dict[str, Any]] = []
@@ -184,7 +193,7 @@ def pipeline(
             highlight=False,
         )
 
-    def measure(target: Any, url: str, name: str | None) -> None:
+    def measure(target: Any, url: str, name: str | None, broker_start_s: float | None) -> None:
         result = asyncio.run(
             bench.run(
                 target,
@@ -197,7 +206,9 @@ def pipeline(
                 progress=show,
             )
         )
-        run = result.as_dict()
+        # Which broker carried the run (the baseline was measured on it too) and how long it took
+        # to start; its memory is in peak_mib under the same name.
+        run = {**result.as_dict(), "broker": {"kind": target.broker, "start_s": broker_start_s}}
         _print_run(run)
         runs.append(run)
 
@@ -216,8 +227,15 @@ def pipeline(
             console.print(
                 f"[bold]Starting a stack[/] ({name or wanted or 'one instance each'}; output in {log})..."
             )
-            with own_stack(wanted, profile=profile, profile_out=profile_out, log=log) as stack:
-                measure(stack.target(), stack.database_url, label or name)
+            try:
+                with own_stack(
+                    wanted, profile=profile, profile_out=profile_out, log=log, broker=broker
+                ) as stack:
+                    started_s = round(stack.broker_start_s, 2)
+                    measure(stack.target(), stack.database_url, label or name, started_s)
+            except KafkaUnavailable as exc:
+                console.print(f"[red]Cannot start Apache Kafka.[/] {exc}.", highlight=False)
+                raise typer.Exit(2) from None
             if profile_out:
                 console.print(f"profile written to {profile_out}")
     else:
@@ -233,7 +251,8 @@ def pipeline(
                 " or use --start.[/]"
             )
             raise typer.Exit(2)
-        measure(with_pids(found, settings.data_dir), str(url), label)
+        running = read_runtime(settings.data_dir) or {}
+        measure(with_pids(found, settings.data_dir), str(url), label, running.get("broker_start_s"))
     out.mkdir(parents=True, exist_ok=True)
     report = out / f"pipeline-{stamp}.json"
     report.write_text(
