@@ -1,7 +1,9 @@
 """docker-compose.yml and the Dockerfile stay valid without a Docker engine.
 
 The compose file is parsed with PyYAML (merge keys resolved) and checked against the code that
-reads its values: `libs.settings.Settings` and `SERVICE_PORTS`.
+reads its values: `libs.settings.Settings` and `SERVICE_PORTS`. Its Kafka node runs
+infra/kafka/start.sh, which is run here in its render-only mode and must give the settings
+`lindung_cli.kafka_broker.node_properties(secured=True)` gives the tested node.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,9 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
+from libs.events.topics import CONSUMER_GROUPS
 from libs.settings import SERVICE_PORTS, Settings
+from lindung_cli.kafka_broker import KAFKA_DIR, node_properties, parse_properties
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -34,6 +39,9 @@ APP_SERVICES = {
     "dashboard": "dashboard",
 }
 SCALED = ("allocation", "enrollment")
+# Development only (compose profile `dev`): BPJS's own gateway plays it in production.
+DEV_ONLY = {"bpjs-simulator"}
+START_SCRIPT = KAFKA_DIR / "start.sh"
 ALIASED = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}
 
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -59,10 +67,12 @@ def _env(service: dict[str, Any]) -> dict[str, Any]:
     return env
 
 
-def _interpolate(value: str) -> str:
-    """Compose's `${X:-default}` / `${X:?error}` / `$$`, every X unset."""
+def _interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """Compose's `${X:-default}` / `${X:?error}` / `$$`, every X unset unless given in `env`."""
 
     def one(match: re.Match[str]) -> str:
+        if env and match["name"] in env:
+            return env[match["name"]]
         op, arg = match["op"], match["arg"]
         if op and op.endswith("-"):
             return str(arg)
@@ -124,8 +134,8 @@ def test_app_services_run_their_module_from_the_shared_image(services: dict[str,
         assert svc.get("image") == IMAGE, compose_name
         assert _command(svc) == ["python", "-m", f"services.{module}"], compose_name
         assert svc.get("restart") == "unless-stopped", compose_name
-    # Only the five processes and the migrate job use the Lindung image.
-    assert set(_lindung_services(services)) == {*APP_SERVICES.values(), "migrate"}
+    # Only the six processes and the two one-shot jobs use the Lindung image.
+    assert set(_lindung_services(services)) == {*APP_SERVICES.values(), "migrate", "kafka-setup"}
 
 
 def test_http_ports_match_service_ports(services: dict[str, dict[str, Any]]) -> None:
@@ -231,6 +241,10 @@ def test_settings_parse_each_service_environment(
     assert settings.kafka_bootstrap_servers == "kafka:9092"
     assert settings.database_url == "postgresql+asyncpg://lindung:lindung@postgres:5432/lindung"
     assert settings.nik_pepper == "required-in-test"
+    # Each service is its own principal on the secured broker (docs/kafka.md).
+    assert settings.kafka_security_protocol == "SASL_PLAINTEXT"
+    assert settings.kafka_sasl_mechanism == "SCRAM-SHA-512"
+    assert settings.kafka_sasl_username == module
 
 
 def test_database_url_matches_postgres_service(services: dict[str, dict[str, Any]]) -> None:
@@ -249,26 +263,33 @@ def test_kafka_is_kraft_single_node(services: dict[str, dict[str, Any]]) -> None
     assert not any("zookeeper" in name.lower() for name in services)
     assert not any("zookeeper" in str(svc.get("image", "")).lower() for svc in services.values())
     kafka = services["kafka"]
-    assert kafka["image"] == "apache/kafka:3.9.0"
-    env = _env(kafka)
-    assert not any("ZOOKEEPER" in var for var in env)
-    roles = {r.strip() for r in env["KAFKA_PROCESS_ROLES"].split(",")}
-    assert roles == {"broker", "controller"}
-    node_id = str(env["KAFKA_NODE_ID"])
-    voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
-    assert [v.split("@")[0] for v in voters] == [node_id]
-    assert voters[0].endswith(":9093")
-    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
-    assert env["KAFKA_LISTENERS"] == "PLAINTEXT://:9092,CONTROLLER://:9093"
-    protocols = dict(p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
-    assert protocols == {"CONTROLLER": "PLAINTEXT", "PLAINTEXT": "PLAINTEXT"}
-    assert str(env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == "1"
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    # The services connect to exactly what the broker advertises.
-    advertised = env["KAFKA_ADVERTISED_LISTENERS"]
-    assert advertised == "PLAINTEXT://kafka:9092"
+    assert not any("ZOOKEEPER" in var for var in _env(kafka))
+    props = parse_properties(_render_compose_kafka(services, "pw"))
+    assert {r.strip() for r in props["process.roles"].split(",")} == {"broker", "controller"}
+    assert props["node.id"] == "1"
+    assert props["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093"
+    assert props["controller.listener.names"] == "CONTROLLER"
+    assert props["listeners"] == "SASL_PLAINTEXT://0.0.0.0:9092,CONTROLLER://127.0.0.1:9093"
+    protocols = dict(p.split(":") for p in props["listener.security.protocol.map"].split(","))
+    assert protocols["CONTROLLER"] == "PLAINTEXT" and protocols["SASL_PLAINTEXT"] == "SASL_PLAINTEXT"
+    assert props["inter.broker.listener.name"] == "SASL_PLAINTEXT"
+    assert props["offsets.topic.replication.factor"] == "1"
+    assert props["auto.create.topics.enable"] == "false"
+    # Secured as the tests run it: SCRAM, the standard authorizer, nothing without an ACL.
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    # The services connect to exactly what the broker advertises, with its security protocol.
+    advertised = props["advertised.listeners"]
+    assert advertised == "SASL_PLAINTEXT://kafka:9092"
     for name, svc in _lindung_services(services).items():
-        assert f"PLAINTEXT://{_env(svc)['KAFKA_BOOTSTRAP_SERVERS']}" == advertised, name
+        env = _env(svc)
+        if "LINDUNG_KAFKA_SECURITY_PROTOCOL" not in env:
+            assert name == "migrate", f"{name} connects to Kafka without the security settings"
+            continue
+        assert f"{env['LINDUNG_KAFKA_SECURITY_PROTOCOL']}://{env['KAFKA_BOOTSTRAP_SERVERS']}" == advertised, (
+            name
+        )
 
 
 def test_kafka_and_postgres_have_health_checks(services: dict[str, dict[str, Any]]) -> None:
@@ -282,13 +303,13 @@ def test_kafka_and_postgres_have_health_checks(services: dict[str, dict[str, Any
 
 
 def test_migrate_runs_once_after_infrastructure(services: dict[str, dict[str, Any]]) -> None:
+    # Schemas only: the topics are kafka-setup's (as the admin, with retention and ACLs).
     migrate = services["migrate"]
-    script = " ".join(_command(migrate))
-    assert "lindung migrate" in script and "lindung topics create" in script
-    assert script.index("lindung migrate") < script.index("lindung topics create")
+    assert _command(migrate) == ["lindung", "migrate"]
     assert migrate.get("restart") == "no"
-    assert _depends_on(migrate) == {"kafka": "service_healthy", "postgres": "service_healthy"}
+    assert _depends_on(migrate) == {"postgres": "service_healthy"}
     assert "LINDUNG_NIK_PEPPER" not in _env(migrate)
+    assert "LINDUNG_KAFKA_SASL_PASSWORD" not in _env(migrate)
 
 
 def test_every_dependency_and_volume_exists(
@@ -303,12 +324,297 @@ def test_every_dependency_and_volume_exists(
             source = str(volume).split(":")[0]
             if not source.startswith((".", "/")):
                 assert source in declared_volumes, f"{name} mounts undeclared volume {source}"
+            elif source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
+        for kind in ("configs", "secrets"):
+            for entry in svc.get(kind) or []:
+                source = entry["source"] if isinstance(entry, dict) else entry
+                assert source in (compose.get(kind) or {}), f"{name} uses undeclared {kind} {source}"
 
 
 def test_shared_parts_come_from_the_anchor() -> None:
     text = COMPOSE_FILE.read_text(encoding="utf-8")
     assert "x-lindung-service: &lindung-service" in text
     assert text.count("<<: *lindung-service\n") == len(APP_SERVICES)
+
+
+# --- the Kafka node: the tested node's settings, through infra/kafka/start.sh ----------------------
+
+KAFKA_TEMPLATE_MOUNT = "/opt/lindung/kafka"
+
+
+def _kafka_version_in_pom() -> str:
+    root = ET.parse(KAFKA_DIR / "pom.xml").getroot()
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = root.findtext("m:properties/m:kafka.version", namespaces=namespace)
+    assert version, "infra/kafka/pom.xml has no kafka.version"
+    return version
+
+
+def _run_start_sh(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    bash = shutil.which("bash")
+    assert bash, "bash runs the compose Kafka container's start script"
+    return subprocess.run(
+        [bash, str(START_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+    )
+
+
+def _kafka_env(services: dict[str, dict[str, Any]], admin_password: str) -> dict[str, str]:
+    """The kafka service's environment as compose would pass it, with this admin password."""
+    chosen = {"KAFKA_ADMIN_PASSWORD": admin_password}
+    return {var: _interpolate(str(value), chosen) for var, value in _env(services["kafka"]).items()}
+
+
+def _render_compose_kafka(services: dict[str, dict[str, Any]], admin_password: str) -> str:
+    done = _run_start_sh({**_kafka_env(services, admin_password), "KAFKA_RENDER_ONLY": "1"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_kafka_image_is_the_tested_version(services: dict[str, dict[str, Any]]) -> None:
+    # The tests run the jars of pom.xml's kafka.version; production runs that version's image.
+    assert services["kafka"]["image"] == f"apache/kafka:{_kafka_version_in_pom()}"
+
+
+def test_kafka_runs_start_sh_on_the_mounted_templates(services: dict[str, dict[str, Any]]) -> None:
+    kafka = services["kafka"]
+    assert f"./infra/kafka:{KAFKA_TEMPLATE_MOUNT}:ro" in kafka["volumes"]
+    assert _command(kafka) == ["bash", f"{KAFKA_TEMPLATE_MOUNT}/start.sh"]
+    # start.sh reads the templates beside itself, i.e. the mounted ones (no other copy).
+    assert "KAFKA_TEMPLATE_DIR" not in _env(kafka)
+    for template in ("server.properties", "sasl.properties", "log4j2.properties", "start.sh"):
+        assert (KAFKA_DIR / template).is_file(), template
+    # The log dirs are the data volume.
+    assert "kafka-data:/var/lib/kafka/data" in kafka["volumes"]
+    assert not kafka.get("ports"), "the broker is reached inside the compose network only"
+    assert _env(kafka)["KAFKA_ADMIN_PASSWORD"].startswith("${KAFKA_ADMIN_PASSWORD:?")
+
+
+def test_start_sh_renders_the_tested_nodes_settings(services: dict[str, dict[str, Any]]) -> None:
+    """What the container runs = what the tests run: node_properties(secured=True) with the
+    container's addresses and paths, key by key."""
+    rendered = parse_properties(_render_compose_kafka(services, "s3cret-admin"))
+    bootstrap_host, bootstrap_port = _env(services["registry"])["KAFKA_BOOTSTRAP_SERVERS"].split(":")
+    tested = parse_properties(
+        node_properties(
+            port=int(bootstrap_port),
+            controller_port=9093,
+            log_dirs="/var/lib/kafka/data",
+            secured=True,
+            admin_password="s3cret-admin",
+            listen_host="0.0.0.0",
+            advertised_host=bootstrap_host,
+            controller_host="127.0.0.1",
+        )
+    )
+    assert sorted(rendered) == sorted(tested), "start.sh and node_properties() render different keys"
+    for key, value in tested.items():
+        assert rendered[key] == value, key
+
+
+def test_start_sh_refuses_a_missing_or_unsafe_admin_password() -> None:
+    missing = _run_start_sh({"KAFKA_RENDER_ONLY": "1"})
+    assert missing.returncode != 0 and "KAFKA_ADMIN_PASSWORD" in missing.stderr
+    # The password lands in a JAAS line and in --add-scram's [name=...,password=...].
+    for unsafe in ('a"b', "a,b]", "a b", "a|b"):
+        refused = _run_start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD": unsafe})
+        assert refused.returncode != 0 and "may hold only" in refused.stderr, unsafe
+        assert unsafe not in refused.stdout
+
+
+def test_start_sh_reads_the_admin_password_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "admin"
+    secret.write_text("from-a-secret\n")
+    done = _run_start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD_FILE": str(secret)})
+    assert done.returncode == 0, done.stderr
+    jaas = parse_properties(done.stdout)["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
+    assert 'username="admin" password="from-a-secret";' in jaas
+
+
+def _fake_kafka_home(tmp_path: Path) -> tuple[Path, Path]:
+    """bin/kafka-storage.sh and bin/kafka-server-start.sh that log their calls (no JVM)."""
+    home, calls = tmp_path / "kafka", tmp_path / "calls.log"
+    (home / "bin").mkdir(parents=True)
+    storage = home / "bin" / "kafka-storage.sh"
+    storage.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "storage $*" >> "$CALLS"\n'
+        "if [[ $1 == random-uuid ]]; then echo RandomClusterId0000000; exit 0; fi\n"
+        # The real tool writes meta.properties into log.dirs.
+        'echo "cluster.id=x" > "$KAFKA_DATA_DIR/meta.properties"\n'
+    )
+    server = home / "bin" / "kafka-server-start.sh"
+    server.write_text('#!/usr/bin/env bash\necho "server $* log4j=$KAFKA_LOG4J_OPTS" >> "$CALLS"\n')
+    for script in (storage, server):
+        script.chmod(0o755)
+    return home, calls
+
+
+def test_start_sh_formats_once_then_starts_the_broker(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    home, calls = _fake_kafka_home(tmp_path)
+    data, run = tmp_path / "data", tmp_path / "run"
+    data.mkdir()
+    env = {
+        **_kafka_env(services, "s3cret-admin"),
+        "KAFKA_HOME": str(home),
+        "KAFKA_DATA_DIR": str(data),
+        "KAFKA_RUN_DIR": str(run),
+        "CALLS": str(calls),
+    }
+    first = _run_start_sh(env)
+    assert first.returncode == 0, first.stderr
+    config = run / "server.properties"
+    assert calls.read_text().splitlines() == [
+        "storage random-uuid",
+        f"storage format --standalone -t RandomClusterId0000000 -c {config} "
+        "--add-scram SCRAM-SHA-512=[name=admin,password=s3cret-admin]",
+        f"server {config} log4j=-Dlog4j2.configurationFile={KAFKA_DIR}/log4j2.properties",
+    ]
+    # The broker runs what render-only prints, with the data dir it was given.
+    rendered = parse_properties(config.read_text())
+    assert rendered["log.dirs"] == str(data)
+    assert {k: v for k, v in rendered.items() if k != "log.dirs"} == {
+        k: v
+        for k, v in parse_properties(_render_compose_kafka(services, "s3cret-admin")).items()
+        if k != "log.dirs"
+    }
+    # Files holding the admin password are the container user's only.
+    assert config.stat().st_mode & 0o077 == 0
+    admin = parse_properties((run / "admin.properties").read_text())
+    assert admin["security.protocol"] == "SASL_PLAINTEXT"
+    assert admin["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert 'username="admin" password="s3cret-admin";' in admin["sasl.jaas.config"]
+    assert (run / "admin.properties").stat().st_mode & 0o077 == 0
+
+    # A formatted volume keeps its data: no second format, whatever the cluster id says.
+    calls.unlink()
+    second = _run_start_sh({**env, "KAFKA_CLUSTER_ID": "AnotherClusterId000000"})
+    assert second.returncode == 0, second.stderr
+    assert [line.split()[0] for line in calls.read_text().splitlines()] == ["server"]
+
+
+def test_start_sh_formats_with_the_given_cluster_id(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    home, calls = _fake_kafka_home(tmp_path)
+    (tmp_path / "data").mkdir()
+    env = {
+        **_kafka_env(services, "pw"),
+        "KAFKA_HOME": str(home),
+        "KAFKA_DATA_DIR": str(tmp_path / "data"),
+        "KAFKA_RUN_DIR": str(tmp_path / "run"),
+        "KAFKA_CLUSTER_ID": "5L6g3nShT-eMCtK--X86sw",
+        "CALLS": str(calls),
+    }
+    done = _run_start_sh(env)
+    assert done.returncode == 0, done.stderr
+    assert (
+        calls.read_text().splitlines()[0].startswith("storage format --standalone -t 5L6g3nShT-eMCtK--X86sw ")
+    )
+
+
+def test_kafka_health_check_authenticates_with_start_sh_admin_file(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    check = " ".join(services["kafka"]["healthcheck"]["test"])
+    command_config = re.search(r"--command-config (\S+)", check)
+    assert command_config, "a secured broker answers only an authenticated health check"
+    default_run_dir = re.search(r"KAFKA_RUN_DIR=\$\{KAFKA_RUN_DIR:-([^}]+)\}", START_SCRIPT.read_text())
+    assert default_run_dir
+    assert "KAFKA_RUN_DIR" not in _env(services["kafka"])
+    assert command_config[1] == f"{default_run_dir[1]}/admin.properties"
+
+
+def test_start_sh_is_valid_shell() -> None:
+    done = subprocess.run(["bash", "-n", str(START_SCRIPT)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck:
+        checked = subprocess.run([shellcheck, str(START_SCRIPT)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stdout
+
+
+# --- principals: kafka-setup, then each service as itself --------------------------------------
+
+
+def _password_variable(value: str) -> tuple[str, str]:
+    """The compose variable a password comes from and how (`:?` required, `:-` optional)."""
+    match = _INTERPOLATION.fullmatch(value)
+    assert match and match["op"], f"a password must come from a variable, not {value!r}"
+    return match["name"], match["op"]
+
+
+def test_every_service_connects_as_its_own_principal(services: dict[str, dict[str, Any]]) -> None:
+    variables: dict[str, str] = {}
+    for module, compose_name in APP_SERVICES.items():
+        env = _env(services[compose_name])
+        # The principal is the service's consumer group: its ACLs are derived from that name.
+        assert env["LINDUNG_KAFKA_SASL_USERNAME"] == module, compose_name
+        assert module in CONSUMER_GROUPS, module
+        assert env["LINDUNG_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT", compose_name
+        assert env["LINDUNG_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", compose_name
+        variable, op = _password_variable(env["LINDUNG_KAFKA_SASL_PASSWORD"])
+        assert variable == f"KAFKA_PASSWORD_{module.upper()}", compose_name
+        # Production services refuse to start without their password; the dev-only one may lack it.
+        assert op == (":-" if compose_name in DEV_ONLY else ":?"), compose_name
+        variables[compose_name] = variable
+    assert len(set(variables.values())) == len(variables), "two services share a password"
+
+
+def test_kafka_setup_runs_before_the_services(services: dict[str, dict[str, Any]]) -> None:
+    setup = services["kafka-setup"]
+    script = " ".join(_command(setup))
+    assert "lindung kafka setup --credentials /run/secrets/kafka-credentials.yaml" in script
+    assert setup.get("restart") == "no"
+    assert _depends_on(setup) == {"kafka": "service_healthy"}
+    assert "kafka-credentials" in setup["secrets"]
+    env = _env(setup)
+    # As the super user (super.users in infra/kafka/sasl.properties), with the broker's password.
+    assert env["LINDUNG_KAFKA_SASL_USERNAME"] == "admin"
+    assert "User:admin" in parse_properties((KAFKA_DIR / "sasl.properties").read_text())["super.users"]
+    assert env["LINDUNG_KAFKA_SASL_PASSWORD"] == _env(services["kafka"])["KAFKA_ADMIN_PASSWORD"]
+    assert env["LINDUNG_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert "LINDUNG_NIK_PEPPER" not in env
+    for compose_name in APP_SERVICES.values():
+        deps = _depends_on(services[compose_name])
+        assert deps.get("kafka-setup") == "service_completed_successfully", compose_name
+
+
+def test_kafka_setup_creates_each_services_user_with_its_password(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """The services' credentials file kafka-setup reads is built from the variables the services
+    connect with: one home per password."""
+    setup = services["kafka-setup"]
+    (mounted,) = setup["configs"]
+    path = mounted["target"]
+    assert f"lindung kafka setup --credentials {path}" in " ".join(_command(setup))
+    content = compose["configs"][mounted["source"]]["content"]
+    chosen = {f"KAFKA_PASSWORD_{m.upper()}": f"pw-{m}" for m in APP_SERVICES}
+    credentials = yaml.safe_load(_interpolate(content, chosen))
+    expected = {
+        module: _interpolate(_env(services[name])["LINDUNG_KAFKA_SASL_PASSWORD"], chosen)
+        for module, name in APP_SERVICES.items()
+        if name not in DEV_ONLY
+    }
+    assert credentials == expected
+    assert "admin" not in credentials  # the broker's own (start.sh); `kafka setup` refuses it
+
+
+def test_bpjs_simulator_is_development_only(services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in services.items():
+        if name in DEV_ONLY:
+            assert svc.get("profiles") == ["dev"], name
+        else:
+            assert not svc.get("profiles"), f"{name} must run in production"
+            assert not set(_depends_on(svc)) & DEV_ONLY, f"{name} depends on a development-only service"
 
 
 # --- Dockerfile ----------------------------------------------------------------------------------
@@ -371,7 +677,12 @@ def test_docker_compose_config_accepts_the_file() -> None:
     cmd = _compose_command()
     if cmd is None:
         pytest.skip("no `docker compose` plugin nor `docker-compose` here: `config -q` cannot run")
-    env = {**os.environ, "LINDUNG_NIK_PEPPER": "test-pepper"}
+    env = {
+        **os.environ,
+        "LINDUNG_NIK_PEPPER": "test-pepper",
+        "KAFKA_ADMIN_PASSWORD": "test-admin",
+        **{f"KAFKA_PASSWORD_{m.upper()}": f"test-{m}" for m in APP_SERVICES},
+    }
     result = subprocess.run(
         [*cmd, "-f", str(COMPOSE_FILE), "config", "-q"],
         capture_output=True,
