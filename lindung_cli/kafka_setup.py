@@ -280,6 +280,7 @@ class KafkaAdmin:
                 return set(self.client.list_topics(timeout=1).topics)
             except KafkaException:
                 pass
+            self.client.poll(0.1)  # serves error_cb
             refused = [e for e in self.errors if e.code() == KafkaError._AUTHENTICATION]
             if refused:
                 raise SetupError(
@@ -293,6 +294,20 @@ class KafkaAdmin:
                     f"{self.timeout_s:.0f} s{last} (check KAFKA_BOOTSTRAP_SERVERS and "
                     "LINDUNG_KAFKA_SECURITY_PROTOCOL)"
                 )
+
+    def check_authorised(self) -> None:
+        """SetupError unless the client may ALTER the cluster (users, ACLs) and CREATE topics.
+
+        Asked first, because librdkafka 2.16 aborts the process when describing SCRAM users is
+        refused, and describing ACLs without the right answers an empty list, not an error."""
+        answer = self.client.describe_cluster(include_authorized_operations=True)
+        allowed = self._result(answer, "describe the cluster").authorized_operations or []
+        missing = [op.name for op in (AclOperation.ALTER, AclOperation.CREATE) if op not in allowed]
+        if missing:
+            raise SetupError(
+                f"{self.who} is not authorised to set up the cluster (no {' or '.join(missing)} on it): "
+                "run setup as a super user of the cluster (super.users, e.g. User:admin)"
+            )
 
     def _result(self, future: Any, what: str) -> Any:
 
@@ -364,6 +379,7 @@ def setup_cluster(
     (a password in the file is set again: SCRAM keeps no password to compare with)."""
     report = SetupReport()
     before = admin.check_connected()
+    admin.check_authorised()
     users = admin.scram_users()
     admin.upsert_users(credentials)
     report.users_created = sorted(u for u in credentials if u not in users)
