@@ -574,7 +574,10 @@ def test_kafka_setup_runs_before_the_services(services: dict[str, dict[str, Any]
     assert "lindung kafka setup --credentials /run/secrets/kafka-credentials.yaml" in script
     assert setup.get("restart") == "no"
     assert _depends_on(setup) == {"kafka": "service_healthy"}
-    assert "kafka-credentials" in setup["secrets"]
+    # The file the command reads is the mounted secret (compose's default name would lack .yaml).
+    assert {"source": "kafka-credentials", "target": "/run/secrets/kafka-credentials.yaml"} in setup[
+        "secrets"
+    ]
     env = _env(setup)
     # As the super user (super.users in infra/kafka/sasl.properties), with the broker's password.
     assert env["LINDUNG_KAFKA_SASL_USERNAME"] == "admin"
