@@ -13,11 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import _package
 from tests.infra import Infra, Servers, module_infra
 
 
 @pytest.fixture(scope="package", name="infra")
-def kafka_package_infra(servers: Servers, request: pytest.FixtureRequest) -> Iterator[Infra]:
-    with module_infra(servers, "kafka", _package(request)) as found:
+def kafka_package_infra(servers: Servers) -> Iterator[Infra]:
+    with module_infra(servers, "kafka") as found:
         yield found

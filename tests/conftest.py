@@ -27,12 +27,8 @@ def servers() -> Iterator[Servers]:
         yield found
 
 
-def _package(request: pytest.FixtureRequest) -> str:
-    return str(request.node.nodeid).split("::")[0] or "tests"
-
-
 @pytest.fixture(scope="package", name="infra")
-def package_infra(servers: Servers, request: pytest.FixtureRequest) -> Iterator[Infra]:
+def package_infra(servers: Servers) -> Iterator[Infra]:
     """PostgreSQL and a Kafka-protocol broker of the test package's own, Tansu unless
     LINDUNG_TEST_BROKER says otherwise: a package that reads the shared topics from the beginning
     never sees another package's events, and no consumer group another package left behind.
@@ -40,7 +36,7 @@ def package_infra(servers: Servers, request: pytest.FixtureRequest) -> Iterator[
     A package-scoped fixture lives in the package whose conftest registers it: every
     tests/integration/<package>/conftest.py imports it (or `kafka_package_infra` from
     tests/brokers.py for the suites that run on Apache Kafka), so each package gets its own."""
-    with module_infra(servers, "tansu", _package(request)) as found:
+    with module_infra(servers, "tansu") as found:
         yield found
 
 
@@ -49,6 +45,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not BROKERS_USED:
         return
     terminalreporter.section("brokers")
-    for package, kind in sorted(BROKERS_USED.items()):
-        name = "Apache Kafka" if kind == "kafka" else "Tansu"
-        terminalreporter.write_line(f"{name:<13} {package}")
+    names = {"kafka": "Apache Kafka", "tansu": "Tansu"}
+    for package, kinds in sorted(BROKERS_USED.items()):
+        terminalreporter.write_line(f"{' + '.join(names[k] for k in sorted(kinds)):<22} {package}")

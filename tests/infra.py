@@ -26,8 +26,16 @@ from lindung_cli.kafka_broker import ApacheKafkaBroker
 
 BROKERS = ("tansu", "kafka")
 AnyBroker = TansuBroker | ApacheKafkaBroker
-# Which broker each test package ran on, for the run's summary (tests/conftest.py).
-BROKERS_USED: dict[str, str] = {}
+# Which brokers each test package ran on, for the run's summary (tests/conftest.py).
+BROKERS_USED: dict[str, set[str]] = {}
+
+
+def _note_broker(kind: str) -> None:
+    # pytest names the running test (setup, call or teardown) in PYTEST_CURRENT_TEST.
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    if current:
+        package = str(Path(current.split("::")[0]).parent)
+        BROKERS_USED.setdefault(package, set()).add(kind)
 
 
 def broker_kind(preferred: str = "tansu") -> str:
@@ -43,6 +51,7 @@ def started_broker(preferred: str = "tansu", **kafka_options: object) -> Iterato
     """A broker of the caller's own, stopped (and its data removed) on exit. `kafka_options`
     go to ApacheKafkaBroker (users for SASL, extra_properties...) and force Apache Kafka."""
     kind = "kafka" if kafka_options else broker_kind(preferred)
+    _note_broker(kind)
     if kind == "tansu":
         tansu = TansuBroker().start()
         try:
@@ -158,7 +167,7 @@ def start_servers() -> Iterator[Servers]:
 
 
 @contextmanager
-def module_infra(servers: Servers, preferred: str = "tansu", package: str = "") -> Iterator[Infra]:
+def module_infra(servers: Servers, preferred: str = "tansu") -> Iterator[Infra]:
     """Servers for one group of tests: a broker of its own (see `broker_kind`)."""
     if servers.shared_bootstrap:
         yield Infra(servers.server_url, servers.shared_bootstrap, servers.kind)
@@ -166,8 +175,6 @@ def module_infra(servers: Servers, preferred: str = "tansu", package: str = "") 
     with started_broker(preferred) as broker:
         found = Infra(servers.server_url, broker.bootstrap, servers.kind, broker)
         found.kind = f"{servers.kind}+{found.broker_kind}"
-        if package:
-            BROKERS_USED[package] = found.broker_kind
         yield found
 
 

@@ -47,10 +47,9 @@ from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
 from libs.runtime.service import ServiceDefinition, create_app
 from libs.settings import get_settings
 from lindung_cli.demo import demo_programme_path
-from lindung_cli.embedded import TansuBroker
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database
+from tests.infra import Infra, create_database, started_broker
 from tests.integration.audit.support import drop_database
 from tests.running import eventually, use_env
 
@@ -317,7 +316,9 @@ async def append_pilot_event(engine: AsyncEngine, definition: ServiceDefinition)
 
 @pytest.fixture(scope="package")
 async def audit_run(infra: Infra) -> AsyncIterator[AuditRun]:
-    broker = TansuBroker().start()
+    # Replay from Kafka reads what Apache Kafka stored (LINDUNG_TEST_BROKER=tansu: Tansu's memory).
+    own = started_broker("kafka")
+    broker = own.__enter__()
     name = f"lindung_audit_{uuid.uuid4().hex[:8]}"
     saved_env = dict(os.environ)
     try:
@@ -336,7 +337,7 @@ async def audit_run(infra: Infra) -> AsyncIterator[AuditRun]:
             await engine.dispose()
             await drop_database(infra.server_url, name)
     finally:
-        broker.stop()
+        own.__exit__(None, None, None)
         os.environ.clear()
         os.environ.update(saved_env)  # later packages must not inherit this run's settings
         get_settings.cache_clear()

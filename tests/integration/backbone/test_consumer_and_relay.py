@@ -13,8 +13,7 @@ from libs.db import async_url
 from libs.events.envelope import Envelope
 from libs.events.topics import dead_letter_topic
 from libs.messaging.kafka import ensure_topics
-from lindung_cli.embedded import TansuBroker
-from tests.infra import Infra, fresh_database_url
+from tests.infra import Infra, fresh_database_url, started_broker
 from tests.integration.backbone.support import count, create_schema, ledger_definition
 from tests.integration.backbone.test_eventstore import withdrawn
 from tests.running import eventually, read_topic, running, use_env
@@ -90,8 +89,7 @@ async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_parti
 
 
 async def test_relay_keeps_rows_while_broker_is_down_and_sends_them_when_it_returns(infra: Infra) -> None:
-    broker = TansuBroker().start()
-    try:
+    with started_broker("kafka") as broker:
         url = await asyncio.to_thread(fresh_database_url, infra)
         tables, effects = await create_schema(url, "ledger_r")
         use_env(url, broker.bootstrap)
@@ -121,5 +119,3 @@ async def test_relay_keeps_rows_while_broker_is_down_and_sends_them_when_it_retu
         records = await read_topic(broker.bootstrap, "lindung.registry.v1", expected=5)
         notes = [Envelope.from_bytes(r.value).payload["note"] for r in records]
         assert notes == ["0", "1", "2", "3", "4"]  # one key, one partition, written order
-    finally:
-        broker.stop()

@@ -1,8 +1,8 @@
 """The fault-free run every fault test compares with, made once for the package.
 
 Each run (this one and every faulted one) gets a fresh database on the session's PostgreSQL and
-a Tansu broker of its own: a later run must not meet an earlier run's messages or consumer
-offsets on the same topics.
+a broker of its own, Apache Kafka unless LINDUNG_TEST_BROKER=tansu: a later run must not meet an
+earlier run's messages or consumer offsets on the same topics.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lindung_cli.embedded import TansuBroker
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
+from tests.infra import AnyBroker, Infra, fresh_database_url, started_broker
 from tests.integration.faults.observe import Outcome
 from tests.integration.faults.run import Run, started
 
@@ -31,16 +30,13 @@ class Reference:
 
 
 @contextmanager
-def own_broker() -> Iterator[TansuBroker]:
-    broker = TansuBroker().start()
-    try:
+def own_broker() -> Iterator[AnyBroker]:
+    with started_broker("kafka") as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 @asynccontextmanager
-async def fresh_run(infra: Infra, log_dir: Path, broker: TansuBroker | None = None) -> AsyncIterator[Run]:
+async def fresh_run(infra: Infra, log_dir: Path, broker: AnyBroker | None = None) -> AsyncIterator[Run]:
     """A run on a fresh database of the session's server and its own broker (or `broker`)."""
     url = await asyncio.to_thread(fresh_database_url, infra, "lindung_fault")
     if broker is not None:

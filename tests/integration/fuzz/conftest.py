@@ -18,7 +18,7 @@ from services.claims.entrypoints.app import definition as claims
 from services.dashboard.entrypoints.app import definition as dashboard
 from services.enrollment.entrypoints.app import definition as enrollment
 from services.registry.entrypoints.app import definition as registry
-from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
+from tests.brokers import kafka_package_infra  # noqa: F401  (`infra`: Apache Kafka of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.running import read_matching
 
