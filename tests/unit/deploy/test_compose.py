@@ -23,9 +23,19 @@ from pydantic import AliasChoices
 from libs.events.topics import CONSUMER_GROUPS
 from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.kafka_broker import KAFKA_DIR, node_properties, parse_properties
+from tests.compose_file import (
+    COMPOSE_FILE,
+    ROOT,
+    START_SCRIPT,
+    interpolated_environment,
+    load_compose,
+    start_sh,
+)
+from tests.compose_file import INTERPOLATION as _INTERPOLATION
+from tests.compose_file import command as _command
+from tests.compose_file import environment as _env
+from tests.compose_file import interpolate as _interpolate
 
-ROOT = Path(__file__).resolve().parents[3]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE = "lindung:latest"
 
@@ -41,17 +51,12 @@ APP_SERVICES = {
 SCALED = ("allocation", "enrollment")
 # Development only (compose profile `dev`): BPJS's own gateway plays it in production.
 DEV_ONLY = {"bpjs-simulator"}
-START_SCRIPT = KAFKA_DIR / "start.sh"
 ALIASED = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}
-
-_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return load_compose()
 
 
 @pytest.fixture(scope="module")
@@ -59,28 +64,6 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     svcs = compose["services"]
     assert isinstance(svcs, dict)
     return svcs
-
-
-def _env(service: dict[str, Any]) -> dict[str, Any]:
-    env = service.get("environment") or {}
-    assert isinstance(env, dict), "environment must be a mapping (merge keys need it)"
-    return env
-
-
-def _interpolate(value: str, env: dict[str, str] | None = None) -> str:
-    """Compose's `${X:-default}` / `${X:?error}` / `$$`, every X unset unless given in `env`."""
-
-    def one(match: re.Match[str]) -> str:
-        if env and match["name"] in env:
-            return env[match["name"]]
-        op, arg = match["op"], match["arg"]
-        if op and op.endswith("-"):
-            return str(arg)
-        if op and op.endswith("?"):
-            return "required-in-test"
-        return ""
-
-    return _INTERPOLATION.sub(one, value.replace("$$", "\0")).replace("\0", "$")
 
 
 def _accepted_env_names() -> set[str]:
@@ -100,11 +83,6 @@ def _accepted_env_names() -> set[str]:
 
 def _lindung_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {name: svc for name, svc in services.items() if svc.get("image") == IMAGE}
-
-
-def _command(service: dict[str, Any]) -> list[str]:
-    cmd = service.get("command")
-    return cmd.split() if isinstance(cmd, str) else list(cmd or [])
 
 
 def _depends_on(service: dict[str, Any]) -> dict[str, str | None]:
@@ -351,27 +329,13 @@ def _kafka_version_in_pom() -> str:
     return version
 
 
-def _run_start_sh(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    bash = shutil.which("bash")
-    assert bash, "bash runs the compose Kafka container's start script"
-    return subprocess.run(
-        [bash, str(START_SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
-    )
-
-
 def _kafka_env(services: dict[str, dict[str, Any]], admin_password: str) -> dict[str, str]:
     """The kafka service's environment as compose would pass it, with this admin password."""
-    chosen = {"KAFKA_ADMIN_PASSWORD": admin_password}
-    return {var: _interpolate(str(value), chosen) for var, value in _env(services["kafka"]).items()}
+    return interpolated_environment(services["kafka"], {"KAFKA_ADMIN_PASSWORD": admin_password})
 
 
 def _render_compose_kafka(services: dict[str, dict[str, Any]], admin_password: str) -> str:
-    done = _run_start_sh({**_kafka_env(services, admin_password), "KAFKA_RENDER_ONLY": "1"})
+    done = start_sh({**_kafka_env(services, admin_password), "KAFKA_RENDER_ONLY": "1"})
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -418,11 +382,11 @@ def test_start_sh_renders_the_tested_nodes_settings(services: dict[str, dict[str
 
 
 def test_start_sh_refuses_a_missing_or_unsafe_admin_password() -> None:
-    missing = _run_start_sh({"KAFKA_RENDER_ONLY": "1"})
+    missing = start_sh({"KAFKA_RENDER_ONLY": "1"})
     assert missing.returncode != 0 and "KAFKA_ADMIN_PASSWORD" in missing.stderr
     # The password lands in a JAAS line and in --add-scram's [name=...,password=...].
     for unsafe in ('a"b', "a,b]", "a b", "a|b"):
-        refused = _run_start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD": unsafe})
+        refused = start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD": unsafe})
         assert refused.returncode != 0 and "may hold only" in refused.stderr, unsafe
         assert unsafe not in refused.stdout
 
@@ -430,7 +394,7 @@ def test_start_sh_refuses_a_missing_or_unsafe_admin_password() -> None:
 def test_start_sh_reads_the_admin_password_from_a_file(tmp_path: Path) -> None:
     secret = tmp_path / "admin"
     secret.write_text("from-a-secret\n")
-    done = _run_start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD_FILE": str(secret)})
+    done = start_sh({"KAFKA_RENDER_ONLY": "1", "KAFKA_ADMIN_PASSWORD_FILE": str(secret)})
     assert done.returncode == 0, done.stderr
     jaas = parse_properties(done.stdout)["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
     assert 'username="admin" password="from-a-secret";' in jaas
@@ -468,7 +432,7 @@ def test_start_sh_formats_once_then_starts_the_broker(
         "KAFKA_RUN_DIR": str(run),
         "CALLS": str(calls),
     }
-    first = _run_start_sh(env)
+    first = start_sh(env)
     assert first.returncode == 0, first.stderr
     config = run / "server.properties"
     assert calls.read_text().splitlines() == [
@@ -495,7 +459,7 @@ def test_start_sh_formats_once_then_starts_the_broker(
 
     # A formatted volume keeps its data: no second format, whatever the cluster id says.
     calls.unlink()
-    second = _run_start_sh({**env, "KAFKA_CLUSTER_ID": "AnotherClusterId000000"})
+    second = start_sh({**env, "KAFKA_CLUSTER_ID": "AnotherClusterId000000"})
     assert second.returncode == 0, second.stderr
     assert [line.split()[0] for line in calls.read_text().splitlines()] == ["server"]
 
@@ -513,7 +477,7 @@ def test_start_sh_formats_with_the_given_cluster_id(
         "KAFKA_CLUSTER_ID": "5L6g3nShT-eMCtK--X86sw",
         "CALLS": str(calls),
     }
-    done = _run_start_sh(env)
+    done = start_sh(env)
     assert done.returncode == 0, done.stderr
     assert (
         calls.read_text().splitlines()[0].startswith("storage format --standalone -t 5L6g3nShT-eMCtK--X86sw ")
