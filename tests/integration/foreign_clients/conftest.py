@@ -1,0 +1,155 @@
+"""Systems outside Lindung on Apache Kafka, written the way their integrators write them: the example
+code of docs/integrators/ (confluent-kafka, i.e. librdkafka; kcat) run as published, against the
+registry, allocation and enrollment in-process on real PostgreSQL. No BPJS simulator: the example
+BPJS gateway is the only system answering Lindung's requests.
+
+One stack for the package (the services' consumer groups would otherwise share offsets). The
+business calendar is a clock file in March 2026, inside the test programme's year.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from libs.clock import set_business_now
+from libs.events import topics
+from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
+from libs.regions import desa_of_kecamatan
+from libs.runtime.migrate import upgrade
+from libs.settings import get_settings
+from services.allocation.entrypoints.app import definition as allocation_definition
+from services.enrollment.entrypoints.app import definition as enrollment_definition
+from services.registry.entrypoints.app import definition as registry_definition
+from tests.brokers import kafka_package_infra  # noqa: F401  (`infra` on Apache Kafka)
+from tests.infra import Infra, fresh_database_url
+from tests.running import eventually, serving_http, use_env
+
+# The published examples, imported as an integrator runs them (they know nothing of Lindung).
+INTEGRATORS = Path(__file__).resolve().parents[3] / "docs" / "integrators"
+sys.path.insert(0, str(INTEGRATORS))
+
+BIRTH = date(1985, 8, 17)
+PANGURURAN = "12.17.08"
+ENV = {
+    # A retryable refusal is re-sent after 1 s, not a minute; an answer is awaited long enough
+    # that no attempt times out while the gateway is not running yet.
+    "LINDUNG_ENROLLMENT_RETRY_BASE_S": "1",
+    "LINDUNG_ENROLLMENT_RETRY_MAX_S": "1",
+    "LINDUNG_ENROLLMENT_ANSWER_TIMEOUT_S": "120",
+    "LINDUNG_ENROLLMENT_CLOCK_INTERVAL_MS": "200",
+    "LINDUNG_ENROLLMENT_LAPSE_CHECK_INTERVAL_S": "0",
+}
+
+
+def programme_yaml(code: str) -> str:
+    """A programme that registers an assigned worker at BPJS without waiting for a decree."""
+    return f"""code: {code}
+name: "Uji sistem luar {code}"
+year: 2026
+funder: APBD_PROVINSI
+jurisdiction: "12"
+coverage_start: 2026-01-01
+budget_cap: {16_800 * 12 * 20}
+allowed_deciles: [1, 2]
+decree_kind: SK_GUBERNUR
+requires_decree: false
+quotas:
+  - {{regency: "12.17", sector: non_sawit, seats: 20}}
+"""
+
+
+@dataclass
+class Stack:
+    registry: httpx.AsyncClient
+    allocation: httpx.AsyncClient
+    enrollment: httpx.AsyncClient
+    bootstrap: str
+    programme: str
+    rng: random.Random = field(default_factory=random.Random)
+    p3ke: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def connection(self) -> dict[str, Any]:
+        """librdkafka settings of a foreign system (plaintext on the test broker)."""
+        return {"bootstrap.servers": self.bootstrap}
+
+    def worker(self, ref: str, **fields: Any) -> dict[str, Any]:
+        """A NominationSubmitted payload for a fresh Samosir worker (NIK issued in Pangururan)."""
+        nik = compose_nik("12.17", 8, BIRTH, "P", self.rng.randint(1, 9999))
+        return {
+            "programme_code": self.programme,
+            "nik": nik,
+            "full_name": "Rosmawati Sinaga",
+            "birth_date": BIRTH.isoformat(),
+            "sex": "P",
+            "occupation": "petani",
+            "regency_code": "12.17",
+            "kecamatan": "Pangururan",
+            "desa": desa_of_kecamatan(PANGURURAN)[0].name,
+            "sector": "non_sawit",
+            "source_ref": ref,
+            **fields,
+        }
+
+    async def in_p3ke(self, *workers: dict[str, Any]) -> None:
+        """Add the workers to the P3KE extract at desil 1 (an import replaces the whole extract)."""
+        self.p3ke |= {w["nik"]: 1 for w in workers}
+        body = "nik,desil\n" + "".join(f"{nik},{d}\n" for nik, d in self.p3ke.items())
+        answer = await self.registry.post(
+            "/reference/p3ke", content=body.encode(), params={"source": f"p3ke-{uuid.uuid4().hex[:6]}.csv"}
+        )
+        assert answer.status_code == 201, answer.text
+
+
+@pytest.fixture(scope="package")
+async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    saved = dict(os.environ)
+    url = await asyncio.to_thread(fresh_database_url, infra, "lindung_foreign")
+    for service in ("registry", "allocation", "enrollment"):
+        await asyncio.to_thread(upgrade, service, url)
+    clock = tmp_path_factory.mktemp("clock") / "now"
+    set_business_now(clock, datetime.fromisoformat("2026-03-02T09:00:00+07:00"))
+    use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock), **ENV)
+    await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=get_settings().topic_partitions)
+    try:
+        async with contextlib.AsyncExitStack() as exits:
+            served = {
+                name: (await exits.enter_async_context(serving_http(defn, name)))[1]
+                for name, defn in (
+                    ("registry", registry_definition()),
+                    ("allocation", allocation_definition()),
+                    ("enrollment", enrollment_definition()),
+                )
+            }
+            code = f"FOREIGN-{uuid.uuid4().hex[:6].upper()}"
+            defined = await served["allocation"].post(
+                "/programmes",
+                content=programme_yaml(code).encode(),
+                headers={"content-type": "application/yaml"},
+            )
+            assert defined.status_code == 201, defined.text
+
+            async def known() -> bool:
+                listed = (await served["registry"].get("/programmes")).json()
+                return any(p["programme_code"] == code for p in listed)
+
+            await eventually(known, timeout_s=30)
+            yield Stack(served["registry"], served["allocation"], served["enrollment"], infra.bootstrap, code)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()

@@ -1,0 +1,159 @@
+"""A regency system written with confluent-kafka (docs/integrators/regency_client.py, as published)
+nominates on lindung.nominations.inbound.v1 and reads its replies; an operator's kcat lists the
+topics and reads a reply. Outcomes are checked where the regency and the officers read them: the
+replies topic and the registry's HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import regency_client
+
+from tests.infra import Infra
+from tests.integration.foreign_clients.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Submitted:
+    nominations: dict[str, dict[str, Any]]  # by source_ref
+    sent: dict[str, str]  # event_id by source_ref
+    replies: dict[str, dict[str, Any]]  # reply envelope by source_ref
+    accepted: list[str]
+    mismatched: str
+
+
+@pytest.fixture(scope="module")
+async def submitted(stack: Stack) -> Submitted:
+    run = uuid.uuid4().hex[:6].upper()
+    accepted = [stack.worker(f"SMR-{run}-{n}") for n in (1, 2)]
+    # The NIK says 17 August 1985; the form says the 18th: recorded, then refused by the rules.
+    mismatched = stack.worker(f"SMR-{run}-3", birth_date="1985-08-18")
+    await stack.in_p3ke(*accepted, mismatched)
+    nominations = [*accepted, mismatched]
+    system = regency_client.RegencySystem("12.17", stack.connection)
+    sent = await asyncio.to_thread(system.submit, nominations)
+    replies = await asyncio.to_thread(system.replies, sent, f"regency-12.17-replies-{run}", 60.0)
+    return Submitted(
+        {n["source_ref"]: n for n in nominations},
+        sent,
+        replies,
+        [n["source_ref"] for n in accepted],
+        mismatched["source_ref"],
+    )
+
+
+async def test_a_librdkafka_regency_system_gets_an_answer_to_each_nomination(
+    stack: Stack, submitted: Submitted
+) -> None:
+    assert submitted.replies.keys() == submitted.sent.keys()
+    for ref, reply in submitted.replies.items():
+        # Every reply names the message it answers, as docs/registry.md says.
+        assert reply["causation_id"] == submitted.sent[ref]
+        assert reply["payload"]["request_event_id"] == submitted.sent[ref]
+        assert reply["payload"]["source_ref"] == ref
+        assert reply["payload"]["regency_system"] == "regency-12.17"
+        assert reply["producer"] == "registry"
+    for ref in submitted.accepted:
+        reply = submitted.replies[ref]
+        assert reply["event_type"] == "NominationAccepted", reply
+        assert regency_client.outcome(reply)["status"] == "accepted"
+    refused = submitted.replies[submitted.mismatched]
+    assert refused["event_type"] == "NominationRejected", refused
+    payload = refused["payload"]
+    assert payload["status"] == "rejected"
+    assert payload["nomination_id"]
+    # The documented error shape: every reason with a stable code, an Indonesian message, details.
+    assert [r["code"] for r in payload["reasons"]] == ["NIK_BIRTHDATE_MISMATCH"], payload["reasons"]
+    reason = payload["reasons"][0]
+    assert set(reason) == {"code", "message", "details"}
+    assert "tanggal lahir" in reason["message"].lower()
+    assert regency_client.outcome(refused)["reasons"] == [f"NIK_BIRTHDATE_MISMATCH: {reason['message']}"]
+
+    # The officers see the same nominations, arrived over Kafka, in the registry.
+    for ref, reply in submitted.replies.items():
+        answer = await stack.registry.get("/nominations", params={"source_ref": ref})
+        assert answer.status_code == 200, answer.text
+        [row] = answer.json()["items"]
+        assert row["channel"] == "kafka"
+        assert row["nomination_id"] == reply["payload"]["nomination_id"]
+        assert row["status"] == ("rejected" if ref == submitted.mismatched else "validated")
+
+
+async def test_a_reply_read_again_by_the_same_group_is_not_delivered_twice(
+    stack: Stack, submitted: Submitted
+) -> None:
+    """The client commits what it took: the same group reading again finds nothing more."""
+    system = regency_client.RegencySystem("12.17", stack.connection)
+    group = f"regency-12.17-again-{uuid.uuid4().hex[:6]}"
+    first = await asyncio.to_thread(system.replies, submitted.sent, group, 60.0)
+    assert first.keys() == submitted.sent.keys()
+    one = {submitted.mismatched: submitted.sent[submitted.mismatched]}
+    again = await asyncio.to_thread(system.replies, one, group, 2.0)
+    assert again == {}
+
+
+async def test_the_command_line_client_sends_a_file_and_prints_each_reply(
+    stack: Stack, submitted: Submitted, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same source_ref sent again unchanged is not a second nomination: the earlier outcome
+    is replied again, marked `repeated`."""
+    file = tmp_path / "usulan.json"
+    file.write_text(json.dumps([submitted.nominations[submitted.mismatched]]), encoding="utf-8")
+    args = ["--bootstrap", stack.bootstrap, "--regency", "12.17", "--timeout", "60", str(file)]
+    status = await asyncio.to_thread(regency_client.main, args)
+    [line] = capsys.readouterr().out.splitlines()
+    printed = json.loads(line)
+    assert status == 1  # not every nomination was accepted
+    first = submitted.replies[submitted.mismatched]["payload"]
+    assert printed["source_ref"] == submitted.mismatched
+    assert printed["status"] == "rejected"
+    assert printed["repeated"] is True
+    assert printed["nomination_id"] == first["nomination_id"]
+    assert [r.split(":")[0] for r in printed["reasons"]] == ["NIK_BIRTHDATE_MISMATCH"]
+
+
+def kcat(*args: str) -> str:
+    done = subprocess.run(["kcat", *args], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_kcat_lists_the_topics_and_reads_a_reply(infra: Infra, submitted: Submitted) -> None:
+    if shutil.which("kcat") is None:
+        pytest.skip("kcat is not installed (Debian package `kcat`; .ci/run installs it)")
+    if infra.broker_kind != "kafka":
+        pytest.skip("kcat (librdkafka) cannot talk to Tansu; this test needs the Apache Kafka broker")
+    listed = json.loads(await asyncio.to_thread(kcat, "-b", infra.bootstrap, "-L", "-J"))
+    names = {t["topic"] for t in listed["topics"]}
+    assert {"lindung.nominations.inbound.v1", "lindung.nominations.replies.v1"} <= names
+
+    out = await asyncio.to_thread(
+        kcat,
+        "-b",
+        infra.bootstrap,
+        "-C",
+        "-t",
+        "lindung.nominations.replies.v1",
+        "-o",
+        "beginning",
+        "-e",
+        "-J",
+    )
+    records = [json.loads(line) for line in out.splitlines() if line.strip()]
+    refused = next(r for r in records if r["key"] == submitted.mismatched)
+    reply = json.loads(refused["payload"])
+    assert reply["event_type"] == "NominationRejected"
+    assert reply["causation_id"] == submitted.sent[submitted.mismatched]
+    # kcat shows the headers as a flat list: name, value, name, value...
+    headers = dict(zip(refused["headers"][::2], refused["headers"][1::2], strict=True))
+    assert headers == {"event_type": "NominationRejected", "schema_version": "1", "producer": "registry"}
