@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import logging
 import re
 import shutil
@@ -36,15 +37,19 @@ class KafkaUnavailable(RuntimeError):
 
 
 def kafka_jars(kafka_dir: Path = KAFKA_DIR) -> Path:
-    """The folder of the broker's jars, resolved with Maven the first time."""
+    """The folder of the broker's jars, resolved with Maven the first time and again whenever
+    pom.xml changes (a stamp holds its hash: old and new versions' jars must never mix)."""
     lib = kafka_dir / "target" / "lib"
+    stamp = lib / ".pom-sha256"
+    wanted = hashlib.sha256((kafka_dir / "pom.xml").read_bytes()).hexdigest()
     if shutil.which("java") is None:
         raise KafkaUnavailable(
             "Apache Kafka needs Java 17 or newer: install a JDK (Debian: openjdk-17-jre-headless), "
             "or use the Tansu broker (the default)"
         )
-    if lib.is_dir() and any(lib.glob("kafka_2.13-*.jar")):
+    if stamp.exists() and stamp.read_text().strip() == wanted:
         return lib
+    shutil.rmtree(lib, ignore_errors=True)
     if shutil.which("mvn") is None:
         raise KafkaUnavailable(
             "Apache Kafka's jars come from Maven Central through Maven: install it (Debian: maven), "
@@ -59,6 +64,7 @@ def kafka_jars(kafka_dir: Path = KAFKA_DIR) -> Path:
     )
     if done.returncode != 0 or not any(lib.glob("kafka_2.13-*.jar")):
         raise KafkaUnavailable(f"mvn could not resolve Apache Kafka's jars:\n{done.stdout}{done.stderr}")
+    stamp.write_text(wanted + "\n")
     return lib
 
 

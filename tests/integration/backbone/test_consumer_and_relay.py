@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.db import async_url
 from libs.events.envelope import Envelope
-from libs.events.topics import dead_letter_topic
+from libs.events.topics import REGISTRY, dead_letter_topic
 from libs.messaging.kafka import ensure_topics
 from tests.infra import Infra, fresh_database_url, started_broker
 from tests.integration.backbone.support import count, create_schema, ledger_definition
@@ -94,7 +94,7 @@ async def test_relay_keeps_rows_while_broker_is_down_and_sends_them_when_it_retu
         tables, effects = await create_schema(url, "ledger_r")
         use_env(url, broker.bootstrap)
         topic = "test.relay.v1"
-        await ensure_topics(broker.bootstrap, [topic], partitions=2)
+        await ensure_topics(broker.bootstrap, [topic, REGISTRY], partitions=2)
         async with running(ledger_definition("ledger_r", tables, effects, topic)) as rt:
             broker.stop()
             engine = rt.engine
@@ -110,7 +110,7 @@ async def test_relay_keeps_rows_while_broker_is_down_and_sends_them_when_it_retu
             await asyncio.sleep(2.0)
             assert await rt.relay.unsent() == 5  # nothing dropped while the broker is away
             broker.start()
-            await ensure_topics(broker.bootstrap, [topic], partitions=2)
+            await ensure_topics(broker.bootstrap, [topic, REGISTRY], partitions=2)
 
             async def drained() -> bool:
                 return await rt.relay.unsent() == 0
