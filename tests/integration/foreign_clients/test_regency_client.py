@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lindung_wire
 import pytest
 import regency_client
 
 from tests.infra import Infra
 from tests.integration.foreign_clients.conftest import Stack
+from tests.running import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +130,11 @@ def kcat(*args: str) -> str:
     return done.stdout
 
 
-async def test_kcat_lists_the_topics_and_reads_a_reply(infra: Infra, submitted: Submitted) -> None:
+async def test_kcat_lists_the_topics_sends_a_nomination_and_reads_its_reply(
+    infra: Infra, stack: Stack, tmp_path: Path
+) -> None:
+    """The operator's commands of docs/integrators/README.md: an envelope written to a file (by
+    lindung_wire, as an integrator would by hand) sent with kcat, and the reply read with kcat."""
     if shutil.which("kcat") is None:
         pytest.skip("kcat is not installed (Debian package `kcat`; .ci/run installs it)")
     if infra.broker_kind != "kafka":
@@ -137,23 +143,32 @@ async def test_kcat_lists_the_topics_and_reads_a_reply(infra: Infra, submitted: 
     names = {t["topic"] for t in listed["topics"]}
     assert {"lindung.nominations.inbound.v1", "lindung.nominations.replies.v1"} <= names
 
-    out = await asyncio.to_thread(
-        kcat,
-        "-b",
-        infra.bootstrap,
-        "-C",
-        "-t",
-        "lindung.nominations.replies.v1",
-        "-o",
-        "beginning",
-        "-e",
-        "-J",
+    ref = f"KCAT-{uuid.uuid4().hex[:6].upper()}"
+    # Not in the P3KE extract: recorded and refused by the rules.
+    nomination = lindung_wire.envelope(
+        "NominationSubmitted", stack.worker(ref), producer="regency-12.17", aggregate_id=ref
     )
-    records = [json.loads(line) for line in out.splitlines() if line.strip()]
-    refused = next(r for r in records if r["key"] == submitted.mismatched)
-    reply = json.loads(refused["payload"])
-    assert reply["event_type"] == "NominationRejected"
-    assert reply["causation_id"] == submitted.sent[submitted.mismatched]
+    file = tmp_path / "nomination.json"
+    file.write_text(json.dumps(nomination), encoding="utf-8")
+    headers = ["event_type=NominationSubmitted", "schema_version=1", "producer=regency-12.17"]
+    await asyncio.to_thread(
+        kcat, "-b", infra.bootstrap, "-P", "-t", regency_client.INBOUND, "-k", ref,
+        *(arg for h in headers for arg in ("-H", h)), str(file),
+    )  # fmt: skip
+
+    async def reply() -> dict[str, Any] | None:
+        out = await asyncio.to_thread(
+            kcat, "-b", infra.bootstrap, "-C", "-t", regency_client.REPLIES, "-o", "beginning", "-e", "-J"
+        )
+        records = [json.loads(line) for line in out.splitlines() if line.strip()]
+        return next((r for r in records if r["key"] == ref), None)
+
+    record = await eventually(reply, timeout_s=30)
+    answer = json.loads(record["payload"])
+    assert answer["event_type"] == "NominationRejected"
+    assert answer["causation_id"] == nomination["event_id"]
+    assert answer["payload"]["status"] == "rejected"
+    assert [r["code"] for r in answer["payload"]["reasons"]] == ["NOT_IN_P3KE_OR_DTKS"]
     # kcat shows the headers as a flat list: name, value, name, value...
-    headers = dict(zip(refused["headers"][::2], refused["headers"][1::2], strict=True))
-    assert headers == {"event_type": "NominationRejected", "schema_version": "1", "producer": "registry"}
+    shown = dict(zip(record["headers"][::2], record["headers"][1::2], strict=True))
+    assert shown == {"event_type": "NominationRejected", "schema_version": "1", "producer": "registry"}
