@@ -47,12 +47,12 @@ PORT_OFFSET = _free_offset()
 
 
 class UpProcess:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *options: str, port_offset: int = PORT_OFFSET) -> None:
         env = {
             **os.environ,
             **TEST_ENV,
             "LINDUNG_DATA_DIR": str(data_dir),
-            "LINDUNG_PORT_OFFSET": str(PORT_OFFSET),
+            "LINDUNG_PORT_OFFSET": str(port_offset),
             "LINDUNG_EMBEDDED_BROKER_PORT": str(free_port()),
         }
         env.pop("DATABASE_URL", None)
@@ -60,7 +60,7 @@ class UpProcess:
         self.env = env
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lindung_cli.main", "up"],
+            [sys.executable, "-m", "lindung_cli.main", "up", *options],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
