@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint unit integration e2e soak clean
+.PHONY: up up-kafka test lint unit integration e2e soak clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 ## Run everything: embedded PostgreSQL + broker (unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), all services, demo data.
 up: $(STAMP)
 	$(BIN)/lindung up
+
+## The same on Apache Kafka (a KRaft node, data kept in var/kafka): needs Java 17 and Maven.
+up-kafka: $(STAMP)
+	$(BIN)/lindung up --broker kafka
 
 ## The whole suite: lint, unit, integration (real PostgreSQL + broker), end to end.
 test: $(STAMP)
