@@ -19,6 +19,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -90,15 +91,19 @@ def node_properties(
     advertised_host: str = "127.0.0.1",
     controller_host: str = "127.0.0.1",
     kafka_dir: Path = KAFKA_DIR,
+    tls: BrokerTls | None = None,
 ) -> str:
-    """The node's server.properties: the shared template filled in (plus SASL and ACLs if secured)."""
+    """The node's server.properties: the shared template filled in (plus SASL and ACLs if secured,
+    plus TLS on the client listener if `tls`)."""
     text = (kafka_dir / "server.properties").read_text()
     if secured:
         text += "\n" + (kafka_dir / "sasl.properties").read_text()
+    if tls is not None:
+        text += "\n" + (kafka_dir / "tls.properties").read_text()
     return render(
         text,
         {
-            "CLIENT_LISTENER": "SASL_PLAINTEXT" if secured else "PLAINTEXT",
+            "CLIENT_LISTENER": client_protocol(secured, tls is not None),
             "LISTEN_HOST": listen_host,
             "ADVERTISED_HOST": advertised_host,
             "CONTROLLER_HOST": controller_host,
@@ -106,8 +111,23 @@ def node_properties(
             "CONTROLLER_PORT": str(controller_port),
             "LOG_DIRS": log_dirs,
             "ADMIN_PASSWORD": admin_password,
+            **({"TLS_KEYSTORE": str(tls.keystore), "TLS_CAFILE": str(tls.cafile)} if tls else {}),
         },
     )
+
+
+@dataclass(frozen=True)
+class BrokerTls:
+    """TLS on the client listener: `keystore` is one PEM file with the broker's private key
+    (unencrypted PKCS#8) and certificate chain, as Kafka reads it; `cafile` the CA clients trust."""
+
+    keystore: Path
+    cafile: Path
+
+
+def client_protocol(secured: bool, tls: bool) -> str:
+    """PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."""
+    return ("SASL_" if secured else "") + ("SSL" if tls else "PLAINTEXT")
 
 
 def parse_properties(text: str) -> dict[str, str]:
@@ -137,6 +157,7 @@ class ApacheKafkaBroker:
         log_path: Path | None = None,
         heap_mb: int = 512,
         extra_properties: Mapping[str, str] | None = None,
+        tls: BrokerTls | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -147,6 +168,7 @@ class ApacheKafkaBroker:
         self.log_path = log_path or data_dir / "kafka.log"
         self.heap_mb = heap_mb
         self.extra_properties = dict(extra_properties or {})
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -164,11 +186,13 @@ class ApacheKafkaBroker:
         return parse_properties(meta.read_text()).get("cluster.id", "") if meta.exists() else ""
 
     def connection(self, user: str = ADMIN) -> KafkaConnection:
-        """How a client connects as `user` (plain when the node is not secured)."""
+        """How a client connects as `user` (no SASL when the node is not secured)."""
+        protocol = client_protocol(self.secured, self.tls is not None)
+        cafile = str(self.tls.cafile) if self.tls else None
         if not self.secured:
-            return KafkaConnection(self.bootstrap)
+            return KafkaConnection(self.bootstrap, protocol, cafile=cafile)
         return KafkaConnection(
-            self.bootstrap, "SASL_PLAINTEXT", SCRAM, username=user, password=self.users[user]
+            self.bootstrap, protocol, SCRAM, username=user, password=self.users[user], cafile=cafile
         )
 
     def properties(self) -> str:
@@ -178,6 +202,7 @@ class ApacheKafkaBroker:
             log_dirs=str(self.data_dir / "logs"),
             secured=self.secured,
             admin_password=self.users.get(ADMIN, ""),
+            tls=self.tls,
         )
         extra = "".join(f"{k}={v}\n" for k, v in self.extra_properties.items())
         return text + ("\n# This node's own additions\n" + extra if extra else "")
