@@ -147,3 +147,8 @@ def test_bad_credentials_are_refused_before_connecting(tmp_path: Path, text: str
 
 def test_a_grant_names_its_kafka_principal() -> None:
     assert Grant("regency-12.17", "topic", "t", "literal", "WRITE").kafka_principal == "User:regency-12.17"
+
+
+def test_docs_show_the_table_as_the_code_derives_it() -> None:
+    docs = Path(__file__).resolve().parents[3] / "docs" / "kafka.md"
+    assert markdown(TABLE) in docs.read_text(), "run `lindung kafka acls --format markdown` into docs/kafka.md"
