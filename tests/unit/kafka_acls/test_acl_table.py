@@ -151,4 +151,4 @@ def test_a_grant_names_its_kafka_principal() -> None:
 
 def test_docs_show_the_table_as_the_code_derives_it() -> None:
     docs = Path(__file__).resolve().parents[3] / "docs" / "kafka.md"
-    assert markdown(TABLE) in docs.read_text(), "run `lindung kafka acls --format markdown` into docs/kafka.md"
+    assert markdown(TABLE) in docs.read_text(), "paste `lindung kafka acls --format markdown` there"
