@@ -8,36 +8,16 @@ memory, and the command must write its JSON and PNG.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from libs.settings import get_settings
 from lindung_cli.main import app
-from tests.conftest import TEST_ENV
 
 pytestmark = pytest.mark.integration
 
 WORKERS = 240
-
-
-@pytest.fixture
-def bench_env(tmp_path: Path) -> Iterator[Path]:
-    """Short consumer-group sessions (fast joins); the suite's own servers are left alone."""
-    saved = dict(os.environ)
-    os.environ.update(TEST_ENV)
-    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
-        os.environ.pop(name, None)
-    get_settings.cache_clear()
-    try:
-        yield tmp_path
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
 
 
 def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_env: Path) -> None:
