@@ -228,8 +228,9 @@ class ApacheKafkaBroker:
             for name, password in self.users.items()
             for arg in ("--add-scram", f"{SCRAM}=[name={name},password={password}]")
         ]
-        cluster = uuid.uuid4().bytes
-        cluster_id = base64.urlsafe_b64encode(cluster).decode().rstrip("=")
+        cluster_id = "-"
+        while cluster_id.startswith("-"):  # the tool reads "-..." as an option (as Kafka's Uuid avoids)
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         done = subprocess.run(
             self._java(
                 lib,
