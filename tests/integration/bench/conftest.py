@@ -4,13 +4,17 @@ groups ever reach."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from libs.settings import get_settings
+from lindung_cli.main import app
 from tests.conftest import (
     TEST_ENV,
     package_infra,  # noqa: F401  (`infra`: a broker of this package's own)
@@ -31,3 +35,30 @@ def bench_env(tmp_path: Path) -> Iterator[Path]:
         os.environ.clear()
         os.environ.update(saved)
         get_settings.cache_clear()
+
+
+def run_pipeline_bench(bench_env: Path, workers: int, *options: str) -> dict[str, Any]:
+    """`lindung bench pipeline --start` with a few workers; the report's one run (it must succeed)."""
+    out = bench_env / "results"
+    answer = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "pipeline",
+            "--workers",
+            str(workers),
+            "--start",
+            "--timeout-s",
+            "120",
+            "--out",
+            str(out),
+            "--log-dir",
+            str(bench_env),
+            *options,
+        ],
+    )
+    assert answer.exit_code == 0, answer.output
+    (report,) = out.glob("pipeline-*.json")
+    (run,) = json.loads(report.read_text())["runs"]
+    found: dict[str, Any] = run
+    return found

@@ -7,13 +7,11 @@ memory, and the command must write its JSON and PNG.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from lindung_cli.main import app
+from tests.integration.bench.conftest import run_pipeline_bench
 
 pytestmark = pytest.mark.integration
 
@@ -22,26 +20,8 @@ WORKERS = 240
 
 def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_env: Path) -> None:
     out = bench_env / "results"
-    answer = CliRunner().invoke(
-        app,
-        [
-            "bench",
-            "pipeline",
-            "--workers",
-            str(WORKERS),
-            "--start",
-            "--timeout-s",
-            "120",
-            "--out",
-            str(out),
-            "--log-dir",
-            str(bench_env),
-        ],
-    )
-    assert answer.exit_code == 0, answer.output
-    (report,) = out.glob("pipeline-*.json")
+    run = run_pipeline_bench(bench_env, WORKERS)
     assert list(out.glob("pipeline-*.png"))
-    (run,) = json.loads(report.read_text())["runs"]
     assert run["complete"] and run["enrolled"] == WORKERS
     assert set(run["failures"].values()) == {0}
     assert [s["stage"] for s in run["stages"]] == [

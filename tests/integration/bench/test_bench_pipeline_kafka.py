@@ -3,14 +3,12 @@ Kafka, the plain-client baseline measured on that broker in the same run (number
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import psutil
 import pytest
-from typer.testing import CliRunner
 
-from lindung_cli.main import app
+from tests.integration.bench.conftest import run_pipeline_bench
 
 pytestmark = pytest.mark.integration
 
@@ -18,28 +16,7 @@ WORKERS = 60
 
 
 def test_the_run_and_its_baseline_are_on_apache_kafka_which_is_stopped_afterwards(bench_env: Path) -> None:
-    out = bench_env / "results"
-    answer = CliRunner().invoke(
-        app,
-        [
-            "bench",
-            "pipeline",
-            "--workers",
-            str(WORKERS),
-            "--start",
-            "--broker",
-            "kafka",
-            "--timeout-s",
-            "120",
-            "--out",
-            str(out),
-            "--log-dir",
-            str(bench_env),
-        ],
-    )
-    assert answer.exit_code == 0, answer.output
-    (report,) = out.glob("pipeline-*.json")
-    (run,) = json.loads(report.read_text())["runs"]
+    run = run_pipeline_bench(bench_env, WORKERS, "--broker", "kafka")
     assert run["complete"] and run["enrolled"] == WORKERS
     assert run["broker"]["kind"] == "kafka" and run["broker"]["start_s"] > 0
     # The JVM was sampled like every service; no Tansu was started.
