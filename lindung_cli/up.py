@@ -33,7 +33,7 @@ from libs.messaging.kafka import ensure_topics, topic_configs_of, wait_for_broke
 from libs.runtime.migrate import upgrade_all
 from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.embedded import EmbeddedPostgres, TansuBroker
-from lindung_cli.kafka_broker import ApacheKafkaBroker, kafka_jars
+from lindung_cli.kafka_broker import KAFKA_DIR, ApacheKafkaBroker, kafka_jars
 from lindung_cli.runtime_file import runtime_path, write_runtime
 
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
@@ -102,6 +102,9 @@ class Stack:
         """Before anything starts: Apache Kafka's jars (resolved once), or KafkaUnavailable saying
         that Java or Maven is missing."""
         if self.broker_kind == "kafka" and self.kafka_lib is None:
+            if not any((KAFKA_DIR / "target" / "lib").glob("kafka_2.13-*.jar")):
+                # A minute or so, once: not a hang.
+                self.console.print("[bold]Fetching Apache Kafka's jars with Maven[/] (once)...")
             self.kafka_lib = kafka_jars()
 
     def connection(self) -> KafkaConnection:
