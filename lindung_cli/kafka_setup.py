@@ -225,9 +225,10 @@ class SetupReport:
     topics_present: int = 0
 
 
-def _binding(grant: Grant) -> Any:
-
-    return AclBinding(
+def _binding(grant: Grant, kind: type[AclBinding] = AclBinding) -> Any:
+    """The grant as confluent-kafka's AclBinding (to create), or the AclBindingFilter that matches
+    exactly it (to delete)."""
+    return kind(
         ResourceType.TOPIC if grant.resource == "topic" else ResourceType.GROUP,
         grant.name,
         ResourcePatternType.LITERAL if grant.pattern == "literal" else ResourcePatternType.PREFIXED,
@@ -350,7 +351,7 @@ class KafkaAdmin:
 
     def delete_acls(self, grants: Sequence[Grant]) -> None:
         if grants:
-            for future in self.client.delete_acls([_binding(g) for g in grants]).values():
+            for future in self.client.delete_acls([_binding(g, AclBindingFilter) for g in grants]).values():
                 self._result(future, "delete ACLs")
 
     def scram_users(self) -> set[str]:

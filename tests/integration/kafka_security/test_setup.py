@@ -3,8 +3,9 @@ refusals when it does not run as the cluster's admin."""
 
 from __future__ import annotations
 
+from libs.events import topics
 from libs.events.topics import all_topic_names
-from lindung_cli.kafka_setup import KafkaAdmin, acl_table
+from lindung_cli.kafka_setup import Grant, KafkaAdmin, acl_table
 from tests.integration.kafka_security.conftest import CREDENTIALS, SecuredCluster, lindung_kafka
 
 
@@ -37,3 +38,20 @@ def test_setup_with_a_wrong_admin_password_is_refused_at_authentication(cluster:
     done = lindung_kafka(cluster.env_of("admin", "not-the-password"), "setup")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "refused admin's credentials" in done.stdout, done.stdout
+
+
+def test_an_acl_the_table_no_longer_has_is_listed_and_removed_with_prune(cluster: SecuredCluster) -> None:
+    stale = Grant("registry", "topic", topics.CLAIMS, "literal", "WRITE")
+    admin = KafkaAdmin(cluster.connection("admin").librdkafka_config(), "admin")
+    admin.create_acls([stale])
+    admin_env = cluster.env_of("admin")
+
+    kept = lindung_kafka(admin_env, "setup")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert f"registry WRITE topic {topics.CLAIMS} (literal)" in kept.stdout, kept.stdout
+    assert stale in admin.existing_grants()
+
+    pruned = lindung_kafka(admin_env, "setup", "--prune")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    assert "1 ACLs of Lindung's principals removed" in pruned.stdout, pruned.stdout
+    assert admin.existing_grants() == set(acl_table())
