@@ -35,9 +35,11 @@ from tests.integration.kafka_engine.conftest import KAFKA_ENV
 pytestmark = pytest.mark.integration
 
 SCALED = ("allocation", "enrollment")
-# A few failed commits are what a rebalance costs (the batch in hand when the partitions moved,
-# delivered again and dropped by the inbox); more would be a loop.
-MAX_FAILED_COMMITS = 4
+# A few failed commits are what a rebalance costs: the batches fetched before it and handled as it
+# happens fail to commit at once (seen: 4 in the same 20 ms), their records are delivered again to
+# the new owner and its inbox drops them. An instance here sees up to three rebalances; a loop
+# (every commit failing, the same records delivered again and again) would be far more.
+MAX_FAILED_COMMITS = 8
 COMMIT_FAILURES = ("OffsetCommit failed", "CommitFailedError")
 
 

@@ -70,7 +70,7 @@ T = TypeVar("T")
 
 def end_offsets(bootstrap: str) -> Offsets:
     """Where every partition of Lindung's topics ends (librdkafka's admin client)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
     present = admin.list_topics(timeout=10).topics
     asked = {
         KafkaPartition(name, number): OffsetSpec.latest()
@@ -86,7 +86,7 @@ def end_offsets(bootstrap: str) -> Offsets:
 
 def committed_offsets(bootstrap: str) -> dict[str, Offsets]:
     """Each running group's committed offsets, as the broker's group coordinator holds them."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
     found: dict[str, Offsets] = {}
     for group in GROUPS:
         (answer,) = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)]).values()
@@ -153,6 +153,13 @@ async def start(kafka: Infra) -> Offsets:
     return found
 
 
+def routes_over(rt: Runtime) -> FastAPI:
+    """The service's HTTP routes over its running runtime (its lifespan ran once, in `running`)."""
+    app = create_app(rt.definition)
+    app.state.runtime = rt
+    return app
+
+
 @pytest.fixture(scope="module")
 async def stack(
     kafka: Infra, start: Offsets, tmp_path_factory: pytest.TempPathFactory
@@ -174,13 +181,8 @@ async def stack(
         engine = make_engine(url)
         async with AsyncExitStack() as exits:
             exits.push_async_callback(engine.dispose)
-            apps: dict[str, FastAPI] = {}
-            runtimes: dict[str, Runtime] = {}
-            for name, make in SERVICES.items():
-                definition = make()
-                runtimes[name] = await exits.enter_async_context(running(definition))
-                apps[name] = create_app(definition)
-                apps[name].state.runtime = runtimes[name]
+            runtimes = {n: await exits.enter_async_context(running(make())) for n, make in SERVICES.items()}
+            apps = {name: routes_over(rt) for name, rt in runtimes.items()}
             yield Stack(apps, runtimes, engine, kafka.bootstrap, clock_file, uuid.uuid4().hex[:5].upper())
     finally:
         os.environ.clear()

@@ -51,13 +51,24 @@ def topics_create(bootstrap: str, retention_ms: int, retention_bytes: int) -> st
     return done.output
 
 
-async def retention(bootstrap: str) -> set[tuple[str, str]]:
-    """Every Lindung topic's (retention.ms, retention.bytes), as the broker holds them."""
-    found = set()
-    for name in all_topic_names():
-        configs = await describe_topic_configs(bootstrap, name)
-        found.add((configs["retention.ms"], configs["retention.bytes"]))
-    return found
+async def retention_becomes(bootstrap: str, expected: tuple[str, str]) -> None:
+    """Until every Lindung topic's (retention.ms, retention.bytes), as the node describes them,
+    is `expected`. The node answers CreateTopics and AlterConfigs once its controller has the
+    change; DescribeConfigs shows it a moment later (seconds on a busy machine)."""
+
+    held: set[tuple[str | None, str | None]] = set()
+
+    async def reached() -> bool:
+        held.clear()
+        for name in all_topic_names():
+            configs = await describe_topic_configs(bootstrap, name)
+            held.add((configs.get("retention.ms"), configs.get("retention.bytes")))
+        return held == {expected}
+
+    try:
+        await eventually(reached, timeout_s=30, interval_s=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"the topics hold (retention.ms, retention.bytes) {held}") from exc
 
 
 async def delete_lindung_topics(bootstrap: str) -> None:
@@ -79,15 +90,8 @@ async def test_topics_create_sets_retention_and_changes_it_on_existing_topics(
 ) -> None:
     await delete_lindung_topics(kafka.bootstrap)
     await asyncio.to_thread(topics_create, kafka.bootstrap, WEEK_MS, GIB)
-    assert await retention(kafka.bootstrap) == {(str(WEEK_MS), str(GIB))}
+    await retention_becomes(kafka.bootstrap, (str(WEEK_MS), str(GIB)))
 
-    # Again with other values: the existing topics take them (-1: kept for ever). The node
-    # answers AlterConfigs once its controller has the change; its DescribeConfigs shows it a
-    # moment later (up to seconds on a busy machine).
+    # Again with other values: the existing topics take them (-1: kept for ever).
     await asyncio.to_thread(topics_create, kafka.bootstrap, -1, 2 * GIB)
-
-    async def changed() -> set[tuple[str, str]] | None:
-        found = await retention(kafka.bootstrap)
-        return found if found == {("-1", str(2 * GIB))} else None
-
-    await eventually(changed, timeout_s=30, interval_s=0.3)
+    await retention_becomes(kafka.bootstrap, ("-1", str(2 * GIB)))
