@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -279,7 +280,7 @@ async def test_broker_restart_keeps_topics_offsets_and_the_flow(
     published = {name: rt.relay.published for name, rt in stack.runtimes.items()}
     delivered = record_deliveries(stack, monkeypatch)
     node = apache_kafka(kafka)
-
+    began = time.monotonic()
     if how == "restart":
         await asyncio.to_thread(node.restart)
     else:
@@ -289,11 +290,13 @@ async def test_broker_restart_keeps_topics_offsets_and_the_flow(
     # The node came back with every topic, every record and every group's committed offsets.
     assert await eventually(lambda: answered(end_offsets, kafka.bootstrap), timeout_s=30) == ends
     assert await eventually(lambda: answered(committed_offsets, kafka.bootstrap), timeout_s=30) == committed
+    back = time.monotonic() - began
 
     # The services, still running, carry a new nomination all the way.
     person = PEOPLE["after_restart" if how == "restart" else "after_crash"]
     await nominate(stack, person, code)
     assert (await wait_status(stack, person, code, "enrolled"))["kpj"]
+    enrolled = time.monotonic() - began
 
     # Nothing published again: the topics hold each relay's rows once, and each relay published
     # only the new work (no republish of the outbox: the node kept the topics).
@@ -310,5 +313,6 @@ async def test_broker_restart_keeps_topics_offsets_and_the_flow(
     print(
         f"\nbroker {how}: records since {dict(since(after, ends))}; published by {grown}; "
         f"records delivered { ({g: len(seen) for g, seen in delivered.items()}) }; repeats of new work "
-        f"dropped by the inboxes {repeats_dropped(stack) - dropped}"
+        f"dropped by the inboxes {repeats_dropped(stack) - dropped}; node back {back:.1f} s, "
+        f"the new nomination enrolled {enrolled:.1f} s after the {how} began"
     )
