@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.infra import BROKERS_USED, Infra, Servers, module_infra, start_servers
+from tests.infra import BROKERS_USED, CURRENT_TEST, Infra, Servers, module_infra, start_servers
 
 # Short group sessions: joining a consumer group on Tansu takes about half of it.
 TEST_ENV = {
@@ -38,6 +38,10 @@ def package_infra(servers: Servers) -> Iterator[Infra]:
     tests/brokers.py for the suites that run on Apache Kafka), so each package gets its own."""
     with module_infra(servers, "tansu") as found:
         yield found
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    CURRENT_TEST[0] = nodeid
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

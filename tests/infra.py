@@ -30,11 +30,14 @@ AnyBroker = TansuBroker | ApacheKafkaBroker
 BROKERS_USED: dict[str, set[str]] = {}
 
 
+# The test pytest runs now (set by tests/conftest.py before its setup; PYTEST_CURRENT_TEST would
+# do, but `use_env` resets os.environ to the session's start).
+CURRENT_TEST = [""]
+
+
 def _note_broker(kind: str) -> None:
-    # pytest names the running test (setup, call or teardown) in PYTEST_CURRENT_TEST.
-    current = os.environ.get("PYTEST_CURRENT_TEST", "")
-    if current:
-        package = str(Path(current.split("::")[0]).parent)
+    if CURRENT_TEST[0]:
+        package = str(Path(CURRENT_TEST[0].split("::")[0]).parent)
         BROKERS_USED.setdefault(package, set()).add(kind)
 
 
@@ -60,8 +63,14 @@ def started_broker(preferred: str = "tansu", **kafka_options: object) -> Iterato
             tansu.stop()
         return
     # The tests' consumer sessions are short (TEST_ENV: 2 s, so a killed member's partitions move
-    # quickly); the broker's floor is 6 s by default.
-    extra = {"group.min.session.timeout.ms": "1000", **dict(kafka_options.pop("extra_properties", {}))}  # type: ignore[call-overload]
+    # quickly); the broker's floor is 6 s by default. A restarted node serves once its controller
+    # let the old broker session expire: 9 s by default, 2 s here.
+    extra = {
+        "group.min.session.timeout.ms": "1000",
+        "broker.session.timeout.ms": "2000",
+        "broker.heartbeat.interval.ms": "500",
+        **dict(kafka_options.pop("extra_properties", {})),  # type: ignore[call-overload]
+    }
     with tempfile.TemporaryDirectory(prefix="lindung-kafka-") as data:
         kafka = ApacheKafkaBroker(Path(data), extra_properties=extra, **kafka_options).start()  # type: ignore[arg-type]
         try:
