@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 
 from libs.db import make_engine
 from libs.events.topics import CONSUMER_GROUPS, SUBSCRIPTIONS
-from libs.messaging.kafka import Target, as_connection
+from libs.messaging.kafka import Target, as_connection, topic_partitions
 
 
 async def consumer_lag(target: Target) -> dict[str, int | None]:
@@ -20,11 +20,7 @@ async def consumer_lag(target: Target) -> dict[str, int | None]:
         consumer = AIOKafkaConsumer(**options, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await topic_partitions(consumer, topics)
             if not partitions:
                 lags[group] = None
                 continue

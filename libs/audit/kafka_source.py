@@ -42,13 +42,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from libs.audit.source import Applied
 from libs.events.catalog import decode
 from libs.events.envelope import Envelope
 from libs.events.topics import TOPICS, dead_letter_topic
-from libs.messaging.kafka import Target, as_connection
+from libs.messaging.kafka import Target, as_connection, topic_partitions
 
 IDLE_POLLS = 3  # empty 200 ms polls after the end offsets before the read is over
 
@@ -91,13 +91,7 @@ async def read_records(
     )
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        parts = [
-            TopicPartition(topic, p)
-            for topic in dict.fromkeys(topics)
-            if topic in existing
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        parts = await topic_partitions(consumer, topics)
         if not parts:
             return []
         consumer.assign(parts)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -21,12 +21,20 @@ Target = str | KafkaConnection
 def as_connection(target: Target) -> KafkaConnection:
     return target if isinstance(target, KafkaConnection) else KafkaConnection(target)
 
+
 log = logging.getLogger(__name__)
 
 
-def topic_configs(retention_ms: int | None, retention_bytes: int | None) -> dict[str, str]:
+# Lindung's topics take messages up to this size (Apache Kafka's default is 1 MiB): a foreign
+# system's oversized message then reaches its consumer, which parks it (a cut copy) and answers
+# the sender with a reason, instead of the broker refusing it with no word to the officer. The
+# relays themselves never send more than MAX_REQUEST_BYTES.
+TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
+def topic_configs(retention_ms: int | None = None, retention_bytes: int | None = None) -> dict[str, str]:
     """Topic-level settings Lindung sets (the rest are the broker's defaults)."""
-    configs: dict[str, str] = {}
+    configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
     if retention_ms is not None:
         configs["retention.ms"] = str(retention_ms)
     if retention_bytes is not None:
@@ -42,8 +50,9 @@ async def ensure_topics(
     *,
     configs: dict[str, str] | None = None,
 ) -> None:
-    """Create the missing topics with `partitions` partitions and `configs` (e.g. retention);
-    existing ones keep their partitions, and get `configs` when given."""
+    """Create the missing topics with `partitions` partitions and `configs` (default:
+    `topic_configs()`, e.g. retention); existing ones keep their partitions, and get `configs`
+    when given."""
     admin = AIOKafkaAdminClient(**as_connection(target).aiokafka_options())
     await admin.start()
     try:
@@ -52,7 +61,10 @@ async def ensure_topics(
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(n, partitions, replication, topic_configs=configs or {}) for n in missing]
+                    [
+                        NewTopic(n, partitions, replication, topic_configs=configs or topic_configs())
+                        for n in missing
+                    ]
                 )
         present = [n for n in names if n in existing]
         if configs and present:
@@ -104,6 +116,22 @@ async def wait_for_broker(target: Target, timeout_s: float = 30.0) -> None:
 
 # The largest request a relay sends (one record with its headers must fit in it).
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, names: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of those of `names` that exist, for a consumer to assign.
+
+    aiokafka's `partitions_for_topic` only knows the topics of the client's own metadata: Tansu
+    answers every metadata request with every topic, Apache Kafka with those asked for (none, for
+    a consumer that subscribed to nothing). So ask for all of them, and read the answer."""
+    cluster = await consumer._client.fetch_all_metadata()
+    present = cluster.topics()
+    return [
+        TopicPartition(name, partition)
+        for name in dict.fromkeys(names)
+        if name in present
+        for partition in sorted(cluster.partitions_for_topic(name) or ())
+    ]
 
 
 def topic_configs_of(settings: Settings) -> dict[str, str]:

@@ -11,6 +11,17 @@ from lindung_cli.kafka_broker import ApacheKafkaBroker, KafkaUnavailable
 from lindung_cli.up import Stack, kafka_version
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Integration tests that ran earlier in the session leave KAFKA_BOOTSTRAP_SERVERS and
+    # friends in os.environ: each case here sets what it means.
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("LINDUNG_", "KAFKA_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
 def _stack(tmp_path: Path, **settings: object) -> Stack:
     return Stack(Settings(data_dir=str(tmp_path), **settings))  # type: ignore[arg-type]
 
