@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.infra import BROKERS_USED, CURRENT_TEST, Infra, Servers, module_infra, start_servers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Short group sessions: joining a consumer group on Tansu takes about half of it.
 TEST_ENV = {
@@ -42,6 +46,37 @@ def package_infra(servers: Servers) -> Iterator[Infra]:
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
     CURRENT_TEST[0] = nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `-n 2` (make test), a test folder runs whole on one worker: its package-scoped broker,
+    databases and stack are set up once, its modules keep their order, and the folders that start
+    `lindung up` or a stack of processes never meet each other's ports or consumer groups.
+    (xdist's own `--dist loadgroup` marks are lost under pytest 9: its node ids stay unsuffixed.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FolderScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("::", 1)[0].rsplit("/", 1)[0]
+
+    return FolderScheduling(config, log)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    # A worker's notes travel to the controller (which prints the summary) on its reports.
+    if report.when == "teardown" and BROKERS_USED:
+        report.user_properties.append(("lindung_brokers", {p: sorted(k) for p, k in BROKERS_USED.items()}))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "lindung_brokers":
+            for package, kinds in value.items():
+                BROKERS_USED.setdefault(package, set()).update(kinds)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -79,6 +79,13 @@ def started_broker(preferred: str = "tansu", **kafka_options: object) -> Iterato
             kafka.stop()
 
 
+def run_id(length: int = 6) -> str:
+    """A short id unique to this test run and the same in every xdist worker of it (test ids built
+    from it must be collected identically by each worker)."""
+    seed = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    return uuid.uuid5(uuid.NAMESPACE_OID, seed).hex[:length].upper()
+
+
 @dataclass
 class Infra:
     """Where the test servers are."""

@@ -42,7 +42,7 @@ from libs.runtime.service import Runtime, ServiceDefinition, create_app
 from libs.settings import get_settings
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database
+from tests.infra import Infra, create_database, run_id
 from tests.integration.audit.support import drop_database
 from tests.running import eventually, running, use_env
 
@@ -63,7 +63,7 @@ API_KEYS = json.dumps(
         {"key_sha256": hash_key(KEYS["auditor"]), "role": "auditor", "name": "Auditor Inspektorat"},
     ]
 )
-RUN = uuid.uuid4().hex[:6].upper()
+RUN = run_id()  # in test ids: the same in every xdist worker
 PROGRAMME = f"AKSES-{RUN}-2026"
 PROGRAMME_YAML = f"""
 code: {PROGRAMME}
