@@ -15,6 +15,7 @@ from rich.table import Table
 
 from libs.messaging.connection import KafkaConnection
 from libs.settings import get_settings
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(
     help="Lindung: BPJS Ketenagakerjaan premium assistance for North Sumatra's vulnerable workers."
@@ -103,7 +104,7 @@ def status() -> None:
             str(row["unsent"]),
             str(row["dead_letters"]),
         )
-    console.print(table)
+    print_whole(console, table)
 
 
 @app.command()

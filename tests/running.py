@@ -21,6 +21,16 @@ from tests.conftest import TEST_ENV
 _SESSION_ENV = dict(os.environ)
 
 
+def process_env() -> dict[str, str]:
+    """The environment for a Lindung process a test starts (`lindung up`, a service): the
+    session's, without the servers an earlier test pointed this process at (under xdist a worker
+    runs integration folders before end-to-end ones)."""
+    env = dict(_SESSION_ENV)
+    env.pop("DATABASE_URL", None)
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    return env
+
+
 def use_env(database_url: str, bootstrap: str, **extra: str) -> None:
     """Point the settings of in-process services at the test servers (and nothing else)."""
     os.environ.clear()

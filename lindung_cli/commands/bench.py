@@ -16,6 +16,7 @@ from rich.table import Table
 
 from libs.settings import get_settings
 from lindung_cli.runtime_file import read_runtime
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 console = Console()
@@ -59,7 +60,7 @@ def eventstore(
         f"{result.lindung_read_per_s / result.peer_read_per_s:.2f}",
     )
     table.add_row("read-model rebuild events/s", f"{result.rebuild_per_s:,.0f}", "-", "-")
-    console.print(table)
+    print_whole(console, table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"eventstore-{stamp}.json"
@@ -105,7 +106,7 @@ def _print_run(run: dict[str, Any]) -> None:
             f"{s['last_s']:.1f}",
             f"{s['per_s']:,.0f}",
         )
-    console.print(table)
+    print_whole(console, table)
     latency = run["latency_s"]
     summary = Table(show_header=False, title="Summary")
     summary.add_column("")
@@ -304,7 +305,7 @@ def programme_year(
     table.add_row("headroom after the year (Rp)", f"{money['headroom_after_year']:,}")
     for stage, seconds in result["timings_s"].items():
         table.add_row(f"{stage} (s)", f"{seconds:,.1f}")
-    console.print(table)
+    print_whole(console, table)
     console.print(f"written {result['json']} and {result['png']}")
     if not (money["reconciled"] and money["within_cap"]):
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lindung_cli.commands.programmes import UrlOption, call, console, n, rp
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="Decrees (SK) fixing the beneficiary list.", no_args_is_help=True)
 
@@ -58,7 +59,7 @@ def list_decrees(code: str, url: UrlOption = None) -> None:
             str(d["removed"]),
             d["list_sha256"][:16] + "…",
         )
-    console.print(table)
+    print_whole(console, table)
 
 
 @app.command()

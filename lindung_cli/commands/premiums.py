@@ -16,6 +16,7 @@ from rich.table import Table
 
 from libs.settings import get_settings
 from lindung_cli.runtime_file import read_runtime
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="Monthly premium bills and payments.", no_args_is_help=True)
 console = Console()
@@ -92,7 +93,7 @@ def print_bill(summary: dict[str, Any]) -> None:
         rupiah(t["paid_total"]),
         "",
     )
-    console.print(table)
+    print_whole(console, table)
 
 
 def wait_settled(

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from libs.settings import get_settings
 from lindung_cli.runtime_file import read_runtime
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="Programmes, quotas and budgets.", no_args_is_help=True)
 console = Console()
@@ -89,7 +90,7 @@ def print_budget(budget: dict[str, Any]) -> None:
     )
     for label, value in rows:
         table.add_row(label, value)
-    console.print(table)
+    print_whole(console, table)
     for flag in budget.get("flags", []):
         console.print(f"[yellow]{flag['code']}[/]: {flag['message']}")
 
@@ -126,7 +127,7 @@ def list_programmes(url: UrlOption = None) -> None:
             rp(b["budget_cap"]),
             rp(b["shortfall"]),
         )
-    console.print(table)
+    print_whole(console, table)
 
 
 @app.command()
@@ -231,4 +232,4 @@ def waitlist(code: str, regency: str | None = None, url: UrlOption = None) -> No
             str(i["desil"]),
             i["reason"] or "",
         )
-    console.print(table)
+    print_whole(console, table)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lindung_cli.commands.nominations import service_url
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="P3KE and DTKS reference extracts.", no_args_is_help=True)
 console = Console()
@@ -79,4 +80,4 @@ def history(
             v["source_name"],
             v["sha256"][:16] + "…",
         )
-    console.print(table)
+    print_whole(console, table)

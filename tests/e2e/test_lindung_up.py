@@ -8,7 +8,6 @@ output, the broker's and PostgreSQL's log files) holds a NIK or a name that was 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import signal
@@ -29,6 +28,7 @@ from libs.settings import SERVICE_PORTS
 from lindung_cli.demo import EXAMPLE_WORKER
 from lindung_cli.embedded import free_port, port_answers
 from tests.conftest import TEST_ENV
+from tests.running import process_env
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +49,12 @@ PORT_OFFSET = _free_offset()
 class UpProcess:
     def __init__(self, data_dir: Path, *options: str, port_offset: int = PORT_OFFSET) -> None:
         env = {
-            **os.environ,
+            **process_env(),
             **TEST_ENV,
             "LINDUNG_DATA_DIR": str(data_dir),
             "LINDUNG_PORT_OFFSET": str(port_offset),
             "LINDUNG_EMBEDDED_BROKER_PORT": str(free_port()),
         }
-        env.pop("DATABASE_URL", None)
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
         self.env = env
         self.lines: list[str] = []
         self.process = subprocess.Popen(

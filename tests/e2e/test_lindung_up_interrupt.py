@@ -20,6 +20,7 @@ import pytest
 from lindung_cli.embedded import free_port
 from tests.conftest import TEST_ENV
 from tests.e2e.test_lindung_up import _free_offset
+from tests.running import process_env
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def _wait_for(lines: list[str], process: subprocess.Popen[str], text: str, timeo
 
 def test_ctrl_c_to_the_process_group_stops_everything_cleanly(tmp_path: Path) -> None:
     env = {
-        **os.environ,
+        **process_env(),
         **TEST_ENV,
         "LINDUNG_DATA_DIR": "var-interrupt",  # relative: the log must say where it really is
         "LINDUNG_PORT_OFFSET": str(_free_offset()),

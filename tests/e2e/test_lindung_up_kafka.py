@@ -32,6 +32,7 @@ from libs.events.topics import REGISTRY
 from libs.settings import SERVICE_PORTS
 from lindung_cli.demo import EXAMPLE_WORKER
 from tests.e2e.test_lindung_up import UpProcess, _free_offset
+from tests.running import process_env
 
 pytestmark = pytest.mark.e2e
 
@@ -132,7 +133,12 @@ def _service_env(up: UpProcess, name: str) -> dict[str, str]:
 
 
 def test_without_java_it_says_so_and_exits_2(tmp_path: Path) -> None:
-    env = {**os.environ, "PATH": str(tmp_path), "LINDUNG_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "400"}
+    env = {
+        **process_env(),
+        "PATH": str(tmp_path),
+        "LINDUNG_DATA_DIR": str(tmp_path / "var"),
+        "COLUMNS": "400",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "lindung_cli.main", "up", "--broker", "kafka"],
         env=env,
