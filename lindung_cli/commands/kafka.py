@@ -21,17 +21,8 @@ from libs.events.topics import all_topic_names
 from libs.messaging.connection import KafkaConnection, KafkaSettingsError
 from libs.messaging.kafka import ensure_topics, topic_configs_of
 from libs.settings import get_settings
-from lindung_cli.kafka_setup import (
-    KafkaAdmin,
-    SetupError,
-    acl_table,
-    markdown,
-    principals,
-    read_credentials,
-    regency_codes,
-    rows,
-    setup_cluster,
-)
+from lindung_cli.kafka_acls import acl_table, markdown, principals, regency_codes, rows
+from lindung_cli.kafka_setup import KafkaAdmin, SetupError, read_credentials, setup_cluster
 
 app = typer.Typer(help="Secured Apache Kafka: principals, SCRAM users, ACLs, topics.", no_args_is_help=True)
 console = Console()

@@ -29,8 +29,9 @@ from confluent_kafka.admin import AdminClient
 from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import describe_topic_configs
 from lindung_cli.embedded import free_port, port_answers
+from lindung_cli.kafka_acls import acl_table
 from lindung_cli.kafka_broker import kafka_jars
-from lindung_cli.kafka_setup import KafkaAdmin, SetupError, acl_table
+from lindung_cli.kafka_setup import KafkaAdmin, SetupError
 from tests.compose_file import START_SCRIPT, command, interpolate, interpolated_environment, load_compose
 from tests.infra import _note_broker
 

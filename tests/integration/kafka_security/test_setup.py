@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from libs.events import topics
 from libs.events.topics import all_topic_names
-from lindung_cli.kafka_setup import Grant, KafkaAdmin, acl_table
+from lindung_cli.kafka_acls import Grant, acl_table
+from lindung_cli.kafka_setup import KafkaAdmin
 from tests.integration.kafka_security.conftest import CREDENTIALS, SecuredCluster, lindung_kafka
 
 

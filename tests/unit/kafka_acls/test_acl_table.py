@@ -9,20 +9,8 @@ import pytest
 
 from libs.events import topics
 from libs.events.topics import SUBSCRIPTIONS, TOPICS, dead_letter_topic, producer_refusal
-from lindung_cli.kafka_setup import (
-    AUDITOR,
-    Grant,
-    SetupError,
-    _binding,
-    _grant_of,
-    acl_table,
-    markdown,
-    may,
-    principals,
-    read_credentials,
-    regency_codes,
-    rows,
-)
+from lindung_cli.kafka_acls import AUDITOR, Grant, acl_table, markdown, may, principals, regency_codes, rows
+from lindung_cli.kafka_setup import SetupError, _binding, _grant_of, read_credentials
 
 TABLE = acl_table()
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
