@@ -42,8 +42,18 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
-        """Parse and validate bytes from the bus; raises pydantic.ValidationError or ValueError."""
-        return cls.model_validate_json(raw)
+        """Parse and validate bytes from the bus; raises pydantic.ValidationError or ValueError.
+
+        On the bus `event_id` and `occurred_at` must be written, not defaulted: an id made up at
+        each read would let a re-sent message be applied twice (the inbox knows messages by id),
+        and a time without a zone would be ordered by whatever zone the reader assumed."""
+        envelope = cls.model_validate_json(raw)
+        missing = sorted({"event_id", "occurred_at"} - envelope.model_fields_set)
+        if missing:
+            raise ValueError(f"the envelope has no {' and no '.join(missing)}: the sender must write it")
+        if envelope.occurred_at.utcoffset() is None:
+            raise ValueError("occurred_at has no time zone (write e.g. 2026-02-02T10:00:00+07:00)")
+        return envelope
 
     def canonical_json(self) -> str:
         """Deterministic text of the whole envelope: sorted keys, no spaces, UTC timestamps.

@@ -284,6 +284,12 @@ def garbage(
             # A message of its own: a new event id (the inbox and the replies are per event id).
             env = good.model_copy(update={**change, "event_id": uuid.uuid4()})
             messages.append(Message(name, env.to_bytes(), kind, env))
+        # Without an id a re-sent message could not be told from a new one; without a zone its
+        # time means nothing: both refused as unreadable, like any other envelope off the shape.
+        for name, drop in ((f"{kind}: no event_id", "event_id"), (f"{kind}: no occurred_at", "occurred_at")):
+            written = json.loads(good.to_bytes())
+            del written[drop]
+            messages.append(Message(name, json.dumps(written).encode()))
     unknown = envelope_of(_valid_events(topic, ref, request)[0][0], "allocation", f"fuzz-{ref}")
     unknown = unknown.model_copy(update={"event_type": "NoSuchEventHappened"})
     messages.append(Message("unknown event_type", unknown.to_bytes(), unknown.event_type, unknown))
