@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import logging
 import re
@@ -50,6 +51,19 @@ def kafka_jars(kafka_dir: Path = KAFKA_DIR) -> Path:
         )
     if stamp.exists() and stamp.read_text().strip() == wanted:
         return lib
+    # Two processes may ask at once (test workers, a bench beside `lindung up`): one resolves, the
+    # other waits and finds the stamp; nobody removes jars another is about to start from.
+    (kafka_dir / "target").mkdir(exist_ok=True)
+    with (kafka_dir / "target" / ".resolving.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text().strip() == wanted:
+            return lib
+        _resolve(kafka_dir, lib)
+        stamp.write_text(wanted + "\n")
+    return lib
+
+
+def _resolve(kafka_dir: Path, lib: Path) -> None:
     shutil.rmtree(lib, ignore_errors=True)
     if shutil.which("mvn") is None:
         raise KafkaUnavailable(
@@ -65,8 +79,6 @@ def kafka_jars(kafka_dir: Path = KAFKA_DIR) -> Path:
     )
     if done.returncode != 0 or not any(lib.glob("kafka_2.13-*.jar")):
         raise KafkaUnavailable(f"mvn could not resolve Apache Kafka's jars:\n{done.stdout}{done.stderr}")
-    stamp.write_text(wanted + "\n")
-    return lib
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
