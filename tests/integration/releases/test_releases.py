@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, topics
@@ -396,6 +396,10 @@ async def test_the_read_models_rebuilt_from_enrollments_events_equal_the_live_on
     async with enrollment.engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="REPEATABLE READ")
         async with conn.begin() as transaction:
+            # The live service keeps writing (clock, consumers): it waits for this rolled-back
+            # rebuild instead of deadlocking with its deletes (seen once under two test workers).
+            names = ", ".join(f"{t.schema}.{t.name}" if t.schema else t.name for t in tables)
+            await conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
             live = await snapshot(conn)
             assert {r.status for r in live["registrations"]} >= {
                 "enrolled",
