@@ -15,7 +15,6 @@ import hashlib
 import logging
 import re
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from libs.messaging.connection import KafkaConnection
-from lindung_cli.embedded import free_port, port_answers
+from lindung_cli.embedded import free_port, port_answers, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -309,13 +308,8 @@ class ApacheKafkaBroker:
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM (a controlled shutdown, logs flushed), SIGKILL if it takes too long."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        if self.process:
+            stop_process(self.process, timeout_s)
         if self._log:
             self._log.close()
             self._log = None
