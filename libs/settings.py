@@ -140,6 +140,20 @@ class Settings(BaseSettings):
     dashboard_poll_seconds: int = 10
     # Pseudonymous worker ids are HMAC(pepper, NIK): keys on the bus never reveal a NIK.
     nik_pepper: str = "lindung-development-pepper-change-me"
+    # --- security settings (docs/security.md) ---
+    # Development only (the embedded demo, tests): a service may then run without API keys,
+    # signing keys, a session secret or a pepper of its own. Unset, a service refuses to start
+    # without them.
+    dev_mode: bool = False
+    # Signed events (libs/events/signing.py): this process's Ed25519 private key (PEM file) and
+    # the id its keyring entry has; the keyring (JSON file of public keys and whom each speaks
+    # for) every consumer verifies with. No keyring: signatures are not checked (dev mode only).
+    event_signing_key_file: str | None = None
+    event_signing_key_id: str | None = None
+    event_keyring_file: str | None = None
+    # Producers that speak for BPJS Ketenagakerjaan on its topics (results, claims). The
+    # simulator is one only where it is configured so (development, tests), never by default.
+    bpjs_producers: tuple[str, ...] = ("bpjs",)
 
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""

@@ -90,8 +90,10 @@ async def login(page: Page, url: str, key: str) -> None:
     await page.goto(f"{url}/")
     assert page.url.endswith("/login")
     await page.fill("#api_key", key)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{url}/")
+    # Waiting for the navigation the click starts (not for the URL afterwards) leaves no window
+    # in which the redirect lands between two calls; the page's own readiness is checked by callers.
+    async with page.expect_navigation(url=f"{url}/", wait_until="domcontentloaded"):
+        await page.click("button[type=submit]")
 
 
 async def open_programme(page: Page, url: str, hash_: str = "") -> float:
