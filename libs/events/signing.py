@@ -219,4 +219,3 @@ class Signer:
 def keyring_json(keys: Iterable[TrustedKey]) -> str:
     """The keyring file's text for `keys` (what `lindung keys` writes)."""
     return Keyring(keys).to_json()
-
