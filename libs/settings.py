@@ -155,6 +155,15 @@ class Settings(BaseSettings):
     # simulator is one only where it is configured so (development, tests), never by default.
     bpjs_producers: tuple[str, ...] = ("bpjs",)
 
+    # --- input limits (docs/security.md "Input limits") ---
+    # Most bytes a request body may carry, refused (413) before it is read: from Content-Length,
+    # and while a body without one streams in.
+    http_max_body_bytes: int = 20 * 1024 * 1024
+    # An uploaded XLSX is a zip: its members' declared uncompressed sizes (in total) and the
+    # ratio of uncompressed to compressed size are checked before openpyxl opens it.
+    upload_max_uncompressed_bytes: int = 200 * 1024 * 1024
+    upload_max_compression_ratio: int = 250
+
     def port_for(self, service: str) -> int:
         """The HTTP port of `service`: LINDUNG_HTTP_PORT when set for this process, else the default."""
         return self.http_port or SERVICE_PORTS[service] + self.port_offset

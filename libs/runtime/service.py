@@ -32,6 +32,7 @@ from libs.messaging.connection import KafkaConnection
 from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
+from libs.runtime.body_limit import BodyLimit
 from libs.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -271,7 +272,15 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         app.add_exception_handler(kind, handler)
     _add_operational_routes(app)
     app.include_router(definition.router)
+    app.add_middleware(BodyLimit, limit=body_limit_of)
     return app
+
+
+def body_limit_of(scope: Any) -> int:
+    """The body limit of the service answering: its runtime's settings once started."""
+    runtime = getattr(scope["app"].state, "runtime", None)
+    settings = runtime.settings if isinstance(runtime, Runtime) else get_settings()
+    return settings.http_max_body_bytes
 
 
 def serve(definition: ServiceDefinition) -> None:
