@@ -39,6 +39,11 @@ from lindung_cli.runtime_file import runtime_path, write_runtime
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 PR_SET_PDEATHSIG = 1
+DEV_MODE_NOTICE = (
+    "[yellow]Development mode (LINDUNG_DEV_MODE=true)[/]: the services run open where production "
+    "refuses to start (no API keys: every caller is province admin; the development pepper; no "
+    'event keys). For production use docker-compose.yml (docs/security.md, "Production checklist").'
+)
 # Apache Kafka's default lowest consumer-group session; a stack configured with shorter sessions
 # (the tests' 2 s) gets a node that accepts them.
 KAFKA_MIN_SESSION_MS = 6000
@@ -193,6 +198,9 @@ class Stack:
             # A broker that holds nothing from before (Tansu is in memory): services re-send
             # their stored events (inboxes drop repeats). Apache Kafka keeps them on disk.
             "LINDUNG_REPUBLISH_ON_START": "true" if self.broker_is_new else "false",
+            # One machine, a developer's or a demo's: services may run without API keys, event
+            # keys or a pepper of their own (libs/runtime/production.py; said at start).
+            "LINDUNG_DEV_MODE": "true",
             "PYTHONUNBUFFERED": "1",
         }
         if isinstance(self.broker, ApacheKafkaBroker):
@@ -346,6 +354,7 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
                 f"[bold]Demo data loaded[/]: programme DEMO-SUMUT-2026, P3KE {loaded['version']}"
             )
         stack.console.print("[bold green]Lindung is up.[/]")
+        stack.console.print(DEV_MODE_NOTICE)
         for name, url in first.items():
             where = f"{url}/" if name == "dashboard" else f"{url}/docs"
             stack.console.print(f"  {name:<16} {where}")

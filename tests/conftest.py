@@ -21,6 +21,10 @@ TEST_ENV = {
     # Short idle waits: every hop between services in a test costs about their sum.
     "LINDUNG_KAFKA_FETCH_MAX_WAIT_MS": "100",
     "LINDUNG_CONSUMER_BATCH_TIMEOUT_MS": "20",
+    # The BPJS simulator answers as BPJS in tests (never by default: libs/events/topics.py).
+    "LINDUNG_BPJS_PRODUCERS": '["bpjs", "bpjs_simulator"]',
+    # Tests run services without API keys, event keys or a pepper of their own (libs/runtime/production.py).
+    "LINDUNG_DEV_MODE": "true",
 }
 
 

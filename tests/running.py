@@ -28,6 +28,8 @@ def process_env() -> dict[str, str]:
     env = dict(_SESSION_ENV)
     env.pop("DATABASE_URL", None)
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    # A service started without keys outside development mode refuses to start.
+    env["LINDUNG_DEV_MODE"] = "true"
     return env
 
 

@@ -46,6 +46,8 @@ class Authenticator:
     """Identifies callers against one key ring; an instance is a FastAPI dependency."""
 
     def __init__(self, keyring: KeyRing, sessions: SessionSigner, *, required: bool = False) -> None:
+        # LINDUNG_AUTH_REQUIRED predates closed-by-default (libs/runtime/production.py refuses a
+        # keyless start outside development mode); kept so that it still demands keys, even there.
         if required and keyring.open:
             raise KeyConfigError("LINDUNG_AUTH_REQUIRED is true but LINDUNG_API_KEYS holds no key")
         self.keyring = keyring
@@ -70,7 +72,8 @@ class Authenticator:
         if self.open:
             return (
                 "AUTHENTICATION OFF: LINDUNG_API_KEYS is empty, so every caller is province_admin "
-                "(development only; set LINDUNG_API_KEYS, and LINDUNG_AUTH_REQUIRED=true in production)"
+                "(development mode only: outside LINDUNG_DEV_MODE=true a service refuses to start "
+                "without LINDUNG_API_KEYS)"
             )
         line = f"authentication on: {len(self.keyring)} API key(s) configured"
         if self.sessions.ephemeral_secret:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
 from libs.runtime.body_limit import BodyLimit
+from libs.runtime.production import ProductionRefused, check_start, open_warning
 from libs.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ def _subscribe(rt: Runtime, consumer: InboxConsumer) -> KafkaBroker:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     definition: ServiceDefinition = app.state.definition
     settings = get_settings()
+    # Closed by default, however the app was started (serve() already said why, and exited).
+    check_start(settings, definition.name)
     if not settings.database_url or not settings.kafka_bootstrap_servers:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set")
     engine = make_engine(settings.database_url)
@@ -291,6 +295,14 @@ def serve(definition: ServiceDefinition) -> None:
 
     settings = get_settings()
     configure_logging(definition.name, settings.log_level)
+    # Before any port is bound: outside development mode nothing runs open.
+    try:
+        still_open = check_start(settings, definition.name)
+    except ProductionRefused as refused:
+        print(refused, file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    if still_open:
+        log.warning(open_warning(definition.name, still_open))
     uvicorn.run(
         create_app(definition),
         host=settings.http_host,
