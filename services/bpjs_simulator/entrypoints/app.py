@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from fastapi import APIRouter
+
 from libs.auth import Authenticator, announcement, protect
 from libs.clock import business_clock
 from libs.events import topics
@@ -15,7 +17,7 @@ from services.bpjs_simulator.adapters.tables import eventstore
 from services.bpjs_simulator.application.handlers import InsurerHandler
 from services.bpjs_simulator.application.release import outage_loop, release_loop
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour
-from services.bpjs_simulator.entrypoints.http import router
+from services.bpjs_simulator.entrypoints.http import control_router, router
 
 log = logging.getLogger("services.bpjs_simulator")
 
@@ -51,8 +53,18 @@ def definition(now: Callable[[], datetime] | None = None) -> ServiceDefinition:
         name="bpjs_simulator",
         title="BPJS Ketenagakerjaan simulator",
         tables=eventstore,
-        router=protect(router, auth),
+        router=protect(routes(settings), auth),
         handler=handler,
         consumes=topics.SUBSCRIPTIONS["bpjs_simulator"],
         background=[announcement(auth, log), release_loop, outage_loop],
     )
+
+
+def routes(settings: Settings) -> APIRouter:
+    """What the simulator answers: its control panel only in development mode (outside it the
+    /control routes do not exist: 404)."""
+    served = APIRouter()
+    served.include_router(router)
+    if settings.dev_mode:
+        served.include_router(control_router)
+    return served

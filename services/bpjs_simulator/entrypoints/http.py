@@ -1,4 +1,9 @@
-"""The simulator's HTTP API: what the pretend insurer holds, and its control panel (tests, demos)."""
+"""The simulator's HTTP API: what the pretend insurer holds, and its control panel (tests, demos).
+
+The control panel (`control_router`: outages, known participants, claims pushed as BPJS) exists
+only in development mode (app.py) and answers only the `bpjs` role: a province admin must not be
+able to make BPJS say that it paid a claim.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from sqlalchemy import Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
-from libs.auth import Principal, Role, caller
+from libs.auth import Principal, Role, caller, forbidden
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.pii import mask_nik
 from libs.runtime.service import Runtime, runtime_of
@@ -21,11 +26,24 @@ from services.bpjs_simulator.application.handlers import BPJS_TIMEZONE, InsurerH
 from services.bpjs_simulator.application.release import outage_of, start_outage
 
 router = APIRouter()
+control_router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-# The simulator plays BPJS: BPJS (and the province admin running a demo) pushes claims and takes
-# it down; auditors read what it holds. It has no regency to scope, so officers have no business.
+# The simulator plays BPJS: auditors and the province admin read what it holds; only BPJS pushes
+# claims and takes it down. It has no regency to scope, so officers have no business.
 InsurerReader = Annotated[Principal, Depends(caller(Role.PROVINCE_ADMIN, Role.BPJS, Role.AUDITOR))]
-Insurer = Annotated[Principal, Depends(caller(Role.PROVINCE_ADMIN, Role.BPJS))]
+
+
+async def _bpjs_itself(
+    who: Annotated[Principal, Depends(caller(Role.PROVINCE_ADMIN, Role.BPJS))],
+) -> Principal:
+    # Without keys (development, nobody proved anything) every caller is the development province
+    # admin: the demo and the tests drive the panel so. With keys, only the bpjs role does.
+    if who.role is not Role.BPJS and who.authenticated:
+        raise forbidden("Panel kendali simulator hanya untuk peran bpjs.")
+    return who
+
+
+Insurer = Annotated[Principal, Depends(_bpjs_itself)]
 
 
 def _handler(rt: Runtime) -> InsurerHandler:
@@ -105,7 +123,7 @@ async def payment(payment_request_id: str, rt: RuntimeDep, who: InsurerReader) -
     }
 
 
-@router.get("/control", tags=["control"])
+@control_router.get("/control", tags=["control"])
 async def control_state(rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     """Outage state, messages held and sent, and the configured behaviour."""
     state = outage_of(rt)
@@ -133,7 +151,7 @@ async def control_state(rt: RuntimeDep, who: InsurerReader) -> dict[str, Any]:
     }
 
 
-@router.post("/control/outage", tags=["control"])
+@control_router.post("/control/outage", tags=["control"])
 async def outage(
     rt: RuntimeDep, who: Insurer, seconds: Annotated[float, Query(ge=0, le=86_400)] = 10.0
 ) -> dict[str, Any]:
@@ -162,7 +180,7 @@ class KnownParticipants(BaseModel):
     participants: list[KnownParticipant] = Field(min_length=1, max_length=50_000)
 
 
-@router.post("/control/participants", tags=["control"])
+@control_router.post("/control/participants", tags=["control"])
 async def preload_participants(body: KnownParticipants, rt: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Load participants BPJS already holds (continuing participants registered before Lindung):
     a registration for one of these NIKs is then answered with their KPJ, `continued: true`.
@@ -253,7 +271,7 @@ class ClaimPush(BaseModel):
     )
 
 
-@router.post("/control/claims", tags=["control"], status_code=202)
+@control_router.post("/control/claims", tags=["control"], status_code=202)
 async def push_claim(body: ClaimPush, rt: RuntimeDep, who: Insurer) -> dict[str, Any]:
     """Push a ClaimPaid for a participant (sent at once, or when an outage ends)."""
     async with rt.engine.begin() as conn:
