@@ -6,7 +6,9 @@ refuses what the consumers' envelope check (`producer_refusal`) would otherwise 
 
 Principals (SCRAM user names):
 - one per service, named as its consumer group (`registry`, ..., `bpjs_simulator`);
-- `bpjs`, BPJS Ketenagakerjaan's gateway, with the rights of the simulator that plays it;
+- `bpjs`, BPJS Ketenagakerjaan's gateway, reading what the simulator that plays it reads;
+- who writes BPJS's topics (results, claims) is `settings.bpjs_producers` (passed in): `bpjs` by
+  default; the simulator only where it is configured to speak for BPJS (development, tests);
 - `regency-<kemendagri code>` (`regency-12.17`) per regency system, from libs/regions;
 - `auditor`, who reads every topic and writes nothing.
 
@@ -30,7 +32,7 @@ Pattern = Literal["literal", "prefixed"]
 Operation = Literal["READ", "WRITE"]
 
 AUDITOR = "auditor"
-BPJS_GATEWAY = "bpjs"
+BPJS_GATEWAY = topics.BPJS_GATEWAY
 # What the systems outside Lindung read. BPJS's gateway reads what the simulator playing it reads;
 # a regency system reads the replies to its nominations.
 EXTERNAL_READS: dict[str, tuple[str, ...]] = {
@@ -76,22 +78,30 @@ def _expand(entry: str, values: Mapping[str, Sequence[str]]) -> list[str]:
     return [entry.format(**{name: value}) for value in values[name]]
 
 
-def principals(codes: Sequence[str]) -> tuple[str, ...]:
-    """Every principal, in the table's order: services, BPJS, regency systems, the auditor."""
-    return (*topics.CONSUMER_GROUPS, BPJS_GATEWAY, *(regency_principal(c) for c in codes), AUDITOR)
+def principals(
+    codes: Sequence[str], bpjs_producers: Sequence[str] = topics.DEFAULT_BPJS_PRODUCERS
+) -> tuple[str, ...]:
+    """Every principal, in the table's order: services, BPJS (and any other producer configured
+    to speak for it), regency systems, the auditor."""
+    known = (*topics.CONSUMER_GROUPS, BPJS_GATEWAY)
+    extra = tuple(dict.fromkeys(p for p in bpjs_producers if p not in known))
+    return (*known, *extra, *(regency_principal(c) for c in codes), AUDITOR)
 
 
 def _external_groups(principal: str) -> list[tuple[str, Pattern]]:
     return [(principal, "literal"), (f"{principal}-", "prefixed")]
 
 
-def acl_table(codes: Sequence[str] | None = None) -> tuple[Grant, ...]:
-    """Every ALLOW ACL of the cluster, derived from the topics' producers and the subscriptions."""
+def acl_table(
+    codes: Sequence[str] | None = None, bpjs_producers: Sequence[str] = topics.DEFAULT_BPJS_PRODUCERS
+) -> tuple[Grant, ...]:
+    """Every ALLOW ACL of the cluster, derived from the topics' producers and the subscriptions;
+    `bpjs_producers` (`settings.bpjs_producers`) write BPJS's topics."""
     codes = regency_codes() if codes is None else tuple(codes)
     values = {"regency_code": codes}
     grants: set[Grant] = set()
     for spec in topics.TOPICS:
-        for entry in spec.producers:
+        for entry in topics.allowed_producers(spec, bpjs_producers):
             grants |= {Grant(p, "topic", spec.name, "literal", "WRITE") for p in _expand(entry, values)}
     for group, reads in topics.SUBSCRIPTIONS.items():
         # A service parks what it cannot apply on its own dead-letter topic.
@@ -104,7 +114,7 @@ def acl_table(codes: Sequence[str] | None = None) -> tuple[Grant, ...]:
             grants |= {Grant(principal, "group", g, p, "READ") for g, p in _external_groups(principal)}
     # The auditor reads without a consumer group (libs/audit/kafka_source.py, kcat -C): no group.
     grants |= {Grant(AUDITOR, "topic", name, "literal", "READ") for name in topics.all_topic_names()}
-    order = {p: i for i, p in enumerate(principals(codes))}
+    order = {p: i for i, p in enumerate(principals(codes, bpjs_producers))}
     return tuple(sorted(grants, key=lambda g: (order[g.principal], g.resource, g.operation, g.name)))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ SIGNATURE_INVALID = "SIGNATURE_INVALID"
 SIGNATURE_WRONG_PRODUCER = "SIGNATURE_WRONG_PRODUCER"
 
 Headers = Sequence[tuple[str, bytes]]
+# A key id names the key's PEM file too (`<key id>.pem`): no "/" can be part of it.
+KEY_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 
 
 class SignatureRefused(Exception):
@@ -58,7 +61,7 @@ class KeyringEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    key_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    key_id: str = Field(min_length=1, max_length=100, pattern=KEY_ID_PATTERN)
     producer: str = Field(min_length=1, max_length=100)
     public_key: str = Field(description="The 32-byte Ed25519 public key, base64.")
 
@@ -117,6 +120,10 @@ class Keyring:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def entries(self) -> tuple[TrustedKey, ...]:
+        """The keys in the order the keyring file lists them."""
+        return tuple(self._keys.values())
 
     def producers(self) -> frozenset[str]:
         return frozenset(k.producer for k in self._keys.values())
@@ -219,3 +226,84 @@ class Signer:
 def keyring_json(keys: Iterable[TrustedKey]) -> str:
     """The keyring file's text for `keys` (what `lindung keys` writes)."""
     return Keyring(keys).to_json()
+
+
+def is_signature_header(name: str) -> bool:
+    return name in (KEY_ID_HEADER, SIGNATURE_HEADER)
+
+
+# --- keys on disk: `lindung keys`, `lindung up`, and the processes that load them ---------------
+
+
+def key_file(directory: Path, key_id: str) -> Path:
+    """Where `lindung keys generate` writes the private key `key_id`: `<directory>/<key id>.pem`."""
+    if not re.fullmatch(KEY_ID_PATTERN, key_id) or key_id in (".", ".."):
+        raise ValueError(f"key id {key_id!r}: letters, digits and . _ : - only (it names a file)")
+    return directory / f"{key_id}.pem"
+
+
+def add_to_keyring(keyring_file: Path, key: TrustedKey) -> None:
+    """Add `key` to the keyring file (created when missing); a key id already there is refused."""
+    keys = list(Keyring.load(keyring_file).entries()) if keyring_file.exists() else []
+    keyring_file.parent.mkdir(parents=True, exist_ok=True)
+    # Keyring() refuses a key id twice before anything is written.
+    keyring_file.write_text(keyring_json([*keys, key]) + "\n", encoding="utf-8")
+
+
+def generate_key(directory: Path, producer: str, key_id: str, keyring_file: Path | None) -> Signer:
+    """A new key of `producer`: its private PEM (0600) in `directory`, its public key added to
+    `keyring_file` (when given). An existing key file is never overwritten."""
+    path = key_file(directory, key_id)
+    if path.exists():
+        raise ValueError(f"{path} exists already: a key is never overwritten (choose a new key id)")
+    signer = Signer.generate(key_id)
+    if keyring_file is not None:
+        add_to_keyring(keyring_file, signer.trusted(producer))
+    signer.write_private(path)
+    return signer
+
+
+def load_signer(key_file_path: str | None, key_id: str | None) -> Signer | None:
+    """The signer the settings name (`event_signing_key_file`, `event_signing_key_id`), or None
+    when neither is set; one without the other is a configuration error."""
+    if not key_file_path and not key_id:
+        return None
+    if not key_file_path or not key_id:
+        raise ValueError(
+            "LINDUNG_EVENT_SIGNING_KEY_FILE and LINDUNG_EVENT_SIGNING_KEY_ID are set together or not at all"
+        )
+    return Signer.load(key_id, key_file_path)
+
+
+def load_keyring(path: str | None) -> Keyring | None:
+    """The keyring the settings name (`event_keyring_file`), or None (signatures not checked)."""
+    return Keyring.load(path) if path else None
+
+
+def signers_in(directory: Path, keyring: Keyring) -> dict[str, Signer]:
+    """The signer of each producer whose private key is in `directory` (`<key id>.pem`), by
+    producer; of two keys of one producer (a rotation), the one listed last in the keyring."""
+    found: dict[str, Signer] = {}
+    for key in keyring.entries():
+        path = directory / f"{key.key_id}.pem"
+        if path.exists():
+            found[key.producer] = Signer.load(key.key_id, path)
+    return found
+
+
+DEV_KEYRING = "keyring.json"
+
+
+def dev_keys(directory: Path, producers: Iterable[str]) -> Path:
+    """Development keys (`lindung up`): one key `<producer>.dev` per producer in `directory`,
+    made once and kept; returns the keyring file, which lists them all."""
+    keyring_file = directory / DEV_KEYRING
+    present = Keyring.load(keyring_file).producers() if keyring_file.exists() else frozenset()
+    for producer in producers:
+        if producer not in present:
+            generate_key(directory, producer, dev_key_id(producer), keyring_file)
+    return keyring_file
+
+
+def dev_key_id(producer: str) -> str:
+    return f"{producer}.dev"

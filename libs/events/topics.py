@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 REGISTRY = "lindung.registry.v1"
@@ -16,6 +17,7 @@ NOMINATION_REPLIES = "lindung.nominations.replies.v1"
 BPJS_REQUESTS = "lindung.bpjs.requests.v1"
 BPJS_RESULTS = "lindung.bpjs.results.v1"
 BPJS_CLAIMS = "lindung.bpjs.claims.v1"
+AUDIT_CHECKPOINTS = "lindung.audit.checkpoints.v1"
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,16 @@ class TopicSpec:
     name: str
     producers: tuple[str, ...]
     description: str
+    # The producers are those that speak for BPJS (`settings.bpjs_producers`), not `producers`.
+    written_by_bpjs: bool = False
 
 
-# A regency system names itself after its regency; BPJS's gateway is `bpjs`, and the simulator,
-# which plays BPJS on the bus, writes as the service it is.
+# A regency system names itself after its regency. Who speaks for BPJS on its topics is a
+# setting (`LINDUNG_BPJS_PRODUCERS`, default BPJS's gateway `bpjs` alone): the simulator, which
+# writes as the service it is, plays BPJS only where it is configured to (development, tests).
 REGENCY_SYSTEM = "regency-{regency_code}"
-BPJS_SYSTEMS = ("bpjs", "bpjs_simulator")
+BPJS_GATEWAY = "bpjs"
+DEFAULT_BPJS_PRODUCERS: tuple[str, ...] = (BPJS_GATEWAY,)
 
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(REGISTRY, ("registry",), "Nominations and their validation, keyed by worker id."),
@@ -50,8 +56,20 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(NOMINATION_REPLIES, ("registry",), "Accepted/rejected replies to inbound nominations."),
     TopicSpec(BPJS_REQUESTS, ("enrollment",), "Requests to BPJS Ketenagakerjaan (registration)."),
-    TopicSpec(BPJS_RESULTS, BPJS_SYSTEMS, "Answers from BPJS Ketenagakerjaan to requests."),
-    TopicSpec(BPJS_CLAIMS, BPJS_SYSTEMS, "Claims paid by BPJS Ketenagakerjaan, pushed to Lindung."),
+    TopicSpec(
+        BPJS_RESULTS, (BPJS_GATEWAY,), "Answers from BPJS Ketenagakerjaan to requests.", written_by_bpjs=True
+    ),
+    TopicSpec(
+        BPJS_CLAIMS,
+        (BPJS_GATEWAY,),
+        "Claims paid by BPJS Ketenagakerjaan, pushed to Lindung.",
+        written_by_bpjs=True,
+    ),
+    TopicSpec(
+        AUDIT_CHECKPOINTS,
+        ("registry", "allocation", "enrollment", "claims"),
+        "Signed checkpoints of each event store's stream heads (libs/audit/checkpoint.py); not envelopes.",
+    ),
 )
 
 # What each consumer group reads: one subscriber per service takes all of its topics.
@@ -122,15 +140,32 @@ class _ProducerRule:
         return cls(frozenset(names), tuple(templates))
 
 
-_RULES: dict[str, _ProducerRule] = {spec.name: _ProducerRule.of(spec.producers) for spec in TOPICS}
+_SPECS: dict[str, TopicSpec] = {spec.name: spec for spec in TOPICS}
 
 
-def producer_refusal(topic: str, producer: str, payload: Mapping[str, Any]) -> ProducerRefused | None:
+def allowed_producers(spec: TopicSpec, bpjs_producers: Sequence[str]) -> tuple[str, ...]:
+    """The allow-list of `spec`: its own, or on BPJS's topics the producers that speak for BPJS."""
+    return tuple(bpjs_producers) if spec.written_by_bpjs else spec.producers
+
+
+@lru_cache(maxsize=64)
+def _rule(topic: str, bpjs_producers: tuple[str, ...]) -> _ProducerRule | None:
+    spec = _SPECS.get(topic)
+    return None if spec is None else _ProducerRule.of(allowed_producers(spec, bpjs_producers))
+
+
+def producer_refusal(
+    topic: str,
+    producer: str,
+    payload: Mapping[str, Any],
+    bpjs_producers: Sequence[str] = DEFAULT_BPJS_PRODUCERS,
+) -> ProducerRefused | None:
     """Why `producer` may not have written `payload` on `topic`, or None when it may.
 
-    Topics Lindung does not declare (tests' own topics) have no allow-list and pass.
+    `bpjs_producers` are those that speak for BPJS (`settings.bpjs_producers`, passed in by the
+    entrypoint). Topics Lindung does not declare (tests' own topics) have no allow-list and pass.
     """
-    rule = _RULES.get(topic)
+    rule = _rule(topic, tuple(bpjs_producers))
     if rule is None or producer in rule.names:
         return None
     for prefix, suffix, field in rule.templates:

@@ -1,5 +1,11 @@
 """The inbox consumer: applies each consumed event exactly once, or parks it in the dead-letter topic.
 
+Who sent a record is checked first, with a keyring (libs/events/signing.py): its signature over
+the bytes before anything is parsed, then that the envelope's producer is the key's, then the
+topic's allow-list. What fails is parked at once (attempts 1) with the code; a record refused
+for its signature is parked without its event id (no inbox row), so an unproven copy can never
+take the event id of the real message. Without a keyring (development) signatures are not checked.
+
 A batch of records is applied in one transaction (inbox rows + the handler's writes). When the
 batch fails, each event is retried alone with bounded attempts; one that still fails is parked
 (dead_letters row + a dead-letter message through the outbox + an inbox mark), so the partition
@@ -26,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.events.catalog import UnknownEventType, decode, event_types_on
 from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
-from libs.events.topics import FOREIGN_TOPICS, producer_refusal
+from libs.events.signing import Keyring, SignatureRefused, TrustedKey, check_producer, is_signature_header
+from libs.events.topics import DEFAULT_BPJS_PRODUCERS, FOREIGN_TOPICS, producer_refusal
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
@@ -163,8 +170,14 @@ class InboxConsumer:
         max_attempts: int,
         retry_backoff_s: float,
         on_commit: Callable[[], None] = lambda: None,
+        keyring: Keyring | None = None,
+        bpjs_producers: Sequence[str] = DEFAULT_BPJS_PRODUCERS,
     ) -> None:
         self.engine = engine
+        # None: signatures are not checked (development; said once at start by the caller).
+        self.keyring = keyring
+        # Who speaks for BPJS on its topics (settings.bpjs_producers).
+        self.bpjs_producers = tuple(bpjs_producers)
         self.tables = tables
         self.store = store
         self.handler = handler
@@ -182,10 +195,21 @@ class InboxConsumer:
         items: list[Consumed] = []
         for record in records:
             try:
+                key = self._signer_of(record)
+            except SignatureRefused as refused:
+                await self._park(record, None, refused, attempts=1)
+                continue
+            try:
                 envelope = Envelope.from_bytes(record.value or b"")
             except ValueError as exc:
                 await self._park(record, None, exc, attempts=1)
                 continue
+            if key is not None:
+                try:
+                    check_producer(key, envelope.producer)
+                except SignatureRefused as refused:
+                    await self._park(record, None, refused, attempts=1)
+                    continue
             if envelope.event_type not in self.handler.interested:
                 if record.topic in FOREIGN_TOPICS and envelope.event_type not in event_types_on(record.topic):
                     unknown = UnknownEventType(f"{envelope.event_type} is not published on {record.topic}")
@@ -197,9 +221,11 @@ class InboxConsumer:
                 await self._park(record, envelope, exc, attempts=1)
                 continue
             # Only the topic's allowed producers are applied (libs/events/topics.py).
-            refused = producer_refusal(record.topic, envelope.producer, envelope.payload)
-            if refused is not None:
-                await self._park(record, envelope, refused, attempts=1)
+            not_allowed = producer_refusal(
+                record.topic, envelope.producer, envelope.payload, self.bpjs_producers
+            )
+            if not_allowed is not None:
+                await self._park(record, envelope, not_allowed, attempts=1)
                 continue
             items.append(Consumed(record, envelope, event))
         if not items:
@@ -210,6 +236,12 @@ class InboxConsumer:
             log.info("batch of %s failed (%s); applying one by one", len(items), type(exc).__name__)
             for item in items:
                 await self._apply_alone(item)
+
+    def _signer_of(self, record: ConsumerRecord[bytes, bytes]) -> TrustedKey | None:
+        """The key that signed `record` (None without a keyring); raises SignatureRefused."""
+        if self.keyring is None:
+            return None
+        return self.keyring.verify(record.value or b"", record.headers)
 
     async def _apply_alone(self, item: Consumed) -> None:
         last: Exception | None = None
@@ -301,7 +333,16 @@ class InboxConsumer:
     ) -> None:
         """Record the message as a dead letter and queue it on the dead-letter topic."""
         error_text = redact_personal_data(f"{type(error).__name__}: {error}")[:2000]
-        headers = [[k, v.decode(errors="replace")] for k, v in (record.headers or ())]
+        if isinstance(error, SignatureRefused):
+            error_text = f"SignatureRefused: {error.code}: {error.message}"[:2000]
+        # The sender's signature headers are kept under other names: the copy is signed by us.
+        headers = [
+            [
+                f"lindung-origin-{k.removeprefix('lindung-')}" if is_signature_header(k) else k,
+                v.decode(errors="replace"),
+            ]
+            for k, v in (record.headers or ())
+        ]
         headers += [
             ["lindung-error-type", type(error).__name__],
             ["lindung-error", error_text],

@@ -12,6 +12,10 @@ produce to a topic it does not know, keeps the records where no fetch finds them
 later produce to that topic), and publishes its whole outbox again, oldest first. Consumers
 drop what they applied before through their inboxes; as each topic has one producing service
 and the relay publishes in outbox order, the topic fills again in the order it had.
+
+With a signer (libs/events/signing.py) every record leaves signed over its value bytes exactly as
+stored (headers `lindung-key-id`, `lindung-signature`); a row's own signature headers (a parked
+message's copy) are replaced, never sent twice.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.events.signing import Signer, is_signature_header
 from libs.events.topics import all_topic_names
 from libs.eventstore.tables import EventStoreTables
 from libs.messaging.connection import KafkaConnection
@@ -55,8 +60,11 @@ class OutboxRelay:
         cluster_check_interval_s: float = 1.0,
         topic_partitions: int | None = None,
         connection: KafkaConnection | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.engine = engine
+        # Signs every record sent (None: unsigned, development only).
+        self.signer = signer
         self.tables = tables
         self.producer = producer
         self.batch_size = batch_size
@@ -162,7 +170,9 @@ class OutboxRelay:
         return len(rows)
 
     async def _send(self, row: Any) -> asyncio.Future[Any]:
-        headers = [(k, v.encode()) for k, v in row.headers]
+        headers = [(k, v.encode()) for k, v in row.headers if not is_signature_header(k)]
+        if self.signer is not None:
+            headers += self.signer.headers(row.value)
         future: asyncio.Future[Any] = await self.producer.send(
             row.topic, row.value, key=row.key, headers=headers
         )

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
+from libs.events.signing import load_keyring, load_signer
 from libs.events.topics import dead_letter_topic
 from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
@@ -140,6 +141,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set")
     engine = make_engine(settings.database_url)
     store = EventStore(definition.tables, definition.name, definition.projector)
+    # Signed events (docs/security.md): what this service sends is signed, what it reads verified.
+    signer = load_signer(settings.event_signing_key_file, settings.event_signing_key_id)
+    keyring = load_keyring(settings.event_keyring_file)
+    if keyring is None:
+        log.warning("no keyring (LINDUNG_EVENT_KEYRING_FILE): signatures of events are not checked")
     producer = make_producer(settings)
     await _start_producer(producer)
     relay = OutboxRelay(
@@ -150,6 +156,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         poll_interval_s=settings.outbox_poll_interval_ms / 1000,
         republish_on_start=settings.republish_on_start,
         connection=KafkaConnection.from_settings(settings),
+        signer=signer,
     )
     rt = Runtime(definition, settings, engine, store, producer, relay)
     rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
@@ -164,6 +171,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_ms / 1000,
             on_commit=relay.wake,
+            keyring=keyring,
+            bpjs_producers=settings.bpjs_producers,
         )
         rt.broker = _subscribe(rt, rt.consumer)
         await rt.broker.start()

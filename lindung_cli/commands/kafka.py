@@ -38,7 +38,7 @@ def acls(
     format: Annotated[Format, typer.Option("--format", help="table, or markdown for docs")] = Format.table,
 ) -> None:
     """Every principal and what it may write, read and which consumer groups it may use."""
-    table = acl_table()
+    table = acl_table(bpjs_producers=get_settings().bpjs_producers)
     if format is Format.markdown:
         print(markdown(table), end="")
         return
@@ -62,10 +62,11 @@ def setup(
 ) -> None:
     """As the admin: SCRAM-SHA-512 users, the ACLs and the topics (only what is missing)."""
     settings = get_settings()
-    table = acl_table()
+    table = acl_table(bpjs_producers=settings.bpjs_producers)
     try:
         connection = KafkaConnection.from_settings(settings)
-        passwords = read_credentials(credentials, principals(regency_codes())) if credentials else {}
+        known = principals(regency_codes(), settings.bpjs_producers)
+        passwords = read_credentials(credentials, known) if credentials else {}
     except (KafkaSettingsError, SetupError) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None

@@ -16,7 +16,8 @@ calls :func:`answer_parked` in the same transaction: the sender gets a Nominatio
 status `malformed` and a MESSAGE_* code. So is a message from a producer the topic does not allow
 (libs/events/topics.py): a regency system writes as `regency-<its code>` and nominates for its own
 regency only. It is answered with status `invalid` and PRODUCER_NOT_ALLOWED or
-PRODUCER_OUT_OF_SCOPE, and never decided.
+PRODUCER_OUT_OF_SCOPE, and never decided; so is a message whose signature does not prove its
+sender (SIGNATURE_*, docs/security.md), answered by its Kafka key alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from libs.events.catalog import UnsupportedVersion, contract_for
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Reason
 from libs.events.contracts.registry import NominationAccepted, NominationRejected, NominationSubmitted
+from libs.events.signing import SignatureRefused
 from libs.events.topics import ProducerRefused
 from libs.eventstore.store import EventStore
 from libs.pii import redact_niks
@@ -358,8 +360,10 @@ async def answer_parked(
     version, _ = await store.head(conn, stream)
     if version:
         return  # this request was answered already (parked again after a redelivery)
-    if isinstance(error, ProducerRefused):
-        # Not the sender's data but the sender itself: nothing was recorded or decided.
+    if isinstance(error, ProducerRefused | SignatureRefused):
+        # Not the sender's data but the sender itself (its name, its signature): nothing was
+        # recorded or decided. A signature refusal comes without the envelope (nothing unproven
+        # is read): the reply names the request by its key.
         status, reason = "invalid", Reason(code=error.code, message=error.message, details=error.details)
     else:
         status, why = classify(envelope, error)

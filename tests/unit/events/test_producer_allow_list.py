@@ -26,9 +26,7 @@ SAMOSIR = {"regency_code": "12.17", "programme_code": "DEMO-SUMUT-2026"}
         (topics.CLAIMS, "claims"),
         (topics.BPJS_REQUESTS, "enrollment"),
         (topics.BPJS_RESULTS, "bpjs"),
-        (topics.BPJS_RESULTS, "bpjs_simulator"),
         (topics.BPJS_CLAIMS, "bpjs"),
-        (topics.BPJS_CLAIMS, "bpjs_simulator"),
         (topics.NOMINATION_REPLIES, "registry"),
     ],
 )
@@ -82,6 +80,9 @@ def test_a_regency_system_out_of_its_regency_is_refused(payload: dict[str, objec
         (topics.BPJS_CLAIMS, "regency-12.17"),
         (topics.BPJS_REQUESTS, "bpjs"),
         (topics.CLAIMS, "Claims"),  # names are exact
+        # The simulator is not BPJS unless configured so (LINDUNG_BPJS_PRODUCERS).
+        (topics.BPJS_RESULTS, "bpjs_simulator"),
+        (topics.BPJS_CLAIMS, "bpjs_simulator"),
     ],
 )
 def test_unknown_producers_are_refused(topic: str, producer: str) -> None:
@@ -96,7 +97,23 @@ def test_the_refusal_names_who_may() -> None:
     inbound = producer_refusal(topics.NOMINATIONS_INBOUND, "bpjs", SAMOSIR)
     assert inbound is not None and inbound.details["allowed"] == "regency-<regency_code>"
     results = producer_refusal(topics.BPJS_RESULTS, "enrollment", {})
-    assert results is not None and results.details["allowed"] == "bpjs, bpjs_simulator"
+    assert results is not None and results.details["allowed"] == "bpjs"
+    configured = producer_refusal(topics.BPJS_RESULTS, "enrollment", {}, ("bpjs", "bpjs_simulator"))
+    assert configured is not None and configured.details["allowed"] == "bpjs, bpjs_simulator"
+
+
+def test_who_speaks_for_bpjs_is_the_setting() -> None:
+    dev = ("bpjs", "bpjs_simulator")
+    for topic in (topics.BPJS_RESULTS, topics.BPJS_CLAIMS):
+        assert producer_refusal(topic, "bpjs_simulator", {}, dev) is None
+        assert producer_refusal(topic, "bpjs", {}, dev) is None
+        # A gateway of another name, configured alone: even `bpjs` is refused then.
+        assert producer_refusal(topic, "bpjs-gateway-2", {}, ("bpjs-gateway-2",)) is None
+        refused = producer_refusal(topic, "bpjs", {}, ("bpjs-gateway-2",))
+        assert refused is not None and refused.code == PRODUCER_NOT_ALLOWED
+    # The setting concerns BPJS's topics only.
+    assert producer_refusal(topics.BPJS_REQUESTS, "bpjs_simulator", {}, dev) is not None
+    assert producer_refusal(topics.CLAIMS, "bpjs", {}, dev) is not None
 
 
 @pytest.mark.parametrize("topic", ["test.backbone.v1", "lindung.registry.dlq.v1", "lindung.registry.v2"])

@@ -57,7 +57,11 @@ def test_a_regency_uses_its_own_consumer_groups_only() -> None:
 
 
 def test_bpjs_has_the_simulators_topic_rights_but_not_its_group() -> None:
-    assert writes("bpjs") == writes("bpjs_simulator") - {dead_letter_topic("bpjs_simulator")}
+    # The simulator writes BPJS's topics only where it is configured to speak for BPJS.
+    assert writes("bpjs_simulator") == {dead_letter_topic("bpjs_simulator")}
+    dev = acl_table(bpjs_producers=("bpjs", "bpjs_simulator"))
+    simulator = {g.name for g in dev if g.principal == "bpjs_simulator" and g.operation == "WRITE"}
+    assert writes("bpjs") == simulator - {dead_letter_topic("bpjs_simulator")}
     assert writes("bpjs") == {topics.BPJS_RESULTS, topics.BPJS_CLAIMS}
     assert reads("bpjs") == reads("bpjs_simulator") == {topics.BPJS_REQUESTS}
     assert may(TABLE, "bpjs", "READ", "group", "bpjs-gateway")
