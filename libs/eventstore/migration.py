@@ -16,6 +16,12 @@ _APPEND_ONLY_TRIGGER = """
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON {schema}.events
   FOR EACH ROW EXECUTE FUNCTION {schema}.events_append_only()
 """
+# TRUNCATE fires no row trigger: a statement-level one refuses it (the same function raises).
+TRUNCATE_GUARD = "events_no_truncate"
+_TRUNCATE_TRIGGER = """
+CREATE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.events
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.events_append_only()
+"""
 
 
 def create_eventstore(bind: Connection, schema: str) -> None:
@@ -26,6 +32,19 @@ def create_eventstore(bind: Connection, schema: str) -> None:
     # Edits must go through new events; a trigger makes the intent explicit at the database.
     bind.execute(text(_APPEND_ONLY_FUNCTION.format(schema=schema)))
     bind.execute(text(_APPEND_ONLY_TRIGGER.format(schema=schema)))
+
+
+def guard_truncate(bind: Connection, schema: str) -> None:
+    """Refuse TRUNCATE on `schema`.events (a revision of every service adds it to existing stores).
+
+    Only the table's owner can switch it off (`ALTER TABLE ... DISABLE TRIGGER`), deliberately."""
+    bind.execute(text(f"DROP TRIGGER IF EXISTS {TRUNCATE_GUARD} ON {schema}.events"))
+    bind.execute(text(_TRUNCATE_TRIGGER.format(schema=schema, trigger=TRUNCATE_GUARD)))
+
+
+def unguard_truncate(bind: Connection, schema: str) -> None:
+    """Undo guard_truncate."""
+    bind.execute(text(f"DROP TRIGGER IF EXISTS {TRUNCATE_GUARD} ON {schema}.events"))
 
 
 def drop_eventstore(bind: Connection, schema: str) -> None:
