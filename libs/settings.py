@@ -154,6 +154,22 @@ class Settings(BaseSettings):
     # Producers that speak for BPJS Ketenagakerjaan on its topics (results, claims). The
     # simulator is one only where it is configured so (development, tests), never by default.
     bpjs_producers: tuple[str, ...] = ("bpjs",)
+    # --- tamper evidence (docs/security.md "Tamper evidence") ---
+    # Migrations and `lindung db roles` connect as the schemas' owner; services connect with
+    # DATABASE_URL as their own role (INSERT/SELECT on events). Unset: DATABASE_URL does both.
+    database_owner_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LINDUNG_DATABASE_OWNER_URL", "LINDUNG_DATABASE_MIGRATION_URL"),
+    )
+    # `lindung audit` connects as this (a SELECT-only role) when set; else DATABASE_URL.
+    audit_database_url: str | None = None
+    # The roles `lindung db roles` creates: <prefix><service> and <prefix>auditor (cluster-wide names).
+    database_role_prefix: str = "lindung_"
+    # Signed checkpoints of the event-store heads (libs/audit/checkpoint.py): every N seconds
+    # (0: off) each service appends one to <audit_checkpoint_dir>/<schema>.jsonl and publishes
+    # it on lindung.audit.checkpoints.v1. Unset dir: <data_dir>/checkpoints.
+    audit_checkpoint_interval_s: int = 3600
+    audit_checkpoint_dir: str | None = None
 
     # --- input limits (docs/security.md "Input limits") ---
     # Most bytes a request body may carry, refused (413) before it is read: from Content-Length,

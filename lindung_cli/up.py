@@ -32,6 +32,7 @@ from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import ensure_topics, topic_configs_of, wait_for_broker
 from libs.runtime.migrate import upgrade_all
 from libs.settings import SERVICE_PORTS, Settings
+from lindung_cli import api
 from lindung_cli.embedded import EmbeddedPostgres, TansuBroker
 from lindung_cli.kafka_broker import KAFKA_DIR, ApacheKafkaBroker, kafka_jars
 from lindung_cli.runtime_file import runtime_path, write_runtime
@@ -301,7 +302,7 @@ def load_demo(stack: Stack, url_of: Callable[[str], str]) -> dict[str, Any]:
     """Define the demo programme and import the demo P3KE extract (idempotent)."""
     from lindung_cli.demo import demo_programme_path, p3ke_extract
 
-    with httpx.Client(timeout=60.0) as client:
+    with api.client(timeout=60.0) as client:
         answer = client.post(
             f"{url_of('allocation')}/programmes",
             content=demo_programme_path().read_bytes(),

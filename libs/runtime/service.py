@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from libs.audit.checkpoint_store import scheduled_checkpoints
 from libs.db import make_engine
 from libs.events.signing import load_keyring, load_signer
 from libs.events.topics import dead_letter_topic
@@ -178,6 +179,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.broker.start()
     for start in definition.background:
         rt.tasks.append(asyncio.create_task(start(rt)))
+    checkpoints = scheduled_checkpoints(rt)  # signed heads of the store, outside the database
+    if checkpoints is not None:
+        rt.tasks.append(asyncio.create_task(checkpoints, name=f"{definition.name}-checkpoints"))
     app.state.runtime = rt
     log.info("%s ready on schema %s", definition.name, definition.tables.schema)
     try:
