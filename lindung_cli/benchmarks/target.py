@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import psutil
 
 from libs.settings import SERVICE_PORTS, Settings
+from lindung_cli.api import bearer
 from lindung_cli.runtime_file import read_runtime
 
 
@@ -33,7 +34,7 @@ class Target:
         return self.urls[service].rstrip("/")
 
     def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        return bearer(self.api_key)
 
     def instances(self) -> dict[str, int]:
         """Instances per service, e.g. {"registry": 1, "enrollment": 2}."""

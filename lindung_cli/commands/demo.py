@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lindung_cli import api
 from lindung_cli.commands.nominations import (
     ImportOutcome,
     UploadRefused,
@@ -100,7 +101,7 @@ def load(
     allocation = service_url("allocation", allocation_url)
     manifest = json.loads((directory / "manifest.json").read_text())
     total = ImportOutcome()
-    with httpx.Client(timeout=httpx.Timeout(30.0, read=None)) as client:
+    with api.client(timeout=httpx.Timeout(30.0, read=None)) as client:
         try:
             codes = _define_programmes(client, directory, allocation, registry)
             console.print(f"Programmes defined: {', '.join(codes)}")

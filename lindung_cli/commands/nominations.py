@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from libs.settings import SERVICE_PORTS, get_settings
+from lindung_cli import api
 from lindung_cli.runtime_file import read_runtime
 
 app = typer.Typer(help="Nominations from regency offices.", no_args_is_help=True)
@@ -200,7 +201,7 @@ def import_(
 ) -> None:
     """Upload a regency's nomination list and print what happened to its rows."""
     registry = service_url("registry", url)
-    with progress_bar() as progress, httpx.Client(timeout=httpx.Timeout(30.0, read=None)) as client:
+    with progress_bar() as progress, api.client(timeout=httpx.Timeout(30.0, read=None)) as client:
         try:
             outcome = upload_file(
                 client,

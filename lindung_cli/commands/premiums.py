@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from libs.settings import get_settings
+from lindung_cli import api
 from lindung_cli.runtime_file import read_runtime
 from lindung_cli.tables import print_whole
 
@@ -123,7 +124,7 @@ def bill(
     confirmation. Billing a month again bills only workers not billed for it yet."""
     base = enrollment_url(url)
     try:
-        with httpx.Client(timeout=60.0) as client:
+        with api.client(timeout=60.0) as client:
             answer = client.post(f"{base}/premiums/bills", json={"programme_code": programme, "month": month})
             if answer.status_code != 201:
                 _fail(answer)
@@ -146,7 +147,7 @@ def show(programme: ProgrammeOption, month: MonthOption, url: UrlOption = None) 
     """The month's bill per funder and regency, with payment status."""
     base = enrollment_url(url)
     try:
-        with httpx.Client(timeout=60.0) as client:
+        with api.client(timeout=60.0) as client:
             answer = client.get(f"{base}/premiums/bills", params={"programme": programme, "month": month})
     except httpx.TransportError as exc:
         _unreachable(base, exc)
@@ -160,7 +161,7 @@ def lapses(url: UrlOption = None) -> None:
     """Record the coverage lapses in force today (months unpaid past the grace period)."""
     base = enrollment_url(url)
     try:
-        with httpx.Client(timeout=300.0) as client:
+        with api.client(timeout=300.0) as client:
             answer = client.post(f"{base}/coverage/lapses")
     except httpx.TransportError as exc:
         _unreachable(base, exc)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from libs.settings import get_settings
+from lindung_cli import api
 from lindung_cli.runtime_file import read_runtime
 from lindung_cli.tables import print_whole
 
@@ -48,7 +49,7 @@ def call(method: str, url: str | None, path: str, **kwargs: Any) -> httpx.Respon
     """One request to allocation; a refusal prints its code and message and exits 1."""
     base = allocation_url(url)
     try:
-        answer = httpx.request(method, f"{base}{path}", timeout=120, **kwargs)
+        answer = api.request(method, f"{base}{path}", timeout=120, **kwargs)
     except httpx.HTTPError as exc:
         fail(
             f"Layanan alokasi di {base} tidak dapat dihubungi ({type(exc).__name__}). Jalankan `lindung up`?"

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lindung_cli import api
 from lindung_cli.commands.nominations import service_url
 from lindung_cli.tables import print_whole
 
@@ -27,7 +28,8 @@ def import_(
     registry = service_url("registry", url)
     with console.status(f"Importing {file.name} and re-validating waiting nominations..."):
         try:
-            answer = httpx.post(
+            answer = api.request(
+                "POST",
                 f"{registry}/reference/{kind}",
                 content=file.read_bytes(),
                 params={"source": file.name},
@@ -65,7 +67,7 @@ def history(
     url: Annotated[str | None, typer.Option(help="Registry URL (default: the running `lindung up`)")] = None,
 ) -> None:
     """Every version of an extract ever imported (from the ReferenceDataImported events)."""
-    answer = httpx.get(f"{service_url('registry', url)}/reference/{kind}/history", timeout=30)
+    answer = api.request("GET", f"{service_url('registry', url)}/reference/{kind}/history", timeout=30)
     answer.raise_for_status()
     table = Table(title=f"{kind.upper()} versions")
     for column in ("#", "version", "rows", "skipped", "imported at", "file", "sha256"):
