@@ -35,7 +35,13 @@ def test_one_principal_per_service_bpjs_regency_and_the_auditor() -> None:
 
 
 def test_the_registry_writes_its_topics_only() -> None:
-    assert writes("registry") == {topics.REGISTRY, topics.NOMINATION_REPLIES, dead_letter_topic("registry")}
+    # Its own topics, and the signed checkpoints of its event store (docs/security.md).
+    assert writes("registry") == {
+        topics.REGISTRY,
+        topics.NOMINATION_REPLIES,
+        dead_letter_topic("registry"),
+        topics.AUDIT_CHECKPOINTS,
+    }
     assert not may(TABLE, "registry", "WRITE", "topic", topics.ENROLLMENT)
     assert not may(TABLE, "registry", "WRITE", "topic", topics.NOMINATIONS_INBOUND)
 
