@@ -140,6 +140,27 @@ _MESSAGES: dict[ReasonCode, str] = {
 }
 
 
+# What an officer reads where the full message would show another regency's data (docs/security.md,
+# "No oracles across regencies"): the code stays, so systems still act on it, but the message
+# names no desil, DTKS membership, KPJ, programme, regency or funder of someone else's list.
+# Only the programme's own settings (its allowed deciles) may be filled in.
+_WITHHELD_MESSAGES: dict[ReasonCode, str] = {
+    ReasonCode.DUPLICATE_NOMINATION: (
+        "NIK sudah tercatat pada usulan lain yang masih berlaku untuk periode yang sama; satu "
+        "pekerja hanya dibiayai satu program. Rincian usulan itu hanya dapat dilihat admin provinsi."
+    ),
+    ReasonCode.DECILE_NOT_ALLOWED: (
+        "Menurut data rujukan, NIK ini tidak memenuhi syarat program (desil {allowed_deciles})."
+    ),
+    ReasonCode.DTKS_NOT_ACCEPTED: (
+        "Menurut data rujukan, NIK ini tidak memenuhi syarat program (desil {allowed_deciles})."
+    ),
+    ReasonCode.ALREADY_BPJS_PARTICIPANT: "Pekerja sudah menjadi peserta aktif BPJS Ketenagakerjaan.",
+}
+# The details a withheld rejection keeps: the programme's own settings, nothing about the person.
+_WITHHELD_KEEPS = frozenset({"allowed_deciles"})
+
+
 @dataclass(frozen=True)
 class Rejection:
     """One reason a nomination fails, with the officer-facing message already formatted."""
@@ -156,6 +177,16 @@ def reject(code: ReasonCode, **details: str) -> Rejection:
     with a hole in it must fail in tests, not reach an officer.
     """
     return Rejection(code=code, message=_MESSAGES[code].format_map(details), details=details)
+
+
+def withheld(rejection: Rejection) -> Rejection:
+    """`rejection` as told to the officer of another regency than the data's: same code, a message
+    without the data (unchanged when its code reveals nothing beyond itself)."""
+    template = _WITHHELD_MESSAGES.get(rejection.code)
+    if template is None:
+        return rejection
+    kept = {k: v for k, v in rejection.details.items() if k in _WITHHELD_KEEPS}
+    return Rejection(code=rejection.code, message=template.format_map(kept), details=kept)
 
 
 def reason_table() -> list[tuple[ReasonCode, str]]:

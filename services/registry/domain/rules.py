@@ -34,7 +34,7 @@ from services.registry.domain.nomination import (
     ValidationPolicy,
 )
 from services.registry.domain.occupations import occupation_key, same_work
-from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject
+from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject, withheld
 
 __all__ = [
     "ExistingNomination",
@@ -62,6 +62,7 @@ __all__ = [
     "check_sex",
     "find_duplicates_in_upload",
     "find_village",
+    "nik_out_of_scope",
     "nik_regency_note",
     "normalize_occupation",
     "validate_nomination",
@@ -167,6 +168,19 @@ def nik_regency_note(nik_regency_code: str, nominating_regency_code: str) -> lis
     """
     issued_elsewhere = _issued_elsewhere(nik_regency_code, nominating_regency_code)
     return [reject(ReasonCode.NIK_ISSUED_ELSEWHERE, **issued_elsewhere)] if issued_elsewhere else []
+
+
+def nik_out_of_scope(nik: str, nominating_regency_code: str) -> bool:
+    """True when the NIK's region digits (1-4) name another North Sumatra regency than the
+    nominating one: the person is registered elsewhere, so what Lindung knows of them (P3KE desil,
+    DTKS, KPJ, other nominations) is not this regency's to read (docs/security.md).
+
+    Read from the digits alone, so a NIK whose other parts are wrong is placed too.
+    """
+    digits = normalize_nik(nik)
+    if len(digits) != 16 or not digits.isdigit():
+        return False
+    return _issued_elsewhere(f"{digits[:2]}.{digits[2:4]}", nominating_regency_code) is not None
 
 
 def check_nik_kecamatan(parsed: ParsedNik) -> list[Rejection]:
@@ -317,7 +331,7 @@ def check_bpjs_participation(active_bpjs_kpj: str | None) -> list[Rejection]:
 
 
 def check_duplicates(
-    period_start: date, period_end: date, existing: Sequence[ExistingNomination]
+    period_start: date, period_end: date, existing: Sequence[ExistingNomination], nominating_regency_code: str
 ) -> list[Rejection]:
     """No two nominations of one NIK may overlap in time, whoever the funder: one pays.
 
@@ -325,28 +339,40 @@ def check_duplicates(
     rejected, withdrawn, declined, waitlisted elsewhere or released). Periods are inclusive at
     both ends. One rejection at most, naming the first overlapping nomination in the order given
     (callers pass oldest first) and its programme, code and name, so the officer knows who holds
-    the worker.
+    the worker — when it is the nominating regency's own. Another regency's nomination is named
+    to nobody but itself: the rejection is withheld (same code, no programme, regency or funder),
+    and the province admin finds it in the province-wide listing (docs/security.md).
     """
     overlapping = [
         other for other in existing if other.period_start <= period_end and period_start <= other.period_end
     ]
     if not overlapping:
         return []
-    first = overlapping[0]
-    return [
-        reject(
-            ReasonCode.DUPLICATE_NOMINATION,
-            programme_code=first.programme_code,
-            programme_name=first.programme_name,
-            regency=_regency_name(first.regency_code),
-            funder=first.funder,
-            period_start=format_tanggal(first.period_start),
-            period_end=format_tanggal(first.period_end),
-            nomination_id=first.nomination_id,
-            regency_code=first.regency_code,
-            overlapping_count=str(len(overlapping)),
-        )
-    ]
+    own = [other for other in overlapping if _same_regency(other.regency_code, nominating_regency_code)]
+    if not own:
+        return [withheld(reject(ReasonCode.DUPLICATE_NOMINATION, **_duplicate_details(overlapping[0], 0)))]
+    return [reject(ReasonCode.DUPLICATE_NOMINATION, **_duplicate_details(own[0], len(overlapping)))]
+
+
+def _same_regency(code: str, other: str) -> bool:
+    region, other_region = region_by_code(code), region_by_code(other)
+    if region is None or other_region is None:
+        return code.strip() == other.strip()
+    return region == other_region
+
+
+def _duplicate_details(first: ExistingNomination, overlapping_count: int) -> dict[str, str]:
+    return {
+        "programme_code": first.programme_code,
+        "programme_name": first.programme_name,
+        "regency": _regency_name(first.regency_code),
+        "funder": first.funder,
+        "period_start": format_tanggal(first.period_start),
+        "period_end": format_tanggal(first.period_end),
+        "nomination_id": first.nomination_id,
+        "regency_code": first.regency_code,
+        "overlapping_count": str(overlapping_count),
+    }
 
 
 def find_duplicates_in_upload(rows: Iterable[tuple[int, str]]) -> dict[int, Rejection]:
@@ -375,7 +401,16 @@ def validate_nomination(
 
     Order: filled fields, regency (known, in the programme's jurisdiction, its kecamatan and
     desa), NIK (structure, its kecamatan, then against stated data and regency), sex, sector,
-    seat in the quota, period, occupation, age, poverty, BPJS, duplicates. The NIK's century is
+    seat in the quota, period, occupation, age, poverty, BPJS, duplicates.
+
+    Scope first (docs/security.md, "No oracles across regencies"): a NIK registered in another
+    regency (its digits 1-4) is refused NIK_REGENCY_MISMATCH where the programme requires a match,
+    and then no rule that consults what Lindung knows of the person (P3KE/DTKS, BPJS, earlier
+    nominations) runs at all: the answer is the same whether Lindung knows them or not. Where the
+    programme admits such a NIK (a mover, with a note), those rules run but their messages are
+    withheld (code only, no desil, DTKS membership, KPJ, or other regency's nomination).
+
+    The NIK's century is
     read relative to ``policy.coverage_start``, so a replay years later decides the same. When
     the NIK is not even 16 digits, the rules keyed on it (poverty, BPJS, duplicates) are skipped:
     their lookups found nothing for a malformed key, and saying so would only add noise.
@@ -398,6 +433,11 @@ def validate_nomination(
             notes += nik_regency_note(parsed.regency_code, nomination.regency_code)
     else:
         rejections += parsed_or_rejections
+    elsewhere = nik_out_of_scope(nomination.nik, nomination.regency_code)
+    refused_for_scope = elsewhere and policy.nik_regency_must_match
+    if refused_for_scope and not any(r.code is ReasonCode.NIK_REGENCY_MISMATCH for r in rejections):
+        # A NIK whose other parts are wrong is still placed by its region digits.
+        rejections += [reject(ReasonCode.NIK_REGENCY_MISMATCH, **_issued_elsewhere_of(nomination))]
     rejections += check_sex(nomination.sex)
     rejections += check_sector(nomination.sector)
     if not any(r.code is ReasonCode.REGENCY_OUTSIDE_JURISDICTION for r in rejections):
@@ -407,15 +447,23 @@ def validate_nomination(
     rejections += check_age(nomination.birth_date, policy)
 
     poverty_source: PovertySource | None = None
-    if not any(r.code is ReasonCode.NIK_FORMAT for r in rejections):
+    if not refused_for_scope and not any(r.code is ReasonCode.NIK_FORMAT for r in rejections):
         poverty = check_poverty(context.p3ke_desil, context.in_dtks, policy)
         poverty_source = poverty.source
-        rejections += poverty.rejections
-        rejections += check_bpjs_participation(context.active_bpjs_kpj)
+        about_the_person = poverty.rejections + check_bpjs_participation(context.active_bpjs_kpj)
+        rejections += [withheld(r) for r in about_the_person] if elsewhere else about_the_person
         rejections += check_duplicates(
-            nomination.period_start, nomination.period_end, context.existing_nominations
+            nomination.period_start,
+            nomination.period_end,
+            context.existing_nominations,
+            nomination.regency_code,
         )
     return ValidationOutcome(tuple(rejections), poverty_source, parsed, tuple(notes), desa_code)
+
+
+def _issued_elsewhere_of(nomination: NominationInput) -> dict[str, str]:
+    digits = normalize_nik(nomination.nik)
+    return _issued_elsewhere(f"{digits[:2]}.{digits[2:4]}", nomination.regency_code) or {}
 
 
 def _regency_name(regency_code: str) -> str:

@@ -130,17 +130,19 @@ def _existing(
 
 
 def test_no_earlier_nomination_no_duplicate() -> None:
-    assert check_duplicates(*YEAR_2026, []) == []
+    assert check_duplicates(*YEAR_2026, [], "12.10") == []
 
 
 def test_periods_that_only_touch_do_not_overlap() -> None:
     last_year = _existing("n-1", "12.10", "APBD Provinsi", date(2025, 1, 1), date(2025, 12, 31))
-    assert check_duplicates(*YEAR_2026, [last_year]) == []
+    assert check_duplicates(*YEAR_2026, [last_year], "12.10") == []
 
 
 def test_sharing_a_single_day_is_an_overlap() -> None:
     ends_on_new_year = _existing("n-1", "12.10", "APBD Provinsi", date(2025, 1, 2), YEAR_2026[0])
-    assert _codes(check_duplicates(*YEAR_2026, [ends_on_new_year])) == [ReasonCode.DUPLICATE_NOMINATION]
+    assert _codes(check_duplicates(*YEAR_2026, [ends_on_new_year], "12.10")) == [
+        ReasonCode.DUPLICATE_NOMINATION
+    ]
 
 
 def test_a_duplicate_names_the_first_overlapping_nomination_whoever_funds_it() -> None:
@@ -149,7 +151,7 @@ def test_a_duplicate_names_the_first_overlapping_nomination_whoever_funds_it() -
         _existing("n-1", "12.10", "DBH Sawit", date(2026, 3, 1), date(2027, 2, 28)),
         _existing("n-2", "12.71", "APBD Provinsi", date(2026, 1, 1), date(2026, 12, 31)),
     ]
-    assert check_duplicates(*YEAR_2026, existing) == [
+    assert check_duplicates(*YEAR_2026, existing, "12.10") == [
         Rejection(
             ReasonCode.DUPLICATE_NOMINATION,
             "NIK sudah diusulkan ke program P-n-1 (Program P-n-1) oleh Kabupaten Labuhanbatu "
@@ -172,7 +174,7 @@ def test_a_duplicate_names_the_first_overlapping_nomination_whoever_funds_it() -
 
 def test_a_duplicate_from_an_unknown_regency_code_shows_the_code() -> None:
     existing = [_existing("n-9", "12.99", "APBD Kabupaten", *YEAR_2026)]
-    assert check_duplicates(*YEAR_2026, existing)[0].details["regency"] == "12.99"
+    assert check_duplicates(*YEAR_2026, existing, "12.99")[0].details["regency"] == "12.99"
 
 
 def test_repeated_niks_in_one_upload_point_to_the_first_row() -> None:

@@ -24,6 +24,16 @@ EARLIER = ExistingNomination(
     "PAKPAK-BHARAT-2025",
     "Bantuan iuran pekerja sawit Pakpak Bharat 2025",
 )
+# The same, made by the nominating regency (Samosir) itself: its own list, named in full.
+EARLIER_OWN = ExistingNomination(
+    "n-2",
+    "12.17",
+    "APBD Kabupaten",
+    date(2025, 7, 1),
+    date(2026, 6, 30),
+    "SAMOSIR-2025",
+    "Bantuan iuran pekerja rentan Samosir 2025",
+)
 
 
 def _validate(**nomination: object) -> ValidationOutcome:
@@ -53,7 +63,6 @@ def test_every_rejection_is_reported_in_the_fixed_order() -> None:
     outcome = validate_nomination(
         a_nomination(
             full_name="",
-            nik=MEDAN_NIK,
             birth_date=date(2015, 8, 17),
             sex="P",
             sector="kebun",
@@ -62,7 +71,7 @@ def test_every_rejection_is_reported_in_the_fixed_order() -> None:
         a_context(
             p3ke_desil=4,
             active_bpjs_kpj="24012345678",
-            existing_nominations=(EARLIER,),
+            existing_nominations=(EARLIER_OWN,),
         ),
         a_policy(),
     )
@@ -72,7 +81,6 @@ def test_every_rejection_is_reported_in_the_fixed_order() -> None:
         ReasonCode.NAME_MISSING,
         ReasonCode.NIK_BIRTHDATE_MISMATCH,
         ReasonCode.NIK_SEX_MISMATCH,
-        ReasonCode.NIK_REGENCY_MISMATCH,
         ReasonCode.SECTOR_INVALID,
         ReasonCode.OCCUPATION_NOT_ALLOWED,
         ReasonCode.AGE_BELOW_MIN,
@@ -82,11 +90,57 @@ def test_every_rejection_is_reported_in_the_fixed_order() -> None:
     ]
     duplicate = outcome.rejections[-1]
     assert duplicate.message == (
-        "NIK sudah diusulkan ke program PAKPAK-BHARAT-2025 (Bantuan iuran pekerja sawit Pakpak "
-        "Bharat 2025) oleh Kabupaten Pakpak Bharat (pendanaan DBH Sawit) untuk periode "
-        "1 Juli 2025 s.d. 30 Juni 2026, dan usulan itu masih berlaku; satu pekerja hanya dibiayai "
-        "satu program."
+        "NIK sudah diusulkan ke program SAMOSIR-2025 (Bantuan iuran pekerja rentan Samosir 2025) "
+        "oleh Kabupaten Samosir (pendanaan APBD Kabupaten) untuk periode 1 Juli 2025 s.d. "
+        "30 Juni 2026, dan usulan itu masih berlaku; satu pekerja hanya dibiayai satu program."
     )
+
+
+def test_another_regencys_nik_is_refused_before_any_rule_about_the_person_runs() -> None:
+    """Scope first: what Lindung knows of the person changes nothing in the answer."""
+    nomination = a_nomination(nik=MEDAN_NIK, occupation="guru")
+    known = a_context(
+        p3ke_desil=4, in_dtks=True, active_bpjs_kpj="24012345678", existing_nominations=(EARLIER,)
+    )
+    unknown = a_context(p3ke_desil=None, in_dtks=False, active_bpjs_kpj=None, existing_nominations=())
+    refused = validate_nomination(nomination, known, a_policy())
+    assert refused == validate_nomination(nomination, unknown, a_policy())
+    assert _codes(refused) == [ReasonCode.NIK_REGENCY_MISMATCH, ReasonCode.OCCUPATION_NOT_ALLOWED]
+    assert refused.poverty_source is None
+
+
+def test_a_malformed_nik_of_another_regency_is_placed_by_its_region_digits() -> None:
+    nik = make_nik(regency="1271", serial="0000")
+    known = a_context(p3ke_desil=4, active_bpjs_kpj="24012345678", existing_nominations=(EARLIER,))
+    outcome = validate_nomination(a_nomination(nik=nik), known, a_policy())
+    assert _codes(outcome) == [ReasonCode.NIK_SERIAL_ZERO, ReasonCode.NIK_REGENCY_MISMATCH]
+    assert outcome == validate_nomination(a_nomination(nik=nik), a_context(), a_policy())
+
+
+def test_a_mover_admitted_by_the_programme_is_told_nothing_of_the_persons_data() -> None:
+    """Where the programme admits a NIK of another regency, the rules run but their messages
+    name no desil, DTKS membership, KPJ, nor the regency, programme or funder holding them."""
+    lenient = a_policy(nik_regency_must_match=False)
+    known = a_context(
+        p3ke_desil=4, in_dtks=False, active_bpjs_kpj="24012345678", existing_nominations=(EARLIER,)
+    )
+    outcome = validate_nomination(a_nomination(nik=MEDAN_NIK), known, lenient)
+    assert _codes(outcome) == [
+        ReasonCode.DECILE_NOT_ALLOWED,
+        ReasonCode.ALREADY_BPJS_PARTICIPANT,
+        ReasonCode.DUPLICATE_NOMINATION,
+    ]
+    told = " ".join(r.message + " " + " ".join(r.details.values()) for r in outcome.rejections)
+    for secret in ("desil 4", "24012345678", "DTKS", "Pakpak", "PAKPAK", "DBH", "n-1"):
+        assert secret not in told
+    assert [n.code for n in outcome.notes] == [ReasonCode.NIK_ISSUED_ELSEWHERE]
+
+
+def test_another_regencys_nomination_of_an_own_nik_is_not_named() -> None:
+    outcome = validate_nomination(a_nomination(), a_context(existing_nominations=(EARLIER,)), a_policy())
+    assert _codes(outcome) == [ReasonCode.DUPLICATE_NOMINATION]
+    assert outcome.rejections[0].details == {}
+    assert "Pakpak" not in outcome.rejections[0].message and "DBH" not in outcome.rejections[0].message
 
 
 def test_the_regency_match_is_a_programme_setting() -> None:
@@ -167,7 +221,9 @@ SCENARIOS: dict[ReasonCode, Callable[[], list[Rejection]]] = {
         validate_nomination(a_nomination(), a_context(active_bpjs_kpj="24012345678"), a_policy()).rejections
     ),
     ReasonCode.DUPLICATE_NOMINATION: lambda: list(
-        validate_nomination(a_nomination(), a_context(existing_nominations=(EARLIER,)), a_policy()).rejections
+        validate_nomination(
+            a_nomination(), a_context(existing_nominations=(EARLIER_OWN,)), a_policy()
+        ).rejections
     ),
     ReasonCode.DUPLICATE_IN_UPLOAD: lambda: list(
         find_duplicates_in_upload([(1, MEDAN_NIK), (2, MEDAN_NIK)]).values()
