@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from libs.events.contracts.registry import WITHDRAWN_BY_UNRECORDED
+
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]
 
@@ -43,4 +45,11 @@ def upcast(event_type: str, version: int, target: int, payload: Payload) -> Payl
 def _worker_nominated_v1_to_v2(payload: Payload) -> Payload:
     # v1 (the 2024 pilot) carried a boolean `sawit`; v2 names the sector.
     payload["sector"] = "sawit" if payload.pop("sawit", False) else "non_sawit"
+    return payload
+
+
+@upcaster("NominationWithdrawn", 1)
+def _nomination_withdrawn_v1_to_v2(payload: Payload) -> Payload:
+    # v1 did not record who withdrew; v2 does. Nobody can say now who it was.
+    payload.setdefault("withdrawn_by", WITHDRAWN_BY_UNRECORDED)
     return payload

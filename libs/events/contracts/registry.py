@@ -92,10 +92,19 @@ class WorkerRejected(DomainEvent):
     reference_version: str | None = None
 
 
+# What a NominationWithdrawn of v1 (before the withdrawer was recorded) says of who withdrew.
+WITHDRAWN_BY_UNRECORDED = "tidak tercatat"
+
+
 class NominationWithdrawn(DomainEvent):
-    """An officer withdrew a nomination (died, moved, declined...)."""
+    """An officer withdrew a nomination (died, moved, declined...).
+
+    v2 records who withdrew (`withdrawn_by`: the key holder, and the person at the desk if they
+    said so); v1 events read as withdrawn by WITHDRAWN_BY_UNRECORDED.
+    """
 
     event_type = "NominationWithdrawn"
+    schema_version = 2
     topic = topics.REGISTRY
 
     worker_id: str
@@ -104,6 +113,7 @@ class NominationWithdrawn(DomainEvent):
     regency_code: str
     reason: Literal["died", "moved", "declined", "other"]
     note: str = ""
+    withdrawn_by: str = Field(min_length=1, max_length=300)
 
 
 class NominationCorrected(DomainEvent):

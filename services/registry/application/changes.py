@@ -192,9 +192,16 @@ async def correct(
 
 
 async def withdraw(
-    engine: AsyncEngine, store: EventStore, nomination_id: str, reason: WithdrawalReason, note: str
+    engine: AsyncEngine,
+    store: EventStore,
+    nomination_id: str,
+    reason: WithdrawalReason,
+    note: str,
+    *,
+    withdrawn_by: str,
 ) -> NominationState:
-    """Withdraw a nomination (NominationWithdrawn: allocation releases its seat, if it had one)."""
+    """Withdraw a nomination (NominationWithdrawn: allocation releases its seat, if it had one);
+    `withdrawn_by` is who did, for the history."""
 
     async def work(conn: AsyncConnection) -> NominationState:
         _, state, version = await locked_state(conn, store, nomination_id)
@@ -207,6 +214,7 @@ async def withdraw(
             regency_code=state.source.regency_code,
             reason=reason,
             note=note,
+            withdrawn_by=withdrawn_by,
         )
         await store.append(
             conn, stream_of(state.worker_id), [event], expected_version=version, correlation_id=uuid.uuid4()

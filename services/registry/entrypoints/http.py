@@ -375,6 +375,7 @@ def _history_entry(envelope: Any) -> dict[str, Any]:
         entry.update(trigger=event.trigger, reference_version=event.reference_version)
     elif isinstance(event, NominationWithdrawn):
         entry.update(status="withdrawn", reason=event.reason, note=event.note)
+        entry["withdrawn_by"] = event.withdrawn_by
     return entry
 
 
@@ -409,12 +410,20 @@ async def correct_nomination(
 
 @router.post("/nominations/{nomination_id}/withdrawal", status_code=201, tags=["nominations"])
 async def withdraw_nomination(
-    nomination_id: str, body: WithdrawNomination, rt: RuntimeDep, who: Writer
+    nomination_id: str, body: WithdrawNomination, rt: RuntimeDep, who: Writer, officer: OfficerHeader = None
 ) -> dict[str, Any]:
-    """Withdraw a nomination (died, moved, declined, other): allocation releases its seat."""
+    """Withdraw a nomination (died, moved, declined, other): allocation releases its seat. Who
+    withdrew (the key's holder, and X-Lindung-Officer) is recorded in the event."""
     await _row(rt, nomination_id, who, change=True)
     try:
-        state = await withdraw(rt.engine, rt.store, nomination_id, body.reason, body.note)
+        state = await withdraw(
+            rt.engine,
+            rt.store,
+            nomination_id,
+            body.reason,
+            body.note,
+            withdrawn_by=actor(who, officer, "http"),
+        )
     except ChangeRefused as exc:
         raise _refuse(exc.status, exc.answer) from exc
     rt.relay.wake()

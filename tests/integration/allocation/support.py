@@ -124,6 +124,7 @@ def withdrawn(w: Worker, programme_code: str, reason: str = "died") -> Envelope:
         programme_code=programme_code,
         regency_code=w.regency,
         reason=reason,  # type: ignore[arg-type]
+        withdrawn_by="test",
     )
     return envelope(event, "registry", f"worker-{w.worker_id}")
 

@@ -32,6 +32,7 @@ def withdrawn(worker: str, note: str = "") -> NominationWithdrawn:
         regency_code="12.17",
         reason="moved",
         note=note,
+        withdrawn_by="test",
     )
 
 

@@ -241,6 +241,7 @@ class Feed:
                 programme_code=self.programme,
                 regency_code=p.regency,
                 reason="moved",
+                withdrawn_by="test",
             ),
             f"worker-{p.worker_id}",
         )

@@ -42,7 +42,12 @@ def validated(worker: str, minutes: int, decile: int | None = 1) -> WorkerValida
 
 def withdrawn(worker: str) -> NominationWithdrawn:
     return NominationWithdrawn(
-        worker_id=worker, nomination_id=f"n-{worker}", programme_code="P", regency_code="12.71", reason="died"
+        worker_id=worker,
+        nomination_id=f"n-{worker}",
+        programme_code="P",
+        regency_code="12.71",
+        reason="died",
+        withdrawn_by="test",
     )
 
 

@@ -147,7 +147,7 @@ def test_the_fold_follows_a_nomination_through_rejection_correction_and_withdraw
         reference_version="p3ke:b;dtks:none",
         nominated_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    withdrawn = NominationWithdrawn(**common, regency_code="12.17", reason="moved")
+    withdrawn = NominationWithdrawn(**common, regency_code="12.17", reason="moved", withdrawn_by="test")
     stream = [envelope(e, i) for i, e in enumerate([nominated, other, rejected, corrected, validated], 1)]
 
     state = fold_nomination(stream[:3], "n1")
