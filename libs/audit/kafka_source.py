@@ -61,6 +61,7 @@ class Record:
     partition: int
     offset: int
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass
@@ -110,7 +111,9 @@ async def read_records(
             idle = 0 if got else idle + 1
             if got:
                 deadline = loop.time() + stall_timeout_s
-            records.extend(Record(r.topic, r.partition, r.offset, r.value or b"") for r in got)
+            records.extend(
+                Record(r.topic, r.partition, r.offset, r.value or b"", tuple(r.headers or ())) for r in got
+            )
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
             if remaining and loop.time() > deadline:
                 late = sorted(f"{tp.topic}/{tp.partition}" for tp in remaining)

@@ -1,0 +1,251 @@
+"""Every service in-process, each signing with its own key and verifying with one keyring.
+
+Keys are made for the run (`Signer.generate`), written to a temporary folder, and given to each
+service through the settings it reads at start (LINDUNG_EVENT_SIGNING_KEY_FILE / _KEY_ID, one
+pair per service; LINDUNG_EVENT_KEYRING_FILE the same for all). The test itself holds the keys of
+the systems outside Lindung: BPJS's gateway (two keys, for a rotation) and the regency systems of
+Samosir (12.17) and Medan (12.71). One stack for the package: two would share consumer groups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from libs.events import topics
+from libs.events.envelope import Envelope
+from libs.events.signing import Signer, TrustedKey, keyring_json
+from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
+from libs.runtime.migrate import upgrade_all
+from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.settings import get_settings
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
+from tests.infra import Infra, create_database, run_id
+from tests.integration.audit.support import drop_database
+from tests.integration.security.conftest import definitions
+from tests.running import eventually, running, use_env
+
+SAMOSIR, MEDAN = "12.17", "12.71"
+RUN = run_id()
+PROGRAMME = f"TTD-{RUN}-2026"
+PROGRAMME_YAML = f"""
+code: {PROGRAMME}
+name: Uji pesan bertanda tangan 2026
+year: 2026
+funder: APBD_PROVINSI
+jurisdiction: "12"
+coverage_start: 2026-01-01
+budget_cap: 100000000
+allowed_deciles: [1, 2]
+decree_kind: SK_GUBERNUR
+requires_decree: false
+nik_regency_must_match: true
+quotas:
+  - {{regency: "{SAMOSIR}", sector: non_sawit, seats: 10}}
+  - {{regency: "{MEDAN}", sector: sawit, seats: 10}}
+"""
+
+
+SECTOR = {SAMOSIR: "non_sawit", MEDAN: "sawit"}
+PLACE = {SAMOSIR: ("Pangururan", "Lumban Suhi Suhi"), MEDAN: ("Medan Kota", "Pasar Merah")}
+
+
+@dataclass(frozen=True)
+class Person:
+    regency: str
+    nik: str
+    full_name: str
+    birth: date
+    sex: str
+
+    def nomination(self, **changes: Any) -> dict[str, Any]:
+        kecamatan, desa = PLACE[self.regency]
+        return {
+            "programme_code": PROGRAMME,
+            "nik": self.nik,
+            "full_name": self.full_name,
+            "birth_date": self.birth.isoformat(),
+            "sex": self.sex,
+            "occupation": "petani",
+            "regency_code": self.regency,
+            "kecamatan": kecamatan,
+            "desa": desa,
+            "sector": SECTOR[self.regency],
+            **changes,
+        }
+
+
+def _people() -> dict[str, Person]:
+    names = {
+        "flow": (SAMOSIR, "Sahat Malau"),
+        "medan_by_samosir": (MEDAN, "Butet Manurung"),
+        "medan_own": (MEDAN, "Lamhot Sitanggang"),
+    }
+    found = {}
+    for serial, (key, (regency, name)) in enumerate(names.items(), start=301):
+        birth = date(1980 + serial % 10, 1 + serial % 12, 1 + serial % 27)
+        sex = "L" if serial % 2 else "P"
+        found[key] = Person(regency, compose_nik(regency, 3, birth, sex, serial), name, birth, sex)
+    return found
+
+
+PEOPLE = _people()
+
+
+@dataclass
+class Keys:
+    """The run's keys: one per service, and those the test signs with as a foreign system."""
+
+    folder: Path
+    services: dict[str, Signer]
+    bpjs_old: Signer
+    bpjs_new: Signer
+    regency: dict[str, Signer]  # by regency code
+
+    @property
+    def keyring_file(self) -> Path:
+        return self.folder / "keyring.json"
+
+    def trusted(self, *, with_old_bpjs_key: bool = True) -> list[TrustedKey]:
+        keys = [signer.trusted(name) for name, signer in self.services.items()]
+        if with_old_bpjs_key:
+            keys.append(self.bpjs_old.trusted("bpjs"))
+        keys.append(self.bpjs_new.trusted("bpjs"))
+        keys += [signer.trusted(f"regency-{code}") for code, signer in self.regency.items()]
+        return keys
+
+    def write_keyring(self, *, with_old_bpjs_key: bool = True) -> None:
+        self.keyring_file.write_text(keyring_json(self.trusted(with_old_bpjs_key=with_old_bpjs_key)))
+
+    def env_of(self, service: str) -> dict[str, str]:
+        """The signing settings of `service` (its own key) and the keyring every service reads."""
+        signer = self.services[service]
+        path = self.folder / f"{signer.key_id}.pem"
+        return {
+            "LINDUNG_EVENT_SIGNING_KEY_FILE": str(path),
+            "LINDUNG_EVENT_SIGNING_KEY_ID": signer.key_id,
+            "LINDUNG_EVENT_KEYRING_FILE": str(self.keyring_file),
+        }
+
+
+def make_keys(folder: Path, services: Iterable[str]) -> Keys:
+    keys = Keys(
+        folder,
+        {name: Signer.generate(f"{name}.{RUN}") for name in services},
+        Signer.generate(f"bpjs.{RUN}.old"),
+        Signer.generate(f"bpjs.{RUN}.new"),
+        {code: Signer.generate(f"regency-{code}.{RUN}") for code in (SAMOSIR, MEDAN)},
+    )
+    for signer in keys.services.values():
+        signer.write_private(folder / f"{signer.key_id}.pem")
+    keys.write_keyring()
+    return keys
+
+
+@dataclass
+class Stack:
+    """The running services; `restart` starts one again (with the settings of now)."""
+
+    definitions: dict[str, ServiceDefinition]
+    keys: Keys
+    bootstrap: str
+    apps: dict[str, FastAPI] = field(default_factory=dict)
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+    exits: dict[str, AsyncExitStack] = field(default_factory=dict)
+
+    async def start(self, service: str) -> None:
+        os.environ.update(self.keys.env_of(service))
+        get_settings.cache_clear()  # each service reads its own key at start
+        exits = AsyncExitStack()
+        definition = self.definitions[service]
+        self.runtimes[service] = await exits.enter_async_context(running(definition))
+        self.apps[service] = create_app(definition)
+        self.apps[service].state.runtime = self.runtimes[service]  # routes over the running service
+        self.exits[service] = exits
+
+    async def stop(self, service: str) -> None:
+        await self.exits.pop(service).aclose()
+
+    async def restart(self, service: str) -> None:
+        await self.stop(service)
+        await self.start(service)
+
+    async def call(self, service: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        transport = httpx.ASGITransport(app=self.apps[service])
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}", timeout=60) as http:
+            return await http.request(method, path, **kw)
+
+    async def send(
+        self, topic: str, envelope: Envelope, key: str, signer: Signer | None, *, value: bytes | None = None
+    ) -> None:
+        """Publish `envelope` as a foreign system would: signed by `signer` (None: unsigned), over
+        `value` when given (the bytes signed are then not the bytes sent)."""
+        sent = envelope.to_bytes()
+        headers = signer.headers(value if value is not None else sent) if signer else []
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, sent, key=key.encode(), headers=headers)
+        finally:
+            await producer.stop()
+
+
+async def expect(reply: httpx.Response, *statuses: int) -> Any:
+    assert reply.status_code in statuses, f"{reply.request.method} {reply.request.url}: {reply.text}"
+    return reply.json()
+
+
+@pytest.fixture(scope="package")
+async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    name = f"lindung_signed_{uuid.uuid4().hex[:8]}"
+    saved_env = dict(os.environ)
+    folder = tmp_path_factory.mktemp("keys")
+    try:
+        url = await create_database(infra.server_url, name)
+        await asyncio.to_thread(upgrade_all, url)
+        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
+        use_env(url, infra.bootstrap, LINDUNG_TOPIC_PARTITIONS="2")
+        services = definitions()
+        found = Stack(services, make_keys(folder, services), infra.bootstrap)
+        try:
+            for service in services:
+                await found.start(service)
+            await seed(found)
+            yield found
+        finally:
+            for service in reversed(list(found.exits)):
+                await found.stop(service)
+            await drop_database(infra.server_url, name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)  # later packages must not inherit the keys
+        get_settings.cache_clear()
+
+
+async def seed(stack: Stack) -> None:
+    """The programme (allocation → registry, signed on the way) and an empty P3KE extract."""
+    yaml = {"content-type": "application/yaml"}
+    await expect(
+        await stack.call("allocation", "POST", "/programmes", content=PROGRAMME_YAML, headers=yaml), 201
+    )
+
+    async def registry_knows() -> bool:
+        reply = await stack.call("registry", "GET", "/programmes")
+        return any(p["programme_code"] == PROGRAMME for p in reply.json())
+
+    await eventually(registry_knows, timeout_s=30)
+    extract = "nik,desil\n" + "".join(f"{p.nik},1\n" for p in PEOPLE.values())
+    await expect(await stack.call("registry", "POST", "/reference/p3ke", content=extract.encode()), 201)
