@@ -8,6 +8,7 @@ infra/kafka/start.sh, which is run here in its render-only mode and must give th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import yaml
 from pydantic import AliasChoices
 
 from libs.events.topics import CONSUMER_GROUPS
+from libs.runtime.production import DEFAULT_NIK_PEPPER, refusals
 from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.kafka_broker import KAFKA_DIR, node_properties, parse_properties
 from tests.compose_file import (
@@ -190,7 +192,8 @@ def test_required_values(services: dict[str, dict[str, Any]]) -> None:
     for compose_name in APP_SERVICES.values():
         env = _env(services[compose_name])
         assert env["DATABASE_URL"] == (
-            "postgresql+asyncpg://${POSTGRES_USER:-lindung}:${POSTGRES_PASSWORD:-lindung}@postgres:5432/lindung"
+            "postgresql+asyncpg://${POSTGRES_USER:-lindung}:${POSTGRES_PASSWORD:?set the PostgreSQL password}"
+            "@postgres:5432/lindung"
         )
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert env["LINDUNG_KAFKA_IDEMPOTENCE"] == "true"
@@ -217,7 +220,7 @@ def test_settings_parse_each_service_environment(
     assert settings.topic_partitions == 8
     assert settings.topic_replication == 1
     assert settings.kafka_bootstrap_servers == "kafka:9092"
-    assert settings.database_url == "postgresql+asyncpg://lindung:lindung@postgres:5432/lindung"
+    assert settings.database_url == "postgresql+asyncpg://lindung:required-in-test@postgres:5432/lindung"
     assert settings.nik_pepper == "required-in-test"
     # Each service is its own principal on the secured broker (docs/kafka.md).
     assert settings.kafka_security_protocol == "SASL_PLAINTEXT"
@@ -582,6 +585,120 @@ def test_bpjs_simulator_is_development_only(services: dict[str, dict[str, Any]])
         else:
             assert not svc.get("profiles"), f"{name} must run in production"
             assert not set(_depends_on(svc)) & DEV_ONLY, f"{name} depends on a development-only service"
+
+
+# --- closed by default (docs/security.md, "Production checklist") ------------------------------
+
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|PEPPER|API_KEYS|PRIVATE|SIGNING_KEY$")
+# A .env as an operator fills it in from .env.example: strong values of every secret.
+STRONG_DOTENV = {
+    "LINDUNG_NIK_PEPPER": "a" * 64,
+    "LINDUNG_SESSION_SECRET": "b" * 64,
+    "LINDUNG_API_KEYS": json.dumps([{"key_sha256": "c" * 64, "role": "province_admin", "name": "Disnaker"}]),
+    "POSTGRES_PASSWORD": "d" * 64,
+    "KAFKA_ADMIN_PASSWORD": "e" * 64,
+    **{f"KAFKA_PASSWORD_{m.upper()}": f"pw-{m}" for m in APP_SERVICES},
+}
+
+
+def _service_settings(
+    service: dict[str, Any], chosen: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    for var in list(os.environ):
+        if var.startswith("LINDUNG_") or var in ALIASED:
+            monkeypatch.delenv(var)
+    for var, value in interpolated_environment(service, chosen).items():
+        monkeypatch.setenv(var, value)
+    return Settings(_env_file=None)
+
+
+def test_every_service_asks_callers_for_an_api_key(services: dict[str, dict[str, Any]]) -> None:
+    for compose_name in APP_SERVICES.values():
+        env = _env(services[compose_name])
+        assert str(env["LINDUNG_API_KEYS"]).startswith("${LINDUNG_API_KEYS:?"), compose_name
+        # Replaced by closed-by-default (libs/runtime/production.py): keys are required anyway.
+        assert "LINDUNG_AUTH_REQUIRED" not in env, compose_name
+
+
+def test_no_production_service_runs_in_development_mode(services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in _lindung_services(services).items():
+        env = _env(svc)
+        if name in DEV_ONLY:
+            # The simulator's control panel exists only in development mode; the profile keeps
+            # it out of production.
+            assert env.get("LINDUNG_DEV_MODE") == "true" and svc.get("profiles") == ["dev"], name
+        else:
+            assert "LINDUNG_DEV_MODE" not in env, name
+
+
+@pytest.mark.parametrize("module", sorted(m for m, n in APP_SERVICES.items() if n not in DEV_ONLY))
+def test_production_services_start_closed_with_a_filled_in_env(
+    services: dict[str, dict[str, Any]], module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _service_settings(services[APP_SERVICES[module]], STRONG_DOTENV, monkeypatch)
+    assert settings.dev_mode is False
+    # The event keys are the signing block's (docs/security.md, "Signed events"); the rest is this
+    # file's and .env's: nothing else is refused.
+    refused = [r.setting for r in refusals(settings, module) if not r.setting.startswith("LINDUNG_EVENT_")]
+    assert refused == [], module
+    # A weak pepper in .env is refused at start, whatever compose let through.
+    weak = _service_settings(
+        services[APP_SERVICES[module]], {**STRONG_DOTENV, "LINDUNG_NIK_PEPPER": "short"}, monkeypatch
+    )
+    assert "LINDUNG_NIK_PEPPER" in [r.setting for r in refusals(weak, module)]
+
+
+def test_the_simulator_never_speaks_for_bpjs_in_production(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not even when .env tries to say otherwise: the allow-list is a literal of this file.
+    dotenv = {**STRONG_DOTENV, "LINDUNG_BPJS_PRODUCERS": '["bpjs", "bpjs_simulator"]'}
+    for compose_name in APP_SERVICES.values():
+        if compose_name in DEV_ONLY:
+            continue
+        settings = _service_settings(services[compose_name], dotenv, monkeypatch)
+        assert settings.bpjs_producers == ("bpjs",), compose_name
+
+
+def _interpolations(text: str) -> list[re.Match[str]]:
+    return list(_INTERPOLATION.finditer(text))
+
+
+def test_no_literal_secret_in_the_file(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in services.items():
+        for var, value in _env(svc).items():
+            if not SECRET_NAME.search(var):
+                continue
+            found = _interpolations(str(value))
+            assert len(found) == 1 and found[0].group(0) == str(value), f"{name}.{var} holds a literal"
+            op, arg = found[0]["op"], found[0]["arg"]
+            # Required, or (the dev-only simulator's Kafka password) empty: never a default value.
+            assert op == ":?" or (op == ":-" and arg == ""), f"{name}.{var} has a default: {value}"
+    # Inside URLs and the inline credentials file: no secret variable has a default either.
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for match in _interpolations(text):
+        if SECRET_NAME.search(match["name"]) and match["op"] == ":-":
+            assert match["arg"] == "", f"${{{match['name']}}} has a default in docker-compose.yml"
+    assert DEFAULT_NIK_PEPPER not in text
+
+
+def test_env_example_names_every_required_value() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = {line.split("=", 1)[0].lstrip("# ").strip() for line in example.splitlines() if "=" in line}
+    required = {m["name"] for m in _interpolations(COMPOSE_FILE.read_text()) if m["op"] == ":?"}
+    assert required <= named, sorted(required - named)
+    # Placeholders only: no secret is filled in.
+    for line in example.splitlines():
+        var, _, value = line.partition("=")
+        if not line.startswith("#") and SECRET_NAME.search(var) and var != "LINDUNG_API_KEYS":
+            assert value == "", line
+    assert "<64 hex digits>" in example
+
+
+def test_env_and_secrets_stay_out_of_git() -> None:
+    ignored = {line.strip() for line in (ROOT / ".gitignore").read_text().splitlines()}
+    assert {".env", "secrets/"} <= ignored
+    assert ".env.example" not in ignored
 
 
 # --- Dockerfile ----------------------------------------------------------------------------------
