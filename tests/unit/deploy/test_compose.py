@@ -763,6 +763,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
         pytest.skip("no `docker compose` plugin nor `docker-compose` here: `config -q` cannot run")
     env = {
         **os.environ,
+        **STRONG_DOTENV,
         "LINDUNG_NIK_PEPPER": "test-pepper",
         "KAFKA_ADMIN_PASSWORD": "test-admin",
         **{f"KAFKA_PASSWORD_{m.upper()}": f"test-{m}" for m in APP_SERVICES},
