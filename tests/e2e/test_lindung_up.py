@@ -186,7 +186,9 @@ def test_nominations_that_fail_in_every_way_are_answered(stack: UpProcess) -> No
     )
     assert uploaded.status_code == 200, uploaded.text
     assert len(uploaded.json()["results"]) == 4
-    coverage = httpx.get(f"{url('enrollment')}/coverage/{samosir}", params={"on": "2026-03-01"}, timeout=10)
+    coverage = httpx.post(
+        f"{url('enrollment')}/coverage", json={"nik": samosir, "on": "2026-03-01"}, timeout=10
+    )
     assert coverage.status_code == 200 and coverage.json()["covered"] is False
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from libs.auth import ADMINS, READERS, Principal, caller, forbidden, listing_regency
+from libs.auth import ADMINS, READERS, Principal, caller, listing_regency
 from libs.identity import worker_id_for
 from libs.runtime.service import Runtime, runtime_of
 from services.enrollment.adapters.tables import registrations
@@ -25,6 +25,7 @@ from services.enrollment.application.coverage import answer_for, coverage_of, le
 from services.enrollment.domain.billing import BillOverLimitError
 from services.enrollment.domain.coverage import CoverageLedger, CoveragePolicy
 from services.enrollment.domain.months import YearMonth
+from services.enrollment.domain.scope import visible_registrations
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -130,17 +131,12 @@ async def get_enrollment(worker_id: str, rt: RuntimeDep, who: Reader) -> list[di
     async with rt.engine.connect() as conn:
         rows = (await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))).all()
         ledgers = await ledgers_of(conn, [worker_id])
-    if not rows:
-        raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
-    visible = [r for r in rows if who.may_see_regency(r.regency_code)]
+    visible = visible_registrations(rows, who.may_see_regency)
     if not visible:
-        raise _not_yours(who)
+        # Another regency's worker is not found, like a worker nobody registered: no oracle.
+        raise HTTPException(404, {"code": "ENROLLMENT_NOT_FOUND", "message": "Pendaftaran tidak ditemukan."})
     policy = handler.config.coverage
     return [_public(r, _standing(ledgers.get((worker_id, r.programme_code)), today, policy)) for r in visible]
-
-
-def _not_yours(who: Principal) -> HTTPException:
-    return forbidden(f"Akun ini hanya dapat melihat data kabupaten/kota {who.regency}.")
 
 
 # --- premiums ------------------------------------------------------------------------------------
@@ -236,19 +232,13 @@ async def _coverage(
     handler = handler_of(rt)
     async with rt.engine.connect() as conn:
         ledgers = await coverage_of(conn, worker_id)
-        regs = {
-            r.programme_code: r
-            for r in await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))
-        }
+        rows = await conn.execute(select(registrations).where(registrations.c.worker_id == worker_id))
+        # An officer learns only about registrations of their own regency: a person registered
+        # elsewhere gets the very answer of a person never registered (NOT_ENROLLED), no 403.
+        regs = {r.programme_code: r for r in visible_registrations(rows, who.may_see_regency)}
+    ledgers = [pc for pc in ledgers if pc.programme_code in regs]
     if programme:
         ledgers = [pc for pc in ledgers if pc.programme_code == programme]
-    if not who.province_wide:
-        # An officer learns only about registrations of their own regency.
-        seen = {code for code, r in regs.items() if who.may_see_regency(r.regency_code)}
-        mine = [pc for pc in ledgers if pc.programme_code in seen]
-        if ledgers and not mine:
-            raise _not_yours(who)
-        ledgers = mine
     answers = []
     for pc in ledgers:
         answer = answer_for(pc, on, handler.config.coverage, known_at)
@@ -299,17 +289,30 @@ KnownAtQuery = Annotated[
 ]
 
 
-@router.get("/coverage/{nik}", tags=["coverage"])
-async def coverage_by_nik(
-    nik: str,
-    on: OnQuery,
-    rt: RuntimeDep,
-    who: Reader,
-    known_at: KnownAtQuery = None,
-    programme: str | None = None,
-) -> dict[str, Any]:
+class CoverageQuestion(BaseModel):
+    """Whose coverage, on which day: the NIK travels in the body, never in a URL (URLs end up in
+    access logs, proxies and browser histories)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(max_length=32, description="The person's NIK (16 digits).")
+    on: date = Field(description="The day asked about (YYYY-MM-DD).")
+    known_at: date | None = Field(
+        default=None,
+        description="Answer from the facts known on this day (e.g. the incident day: a month paid "
+        "after it does not cover it). Default: everything known now.",
+    )
+    programme: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/coverage", tags=["coverage"])
+async def coverage_by_nik(question: CoverageQuestion, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
     """Was the person with this NIK covered on `on`? Under which programme and funder, why, the
-    unbroken covered period around that day, and the ids of the events that prove it."""
+    unbroken covered period around that day, and the ids of the events that prove it.
+
+    A regency officer asking about a person registered only in another regency gets the answer
+    for a person never registered (NOT_ENROLLED), identical in status and body."""
+    nik = question.nik
     if not _NIK.match(nik):
         raise HTTPException(
             422,
@@ -319,7 +322,22 @@ async def coverage_by_nik(
             },
         )
     worker_id = worker_id_for(nik, handler_of(rt).config.pepper)
-    return {"nik": nik} | await _coverage(rt, who, worker_id, on, known_at, programme)
+    answer = await _coverage(rt, who, worker_id, question.on, question.known_at, question.programme)
+    return {"nik": nik} | answer
+
+
+@router.get("/coverage/{nik}", tags=["coverage"], include_in_schema=False, status_code=405)
+async def coverage_by_nik_in_url(nik: str) -> None:
+    """Gone: a NIK does not travel in a URL. Answers 405 and points to POST /coverage."""
+    raise HTTPException(
+        405,
+        {
+            "code": "NIK_NOT_IN_URL",
+            "message": "NIK tidak dikirim di alamat URL; kirim POST /coverage dengan "
+            '{"nik": ..., "on": ...}.',
+        },
+        headers={"Allow": "POST"},
+    )
 
 
 @router.get("/workers/{worker_id}/coverage", tags=["coverage"])
@@ -333,10 +351,11 @@ async def coverage_by_worker(
 ) -> dict[str, Any]:
     """The same answer by worker id (for systems that hold no NIK)."""
     async with rt.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(registrations.c.nik_masked).where(registrations.c.worker_id == worker_id)
+        rows = await conn.execute(
+            select(registrations.c.nik_masked, registrations.c.regency_code).where(
+                registrations.c.worker_id == worker_id
             )
-        ).first()
-    masked = row.nik_masked if row else None
+        )
+        seen = visible_registrations(rows, who.may_see_regency)
+    masked = seen[0].nik_masked if seen else None
     return {"nik": masked} | await _coverage(rt, who, worker_id, on, known_at, programme)

@@ -10,14 +10,16 @@ the whole file; only a file that is not a table, or lacks a required column, is 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from services.registry.domain.answers import Answer, AnswerCode, answer
 from services.registry.domain.dates import calendar_date
@@ -123,36 +125,110 @@ class UploadTable:
     rows: list[UploadRow] = field(default_factory=list)
 
 
-def read_upload(content: bytes, filename: str | None = None, *, max_rows: int = MAX_ROWS) -> UploadTable:
-    """The rows of a CSV or XLSX nomination list; raises UploadError when the file is unusable."""
-    if content.startswith(b"PK\x03\x04"):
-        return _table("xlsx", _xlsx_rows(content), max_rows)
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
+@dataclass(frozen=True)
+class ZipLimits:
+    """How far an XLSX (a zip) may expand, checked on its directory before anything is inflated
+    (settings `upload_max_uncompressed_bytes`, `upload_max_compression_ratio`)."""
+
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_ratio: int = 250
+    max_members: int = 10_000
+
+
+def check_zip(stream: IO[bytes], limits: ZipLimits) -> None:
+    """Refuse a zip whose members declare more bytes in all than the limit, or one member that
+    inflates more than `max_ratio` times: a zip bomb is refused from its directory alone (the
+    declared size also bounds what zipfile will inflate of a member)."""
+    try:
+        members = zipfile.ZipFile(stream).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=type(exc).__name__)) from exc
+    if len(members) > limits.max_members:
+        raise _too_large(f"{len(members)} bagian di dalam arsip (batas {limits.max_members})")
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed_bytes:
+        raise _too_large(
+            f"isinya {total:,} bita setelah dibuka (batas {limits.max_uncompressed_bytes:,} bita)"
+        )
+    for m in members:
+        if m.file_size > limits.max_ratio * max(m.compress_size, 1) and m.file_size > 1024 * 1024:
+            ratio = m.file_size // max(m.compress_size, 1)
+            raise _too_large(f"bagian {m.filename} memampat {ratio}:1 (batas {limits.max_ratio}:1)")
+
+
+def _too_large(why: str) -> UploadError:
+    return UploadError(answer(AnswerCode.UPLOAD_TOO_LARGE_UNCOMPRESSED, why=why.replace(",", ".")))
+
+
+def read_upload(
+    content: bytes | IO[bytes],
+    filename: str | None = None,
+    *,
+    max_rows: int = MAX_ROWS,
+    zip_limits: ZipLimits = ZipLimits(),
+) -> UploadTable:
+    """The rows of a CSV or XLSX nomination list; raises UploadError when the file is unusable.
+
+    `content` is the file's bytes or a seekable binary file (the upload's spool): a CSV is decoded
+    as a stream, an XLSX's zip directory is checked before openpyxl opens it."""
+    stream: IO[bytes] = io.BytesIO(content) if isinstance(content, bytes) else content
+    stream.seek(0)
+    head = stream.read(8)
+    stream.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        check_zip(stream, zip_limits)
+        stream.seek(0)
+        return _table("xlsx", _xlsx_rows(stream), max_rows)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UploadError(
             answer(AnswerCode.UPLOAD_UNREADABLE, error="format XLS lama; simpan ulang sebagai XLSX atau CSV")
         )
     if filename and filename.lower().endswith((".xlsx", ".xlsm")):
         raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error="berkas XLSX rusak"))
-    return _table("csv", _csv_rows(content), max_rows)
+    return _table("csv", _csv_rows(stream), max_rows)
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+_CHUNK = 64 * 1024
+
+
+def _csv_encoding(stream: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes so, else cp1252 (Excel on Windows
+    saves "CSV" in the ANSI code page): read chunk by chunk, never whole. A NUL byte is no text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    for chunk in iter(lambda: stream.read(_CHUNK), b""):
+        if b"\x00" in chunk:
+            raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error="bukan berkas teks"))
+        if utf8:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    stream.seek(0)
+    return "utf-8-sig" if utf8 else "cp1252"
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, Sequence[Any]]]:
+    text = io.TextIOWrapper(stream, encoding=_csv_encoding(stream), errors="replace", newline="")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV" in the ANSI code page.
-        text = content.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error="bukan berkas teks"))
-    # Indonesian Excel uses ";" as the list separator, so its CSV files do too: take the
-    # separator under which the most columns of the header are recognised.
-    sample = text.splitlines()[:_HEADER_SCAN_ROWS]
-    delimiter = max(",;\t|", key=lambda d: _best_header_score(csv.reader(sample, delimiter=d)))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from enumerate(reader, start=1)
-    except csv.Error as exc:
-        raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=str(exc))) from exc
+        # Indonesian Excel uses ";" as the list separator, so its CSV files do too: take the
+        # separator under which the most columns of the header are recognised.
+        sample = [line.rstrip("\r\n") for line in itertools.islice(text, _HEADER_SCAN_ROWS)]
+        delimiter = max(",;\t|", key=lambda d: _best_header_score(csv.reader(sample, delimiter=d)))
+        text.seek(0)
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as exc:
+            raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=str(exc))) from exc
+    finally:
+        if not stream.closed:  # (closed first when both are collected as garbage)
+            text.detach()  # the caller's file stays open
 
 
 def _best_header_score(rows: Iterable[Sequence[Any]]) -> int:
@@ -162,11 +238,11 @@ def _best_header_score(rows: Iterable[Sequence[Any]]) -> int:
         return 0
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, Sequence[Any]]]:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UploadError(answer(AnswerCode.UPLOAD_UNREADABLE, error=type(exc).__name__)) from exc
     try:

@@ -35,6 +35,7 @@ class AnswerCode(StrEnum):
     BIRTH_DATE_NONEXISTENT = "BIRTH_DATE_NONEXISTENT"
     REQUEST_INVALID = "REQUEST_INVALID"
     PROGRAMME_ENDED = "PROGRAMME_ENDED"
+    UPLOAD_TOO_LARGE_UNCOMPRESSED = "UPLOAD_TOO_LARGE_UNCOMPRESSED"
 
 
 _MESSAGES: dict[AnswerCode, str] = {
@@ -75,6 +76,10 @@ _MESSAGES: dict[AnswerCode, str] = {
     AnswerCode.PROGRAMME_ENDED: (
         "Masa kepesertaan program {programme_code} sudah berakhir pada {coverage_end}; "
         "usulan baru tidak dapat lagi dilindungi. Usulkan ke program tahun berjalan."
+    ),
+    AnswerCode.UPLOAD_TOO_LARGE_UNCOMPRESSED: (
+        "Berkas XLSX tidak dibuka: {why}. Simpan ulang daftar sebagai XLSX biasa atau CSV, "
+        "atau bagi menjadi beberapa berkas."
     ),
 }
 

@@ -41,7 +41,7 @@ from libs.pii import mask_name, mask_nik
 from libs.regions import region_by_code
 from libs.runtime.service import Runtime, runtime_of
 from services.registry.adapters.tables import nominations, programmes, reference_versions
-from services.registry.adapters.upload import UploadError, read_upload
+from services.registry.adapters.upload import UploadError, ZipLimits, read_upload
 from services.registry.application.changes import ChangeRefused, Correction, correct, withdraw
 from services.registry.application.commands import NominateWorker
 from services.registry.application.nominate import ProgrammeRefused, nominate, reason_of, stream_of
@@ -178,11 +178,13 @@ async def upload_nominations(
         await check_programme(rt.engine, programme, business_today(rt.settings)())
     except ProgrammeRefused as exc:
         raise _refuse(exc.status, exc.answer) from exc
-    content = await file.read()
     name = file.filename or "upload"
+    limits = ZipLimits(rt.settings.upload_max_uncompressed_bytes, rt.settings.upload_max_compression_ratio)
     try:
+        # The spooled file itself, never its bytes whole: a CSV is decoded as a stream, an XLSX's
+        # zip directory checked before openpyxl opens it (the body limit already capped its size).
         table = await asyncio.to_thread(
-            read_upload, content, name, max_rows=rt.settings.registry_upload_max_rows
+            read_upload, file.file, name, max_rows=rt.settings.registry_upload_max_rows, zip_limits=limits
         )
     except UploadError as exc:
         raise _refuse(413 if exc.answer.code is AnswerCode.UPLOAD_TOO_LARGE else 422, exc.answer) from exc

@@ -111,7 +111,7 @@ async def claim(stack: Stack, claim_id: str) -> dict[str, Any]:
 
 
 async def enrollment_says(stack: Stack, w: Worker, day: date) -> dict[str, Any]:
-    answer = await stack.enrollment_http.get(f"/coverage/{w.nik}", params={"on": day.isoformat()})
+    answer = await stack.enrollment_http.post("/coverage", json={"nik": w.nik, "on": day.isoformat()})
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body

@@ -31,7 +31,7 @@ START, END = date(2025, 1, 1), date(2025, 12, 31)
 
 
 async def coverage(stack: Stack, w: Worker, on: str, **params: str) -> dict[str, Any]:
-    answer = await stack.enrollment_http.get(f"/coverage/{w.nik}", params={"on": on, **params})
+    answer = await stack.enrollment_http.post("/coverage", json={"nik": w.nik, "on": on, **params})
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -153,11 +153,15 @@ async def test_coverage_on_a_day_around_start_end_and_lapse(stack: Stack) -> Non
         await stack.enrollment_http.get(f"/workers/{a.worker_id}/coverage", params={"on": "2025-06-15"})
     ).json()
     assert by_id["covered"] and by_id["nik"] == a.nik[:4] + "*" * 10 + a.nik[-2:]
-    stranger = await stack.enrollment_http.get("/coverage/1217010101900001", params={"on": "2025-06-15"})
+    stranger = await stack.enrollment_http.post(
+        "/coverage", json={"nik": "1217010101900001", "on": "2025-06-15"}
+    )
     assert stranger.status_code == 200
     assert (stranger.json()["covered"], stranger.json()["reason"]) == (False, "NOT_ENROLLED")
-    bad = await stack.enrollment_http.get("/coverage/12170101", params={"on": "2025-06-15"})
+    bad = await stack.enrollment_http.post("/coverage", json={"nik": "12170101", "on": "2025-06-15"})
     assert bad.status_code == 422 and bad.json()["detail"]["code"] == "NIK_FORMAT"
+    in_url = await stack.enrollment_http.get(f"/coverage/{a.nik}", params={"on": "2025-06-15"})
+    assert in_url.status_code == 405 and in_url.json()["detail"]["code"] == "NIK_NOT_IN_URL"
 
 
 async def _event(stack: Stack, event_id: str) -> Any:

@@ -251,6 +251,6 @@ async def sweep(stack: Stack) -> int:
 
 
 async def coverage(stack: Stack, person: Person, on: str) -> dict[str, Any]:
-    reply = await stack.call("enrollment", "GET", f"/coverage/{person.nik}", params={"on": on})
+    reply = await stack.call("enrollment", "POST", "/coverage", json={"nik": person.nik, "on": on})
     found: dict[str, Any] = await expect(reply, 200)
     return found

@@ -145,16 +145,24 @@ async def test_enrollment_is_the_officers_regency(stack: Stack) -> None:
     forbidden(await stack.call("enrollment", "officer", "GET", "/enrollments", params={"regency": MEDAN}))
     own, other = stack.people["samosir_enrolled"], stack.people["medan_enrolled"]
     await expect(await stack.call("enrollment", "officer", "GET", f"/enrollments/{own.worker_id}"), 200)
-    forbidden(await stack.call("enrollment", "officer", "GET", f"/enrollments/{other.worker_id}"))
+    # Another regency's worker is not found, like nobody's (issue 15: no oracle across regencies).
+    hidden = await stack.call("enrollment", "officer", "GET", f"/enrollments/{other.worker_id}")
+    assert hidden.status_code == 404
     on = {"on": "2026-06-15"}
     covered = await expect(
-        await stack.call("enrollment", "officer", "GET", f"/coverage/{own.nik}", params=on), 200
+        await stack.call("enrollment", "officer", "POST", "/coverage", json={"nik": own.nik, **on}), 200
     )
     assert covered["worker_id"] == own.worker_id and covered["programmes"]  # answered about her
-    forbidden(await stack.call("enrollment", "officer", "GET", f"/coverage/{other.nik}", params=on))
-    forbidden(
-        await stack.call("enrollment", "officer", "GET", f"/workers/{other.worker_id}/coverage", params=on)
+    # About another regency's worker: the answer for a person never enrolled (no 403).
+    theirs = await expect(
+        await stack.call("enrollment", "officer", "POST", "/coverage", json={"nik": other.nik, **on}), 200
     )
+    assert (theirs["covered"], theirs["reason"], theirs["programmes"]) == (False, "NOT_ENROLLED", [])
+    by_id = await expect(
+        await stack.call("enrollment", "officer", "GET", f"/workers/{other.worker_id}/coverage", params=on),
+        200,
+    )
+    assert (by_id["nik"], by_id["reason"], by_id["programmes"]) == (None, "NOT_ENROLLED", [])
 
 
 # --- claims --------------------------------------------------------------------------------------
