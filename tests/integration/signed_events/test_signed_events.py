@@ -34,6 +34,7 @@ from libs.events.signing import (
 )
 from libs.events.topics import PRODUCER_OUT_OF_SCOPE
 from libs.nik import compose_nik
+from tests.integration.registry.conftest import envelope as envelope_of
 from tests.integration.signed_events.conftest import (
     MEDAN,
     PEOPLE,
@@ -41,7 +42,6 @@ from tests.integration.signed_events.conftest import (
     RUN,
     SAMOSIR,
     Stack,
-    envelope_of,
     expect,
 )
 from tests.running import eventually, read_matching
