@@ -25,7 +25,7 @@ schemas_app = typer.Typer(help="Event contracts as JSON Schema and AsyncAPI.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 for _name in (
-    "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka"
+    "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka", "db"
 ):
     app.add_typer(importlib.import_module(f"lindung_cli.commands.{_name}").app, name=_name)
 console = Console()
@@ -112,9 +112,11 @@ def migrate() -> None:
     """Create or upgrade every service's schema (Alembic)."""
     from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade
 
-    database = get_settings().database_url
+    settings = get_settings()
+    # Migrations run as the schemas' owner; services connect as their own roles (`lindung db roles`).
+    database = settings.database_owner_url or settings.database_url
     if not database:
-        console.print("[red]DATABASE_URL is not set.[/]")
+        console.print("[red]LINDUNG_DATABASE_OWNER_URL (or DATABASE_URL) is not set.[/]")
         raise typer.Exit(2)
     for service in SERVICES_WITH_SCHEMAS:
         upgrade(service, database)

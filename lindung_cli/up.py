@@ -91,6 +91,9 @@ class Stack:
     broker: TansuBroker | ApacheKafkaBroker | None = None
     children: list[Child] = field(default_factory=list)
     database_url: str = ""
+    # The URL each service connects with as its own role (libs/eventstore/roles.py); a service
+    # not here uses `database_url` (DATABASE_URL given without LINDUNG_DATABASE_OWNER_URL).
+    service_urls: dict[str, str] = field(default_factory=dict)
     bootstrap: str = ""
     # Seconds from launching the embedded broker to its answering metadata.
     broker_start_s: float = 0.0
@@ -122,8 +125,8 @@ class Stack:
         # The directory actually used, absolute: a relative LINDUNG_DATA_DIR depends on where the
         # command was started, and an officer looking for the logs needs the real place.
         self.console.print(f"[bold]Data directory[/]: {escape(str(data))}", highlight=False)
-        if self.settings.database_url:
-            self.database_url = self.settings.database_url
+        if self.settings.database_owner_url or self.settings.database_url:
+            self.database_url = self.settings.database_owner_url or self.settings.database_url or ""
         else:
             where = escape(str(data / "postgres"))
             self.console.print(f"[bold]Starting embedded PostgreSQL[/] (data in {where})", highlight=False)
@@ -181,6 +184,22 @@ class Stack:
 
         asyncio.run(topics())
         upgrade_all(self.database_url)
+        if self.postgres is not None or self.settings.database_owner_url:
+            self.service_urls = self.database_roles()
+
+    def database_roles(self) -> dict[str, str]:
+        """A role per service with a new password (handed to it in its environment only): it may
+        INSERT and SELECT its events, never UPDATE, DELETE or TRUNCATE them."""
+        from libs.eventstore.roles import AUDITOR, create_logins, login_url
+
+        prefix = self.settings.database_role_prefix
+        logins = asyncio.run(create_logins(self.database_url, prefix, SERVICES))
+        self.console.print(
+            f"[bold]Database roles[/]: each service connects as {prefix}<service> (its events: INSERT and "
+            f"SELECT only); the auditor's role is {logins[AUDITOR].role} (SELECT only)",
+            highlight=False,
+        )
+        return {who: login_url(self.database_url, login) for who, login in logins.items() if who != AUDITOR}
 
     def spawn_all(self) -> None:
         for position, service in enumerate(SERVICES):
@@ -189,11 +208,11 @@ class Stack:
             for index in range(self.scale.get(service, 1)):
                 self.children.append(self._spawn(service, index, COLOURS[position % len(COLOURS)]))
 
-    def service_env(self, port: int) -> dict[str, str]:
+    def service_env(self, port: int, service: str | None = None) -> dict[str, str]:
         """The environment of a service process listening on `port`."""
         env = {
             **os.environ,
-            "DATABASE_URL": self.database_url,
+            "DATABASE_URL": self.service_urls.get(service or "", self.database_url),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LINDUNG_HTTP_PORT": str(port),
             # A broker that holds nothing from before (Tansu is in memory): services re-send
@@ -212,7 +231,7 @@ class Stack:
         port = instance_port(service, index, self.settings.port_offset)
         process = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
-            env=self.service_env(port),
+            env=self.service_env(port, service),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,

@@ -103,16 +103,22 @@ class Infra:
         return make_url(self.server_url).set(database=database).render_as_string(hide_password=False)
 
 
-async def create_database(server_url: str, name: str) -> str:
-    """Create database `name` on the server; return its URL."""
+async def admin_connection(server_url: str) -> asyncpg.Connection:
+    """A connection to the server's admin database as the test servers' superuser."""
     url = make_url(server_url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         user=url.username or "postgres",
         password=url.password or None,
         host=url.query.get("host") or url.host or "127.0.0.1",
         port=url.port or 5432,
         database=url.database or "postgres",
     )
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server; return its URL."""
+    url = make_url(server_url)
+    conn = await admin_connection(server_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -199,3 +205,24 @@ def start_infra() -> Iterator[Infra]:
     """Both at once, for scripts outside pytest."""
     with start_servers() as servers, module_infra(servers) as infra:
         yield infra
+
+
+async def service_role_urls(owner_url: str, services: tuple[str, ...]) -> dict[str, str]:
+    """A login role per service and the auditor's (libs/eventstore/roles.py), their grants applied
+    as the owner of `owner_url`'s migrated schemas: who -> URL. Role names are cluster-wide, so
+    they carry a prefix of their own (drop them with `drop_roles`)."""
+    from libs.eventstore.roles import create_logins, login_url
+
+    prefix = f"lt_{uuid.uuid4().hex[:8]}_"
+    logins = await create_logins(owner_url, prefix, services)
+    return {who: login_url(owner_url, login) for who, login in logins.items()}
+
+
+async def drop_roles(server_url: str, role_urls: dict[str, str]) -> None:
+    """Drop the roles of `service_role_urls` (after the databases they were granted in)."""
+    conn = await admin_connection(server_url)
+    try:
+        for role_url in role_urls.values():
+            await conn.execute(f'DROP ROLE IF EXISTS "{make_url(role_url).username}"')
+    finally:
+        await conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,26 +38,56 @@ def use_env(database_url: str, bootstrap: str, **extra: str) -> None:
     os.environ.clear()
     os.environ.update(_SESSION_ENV)
     os.environ.update(TEST_ENV)
+    # No signed checkpoints from test services (they would land in <data_dir>/checkpoints),
+    # unless a test asks for them (tests/integration/tamper_anchor).
+    os.environ["LINDUNG_AUDIT_CHECKPOINT_INTERVAL_S"] = "0"
     os.environ["DATABASE_URL"] = database_url
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     os.environ.update(extra)
     get_settings.cache_clear()
 
 
+@contextlib.contextmanager
+def _start_env(env: dict[str, str] | None) -> Iterator[None]:
+    """`env` over os.environ while a service starts (it reads its settings then), then back."""
+    if not env:
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
 @asynccontextmanager
 async def running(
-    definition: ServiceDefinition, *, ready_timeout_s: float = 30.0, start_timeout_s: float = 180.0
+    definition: ServiceDefinition,
+    *,
+    ready_timeout_s: float = 30.0,
+    start_timeout_s: float = 180.0,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Start the service (consumer, relay) and wait until it holds its partitions.
 
     The start itself is bounded too: a consumer group that never settles keeps faststream's
-    start waiting, and a test should fail with a reason rather than hang the suite."""
+    start waiting, and a test should fail with a reason rather than hang the suite. `env` is
+    this service's own settings (its database role, its signing key), read at its start: start
+    such services one after the other."""
     app = create_app(definition)
     async with contextlib.AsyncExitStack() as started:
         try:
-            await asyncio.wait_for(
-                started.enter_async_context(app.router.lifespan_context(app)), start_timeout_s
-            )
+            with _start_env(env):
+                await asyncio.wait_for(
+                    started.enter_async_context(app.router.lifespan_context(app)), start_timeout_s
+                )
         except TimeoutError as exc:
             raise TimeoutError(f"{definition.name} did not start within {start_timeout_s:.0f} s") from exc
         rt: Runtime = app.state.runtime

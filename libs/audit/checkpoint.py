@@ -58,6 +58,8 @@ class Checkpoint(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     checkpoint_id: str
+    # The database (its name) and the service schema checkpointed.
+    database: str
     store: str
     producer: str
     taken_at: datetime
@@ -84,7 +86,8 @@ def changed_heads(previous: Mapping[str, Head] | None, current: Mapping[str, Hea
 class Checkpointer:
     """Successive checkpoints of one store by one process: a full one, then deltas."""
 
-    def __init__(self, store: str, producer: str) -> None:
+    def __init__(self, database: str, store: str, producer: str) -> None:
+        self.database = database
         self.store = store
         self.producer = producer
         self._last: tuple[str, dict[str, Head]] | None = None
@@ -93,6 +96,7 @@ class Checkpointer:
         previous_id, previous = self._last if self._last is not None else (None, None)
         checkpoint = Checkpoint(
             checkpoint_id=str(uuid.uuid4()),
+            database=self.database,
             store=self.store,
             producer=self.producer,
             taken_at=taken_at,

@@ -96,6 +96,10 @@ def append_line(directory: Path, store: str, signed: Signed) -> Path:
     return path
 
 
+async def current_database(conn: AsyncConnection) -> str:
+    return str((await conn.execute(text("SELECT current_database()"))).scalar_one())
+
+
 async def take(
     conn: AsyncConnection, checkpointer: Checkpointer, signer: Signer
 ) -> tuple[Checkpoint, Signed]:
@@ -110,20 +114,37 @@ class Loaded:
 
     checkpoints: dict[str, list[Checkpoint]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
+    other_databases: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.checkpoints or self.refused)
 
 
-def load_checkpoints(directory: Path, keyring: Keyring) -> Loaded:
-    loaded = Loaded()
-    for path in sorted(directory.glob("*.jsonl")):
+def checkpoint_lines(directory: Path) -> list[tuple[str, str]]:
+    """(where, line) of every non-empty line of the directory's checkpoint files."""
+    found: list[tuple[str, str]] = []
+    for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else []:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                checkpoint = open_signed(parse_line(line), keyring)
-            except CheckpointRefused as exc:
-                loaded.refused.append(f"{path.name} line {number}: {exc}")
-                continue
-            loaded.checkpoints.setdefault(checkpoint.store, []).append(checkpoint)
+            if line.strip():
+                found.append((f"{path.name} line {number}", line))
+    return found
+
+
+def load_checkpoints(lines: Iterable[tuple[str, str]], keyring: Keyring, database: str) -> Loaded:
+    """The checkpoints of `database` among `lines`. Every line's signature is checked first: a
+    line altered to name another database is refused, not skipped."""
+    loaded = Loaded()
+    for where, line in lines:
+        try:
+            checkpoint = open_signed(parse_line(line), keyring)
+        except CheckpointRefused as exc:
+            loaded.refused.append(f"{where}: {exc}")
+            continue
+        if checkpoint.database != database:
+            loaded.other_databases += 1
+            continue
+        loaded.checkpoints.setdefault(checkpoint.store, []).append(checkpoint)
     return loaded
 
 
@@ -199,10 +220,12 @@ def scheduled_checkpoints(rt: Runtime) -> Coroutine[Any, Any, None] | None:
 async def _checkpoint_loop(rt: Runtime, signer: Signer, directory: Path, interval_s: float) -> None:
     """One checkpoint at start, then one per interval: to the file first, then to the topic."""
     store = rt.definition.tables.schema
-    checkpointer = Checkpointer(store, rt.definition.name)
+    checkpointer: Checkpointer | None = None
     while True:
         try:
             async with rt.engine.connect() as conn:
+                if checkpointer is None:
+                    checkpointer = Checkpointer(await current_database(conn), store, rt.definition.name)
                 checkpoint, signed = await take(conn, checkpointer, signer)
             await asyncio.to_thread(append_line, directory, store, signed)
             await rt.producer.send_and_wait(
@@ -215,5 +238,5 @@ async def _checkpoint_loop(rt: Runtime, signer: Signer, directory: Path, interva
             # The next round tries again, with a full checkpoint (this one's delta base may be
             # lost); a missed checkpoint weakens the anchor, not the service.
             log.exception("%s: checkpoint failed", store)
-            checkpointer = Checkpointer(store, rt.definition.name)
+            checkpointer = None
         await asyncio.sleep(interval_s)

@@ -109,3 +109,17 @@ def login_url(owner_url: str, login: RoleLogin) -> str:
 
     url = make_url(owner_url).set(username=login.role, password=login.password)
     return url.render_as_string(hide_password=False)
+
+
+async def create_logins(owner_url: str, prefix: str, services: Iterable[str]) -> dict[str, RoleLogin]:
+    """New passwords for every service role and the auditor, applied as the owner."""
+    from libs.db import make_engine
+
+    logins = new_logins(prefix, services)
+    engine = make_engine(owner_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await apply_roles(conn, logins)
+    finally:
+        await engine.dispose()
+    return logins

@@ -14,9 +14,15 @@ from libs.db import async_url
 
 
 def _database_url() -> str:
-    url = context.config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
+    # Migrations run as the schemas' owner, never as a service's role.
+    url = (
+        context.config.attributes.get("database_url")
+        or os.environ.get("LINDUNG_DATABASE_OWNER_URL")
+        or os.environ.get("LINDUNG_DATABASE_MIGRATION_URL")
+        or os.environ.get("DATABASE_URL")
+    )
     if not url:
-        raise RuntimeError("DATABASE_URL is not set")
+        raise RuntimeError("LINDUNG_DATABASE_OWNER_URL (or DATABASE_URL) is not set")
     return async_url(str(url))
 
 

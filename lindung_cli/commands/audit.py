@@ -77,11 +77,14 @@ def _bar() -> Progress:
     )
 
 
-def _database_url() -> str:
+def _database_url(read_only: bool = False) -> str:
+    """Where the audit reads: LINDUNG_AUDIT_DATABASE_URL (a SELECT-only role) for what only
+    reads, else DATABASE_URL, else the running `lindung up`'s database."""
     from lindung_cli.runtime_file import read_runtime
 
     settings = get_settings()
-    url = settings.database_url or (read_runtime(settings.data_dir) or {}).get("database_url")
+    chosen = settings.audit_database_url if read_only else None
+    url = chosen or settings.database_url or (read_runtime(settings.data_dir) or {}).get("database_url")
     if not url:
         console.print("[red]Set DATABASE_URL, or start `lindung up` first.[/]")
         raise typer.Exit(2)
@@ -147,7 +150,7 @@ async def _read_only(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     from libs.audit.session import read_only
     from libs.db import make_engine
 
-    engine = make_engine(_database_url(), pool_size=1)
+    engine = make_engine(_database_url(read_only=True), pool_size=1)
     try:
         async with read_only(engine) as conn:
             return await work(conn)
@@ -279,15 +282,52 @@ def verify(
     schema: Annotated[
         list[str] | None, typer.Option("--schema", help="Only these schemas (default: every event store)")
     ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="Signed checkpoints to check the stores against (default: LINDUNG_AUDIT_CHECKPOINT_DIR)"
+        ),
+    ] = None,
+    keyring: Annotated[
+        Path | None,
+        typer.Option(
+            help="Public keys the checkpoints are verified with (default: LINDUNG_EVENT_KEYRING_FILE)"
+        ),
+    ] = None,
 ) -> None:
-    """Walk every stream's hash chain in every service schema; exit 1 on any break."""
-    from libs.audit.chain import verify_chains
+    """Walk every stream's hash chain in every service schema, and check every head the signed
+    checkpoints recorded is still there unchanged; exit 1 on any break or change."""
+    from libs.audit.chain import event_store_schemas, verify_chains
+    from libs.audit.checkpoint_store import (
+        checkpoint_dir,
+        checkpoint_lines,
+        current_database,
+        load_checkpoints,
+        verify_against,
+    )
+    from libs.events.signing import Keyring
+
+    settings = get_settings()
+    directory = checkpoints or checkpoint_dir(settings)
+    lines = checkpoint_lines(directory)
+    keyring_path = keyring or (Path(settings.event_keyring_file) if settings.event_keyring_file else None)
+    if lines and keyring_path is None:
+        console.print(
+            f"[red]{directory} holds checkpoints: give the keyring that verifies them (--keyring).[/]"
+        )
+        raise typer.Exit(2)
+    trusted = Keyring.load(keyring_path) if lines and keyring_path is not None else None
 
     async def work(conn: AsyncConnection) -> Any:
         with _bar() as bar:
-            return await verify_chains(conn, schema or None, RichProgress(bar))
+            report = await verify_chains(conn, schema or None, RichProgress(bar))
+        if trusted is None:
+            return report, None, None
+        loaded = load_checkpoints(lines, trusted, await current_database(conn))
+        anchor = await verify_against(conn, loaded, await event_store_schemas(conn), schema or None)
+        return report, loaded, anchor
 
-    report = _run(_read_only(work))
+    report, loaded, anchor = _run(_read_only(work))
     table = RichTable(title="Hash chains")
     for column in ("schema", "streams", "events", "copies checked", "breaks"):
         table.add_column(column, justify="left" if column == "schema" else "right")
@@ -306,7 +346,97 @@ def verify(
     if len(report.breaks) > 100:
         console.print(f"... and {len(report.breaks) - 100} more")
     console.print("[green]every chain verifies[/]" if report.ok else f"[red]{len(report.breaks)} breaks[/]")
-    raise typer.Exit(0 if report.ok else 1)
+    anchored = _print_anchor(directory, loaded, anchor)
+    raise typer.Exit(0 if report.ok and anchored else 1)
+
+
+def _print_anchor(directory: Path, loaded: Any, anchor: Any) -> bool:
+    """The checkpoint part of `verify`; True when nothing was found against the stores."""
+    if anchor is None:
+        console.print(f"no checkpoints in {directory}: the chains alone were checked")
+        return True
+    table = RichTable(title=f"Checkpoints ({directory})")
+    for column in ("schema", "checkpoints", "heads checked", "last checkpoint", "changed streams"):
+        table.add_column(column, justify="left" if column in ("schema", "last checkpoint") else "right")
+    changed = anchor.changed_streams()
+    for name, count in anchor.checkpoints.items():
+        streams = len(changed.get(name, []))
+        table.add_row(
+            name,
+            str(count),
+            str(anchor.heads[name]),
+            anchor.last[name].taken_at.isoformat(timespec="seconds"),
+            f"[red]{streams}[/]" if streams else "0",
+        )
+    console.print(table)
+    if loaded.other_databases:
+        console.print(f"  {loaded.other_databases} checkpoints of other databases left aside")
+    for change in anchor.changes[:100]:
+        console.print(
+            f"[red]CHANGED[/] {change.store} stream {change.stream!r}: {change.describe()}", soft_wrap=True
+        )
+    for name, streams in changed.items():
+        console.print(f"[red]changed after a checkpoint[/] in {name}: {', '.join(streams)}", soft_wrap=True)
+    for refused in anchor.refused:
+        console.print(f"[red]CHECKPOINT REFUSED[/] {refused}", soft_wrap=True)
+    for problem in anchor.inconsistent:
+        console.print(f"[red]CHECKPOINTS INCOMPLETE[/] {problem}", soft_wrap=True)
+    if anchor.ok:
+        console.print("[green]every checkpointed head is unchanged[/]")
+    return bool(anchor.ok)
+
+
+@app.command()
+def checkpoint(
+    schema: Annotated[
+        list[str] | None, typer.Option("--schema", help="Only these schemas (default: every event store)")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory of the checkpoint files (default: LINDUNG_AUDIT_CHECKPOINT_DIR)"),
+    ] = None,
+    key_file: Annotated[
+        Path | None, typer.Option(help="Ed25519 private key (default: LINDUNG_EVENT_SIGNING_KEY_FILE)")
+    ] = None,
+    key_id: Annotated[
+        str | None, typer.Option(help="Its keyring id (default: LINDUNG_EVENT_SIGNING_KEY_ID)")
+    ] = None,
+    producer: Annotated[
+        str, typer.Option(help="Who signs: the producer the key speaks for in the keyring")
+    ] = "auditor",
+) -> None:
+    """Take a signed checkpoint of every stream's head now, appended to the checkpoint files."""
+    from libs.audit.chain import event_store_schemas
+    from libs.audit.checkpoint import Checkpointer
+    from libs.audit.checkpoint_store import append_line, checkpoint_dir, current_database, take
+    from libs.events.signing import load_signer
+
+    settings = get_settings()
+    chosen_file = str(key_file) if key_file else settings.event_signing_key_file
+    try:
+        signer = load_signer(chosen_file, key_id or settings.event_signing_key_id)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]cannot load the signing key: {exc}[/]")
+        raise typer.Exit(2) from None
+    if signer is None:
+        console.print("[red]A checkpoint is signed: give --key-file and --key-id.[/]")
+        raise typer.Exit(2)
+    directory = out or checkpoint_dir(settings)
+
+    async def work(conn: AsyncConnection) -> Any:
+        database = await current_database(conn)
+        taken = []
+        for store in schema or await event_store_schemas(conn):
+            taken.append(await take(conn, Checkpointer(database, store, producer), signer))
+        return taken
+
+    table = RichTable(title=f"Checkpoints appended to {directory}")
+    for column in ("schema", "streams", "root", "checkpoint"):
+        table.add_column(column)
+    for taken, signed in _run(_read_only(work)):
+        append_line(directory, taken.store, signed)
+        table.add_row(taken.store, str(taken.streams), taken.root[:16], taken.checkpoint_id)
+    console.print(table)
 
 
 # --- export ------------------------------------------------------------------------------------
