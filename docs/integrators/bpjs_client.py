@@ -5,9 +5,10 @@ and answers `RegistrationAccepted` or `RegistrationRejected` on `lindung.bpjs.re
 (contract: docs/bpjs-contract.md; schemas: docs/schemas/RegistrationRequested.v1.json,
 RegistrationAccepted.v1.json, RegistrationRejected.v1.json).
 
-    pip install confluent-kafka
+    pip install confluent-kafka cryptography
     python bpjs_client.py --bootstrap kafka.lindung.example:9093 \\
-        --security-protocol sasl_ssl --username bpjs --ca-file lindung-ca.pem
+        --security-protocol sasl_ssl --username bpjs --ca-file lindung-ca.pem \\
+        --key-file bpjs.pem --key-id bpjs.2026-01
 
 The rules the contract asks of BPJS, and where this example keeps them:
 - the same `request_id` gets the same decision whatever the `attempt` (`decisions`; a real
@@ -32,7 +33,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer
-from lindung_wire import SAFE_PRODUCER, add_connection_arguments, connection_config, decode, encode, envelope
+from lindung_wire import (
+    SAFE_PRODUCER,
+    MessageSigner,
+    add_connection_arguments,
+    add_signing_arguments,
+    connection_config,
+    decode,
+    encode,
+    envelope,
+    signer_config,
+)
 
 REQUESTS = "lindung.bpjs.requests.v1"
 RESULTS = "lindung.bpjs.results.v1"
@@ -59,8 +70,11 @@ class BpjsGateway:
         group_id: str = "bpjs-gateway",
         dukcapil: Dukcapil = lambda identity: True,
         age_limits: tuple[int, int] = (15, 65),
+        signer: MessageSigner | None = None,
     ) -> None:
         self.connection = connection
+        # BPJS's key: Lindung applies only the answers it proves BPJS sent.
+        self.signer = signer
         self.group_id = group_id
         self.dukcapil = dukcapil
         self.age_limits = age_limits
@@ -151,7 +165,7 @@ class BpjsGateway:
                 request = decode(message.value())
                 reply = self.answer(request) if request is not None else None
                 if reply is not None:
-                    value, headers = encode(reply)
+                    value, headers = encode(reply, self.signer)
                     producer.produce(RESULTS, value=value, key=message.key(), headers=headers)
                     if producer.flush(30):
                         raise KafkaException("answer not acknowledged by the brokers in 30 s")
@@ -165,12 +179,13 @@ class BpjsGateway:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_connection_arguments(parser)
+    add_signing_arguments(parser)
     parser.add_argument("--group", default="bpjs-gateway", help="consumer group of the gateway")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     stop = threading.Event()
     try:
-        BpjsGateway(connection_config(args), group_id=args.group).serve(stop)
+        BpjsGateway(connection_config(args), group_id=args.group, signer=signer_config(args)).serve(stop)
     except KeyboardInterrupt:
         stop.set()
 

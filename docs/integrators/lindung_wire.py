@@ -1,7 +1,8 @@
 """What every message to or from Lindung looks like on Kafka, for systems outside Lindung.
 
 Copy this file beside `regency_client.py` or `bpjs_client.py`; it needs only the standard library
-(and confluent-kafka for the connection settings it builds). The contract it follows:
+and `cryptography` (to sign; confluent-kafka for the connection settings it builds). The contract
+it follows:
 docs/registry.md ("Kafka: lindung.nominations.inbound.v1"), docs/bpjs-contract.md ("The envelope"),
 docs/schemas/Envelope.json.
 
@@ -9,16 +10,52 @@ docs/schemas/Envelope.json.
 - The key is a UTF-8 string (your `source_ref` for nominations; the request's key for BPJS answers).
 - Headers `event_type`, `schema_version`, `producer` repeat the envelope's values, so a reader can
   route without parsing. Lindung reads the envelope, not the headers.
+- Every message is signed (docs/integrators/README.md, "Signing"): header `lindung-key-id` names
+  your key as Lindung's keyring lists it, header `lindung-signature` is the base64 of the Ed25519
+  signature over the value's bytes exactly as sent. Lindung parks an unsigned message, one signed
+  by a key it does not know, and one whose `producer` is not the key's.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+KEY_ID_HEADER = "lindung-key-id"
+SIGNATURE_HEADER = "lindung-signature"
+
+
+class MessageSigner:
+    """Your system's Ed25519 private key and the key id Lindung's keyring gives it.
+
+    Make the key with `openssl genpkey -algorithm ed25519 -out my-key.pem` (keep it secret) and
+    send Lindung the public half (`openssl pkey -in my-key.pem -pubout`); Lindung tells you the
+    key id it lists the key under."""
+
+    def __init__(self, key_id: str, private_key: Ed25519PrivateKey) -> None:
+        self.key_id = key_id
+        self.private_key = private_key
+
+    @classmethod
+    def load(cls, key_id: str, pem_file: str | Path) -> MessageSigner:
+        key = serialization.load_pem_private_key(Path(pem_file).read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{pem_file} is not an Ed25519 private key")
+        return cls(key_id, key)
+
+    def headers(self, value: bytes) -> list[tuple[str, bytes]]:
+        """The two headers that sign `value` (the exact bytes you produce)."""
+        signature = base64.b64encode(self.private_key.sign(value))
+        return [(KEY_ID_HEADER, self.key_id.encode()), (SIGNATURE_HEADER, signature)]
 
 
 def envelope(
@@ -54,14 +91,19 @@ def envelope(
     }
 
 
-def encode(message: dict[str, Any]) -> tuple[bytes, list[tuple[str, str | bytes | None]]]:
-    """The value and headers to produce for an envelope."""
+def encode(
+    message: dict[str, Any], signer: MessageSigner | None = None
+) -> tuple[bytes, list[tuple[str, str | bytes | None]]]:
+    """The value and headers to produce for an envelope, signed when `signer` is given (Lindung
+    refuses unsigned messages outside development)."""
     value = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
     headers: list[tuple[str, str | bytes | None]] = [
         ("event_type", str(message["event_type"]).encode()),
         ("schema_version", str(message["schema_version"]).encode()),
         ("producer", str(message["producer"]).encode()),
     ]
+    if signer is not None:
+        headers += signer.headers(value)  # over these very bytes: never re-serialise after this
     return value, headers
 
 
@@ -91,6 +133,22 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         "--password-env", default="LINDUNG_KAFKA_PASSWORD", help="environment variable holding the password"
     )
     parser.add_argument("--ca-file", help="PEM file of the CA that signed the brokers' certificates")
+
+
+def add_signing_arguments(parser: argparse.ArgumentParser) -> None:
+    """Command-line options for your signing key (both, or neither for a development stack that
+    does not check signatures)."""
+    parser.add_argument("--key-file", type=Path, help="your Ed25519 private key (PEM)")
+    parser.add_argument("--key-id", help="the id Lindung's keyring lists your key under")
+
+
+def signer_config(args: argparse.Namespace) -> MessageSigner | None:
+    """The signer of `add_signing_arguments`' options, or None when neither is given."""
+    if not args.key_file and not args.key_id:
+        return None
+    if not args.key_file or not args.key_id:
+        raise SystemExit("--key-file and --key-id go together")
+    return MessageSigner.load(args.key_id, args.key_file)
 
 
 def connection_config(args: argparse.Namespace) -> dict[str, Any]:

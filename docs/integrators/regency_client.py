@@ -5,9 +5,10 @@ Copy this file and lindung_wire.py. It publishes one `NominationSubmitted` per w
 `lindung.nominations.replies.v1` (contract: docs/registry.md, "Kafka: lindung.nominations.inbound.v1";
 schemas: docs/schemas/NominationSubmitted.v1.json, NominationAccepted.v1.json, NominationRejected.v1.json).
 
-    pip install confluent-kafka
+    pip install confluent-kafka cryptography
     python regency_client.py --bootstrap kafka.lindung.example:9093 --regency 12.17 \\
-        --security-protocol sasl_ssl --username regency-12.17 --ca-file lindung-ca.pem nominations.json
+        --security-protocol sasl_ssl --username regency-12.17 --ca-file lindung-ca.pem \\
+        --key-file regency-12.17.pem --key-id regency-12.17.2026-01 nominations.json
 
 `nominations.json` is a JSON list of payloads (the fields of POST /nominations plus `source_ref`,
 your own id of the row). Each reply is printed as one JSON line; the exit status is 0 when every
@@ -25,7 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer
-from lindung_wire import SAFE_PRODUCER, add_connection_arguments, connection_config, decode, encode, envelope
+from lindung_wire import (
+    SAFE_PRODUCER,
+    MessageSigner,
+    add_connection_arguments,
+    add_signing_arguments,
+    connection_config,
+    decode,
+    encode,
+    envelope,
+    signer_config,
+)
 
 INBOUND = "lindung.nominations.inbound.v1"
 REPLIES = "lindung.nominations.replies.v1"
@@ -35,8 +46,12 @@ class RegencySystem:
     """One regency's system: it may nominate workers of its own regency only (Lindung parks a
     nomination whose `regency_code` is not the sender's and says why)."""
 
-    def __init__(self, regency_code: str, connection: dict[str, Any]) -> None:
+    def __init__(
+        self, regency_code: str, connection: dict[str, Any], signer: MessageSigner | None = None
+    ) -> None:
         self.regency_code = regency_code
+        # Your key: Lindung applies only what it proves you sent.
+        self.signer = signer
         # The name Lindung knows the system by, in every envelope's `producer`; with SASL, also
         # the principal the brokers know it by.
         self.producer_name = f"regency-{regency_code}"
@@ -58,7 +73,7 @@ class RegencySystem:
             message = envelope(
                 "NominationSubmitted", nomination, producer=self.producer_name, aggregate_id=ref
             )
-            value, headers = encode(message)
+            value, headers = encode(message, self.signer)
             producer.produce(INBOUND, value=value, key=ref.encode(), headers=headers, on_delivery=delivered)
             producer.poll(0)
             sent[ref] = message["event_id"]
@@ -137,12 +152,13 @@ def outcome(reply: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_connection_arguments(parser)
+    add_signing_arguments(parser)
     parser.add_argument("--regency", required=True, help="your Kemendagri code, e.g. 12.17")
     parser.add_argument("--group", help="consumer group for the replies (default regency-<code>-replies)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the replies")
     parser.add_argument("nominations", type=Path, help="JSON list of NominationSubmitted payloads")
     args = parser.parse_args(argv)
-    system = RegencySystem(args.regency, connection_config(args))
+    system = RegencySystem(args.regency, connection_config(args), signer_config(args))
     sent = system.submit(json.loads(args.nominations.read_text(encoding="utf-8")))
     found = system.replies(sent, args.group or f"{system.producer_name}-replies", args.timeout)
     for reply in found.values():

@@ -4,7 +4,10 @@ registry, allocation and enrollment in-process on real PostgreSQL. No BPJS simul
 BPJS gateway is the only system answering Lindung's requests.
 
 One stack for the package (the services' consumer groups would otherwise share offsets). The
-business calendar is a clock file in March 2026, inside the test programme's year.
+business calendar is a clock file in March 2026, inside the test programme's year. The services
+sign and verify (docs/security.md, "Signed events"): each has its own key, the keyring lists them
+with the keys of Samosir's system (`regency-12.17`) and BPJS's gateway (`bpjs`), which the
+examples sign with from their PEM files as an integrator would.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pytest
 
 from libs.clock import set_business_now
 from libs.events import topics
+from libs.events.signing import Signer, keyring_json
 from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions import desa_of_kecamatan
@@ -72,6 +76,21 @@ quotas:
 """
 
 
+SERVICES = ("registry", "allocation", "enrollment")
+FOREIGN_SYSTEMS = ("regency-12.17", "bpjs")
+
+
+def make_keys(folder: Path) -> Path:
+    """A key per service and per foreign system (`<producer>.pem`, key id `<producer>.test`) and
+    the keyring listing them all; returns the keyring file."""
+    signers = {producer: Signer.generate(f"{producer}.test") for producer in (*SERVICES, *FOREIGN_SYSTEMS)}
+    for producer, signer in signers.items():
+        signer.write_private(folder / f"{producer}.pem")
+    keyring = folder / "keyring.json"
+    keyring.write_text(keyring_json(s.trusted(p) for p, s in signers.items()))
+    return keyring
+
+
 @dataclass
 class Stack:
     registry: httpx.AsyncClient
@@ -79,8 +98,19 @@ class Stack:
     enrollment: httpx.AsyncClient
     bootstrap: str
     programme: str
+    keys: Path
     rng: random.Random = field(default_factory=random.Random)
     p3ke: dict[str, int] = field(default_factory=dict)
+
+    def key_arguments(self, producer: str) -> list[str]:
+        """The examples' command-line options to sign as `producer`."""
+        return ["--key-file", str(self.keys / f"{producer}.pem"), "--key-id", f"{producer}.test"]
+
+    def signer(self, producer: str) -> Any:
+        """The examples' signer (lindung_wire.MessageSigner) of `producer`, loaded from its PEM."""
+        import lindung_wire
+
+        return lindung_wire.MessageSigner.load(f"{producer}.test", self.keys / f"{producer}.pem")
 
     @property
     def connection(self) -> dict[str, Any]:
@@ -123,18 +153,29 @@ async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
         await asyncio.to_thread(upgrade, service, url)
     clock = tmp_path_factory.mktemp("clock") / "now"
     set_business_now(clock, datetime.fromisoformat("2026-03-02T09:00:00+07:00"))
-    use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock), **ENV)
+    keys = tmp_path_factory.mktemp("keys")
+    keyring = make_keys(keys)
+    use_env(
+        url,
+        infra.bootstrap,
+        LINDUNG_BUSINESS_CLOCK_FILE=str(clock),
+        LINDUNG_EVENT_KEYRING_FILE=str(keyring),
+        **ENV,
+    )
     await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=get_settings().topic_partitions)
     try:
         async with contextlib.AsyncExitStack() as exits:
-            served = {
-                name: (await exits.enter_async_context(serving_http(defn, name)))[1]
-                for name, defn in (
-                    ("registry", registry_definition()),
-                    ("allocation", allocation_definition()),
-                    ("enrollment", enrollment_definition()),
-                )
-            }
+            served = {}
+            for name, defn in (
+                ("registry", registry_definition()),
+                ("allocation", allocation_definition()),
+                ("enrollment", enrollment_definition()),
+            ):
+                # Each service signs with its own key (read at its start).
+                os.environ["LINDUNG_EVENT_SIGNING_KEY_FILE"] = str(keys / f"{name}.pem")
+                os.environ["LINDUNG_EVENT_SIGNING_KEY_ID"] = f"{name}.test"
+                get_settings.cache_clear()
+                served[name] = (await exits.enter_async_context(serving_http(defn, name)))[1]
             code = f"FOREIGN-{uuid.uuid4().hex[:6].upper()}"
             defined = await served["allocation"].post(
                 "/programmes",
@@ -148,7 +189,9 @@ async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
                 return any(p["programme_code"] == code for p in listed)
 
             await eventually(known, timeout_s=30)
-            yield Stack(served["registry"], served["allocation"], served["enrollment"], infra.bootstrap, code)
+            yield Stack(
+                served["registry"], served["allocation"], served["enrollment"], infra.bootstrap, code, keys
+            )
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -25,7 +25,7 @@ async def test_a_librdkafka_bpjs_gateway_registers_one_worker_and_refuses_anothe
     run = uuid.uuid4().hex[:6].upper()
     known, unknown = stack.worker(f"BPJS-{run}-1"), stack.worker(f"BPJS-{run}-2")
     await stack.in_p3ke(known, unknown)
-    system = regency_client.RegencySystem("12.17", stack.connection)
+    system = regency_client.RegencySystem("12.17", stack.connection, stack.signer("regency-12.17"))
     sent = await asyncio.to_thread(system.submit, [known, unknown])
     replies = await asyncio.to_thread(system.replies, sent, f"regency-12.17-{run}", 60.0)
     assert {r["event_type"] for r in replies.values()} == {"NominationAccepted"}, replies
@@ -41,7 +41,9 @@ async def test_a_librdkafka_bpjs_gateway_registers_one_worker_and_refuses_anothe
             return False
         return None if identity["nik"] == known["nik"] and lookups[known["nik"]] == 1 else True
 
-    gateway = bpjs_client.BpjsGateway(stack.connection, group_id=f"bpjs-{run}", dukcapil=dukcapil)
+    gateway = bpjs_client.BpjsGateway(
+        stack.connection, group_id=f"bpjs-{run}", dukcapil=dukcapil, signer=stack.signer("bpjs")
+    )
     stop = threading.Event()
     serving = asyncio.create_task(asyncio.to_thread(gateway.serve, stop))
 

@@ -7,10 +7,10 @@ import sys
 
 from tests.integration.foreign_clients.conftest import INTEGRATORS
 
-ALLOWED = {"__future__", "confluent_kafka", "lindung_wire"}
+ALLOWED = {"__future__", "confluent_kafka", "cryptography", "lindung_wire"}
 
 
-def test_the_examples_import_only_the_standard_library_confluent_kafka_and_each_other() -> None:
+def test_the_examples_import_only_the_standard_library_confluent_kafka_cryptography_and_each_other() -> None:
     examples = sorted(INTEGRATORS.glob("*.py"))
     assert {p.name for p in examples} >= {"regency_client.py", "bpjs_client.py", "lindung_wire.py"}
     for path in examples:

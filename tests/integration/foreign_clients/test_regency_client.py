@@ -6,6 +6,7 @@ replies topic and the registry's HTTP API."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ async def submitted(stack: Stack) -> Submitted:
     mismatched = stack.worker(f"SMR-{run}-3", birth_date="1985-08-18")
     await stack.in_p3ke(*accepted, mismatched)
     nominations = [*accepted, mismatched]
-    system = regency_client.RegencySystem("12.17", stack.connection)
+    system = regency_client.RegencySystem("12.17", stack.connection, stack.signer("regency-12.17"))
     sent = await asyncio.to_thread(system.submit, nominations)
     replies = await asyncio.to_thread(system.replies, sent, f"regency-12.17-replies-{run}", 60.0)
     return Submitted(
@@ -95,7 +96,7 @@ async def test_a_reply_read_again_by_the_same_group_is_not_delivered_twice(
     stack: Stack, submitted: Submitted
 ) -> None:
     """The client commits what it took: the same group reading again finds nothing more."""
-    system = regency_client.RegencySystem("12.17", stack.connection)
+    system = regency_client.RegencySystem("12.17", stack.connection, stack.signer("regency-12.17"))
     group = f"regency-12.17-again-{uuid.uuid4().hex[:6]}"
     first = await asyncio.to_thread(system.replies, submitted.sent, group, 60.0)
     assert first.keys() == submitted.sent.keys()
@@ -111,7 +112,8 @@ async def test_the_command_line_client_sends_a_file_and_prints_each_reply(
     is replied again, marked `repeated`."""
     file = tmp_path / "usulan.json"
     file.write_text(json.dumps([submitted.nominations[submitted.mismatched]]), encoding="utf-8")
-    args = ["--bootstrap", stack.bootstrap, "--regency", "12.17", "--timeout", "60", str(file)]
+    args = ["--bootstrap", stack.bootstrap, "--regency", "12.17", "--timeout", "60"]
+    args += [*stack.key_arguments("regency-12.17"), str(file)]
     status = await asyncio.to_thread(regency_client.main, args)
     [line] = capsys.readouterr().out.splitlines()
     printed = json.loads(line)
@@ -122,6 +124,34 @@ async def test_the_command_line_client_sends_a_file_and_prints_each_reply(
     assert printed["repeated"] is True
     assert printed["nomination_id"] == first["nomination_id"]
     assert [r.split(":")[0] for r in printed["reasons"]] == ["NIK_BIRTHDATE_MISMATCH"]
+
+
+def openssl_signature(key_file: str, signed: Path) -> str:
+    """`openssl pkeyutl -sign -rawin` over a file (Ed25519 signs the message itself), base64."""
+    done = subprocess.run(
+        ["openssl", "pkeyutl", "-sign", "-inkey", key_file, "-rawin", "-in", str(signed)],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    return base64.b64encode(done.stdout).decode()
+
+
+async def test_an_unsigned_nomination_is_parked_and_answered_by_its_key(stack: Stack) -> None:
+    """The same client without its key: Lindung does not read what it cannot prove, and says so."""
+    run = uuid.uuid4().hex[:6].upper()
+    nomination = stack.worker(f"UNSIGNED-{run}")
+    await stack.in_p3ke(nomination)
+    system = regency_client.RegencySystem("12.17", stack.connection)
+    sent = await asyncio.to_thread(system.submit, [nomination])
+    replies = await asyncio.to_thread(system.replies, sent, f"regency-12.17-unsigned-{run}", 60.0)
+    reply = replies[nomination["source_ref"]]
+    assert reply["event_type"] == "NominationRejected"
+    assert reply["payload"]["request_key"] == nomination["source_ref"]
+    assert reply["payload"]["request_event_id"] is None  # the unproven envelope is not read
+    assert [r["code"] for r in reply["payload"]["reasons"]] == ["SIGNATURE_MISSING"]
+    listed = await stack.registry.get("/nominations", params={"source_ref": nomination["source_ref"]})
+    assert listed.json()["items"] == []
 
 
 def kcat(*args: str) -> str:
@@ -150,7 +180,11 @@ async def test_kcat_lists_the_topics_sends_a_nomination_and_reads_its_reply(
     )
     file = tmp_path / "nomination.json"
     file.write_text(json.dumps(nomination), encoding="utf-8")
+    # Signed with openssl over the file's bytes, exactly what kcat sends (README, "Signing").
+    key = str(stack.keys / "regency-12.17.pem")
+    signature = await asyncio.to_thread(openssl_signature, key, file)
     headers = ["event_type=NominationSubmitted", "schema_version=1", "producer=regency-12.17"]
+    headers += ["lindung-key-id=regency-12.17.test", f"lindung-signature={signature}"]
     await asyncio.to_thread(
         kcat, "-b", infra.bootstrap, "-P", "-t", regency_client.INBOUND, "-k", ref,
         *(arg for h in headers for arg in ("-H", h)), str(file),
@@ -171,4 +205,6 @@ async def test_kcat_lists_the_topics_sends_a_nomination_and_reads_its_reply(
     assert [r["code"] for r in answer["payload"]["reasons"]] == ["NOT_IN_P3KE_OR_DTKS"]
     # kcat shows the headers as a flat list: name, value, name, value...
     shown = dict(zip(record["headers"][::2], record["headers"][1::2], strict=True))
+    signature = {k: shown.pop(k) for k in ("lindung-key-id", "lindung-signature")}
     assert shown == {"event_type": "NominationRejected", "schema_version": "1", "producer": "registry"}
+    assert signature["lindung-key-id"] == "registry.test"  # Lindung signs what it sends too
