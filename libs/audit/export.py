@@ -17,23 +17,30 @@ Each line: ``{"service", "position", "recorded_at", "prev_hash", "hash", "envelo
 sorted keys, where `envelope` is the envelope in its canonical form, so that
 ``sha256(prev_hash + "\\n" + jq -cS .envelope) == hash`` for every line.
 
-With `mask_personal_data` (for a recipient who needs figures and facts, not identities) every
-NIK, name, address and phone number in the payloads is masked (libs.pii.mask_personal_fields):
-the lines keep their hashes, which then prove the event's place in the chain to whoever holds the
-unmasked store, but can no longer be recomputed from the masked envelope itself.
+Masked by default (`mask_personal_data`; `lindung audit export --unmasked` is explicit, logged
+and recorded in the manifest): every NIK, name, address and phone number in the payloads is
+masked (libs.pii.mask_personal_fields), birth dates keep their year only, kecamatan and desa are
+generalised to the regency, and every text that starts like a spreadsheet formula is neutralised
+(libs.spreadsheet.safe_cell). The lines keep their hashes, which then prove the event's place in
+the chain to whoever holds the unmasked store, but can no longer be recomputed from the masked
+envelope itself. An unmasked export keeps the envelopes byte-exact, as the hash recipe needs.
+Every file is written 0600 (owner only), in a directory created 0700.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,12 +50,17 @@ from libs.audit.history import year_bounds
 from libs.audit.progress import NO_PROGRESS, Progress
 from libs.eventstore.store import row_to_envelope
 from libs.eventstore.tables import eventstore_tables
-from libs.pii import mask_personal_fields
+from libs.pii import PERSONAL_FIELDS
+from libs.spreadsheet import safe_cell
+
+log = logging.getLogger(__name__)
 
 FORMAT = "lindung-audit-export/1"
 MASKED_NOTE = (
     "masked: NIKs (first 4 and last 2 digits kept), names (initials), addresses and phone numbers; "
-    "hash and prev_hash are those of the unmasked events, so line hashes cannot be recomputed from "
+    "birth dates generalised to the year, kecamatan and desa to the regency; texts starting like a "
+    "spreadsheet formula prefixed with '; hash and prev_hash are those of the unmasked events, "
+    "so line hashes cannot be recomputed from "
     "these envelopes (verify the chain with `lindung audit verify` against the store)"
 )
 PAGE = 5_000
@@ -68,11 +80,42 @@ def concerns(
     return payload.get("worker_id") in workers or stream in streams
 
 
-def export_line(schema: str, row: Any, *, mask_personal_data: bool = False) -> str:
+# Where a person lives or was born, beyond what a regency's figures need: generalised when masked.
+_PLACE_FIELDS = frozenset({"kecamatan", "desa"})
+_DATE_OF_BIRTH_FIELDS = frozenset({"birth_date"})
+_REGION_CODE_FIELDS = frozenset({"desa_code", "kecamatan_code"})
+
+
+def masked_payload(payload: Any, regency: str | None = None) -> Any:
+    """A payload as a masked export shows it: personal fields masked (libs.pii.PERSONAL_FIELDS, as
+    mask_personal_fields does), birth dates to
+    the year, kecamatan and desa names to the regency's code, desa/kecamatan codes cut to the
+    regency's (12.RR), and every text leaf neutralised for spreadsheets (safe_cell)."""
+    if isinstance(payload, dict):
+        here = payload.get("regency_code") if isinstance(payload.get("regency_code"), str) else regency
+        out: dict[str, Any] = {}
+        for key, value in payload.items():
+            if key in PERSONAL_FIELDS and isinstance(value, str):
+                out[key] = safe_cell(PERSONAL_FIELDS[key](value))
+            elif key in _DATE_OF_BIRTH_FIELDS and isinstance(value, str):
+                out[key] = value[:4]
+            elif key in _PLACE_FIELDS and isinstance(value, str):
+                out[key] = here
+            elif key in _REGION_CODE_FIELDS and isinstance(value, str):
+                out[key] = value[:5]
+            else:
+                out[key] = masked_payload(value, here)
+        return out
+    if isinstance(payload, list):
+        return [masked_payload(item, regency) for item in payload]
+    return safe_cell(payload)
+
+
+def export_line(schema: str, row: Any, *, mask_personal_data: bool = True) -> str:
     """One JSON Lines record for an `events` row (see the module doc)."""
     envelope = json.loads(row_to_envelope(row).canonical_json())
     if mask_personal_data:
-        envelope["payload"] = mask_personal_fields(envelope["payload"])
+        envelope["payload"] = masked_payload(envelope["payload"])
     record = {
         "service": schema,
         "position": row.position,
@@ -145,14 +188,31 @@ async def export_regency_year(
     schemas: Sequence[str] | None = None,
     version: str | None = None,
     progress: Progress = NO_PROGRESS,
-    mask_personal_data: bool = False,
+    mask_personal_data: bool = True,
+    requested_by: str | None = None,
 ) -> ExportResult:
     """Write `events-<service>.jsonl` per schema, `manifest.json` and `SHA256SUMS` into `out_dir`
-    (personal data masked with `mask_personal_data`, see the module doc)."""
+    (personal data masked unless `mask_personal_data` is False, see the module doc; who asked
+    for an unmasked export, `requested_by` or the OS user, is logged and put in the manifest)."""
     chosen = list(schemas) if schemas is not None else await event_store_schemas(conn)
     start, end = year_bounds(year)
     workers, streams = await membership(conn, chosen, regency)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    unmasked = None
+    if not mask_personal_data:
+        unmasked = {
+            "by": requested_by or getpass.getuser(),
+            "at": datetime.now(UTC).isoformat(),
+            "regency_code": regency,
+            "year": year,
+        }
+        log.warning(
+            "UNMASKED audit export by %s of regency %s, year %s, into %s",
+            unmasked["by"],
+            regency,
+            year,
+            out_dir,
+        )
     result = ExportResult(out_dir)
     total = 0
     for schema in chosen:
@@ -179,11 +239,22 @@ async def export_regency_year(
     manifest = _manifest(result, regency, year, (start, end), chosen, version or software_version())
     if mask_personal_data:
         manifest["personal_data"] = MASKED_NOTE
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    else:
+        manifest["unmasked"] = unmasked
+    with private_file(out_dir / "manifest.json") as out:
+        out.write((json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
     sums = [f"{f.sha256}  {f.name}" for f in result.files]
     sums.append(f"{_sha256_file(out_dir / 'manifest.json')}  manifest.json")
-    (out_dir / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    with private_file(out_dir / "SHA256SUMS") as out:
+        out.write(("\n".join(sums) + "\n").encode())
     return result
+
+
+def private_file(path: Path) -> IO[bytes]:
+    """`path` opened for writing, readable by its owner only (0600, also when it existed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 async def _export_schema(
@@ -202,7 +273,7 @@ async def _export_schema(
     counts: Counter[str] = Counter()
     size = 0
     last = 0
-    with (out_dir / name).open("wb") as out:
+    with private_file(out_dir / name) as out:
         while True:
             rows = (
                 await conn.execute(

@@ -447,11 +447,17 @@ def export(
     regency: Annotated[str, typer.Option(help="Kemendagri code, e.g. 12.17")],
     year: Annotated[int, typer.Option(help="Fiscal (calendar) year of occurred_at, WIB")],
     out: Annotated[Path | None, typer.Option(help="Directory (default: audit-export-REGENCY-YEAR)")] = None,
-    mask_personal_data: Annotated[
-        bool, typer.Option(help="Mask NIKs, names, addresses, phones (line hashes then not recomputable)")
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help="Clear NIKs, names, birth dates, places (logged, named in the manifest); default: "
+            "masked, line hashes then not recomputable from the envelopes",
+        ),
     ] = False,
 ) -> None:
-    """Export the events concerning a regency and year as JSON Lines with a manifest."""
+    """Export the events concerning a regency and year as JSON Lines with a manifest (masked
+    personal data unless --unmasked; files 0600)."""
     from libs.audit.export import export_regency_year
 
     if not re.fullmatch(r"12\.\d{2}", regency):
@@ -466,9 +472,11 @@ def export(
                 year=year,
                 out_dir=directory,
                 progress=RichProgress(bar),
-                mask_personal_data=mask_personal_data,
+                mask_personal_data=not unmasked,
             )
 
+    if unmasked:
+        console.print("[bold red]Unmasked export[/]: personal data in clear; recorded in the manifest.")
     result = _run(_read_only(work))
     table = RichTable(title=f"Export of regency {regency}, {year} in {directory}")
     for column in ("file", "events", "sha256"):

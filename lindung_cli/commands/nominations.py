@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from libs.settings import SERVICE_PORTS, get_settings
+from libs.spreadsheet import SafeWriter
 from lindung_cli import api
 from lindung_cli.runtime_file import read_runtime
 
@@ -174,7 +175,8 @@ def summary_table(outcome: ImportOutcome, title: str) -> Table:
 def write_results(path: Path, outcome: ImportOutcome) -> None:
     """Every row's result as CSV (masked NIK), for the officer to correct the rejected rows."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        # Messages quote what officers typed: neutralised where it starts like a formula.
+        writer = SafeWriter(csv.writer(handle))
         writer.writerow(["file", "row", "status", "nomination_id", "nik", "codes", "messages"])
         for r in outcome.results:
             writer.writerow(

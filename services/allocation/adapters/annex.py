@@ -24,6 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from libs.regions import PROVINCE_CODE, region_by_code
+from libs.spreadsheet import SafeWriter
 from services.allocation.domain.programme import DecreeKind
 from services.allocation.domain.wording import number, rupiah, sector_name, tanggal
 
@@ -147,7 +148,8 @@ def annex_csv(annex: Annex) -> str:
     sorted, is the canonical list whose SHA-256 the decree carries.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Names and desa are what officers typed: neutralised where they start like a formula.
+    writer = SafeWriter(csv.writer(out, lineterminator="\n"))
     writer.writerow(CSV_COLUMNS)
     cost = annex.cost_per_worker
     n = 0

@@ -23,6 +23,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from libs.spreadsheet import pdf_text
 from services.dashboard.domain import labels as lb
 from services.dashboard.domain.report import Section, Value, programme_facts, sections, title_lines
 
@@ -50,12 +51,13 @@ def cell_text(kind: str, value: Value) -> str:
         return lb.number(int(value))
     if kind == "pct":
         return f"{float(value) * 100:.1f}%".replace(".", ",")
-    return str(value)
+    return pdf_text(value)
 
 
 def section_table(section: Section, width: float) -> Table:
     header = [
-        Paragraph(f"<b>{c.title}</b>", CELL if c.kind == "text" else CELL_RIGHT) for c in section.columns
+        Paragraph(f"<b>{pdf_text(c.title)}</b>", CELL if c.kind == "text" else CELL_RIGHT)
+        for c in section.columns
     ]
     body: list[list[Any]] = [header]
     for row in section.rows + ([section.total] if section.total else []):
@@ -172,9 +174,13 @@ def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
     width = page[0] - doc.leftMargin - doc.rightMargin
     stamp = (now or datetime.now(UTC)).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
     first, *rest = title_lines(data)
-    story: list[Any] = [Paragraph(first, H1)] + [Paragraph(line, BODY) for line in rest]
+    # Every text is escaped: names of programmes, places and reasons are data, not markup.
+    story: list[Any] = [Paragraph(pdf_text(first), H1)] + [Paragraph(pdf_text(line), BODY) for line in rest]
     facts = Table(
-        [[Paragraph(f"<b>{k}</b>", CELL), Paragraph(v, CELL)] for k, v in programme_facts(data)],
+        [
+            [Paragraph(f"<b>{pdf_text(k)}</b>", CELL), Paragraph(pdf_text(v), CELL)]
+            for k, v in programme_facts(data)
+        ],
         colWidths=[60 * mm, 110 * mm],
         hAlign="LEFT",
     )
@@ -182,13 +188,13 @@ def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
     charts = Table([[funnel_chart(data, width / 2 - 6), claims_chart(data, width / 2 - 6)]])
     story.append(charts)
     for section in sections(data):
-        block: list[Any] = [Paragraph(section.title, H2)]
+        block: list[Any] = [Paragraph(pdf_text(section.title), H2)]
         if section.rows or section.total:
             block.append(section_table(section, width if len(section.columns) > 5 else width * 0.6))
         else:
             block.append(Paragraph("Tidak ada data.", BODY))
         if section.note:
-            block.append(Paragraph(section.note, BODY))
+            block.append(Paragraph(pdf_text(section.note), BODY))
         story.append(KeepTogether(block) if len(section.rows) < 25 else block[0])
         if len(section.rows) >= 25:
             story += block[1:]

@@ -1,7 +1,8 @@
 """The monitoring-and-evaluation report as an Excel workbook (openpyxl): one sheet per table.
 
 Cells hold numbers (not text), formatted for reading: rupiah as "Rp"#,##0, shares as 0.0%, so
-officers can sum and chart them further.
+officers can sum and chart them further. Text cells (names of programmes, places, reasons) pass
+through libs.spreadsheet.safe_cell: one starting like a formula is never a formula.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from libs.spreadsheet import safe_cell
 from services.dashboard.domain.report import Section, programme_facts, sections, title_lines
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -37,13 +39,13 @@ def _write_section(ws: Worksheet, section: Section, top: int) -> int:
     for values in section.rows + ([section.total] if section.total else []):
         row += 1
         for col, (column, value) in enumerate(zip(section.columns, values, strict=True), start=1):
-            cell = ws.cell(row, col, value)
+            cell = ws.cell(row, col, safe_cell(value))
             cell.number_format = FORMATS[column.kind]
             if section.total is not None and values is section.total:
                 cell.font = BOLD
     if section.note:
         row += 1
-        ws.cell(row, 1, section.note)
+        ws.cell(row, 1, safe_cell(section.note))
     for col, column in enumerate(section.columns, start=1):
         width = 34 if column.kind == "text" and col > 1 else (20 if column.kind == "rp" else 13)
         letter = get_column_letter(col)
@@ -75,12 +77,12 @@ def render_xlsx(data: dict[str, Any], now: datetime | None = None) -> bytes:
     assert cover is not None
     cover.title = "Program"
     for i, line in enumerate(title_lines(data), start=1):
-        cover.cell(i, 1, line).font = TITLE_FONT if i == 1 else BOLD
+        cover.cell(i, 1, safe_cell(line)).font = TITLE_FONT if i == 1 else BOLD
     stamp = (now or datetime.now(UTC)).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
     cover.cell(4, 1, f"Dibuat {stamp} oleh Lindung; tanpa data pribadi (NIK).")
     for i, (label, value) in enumerate(programme_facts(data), start=6):
-        cover.cell(i, 1, label).font = BOLD
-        cover.cell(i, 2, value)
+        cover.cell(i, 1, safe_cell(label)).font = BOLD
+        cover.cell(i, 2, safe_cell(value))
     cover.column_dimensions["A"].width = 34
     cover.column_dimensions["B"].width = 60
     for section in sections(data):
