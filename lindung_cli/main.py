@@ -28,6 +28,7 @@ for _name in (
     "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka", "db"
 ):
     app.add_typer(importlib.import_module(f"lindung_cli.commands.{_name}").app, name=_name)
+app.add_typer(importlib.import_module("lindung_cli.commands.keys").app, name="keys")
 console = Console()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,6 +86,21 @@ def public_key_text(key: Ed25519PublicKey) -> str:
     """The base64 of a public key's 32 raw bytes, as the keyring file writes it."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode()
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 of the 32 raw public key bytes, hex: what two people compare over the phone
+    (`openssl pkey -in KEY.pem -pubout -outform DER | tail -c 32 | sha256sum` prints it too)."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
+    """The Ed25519 public key of a PEM file (`openssl pkey -in KEY.pem -pubout` writes one)."""
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
 
 
 def _public_key(text: str, key_id: str) -> Ed25519PublicKey:
@@ -240,6 +256,16 @@ def key_file(directory: Path, key_id: str) -> Path:
     if not re.fullmatch(KEY_ID_PATTERN, key_id) or key_id in (".", ".."):
         raise ValueError(f"key id {key_id!r}: letters, digits and . _ : - only (it names a file)")
     return directory / f"{key_id}.pem"
+
+
+def remove_from_keyring(keyring_file: Path, key_id: str) -> TrustedKey:
+    """Remove key `key_id` from the keyring file (the end of a rotation); returns the key."""
+    keys = list(Keyring.load(keyring_file).entries())
+    found = [k for k in keys if k.key_id == key_id]
+    if not found:
+        raise ValueError(f"no key {key_id} in {keyring_file}")
+    keyring_file.write_text(keyring_json(k for k in keys if k.key_id != key_id) + "\n", encoding="utf-8")
+    return found[0]
 
 
 def add_to_keyring(keyring_file: Path, key: TrustedKey) -> None:
