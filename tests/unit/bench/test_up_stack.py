@@ -89,3 +89,11 @@ def test_without_java_kafka_is_refused_before_anything_starts(
 def test_the_version_said_is_that_of_the_jars(tmp_path: Path) -> None:
     (tmp_path / "kafka_2.13-4.1.1.jar").write_bytes(b"")
     assert kafka_version(tmp_path) == "4.1.1"
+
+
+def test_the_embedded_demo_runs_in_development_mode(tmp_path: Path) -> None:
+    # Its services have no API keys, event keys or pepper of their own: outside development mode
+    # they would refuse to start (libs/runtime/production.py).
+    stack = _stack(tmp_path)
+    stack.broker = stack._embedded_broker(tmp_path)
+    assert stack.service_env(9999)["LINDUNG_DEV_MODE"] == "true"
