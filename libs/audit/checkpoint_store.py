@@ -212,7 +212,7 @@ def scheduled_checkpoints(rt: Runtime) -> Coroutine[Any, Any, None] | None:
         return None
     signer = load_signer(settings.event_signing_key_file, settings.event_signing_key_id)
     if signer is None:
-        log.warning("%s: no event signing key, so no signed checkpoints of its store", name)
+        log.info("%s: no event signing key, so no signed checkpoints of its store", name)
         return None
     return _checkpoint_loop(rt, signer, checkpoint_dir(settings), settings.audit_checkpoint_interval_s)
 
