@@ -42,8 +42,9 @@ COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 PR_SET_PDEATHSIG = 1
 DEV_MODE_NOTICE = (
     "[yellow]Development mode (LINDUNG_DEV_MODE=true)[/]: the services run open where production "
-    "refuses to start (no API keys: every caller is province admin; the development pepper; no "
-    'event keys). For production use docker-compose.yml (docs/security.md, "Production checklist").'
+    "refuses to start (no API keys: every caller is province admin; the development pepper; "
+    "development event keys). For production use docker-compose.yml (docs/security.md, "
+    '"Production checklist").'
 )
 # Apache Kafka's default lowest consumer-group session; a stack configured with shorter sessions
 # (the tests' 2 s) gets a node that accepts them.
@@ -94,6 +95,8 @@ class Stack:
     # The URL each service connects with as its own role (libs/eventstore/roles.py); a service
     # not here uses `database_url` (DATABASE_URL given without LINDUNG_DATABASE_OWNER_URL).
     service_urls: dict[str, str] = field(default_factory=dict)
+    # Development event keys (<data_dir>/keys): the keyring file, or None when the settings name one.
+    keyring_file: Path | None = None
     bootstrap: str = ""
     # Seconds from launching the embedded broker to its answering metadata.
     broker_start_s: float = 0.0
@@ -184,6 +187,7 @@ class Stack:
 
         asyncio.run(topics())
         upgrade_all(self.database_url)
+        self.event_keys()
         if self.postgres is not None or self.settings.database_owner_url:
             self.service_urls = self.database_roles()
 
@@ -200,6 +204,32 @@ class Stack:
             highlight=False,
         )
         return {who: login_url(self.database_url, login) for who, login in logins.items() if who != AUDITOR}
+
+    def event_keys(self) -> None:
+        """Development keys, made once under <data_dir>/keys: one per service, BPJS's gateway and
+        every regency system (benchmarks and integrators sign with them), so the stack runs the
+        production path, signed and verified (docs/security.md, "Signed events")."""
+        if self.settings.event_keyring_file:
+            return  # the operator's own keys (LINDUNG_EVENT_* in the environment)
+        from libs.events.signing import dev_keys
+        from libs.events.topics import BPJS_GATEWAY, REGENCY_SYSTEM
+        from lindung_cli.kafka_acls import regency_codes
+
+        regencies = [REGENCY_SYSTEM.format(regency_code=code) for code in regency_codes()]
+        folder = Path(self.settings.data_dir).resolve() / "keys"
+        self.keyring_file = dev_keys(folder, [*SERVICES, BPJS_GATEWAY, *regencies])
+
+    def signing_env(self, service: str) -> dict[str, str]:
+        """The event-signing settings of `service`: its development key and the keyring."""
+        if self.keyring_file is None:
+            return {}
+        from libs.events.signing import dev_key_id, key_file
+
+        return {
+            "LINDUNG_EVENT_SIGNING_KEY_FILE": str(key_file(self.keyring_file.parent, dev_key_id(service))),
+            "LINDUNG_EVENT_SIGNING_KEY_ID": dev_key_id(service),
+            "LINDUNG_EVENT_KEYRING_FILE": str(self.keyring_file),
+        }
 
     def spawn_all(self) -> None:
         for position, service in enumerate(SERVICES):
@@ -221,7 +251,10 @@ class Stack:
             # One machine, a developer's or a demo's: services may run without API keys, event
             # keys or a pepper of their own (libs/runtime/production.py; said at start).
             "LINDUNG_DEV_MODE": "true",
+            # The simulator plays BPJS here (never by default: libs/events/topics.py).
+            "LINDUNG_BPJS_PRODUCERS": os.environ.get("LINDUNG_BPJS_PRODUCERS", '["bpjs", "bpjs_simulator"]'),
             "PYTHONUNBUFFERED": "1",
+            **(self.signing_env(service) if service else {}),
         }
         if isinstance(self.broker, ApacheKafkaBroker):
             env["LINDUNG_KAFKA_IDEMPOTENCE"] = "true"
@@ -281,6 +314,8 @@ class Stack:
                 "broker": self.broker_kind,
                 "broker_start_s": round(self.broker_start_s, 2),
                 "services": {c.label: f"http://127.0.0.1:{c.port}" for c in self.children},
+                # Development event keys: benchmarks sign their nominations with them.
+                "event_keys": str(self.keyring_file.parent) if self.keyring_file else None,
                 "pid": os.getpid(),
             },
         )
@@ -375,6 +410,13 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
             )
         stack.console.print("[bold green]Lindung is up.[/]")
         stack.console.print(DEV_MODE_NOTICE)
+        if stack.keyring_file is not None:
+            where = escape(str(stack.keyring_file.parent))
+            stack.console.print(
+                f"[bold]Events are signed[/] with development keys in {where} (one per service, bpjs and "
+                "each regency system; keyring.json): every service verifies what it reads.",
+                highlight=False,
+            )
         for name, url in first.items():
             where = f"{url}/" if name == "dashboard" else f"{url}/docs"
             stack.console.print(f"  {name:<16} {where}")

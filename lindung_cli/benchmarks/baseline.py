@@ -43,13 +43,18 @@ class BaselineResult:
 
 
 async def send_all(
-    producer: AIOKafkaProducer, topic: str, messages: list[tuple[bytes, bytes]]
+    producer: AIOKafkaProducer,
+    topic: str,
+    messages: list[tuple[bytes, bytes]],
+    headers: list[list[tuple[str, bytes]]] | None = None,
 ) -> list[float]:
-    """Send (key, value) pairs; return the wall-clock time each was acknowledged (per window)."""
+    """Send (key, value) pairs (with each one's `headers`: its signature); return the wall-clock
+    time each was acknowledged (per window)."""
     acked: list[float] = []
     pending: list[asyncio.Future[object]] = []
-    for key, value in messages:
-        pending.append(await producer.send(topic, value=value, key=key))
+    for index, (key, value) in enumerate(messages):
+        extra = headers[index] if headers else None
+        pending.append(await producer.send(topic, value=value, key=key, headers=extra))
         if len(pending) >= SEND_WINDOW:
             await asyncio.gather(*pending)
             acked += [time.time()] * len(pending)

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.clock import set_business_now
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
+from libs.events.signing import Signer
 from libs.events.topics import NOMINATIONS_INBOUND
 from libs.identity import worker_id_for
 from libs.nik import compose_nik
@@ -220,6 +221,8 @@ class Stack:
     settle_timeout_s: float = 120.0
     p3ke: dict[str, int] = field(default_factory=dict)  # every row imported so far (a new version replaces)
     dtks: set[str] = field(default_factory=set)
+    # Each regency system's event key (the stack's development keys), by producer.
+    signers: dict[str, Signer] = field(default_factory=dict)
 
     def worker_id(self, w: Worker) -> str:
         return worker_id_for(w.nik, self.pepper)
@@ -452,8 +455,13 @@ class Year:
                     payload=event.model_dump(mode="json"),
                 )
                 # One at a time: the regency system's own order is the nomination order.
+                value = envelope.to_bytes()
+                signer = self.stack.signers.get(envelope.producer)
                 await producer.send_and_wait(
-                    NOMINATIONS_INBOUND, envelope.to_bytes(), key=w.source_ref.encode()
+                    NOMINATIONS_INBOUND,
+                    value,
+                    key=w.source_ref.encode(),
+                    headers=signer.headers(value) if signer else None,
                 )
         finally:
             await producer.stop()
@@ -934,6 +942,7 @@ def run_bench(programme: Path, factor: Fraction, out_dir: Path, *, log: Path | N
                 }
                 try:
                     stack = Stack(clients, running.bootstrap, engine, clock, Settings().nik_pepper, 3600.0)
+                    stack.signers = target.signers()
                     return await bench_year(stack, spec)
                 finally:
                     for client in clients.values():

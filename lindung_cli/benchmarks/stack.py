@@ -73,7 +73,7 @@ class BenchStack(Stack):
         ]
         process = subprocess.Popen(
             command,
-            env=self.service_env(port),
+            env=self.service_env(port, service),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
@@ -126,6 +126,7 @@ class BenchStack(Stack):
             urls={c.label: f"http://127.0.0.1:{c.port}" for c in self.children},
             pids=pids,
             broker=self.broker_kind,
+            keys=str(self.keyring_file.parent) if self.keyring_file else None,
         )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from libs.events.signing import DEV_KEYRING, Keyring, Signer, signers_in
 from libs.settings import SERVICE_PORTS, Settings
 from lindung_cli.api import bearer
 from lindung_cli.runtime_file import read_runtime
@@ -28,6 +29,15 @@ class Target:
     api_key: str | None = None
     # The broker's label: "tansu" or "kafka" (embedded), "external" (KAFKA_BOOTSTRAP_SERVERS).
     broker: str = "tansu"
+    # The stack's development event keys (`lindung up`): the benchmark signs as each regency.
+    keys: str | None = None
+
+    def signers(self) -> dict[str, Signer]:
+        """The signer of each producer whose key is in `keys`, by producer (none: unsigned)."""
+        if not self.keys:
+            return {}
+        folder = Path(self.keys)
+        return signers_in(folder, Keyring.load(folder / DEV_KEYRING))
 
     def url(self, service: str) -> str:
         """The first instance of `service`."""
@@ -53,6 +63,7 @@ def from_runtime(info: dict[str, Any], api_key: str | None = None) -> Target:
         pids={str(k): int(v) for k, v in (info.get("pids") or {}).items()},
         api_key=api_key,
         broker=str(info.get("broker") or "tansu"),
+        keys=info.get("event_keys"),
     )
 
 
