@@ -305,7 +305,8 @@ class CoverageQuestion(BaseModel):
     programme: str | None = Field(default=None, max_length=100)
 
 
-@router.post("/coverage", tags=["coverage"])
+# A read sent as POST (the NIK stays out of URLs): `x-lindung-read` tells tools it changes nothing.
+@router.post("/coverage", tags=["coverage"], openapi_extra={"x-lindung-read": True})
 async def coverage_by_nik(question: CoverageQuestion, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
     """Was the person with this NIK covered on `on`? Under which programme and funder, why, the
     unbroken covered period around that day, and the ids of the events that prove it.

@@ -36,6 +36,17 @@ def routes(stack: Stack, service: str) -> list[tuple[str, str, list[str]]]:
     return sorted(found)
 
 
+def reads_by_post(stack: Stack) -> set[tuple[str, str, str]]:
+    """Routes that only read though sent as POST (a NIK in the body, not the URL: issue 15)."""
+    return {
+        (service, method, path)
+        for service in stack.apps
+        for path, operations in stack.apps[service].openapi()["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("x-lindung-read")
+    }
+
+
 def every_route(stack: Stack) -> list[tuple[str, str, str]]:
     return [(s, m, p) for s in stack.apps for m, p, _ in routes(stack, s)]
 
@@ -100,8 +111,9 @@ async def test_the_auditor_changes_nothing(stack: Stack) -> None:
     nominations = await stack.rows("SELECT nomination_id, status, updated_at FROM registry.nominations")
     wrong = []
     tried = 0
+    reads = reads_by_post(stack)
     for service, method, path in every_route(stack):
-        if method not in CHANGES:
+        if method not in CHANGES or (service, method, path) in reads:
             continue
         tried += 1
         reply = await stack.call(service, "auditor", method, filled(stack, path), json={})
@@ -130,7 +142,13 @@ async def test_the_auditor_reads_everything(stack: Stack) -> None:
         allowed = {200, 404} if "x" in filled(stack, path).split("/") else {200}
         if reply.status_code not in allowed:
             wrong.append((service, path, reply.status_code, reply.text[:200]))
-    assert wrong == []
+    # Reads sent as POST take the NIK in the body (the coverage lookup).
+    question = {"nik": stack.people["samosir_enrolled"].nik, "on": READ_QUERY["on"]}
+    for service, _, path in sorted(reads_by_post(stack)):
+        reply = await stack.call(service, "auditor", "POST", path, json=question)
+        if reply.status_code != 200:
+            wrong.append((service, path, reply.status_code, reply.text[:200]))
+    assert wrong == [] and reads_by_post(stack)
 
 
 BPJS_REFUSED_SERVICES = ("registry", "allocation", "enrollment", "claims", "dashboard")
