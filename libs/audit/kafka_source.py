@@ -28,6 +28,12 @@ What a topic does not carry, and how this module makes up for it:
     depends on the arrival order across topics (e.g. a "last write wins" timestamp fed by two
     topics) can then differ from the live one, and the report names the rows.
 
+- **Who really sent it.** With a keyring (`LINDUNG_EVENT_KEYRING_FILE`), a record is taken only
+  when its signature verifies and its envelope's `producer` is the key's (libs/events/signing.py),
+  as the live consumer checks: a forged envelope naming a service is neither that service's own
+  event nor an applied input (`refused` counts them). The live consumer parks such a record
+  without its event id, so the dead-letter topic alone could not tell it from an applied one.
+
 Limits: consumer lag or unsent outbox rows make Kafka and the store disagree (the report then
 names the differing rows, rightly); a topic that lost old segments to retention cannot rebuild
 the past; `--as-of` needs application times that only the store has, so it is refused here.
@@ -47,6 +53,7 @@ from aiokafka import AIOKafkaConsumer
 from libs.audit.source import Applied
 from libs.events.catalog import decode
 from libs.events.envelope import Envelope
+from libs.events.signing import Keyring, SignatureRefused, check_producer
 from libs.events.topics import TOPICS, dead_letter_topic
 from libs.messaging.kafka import Target, as_connection, topic_partitions
 
@@ -75,6 +82,7 @@ class KafkaInputs:
     not_interested: int = 0
     undecodable: int = 0
     parked: int = 0
+    refused: int = 0  # records whose signature does not prove their producer (with a keyring)
     not_in_inbox: int = 0  # what the handler would take but the inbox never applied (lag)
     notes: list[str] = field(default_factory=list)
 
@@ -130,6 +138,15 @@ def _envelope(value: bytes) -> Envelope | None:
         return None
 
 
+def _proven(keyring: Keyring, record: Record, envelope: Envelope) -> bool:
+    """Whether a trusted key signed the record and speaks for its envelope's producer."""
+    try:
+        check_producer(keyring.verify(record.value, record.headers), envelope.producer)
+    except SignatureRefused:
+        return False
+    return True
+
+
 def parked_ids(dead_letters: Iterable[Record]) -> set[str]:
     """Event ids of the envelopes a service parked (values on its dead-letter topic)."""
     ids = set()
@@ -157,6 +174,7 @@ def select_inputs(
     interested: frozenset[str],
     parked: set[str],
     inbox: Mapping[str, InboxEntry] | None = None,
+    keyring: Keyring | None = None,
 ) -> KafkaInputs:
     """Own events and applied consumed envelopes among `records`, in replay order.
 
@@ -171,6 +189,9 @@ def select_inputs(
     for record in records:
         envelope = _envelope(record.value)
         if envelope is None:
+            continue
+        if keyring is not None and not _proven(keyring, record, envelope):
+            result.refused += 1
             continue
         event_id = str(envelope.event_id)
         if envelope.producer == producer:
@@ -272,6 +293,7 @@ async def kafka_inputs(
     consumes: Sequence[str],
     interested: frozenset[str],
     inbox: Mapping[str, InboxEntry] | None = None,
+    keyring: Keyring | None = None,
 ) -> KafkaInputs:
     """Read the topics and select a service's inputs (see the module doc)."""
     topics = [t.name for t in TOPICS] + list(consumes)
@@ -285,4 +307,5 @@ async def kafka_inputs(
         interested=interested,
         parked=parked,
         inbox=inbox,
+        keyring=keyring,
     )

@@ -37,6 +37,7 @@ from libs.audit.kafka_source import InboxEntry, KafkaInputs, kafka_inputs
 from libs.audit.progress import NO_PROGRESS, Progress
 from libs.audit.session import quoted, read_only
 from libs.audit.source import Applied, consumed_envelopes, count_inputs, in_applied_order, own_events
+from libs.events.signing import Keyring
 from libs.eventstore.store import Projector, no_projection
 from libs.messaging.kafka import Target
 from libs.pii import redact_niks
@@ -185,8 +186,11 @@ async def replay(
     fresh_schema: str | None = None,
     consumed_order: ConsumedOrder = "inbox",
     progress: Progress = NO_PROGRESS,
+    keyring: Keyring | None = None,
 ) -> ReplayReport:
-    """Rebuild `definition`'s read models from its log and compare them with the live tables."""
+    """Rebuild `definition`'s read models from its log and compare them with the live tables.
+
+    From Kafka with a `keyring`, only records whose signature proves their producer count."""
     if source == "kafka" and as_of is not None:
         raise ValueError("--as-of needs the application times only the store holds (use --source store)")
     if source == "kafka" and not bootstrap:
@@ -217,6 +221,7 @@ async def replay(
                     consumes=definition.consumes if with_consumed else (),
                     interested=definition.handler.interested if definition.handler else frozenset(),
                     inbox=lookup if with_consumed else None,
+                    keyring=keyring,
                 )
                 report.notes += _kafka_notes(found)
                 report.read_seconds = time.perf_counter() - reading
@@ -275,4 +280,6 @@ def _kafka_notes(found: KafkaInputs) -> list[str]:
         f"{found.duplicates} repeats, {found.not_interested} of types the handler ignores, "
         f"{found.parked} parked, {found.undecodable} undecodable, {found.not_in_inbox} not applied (yet)"
     ]
+    if found.refused:
+        notes.append(f"Kafka: {found.refused} records left out: no signature proves their producer")
     return notes + list(found.notes)

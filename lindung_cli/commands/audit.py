@@ -32,6 +32,7 @@ from rich.table import Table as RichTable
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.events.signing import load_keyring
 from libs.messaging.connection import KafkaConnection
 from libs.settings import get_settings
 
@@ -216,6 +217,8 @@ async def _replay_all(
                         read_models=_declared_read_models(name),
                         consumed_order="handler" if consumed_order == "handler" else "inbox",
                         progress=RichProgress(bar),
+                        # Signed events: from Kafka, only what the keyring proves (as the consumers).
+                        keyring=load_keyring(get_settings().event_keyring_file),
                     )
                 except ReplayError as exc:
                     console.print(f"[red]{name}: the log does not replay: {exc}[/]")
