@@ -324,3 +324,37 @@ async def test_a_consistent_rewrite_by_the_owner_is_named_against_the_checkpoint
     # Only that stream: the registry's store and allocation's other streams are as checkpointed.
     changed = [line for line in result.output.splitlines() if line.startswith("CHANGED")]
     assert changed and all(f"allocation stream '{stream}'" in line for line in changed), changed
+
+
+async def test_lindung_db_roles_makes_the_logins_and_writes_their_urls_0600(
+    stack: Stack, infra: Infra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = f"lt_{uuid.uuid4().hex[:6]}_"
+    out = stack.work / "db-roles.env"
+    monkeypatch.setenv("LINDUNG_DATABASE_OWNER_URL", stack.owner.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LINDUNG_DATABASE_ROLE_PREFIX", prefix)
+    get_settings.cache_clear()
+    urls: dict[str, str] = {}
+    try:
+        result = await lindung("db", "roles", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert oct(out.stat().st_mode & 0o777) == "0o600"
+        urls = dict(line.split("=", 1) for line in out.read_text().splitlines())
+        assert {make_url(u).username for u in urls.values()} == {
+            f"{prefix}{who}" for who in (*SERVICES_WITH_SCHEMAS, "auditor")
+        }
+        claims = urls["CLAIMS_DATABASE_URL"]
+        assert "permission denied" in await _refused(claims, "DELETE FROM claims.events")
+        assert "permission denied" in await _refused(claims, "SELECT count(*) FROM registry.events")
+        engine = make_engine(claims, pool_size=1)
+        try:
+            await _count(engine, "SELECT count(*) FROM claims.outbox")  # its own tables: allowed
+        finally:
+            await engine.dispose()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        async with stack.owner.begin() as conn:  # their grants in this database, before the roles
+            for url in urls.values():
+                await conn.execute(text(f'DROP OWNED BY "{make_url(url).username}"'))
+        await drop_roles(infra.server_url, urls)
