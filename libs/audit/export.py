@@ -111,7 +111,7 @@ def masked_payload(payload: Any, regency: str | None = None) -> Any:
     return safe_cell(payload)
 
 
-def export_line(schema: str, row: Any, *, mask_personal_data: bool = True) -> str:
+def export_line(schema: str, row: Any, *, mask_personal_data: bool = False) -> str:
     """One JSON Lines record for an `events` row (see the module doc)."""
     envelope = json.loads(row_to_envelope(row).canonical_json())
     if mask_personal_data:
