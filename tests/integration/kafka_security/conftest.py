@@ -17,9 +17,13 @@ import yaml
 
 from libs.messaging.connection import KafkaConnection
 from lindung_cli.kafka_broker import ApacheKafkaBroker
+from tests.conftest import TEST_ENV
 from tests.infra import started_broker
 
 ADMIN_PASSWORD = "admin-secret"
+# The services here run with the tests' settings, where the simulator speaks for BPJS: the ACLs
+# `lindung kafka setup` applies follow the same setting (LINDUNG_BPJS_PRODUCERS).
+BPJS_PRODUCERS = TEST_ENV["LINDUNG_BPJS_PRODUCERS"]
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 # The auditor is left out of the credentials file on purpose: it gets its ACLs and no user.
 CREDENTIALS = {
@@ -45,7 +49,13 @@ def lindung_kafka(env: Mapping[str, str], *args: str) -> subprocess.CompletedPro
     """`lindung kafka ARGS` as a process with `env` added to ours."""
     return subprocess.run(
         [sys.executable, "-m", "lindung_cli.main", "kafka", *args],
-        env={**os.environ, "COLUMNS": "200", "LINDUNG_TOPIC_PARTITIONS": "2", **env},
+        env={
+            **os.environ,
+            "COLUMNS": "200",
+            "LINDUNG_TOPIC_PARTITIONS": "2",
+            "LINDUNG_BPJS_PRODUCERS": BPJS_PRODUCERS,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,

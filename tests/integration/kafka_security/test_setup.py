@@ -3,17 +3,24 @@ refusals when it does not run as the cluster's admin."""
 
 from __future__ import annotations
 
+import json
+
 from libs.events import topics
 from libs.events.topics import all_topic_names
 from lindung_cli.kafka_acls import Grant, acl_table
 from lindung_cli.kafka_setup import KafkaAdmin
-from tests.integration.kafka_security.conftest import CREDENTIALS, SecuredCluster, lindung_kafka
+from tests.integration.kafka_security.conftest import (
+    BPJS_PRODUCERS,
+    CREDENTIALS,
+    SecuredCluster,
+    lindung_kafka,
+)
 
 
 def test_setup_creates_the_users_acls_and_topics_and_a_second_run_changes_nothing(
     cluster: SecuredCluster,
 ) -> None:
-    table = acl_table()
+    table = acl_table(bpjs_producers=json.loads(BPJS_PRODUCERS))
     first, second = cluster.first_setup.stdout, cluster.second_setup.stdout
     assert cluster.second_setup.returncode == 0, second + cluster.second_setup.stderr
     assert f"ACLs: {len(table)} created, 0 already present" in first, first
@@ -55,4 +62,4 @@ def test_an_acl_the_table_no_longer_has_is_listed_and_removed_with_prune(cluster
     pruned = lindung_kafka(admin_env, "setup", "--prune")
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert "1 ACLs of Lindung's principals removed" in pruned.stdout, pruned.stdout
-    assert admin.existing_grants() == set(acl_table())
+    assert admin.existing_grants() == set(acl_table(bpjs_producers=json.loads(BPJS_PRODUCERS)))
