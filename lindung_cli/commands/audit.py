@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events.signing import load_keyring
 from libs.messaging.connection import KafkaConnection
 from libs.settings import get_settings
+from lindung_cli.tables import print_whole
 
 app = typer.Typer(help="Audits: replay, point in time, hash chains, export.", no_args_is_help=True)
 console = Console()
@@ -377,7 +378,7 @@ def _print_anchor(directory: Path, loaded: Any, anchor: Any) -> bool:
             anchor.last[name].taken_at.isoformat(timespec="seconds"),
             f"[red]{streams}[/]" if streams else "0",
         )
-    console.print(table)
+    print_whole(console, table)
     if loaded.other_databases:
         console.print(f"  {loaded.other_databases} checkpoints of other databases left aside")
     for change in anchor.changes[:100]:
@@ -445,7 +446,7 @@ def checkpoint(
     for taken, signed in _run(_read_only(work)):
         append_line(directory, taken.store, signed)
         table.add_row(taken.store, str(taken.streams), taken.root[:16], taken.checkpoint_id)
-    console.print(table)
+    print_whole(console, table)
 
 
 # --- export ------------------------------------------------------------------------------------
