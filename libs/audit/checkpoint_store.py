@@ -39,6 +39,7 @@ from libs.events.envelope import utcnow
 from libs.events.signing import Keyring, Signer, load_signer
 from libs.events.topics import AUDIT_CHECKPOINTS, TOPICS
 from libs.eventstore.tables import eventstore_tables
+from libs.messaging.kafka import Target
 from libs.settings import Settings
 
 if TYPE_CHECKING:
@@ -128,6 +129,25 @@ def checkpoint_lines(directory: Path) -> list[tuple[str, str]]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
                 found.append((f"{path.name} line {number}", line))
+    return found
+
+
+async def topic_lines(target: Target) -> list[tuple[str, str]]:
+    """(where, line) of every checkpoint on lindung.audit.checkpoints.v1, as the file would hold
+    it: the record's value is the signed body, its headers the key id and signature."""
+    from libs.audit.kafka_source import read_records
+    from libs.events.signing import KEY_ID_HEADER, SIGNATURE_HEADER
+
+    found: list[tuple[str, str]] = []
+    for record in await read_records(target, [AUDIT_CHECKPOINTS]):
+        headers = {name: raw.decode("utf-8", "replace") for name, raw in record.headers}
+        try:
+            line = Signed(
+                record.value, headers.get(KEY_ID_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
+            ).line()
+        except ValueError:
+            line = record.value.decode("utf-8", "replace")  # not JSON: refused as a line
+        found.append((f"{AUDIT_CHECKPOINTS} {record.partition}@{record.offset}", line))
     return found
 
 

@@ -298,6 +298,9 @@ def verify(
             help="Public keys the checkpoints are verified with (default: LINDUNG_EVENT_KEYRING_FILE)"
         ),
     ] = None,
+    from_topic: Annotated[
+        bool, typer.Option(help="Read the checkpoints from lindung.audit.checkpoints.v1 instead of files")
+    ] = False,
 ) -> None:
     """Walk every stream's hash chain in every service schema, and check every head the signed
     checkpoints recorded is still there unchanged; exit 1 on any break or change."""
@@ -307,13 +310,25 @@ def verify(
         checkpoint_lines,
         current_database,
         load_checkpoints,
+        topic_lines,
         verify_against,
     )
+    from libs.events import topics
     from libs.events.signing import Keyring
 
     settings = get_settings()
     directory = checkpoints or checkpoint_dir(settings)
-    lines = checkpoint_lines(directory)
+    if from_topic:
+        target = _bootstrap()
+        directory = Path(topics.AUDIT_CHECKPOINTS)  # named as where they came from
+        lines = _run(topic_lines(target))
+        if keyring is None and not settings.event_keyring_file:
+            console.print(
+                "[red]Checkpoints from the topic need the keyring that verifies them (--keyring).[/]"
+            )
+            raise typer.Exit(2)
+    else:
+        lines = checkpoint_lines(directory)
     keyring_path = keyring or (Path(settings.event_keyring_file) if settings.event_keyring_file else None)
     if lines and keyring_path is None:
         if checkpoints is not None:

@@ -258,6 +258,9 @@ async def test_an_untouched_store_verifies_against_its_checkpoints(stack: Stack)
     assert result.exit_code == 0, result.output
     assert "every chain verifies" in result.output
     assert "every checkpointed head is unchanged" in result.output
+    from_topic = await lindung("audit", "verify", "--from-topic")
+    assert from_topic.exit_code == 0, from_topic.output
+    assert "every checkpointed head is unchanged" in from_topic.output
 
 
 async def test_a_checkpoint_with_a_forged_signature_is_reported(stack: Stack) -> None:
@@ -324,6 +327,11 @@ async def test_a_consistent_rewrite_by_the_owner_is_named_against_the_checkpoint
     # Only that stream: the registry's store and allocation's other streams are as checkpointed.
     changed = [line for line in result.output.splitlines() if line.startswith("CHANGED")]
     assert changed and all(f"allocation stream '{stream}'" in line for line in changed), changed
+    # The topic's copies tell the same, for an auditor who reads them rather than the files.
+    from_topic = await lindung("audit", "verify", "--from-topic")
+    assert from_topic.exit_code == 1, from_topic.output
+    assert f"changed after a checkpoint in allocation: {stream}" in from_topic.output
+    assert "CHECKPOINT REFUSED" not in from_topic.output
 
 
 async def test_lindung_db_roles_makes_the_logins_and_writes_their_urls_0600(
