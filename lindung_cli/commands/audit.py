@@ -93,6 +93,18 @@ def _database_url(read_only: bool = False) -> str:
     return str(url)
 
 
+def _keyring_file() -> Path | None:
+    """LINDUNG_EVENT_KEYRING_FILE, else the development keyring of a running `lindung up`."""
+    from libs.events.signing import DEV_KEYRING
+    from lindung_cli.runtime_file import read_runtime
+
+    settings = get_settings()
+    if settings.event_keyring_file:
+        return Path(settings.event_keyring_file)
+    keys = (read_runtime(settings.data_dir) or {}).get("event_keys")
+    return Path(keys) / DEV_KEYRING if keys else None
+
+
 def _bootstrap() -> KafkaConnection:
     from lindung_cli.runtime_file import read_runtime
 
@@ -322,14 +334,14 @@ def verify(
         target = _bootstrap()
         directory = Path(topics.AUDIT_CHECKPOINTS)  # named as where they came from
         lines = _run(topic_lines(target))
-        if keyring is None and not settings.event_keyring_file:
+        if keyring is None and _keyring_file() is None:
             console.print(
                 "[red]Checkpoints from the topic need the keyring that verifies them (--keyring).[/]"
             )
             raise typer.Exit(2)
     else:
         lines = checkpoint_lines(directory)
-    keyring_path = keyring or (Path(settings.event_keyring_file) if settings.event_keyring_file else None)
+    keyring_path = keyring or _keyring_file()
     if lines and keyring_path is None:
         if checkpoints is not None:
             console.print(
