@@ -21,6 +21,7 @@ import stat
 import subprocess
 import sys
 import threading
+import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,8 +33,13 @@ import httpx
 import psutil
 import pytest
 
+from libs.events import topics
+from libs.events.contracts.registry import NominationSubmitted
+from libs.events.envelope import Envelope
 from tests.integration.audit.support import lindung
 from tests.integration.no_oracles.conftest import KEYS, PROGRAMME, SAMOSIR, Person, Stack, expect
+from tests.integration.registry.conftest import produce
+from tests.running import read_matching
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +141,46 @@ async def test_a_coverage_probe_answers_as_for_a_nik_nobody_knows(stack: Stack) 
         "enrollment", "officer", "GET", f"/coverage/{stack.known.nik}", params={"on": on}
     )
     assert in_url.status_code == 405 and in_url.json()["detail"]["code"] == "NIK_NOT_IN_URL"
+
+
+async def test_an_inbound_topic_probe_answers_as_for_a_nik_nobody_knows(stack: Stack) -> None:
+    """Samosir's regency system submits both NIKs on the inbound topic: the replies agree."""
+    refs = {}
+    sent = []
+    for person in (stack.known, stack.unknown):
+        ref = f"probe-{uuid.uuid4().hex[:8]}"
+        refs[ref] = person
+        event = NominationSubmitted(**person.form(regency=SAMOSIR), source_ref=ref)
+        env = Envelope(
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            aggregate_id=f"simpeg-samosir-{ref}",
+            aggregate_version=1,
+            correlation_id=uuid.uuid4(),
+            producer=f"regency-{SAMOSIR}",
+            payload=event.model_dump(mode="json"),
+        )
+        sent.append((ref.encode(), env.to_bytes()))
+    await produce(stack.bootstrap, topics.NOMINATIONS_INBOUND, sent)
+    replies = await read_matching(
+        stack.bootstrap,
+        topics.NOMINATION_REPLIES,
+        lambda r: r.key and r.key.decode() in refs,
+        2,
+        timeout_s=30,
+    )
+    assert len(replies) == 2
+    bodies = {}
+    for record in replies:
+        reply = json.loads(record.value)
+        payload = reply["payload"]
+        assert reply["event_type"] == "NominationRejected"
+        assert [r["code"] for r in payload["reasons"]] == ["NIK_REGENCY_MISMATCH"]
+        person = refs[payload["source_ref"]]
+        ids = (payload["source_ref"], payload["request_event_id"], payload["nomination_id"], person.worker_id)
+        bodies[person.nik] = scrubbed(payload, *ids)
+    assert bodies[stack.known.nik] == bodies[stack.unknown.nik]
+    learns_nothing(stack, bodies[stack.known.nik])
 
 
 # --- exports --------------------------------------------------------------------------------------
