@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import BigInteger, and_, cast, func, literal_column, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from libs.auth import READERS, Principal, caller, ensure_regency_visible, listing_regency
+from libs.auth import READERS, Principal, caller, listing_regency
 from libs.runtime.service import Runtime, runtime_of
 from services.claims.adapters.tables import claims
 
@@ -179,8 +179,8 @@ async def get_claim(claim_id: str, rt: RuntimeDep, who: Reader) -> dict[str, Any
     """One claim with all its flags."""
     async with rt.engine.connect() as conn:
         row = (await conn.execute(select(claims).where(claims.c.claim_id == claim_id))).first()
-    if row is None:
+    # Another regency's claim is not found, like a claim nobody recorded: no oracle (a claim of an
+    # unknown participant has no regency: province-wide roles only).
+    if row is None or not who.may_see_regency(row.regency_code or ""):
         raise HTTPException(404, {"code": "CLAIM_NOT_FOUND", "message": "Klaim tidak ditemukan."})
-    # A claim of an unknown participant has no regency: province-wide roles only.
-    ensure_regency_visible(who, row.regency_code or "")
     return _public(row)

@@ -179,7 +179,17 @@ async def test_claims_are_the_officers_regency(stack: Stack) -> None:
     assert summary["total"]["claims"] == 1
     forbidden(await stack.call("claims", "officer", "GET", "/claims/summary", params={"regency": MEDAN}))
     await expect(await stack.call("claims", "officer", "GET", f"/claims/{own.claim_id}"), 200)
-    forbidden(await stack.call("claims", "officer", "GET", f"/claims/{other.claim_id}"))
+    # Another regency's claim is not found, like nobody's (issue 15: no oracle across regencies).
+    hidden = await stack.call("claims", "officer", "GET", f"/claims/{other.claim_id}")
+    unknown = await stack.call("claims", "officer", "GET", "/claims/CLM-NOBODY")
+    assert (
+        (hidden.status_code, hidden.json())
+        == (unknown.status_code, unknown.json())
+        == (
+            404,
+            {"detail": {"code": "CLAIM_NOT_FOUND", "message": "Klaim tidak ditemukan."}},
+        )
+    )
 
 
 # --- dashboard -----------------------------------------------------------------------------------
