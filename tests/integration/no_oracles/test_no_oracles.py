@@ -35,10 +35,9 @@ import pytest
 
 from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
-from libs.events.envelope import Envelope
 from tests.integration.audit.support import lindung
 from tests.integration.no_oracles.conftest import KEYS, PROGRAMME, SAMOSIR, Person, Stack, expect
-from tests.integration.registry.conftest import produce
+from tests.integration.registry.conftest import envelope, produce
 from tests.running import read_matching
 
 pytestmark = pytest.mark.integration
@@ -151,15 +150,7 @@ async def test_an_inbound_topic_probe_answers_as_for_a_nik_nobody_knows(stack: S
         ref = f"probe-{uuid.uuid4().hex[:8]}"
         refs[ref] = person
         event = NominationSubmitted(**person.form(regency=SAMOSIR), source_ref=ref)
-        env = Envelope(
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            aggregate_id=f"simpeg-samosir-{ref}",
-            aggregate_version=1,
-            correlation_id=uuid.uuid4(),
-            producer=f"regency-{SAMOSIR}",
-            payload=event.model_dump(mode="json"),
-        )
+        env = envelope(event, f"regency-{SAMOSIR}", f"simpeg-samosir-{ref}")
         sent.append((ref.encode(), env.to_bytes()))
     await produce(stack.bootstrap, topics.NOMINATIONS_INBOUND, sent)
     replies = await read_matching(
