@@ -12,17 +12,20 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from libs.auth import Authenticator, Principal, Role, ensure_regency_visible
 from libs.regions import PROVINCE_CODE
+from libs.regions.places import desa_of_kecamatan, kecamatan_of_regency
 from libs.runtime.service import Runtime, runtime_of
 from services.dashboard.adapters.pdf_report import render_pdf
 from services.dashboard.adapters.xlsx_report import render_xlsx
 from services.dashboard.application.views import ProgrammeNotFound, list_programmes, summary
+from services.dashboard.domain.geo import kecamatan_map, regency_map
 from services.dashboard.domain.labels import PROVINCE_NAME, regency_name
 
+MAP_WIDTH = 600  # the map's box; the page scales it (it draws no text inside)
 READERS = (Role.PROVINCE_ADMIN, Role.AUDITOR, Role.REGENCY_OFFICER)
 STATIC = {
     "dashboard.js": "text/javascript; charset=utf-8",
@@ -58,6 +61,19 @@ def scope_of(principal: Principal, regency: str | None) -> str | None:
         return None if principal.province_wide else principal.regency
     ensure_regency_visible(principal, regency)
     return regency
+
+
+def geo_response(body: dict[str, Any]) -> Response:
+    # Boundaries change with a Kepmendagri decree, not between requests: a day in the browser cache.
+    return JSONResponse(body, headers={"Cache-Control": "private, max-age=86400"})
+
+
+def villages_of(regency: str) -> dict[str, list[dict[str, str]]]:
+    """Desa/kelurahan per kecamatan code, for the map's drill-down where seats are capped per village."""
+    return {
+        k.code: [{"code": d.code, "name": d.name, "kind": d.kind} for d in desa_of_kecamatan(k.code)]
+        for k in kecamatan_of_regency(regency)
+    }
 
 
 def not_found(code: str) -> HTTPException:
@@ -147,6 +163,23 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
                 return await summary(conn, code, scope)
             except ProgrammeNotFound:
                 raise not_found(code) from None
+
+    @router.get("/api/geo/regencies", tags=["dashboard"])
+    async def geo_regencies(who: Reader) -> Response:
+        """The 33 regencies/cities as SVG paths in a 600-wide box (public boundaries, cacheable)."""
+        return geo_response(regency_map(MAP_WIDTH).as_json())
+
+    @router.get("/api/geo/kecamatan/{regency}", tags=["dashboard"])
+    async def geo_kecamatan(
+        regency: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")], who: Reader
+    ) -> Response:
+        """One regency's kecamatan as SVG paths, with each kecamatan's desa/kelurahan names."""
+        drawn = kecamatan_map(regency, MAP_WIDTH)
+        if drawn is None:
+            raise HTTPException(
+                404, {"code": "REGENCY_UNKNOWN", "message": f"Kabupaten/kota {regency} tidak dikenal."}
+            )
+        return geo_response({**drawn.as_json(), "villages": villages_of(regency)})
 
     async def report_data(rt: Runtime, code: str, who: Principal, regency: str | None) -> dict[str, Any]:
         async with rt.engine.connect() as conn:
