@@ -8,11 +8,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from libs.privacy.vault import SCHEMA as PRIVACY_SCHEMA
+
 SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 
 
 def migrations_dir(service: str) -> Path:
     """Where `service` keeps its Alembic scripts."""
+    if service == PRIVACY_SCHEMA:  # the key vault's scripts live with it, not in a service
+        return Path(str(resources.files("libs.privacy") / "migrations"))
     return Path(str(resources.files(f"services.{service}.adapters") / "migrations"))
 
 

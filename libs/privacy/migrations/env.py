@@ -1,0 +1,3 @@
+from libs.runtime.alembic_env import run_migrations
+
+run_migrations(schema="privacy")

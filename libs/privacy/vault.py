@@ -1,0 +1,140 @@
+"""The key vault: one deletable row per person's data key, in the schema `privacy`.
+
+`data_keys` holds each subject's current key, wrapped by the master key; `forgotten` keeps a
+tombstone per forgetting (subject, generation, when, by whom, why; never a NIK). Forgetting
+deletes the key row: there is no other copy, so the person's ciphertexts are unreadable from
+then on, in every table, topic and backup taken afterwards. Look-ups are batched (one query for
+a batch of subjects) because a province-year is some 25,000 workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.privacy.cipher import DataKey, MasterKey, new_data_key
+
+SCHEMA = "privacy"
+
+metadata = MetaData(schema=SCHEMA)
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("subject", Text, primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("master_key_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+forgotten = Table(
+    "forgotten",
+    metadata,
+    Column("subject", Text, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("forgotten_by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("subject", "generation", name="forgotten_pk"),
+)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What is kept of a forgetting: never the person's data."""
+
+    subject: str
+    generation: int
+    forgotten_at: datetime
+    forgotten_by: str
+    reason: str
+
+
+class KeyVault:
+    """Data keys of subjects, wrapped by one master key (the current one)."""
+
+    def __init__(self, master: MasterKey) -> None:
+        self.master = master
+
+    def _unwrap(self, subject: str, generation: int, wrapped: bytes) -> DataKey:
+        return DataKey(subject, generation, self.master.unwrap(subject, generation, wrapped))
+
+    async def keys(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, DataKey]:
+        """The current keys of `subjects` that have one (one query); a subject missing from the
+        answer has none: never given one, or forgotten."""
+        wanted = sorted(set(subjects))
+        if not wanted:
+            return {}
+        rows = await conn.execute(select(data_keys).where(data_keys.c.subject.in_(wanted)))
+        return {r.subject: self._unwrap(r.subject, r.generation, r.wrapped) for r in rows}
+
+    async def keys_for_writing(self, conn: AsyncConnection, subjects: Sequence[str]) -> dict[str, DataKey]:
+        """A key for every subject: the current one, else a new one (the generation after the
+        last forgotten one). Two writers creating one subject's key at once agree on the one
+        inserted first."""
+        found = await self.keys(conn, subjects)
+        missing = sorted(set(subjects) - set(found))
+        if not missing:
+            return found
+        tombstones = await conn.execute(
+            select(forgotten.c.subject, func.max(forgotten.c.generation).label("last"))
+            .where(forgotten.c.subject.in_(missing))
+            .group_by(forgotten.c.subject)
+        )
+        last = {r.subject: int(r.last) for r in tombstones}
+        rows = []
+        for subject in missing:
+            generation = last.get(subject, 0) + 1
+            rows.append(
+                {
+                    "subject": subject,
+                    "generation": generation,
+                    "wrapped": self.master.wrap(subject, generation, new_data_key()),
+                    "master_key_id": self.master.key_id,
+                }
+            )
+        await conn.execute(insert(data_keys).values(rows).on_conflict_do_nothing(index_elements=["subject"]))
+        return found | await self.keys(conn, missing)
+
+    async def forget(self, conn: AsyncConnection, subject: str, *, by: str, reason: str) -> Tombstone | None:
+        """Destroy `subject`'s key and record who and why; None when there was no key (never
+        given one, or forgotten already)."""
+        deleted = (
+            await conn.execute(
+                data_keys.delete().where(data_keys.c.subject == subject).returning(data_keys.c.generation)
+            )
+        ).first()
+        if deleted is None:
+            return None
+        row = (
+            await conn.execute(
+                insert(forgotten)
+                .values(subject=subject, generation=deleted.generation, forgotten_by=by, reason=reason)
+                .returning(forgotten)
+            )
+        ).one()
+        return Tombstone(row.subject, row.generation, row.forgotten_at, row.forgotten_by, row.reason)
+
+    async def tombstones(self, conn: AsyncConnection, subject: str) -> list[Tombstone]:
+        """Every forgetting of `subject`, oldest first."""
+        rows = await conn.execute(
+            select(forgotten).where(forgotten.c.subject == subject).order_by(forgotten.c.generation)
+        )
+        return [Tombstone(r.subject, r.generation, r.forgotten_at, r.forgotten_by, r.reason) for r in rows]
