@@ -85,9 +85,15 @@ def auditor_grants(role: str, schemas: Iterable[str]) -> list[str]:
     return found
 
 
-def new_logins(prefix: str, services: Iterable[str]) -> dict[str, RoleLogin]:
-    """A login with a random password per service, and one for the auditor (key `auditor`)."""
-    return {who: RoleLogin(role_name(prefix, who), secrets.token_urlsafe(24)) for who in (*services, AUDITOR)}
+def new_logins(
+    prefix: str, services: Iterable[str], passwords: Mapping[str, str] | None = None
+) -> dict[str, RoleLogin]:
+    """A login per service, and one for the auditor (key `auditor`): with the given passwords
+    (a deployment's secrets), else random ones."""
+    return {
+        who: RoleLogin(role_name(prefix, who), (passwords or {}).get(who) or secrets.token_urlsafe(24))
+        for who in (*services, AUDITOR)
+    }
 
 
 async def apply_roles(conn: AsyncConnection, logins: Mapping[str, RoleLogin]) -> None:
@@ -111,11 +117,13 @@ def login_url(owner_url: str, login: RoleLogin) -> str:
     return url.render_as_string(hide_password=False)
 
 
-async def create_logins(owner_url: str, prefix: str, services: Iterable[str]) -> dict[str, RoleLogin]:
-    """New passwords for every service role and the auditor, applied as the owner."""
+async def create_logins(
+    owner_url: str, prefix: str, services: Iterable[str], passwords: Mapping[str, str] | None = None
+) -> dict[str, RoleLogin]:
+    """Passwords (given, else new) for every service role and the auditor, applied as the owner."""
     from libs.db import make_engine
 
-    logins = new_logins(prefix, services)
+    logins = new_logins(prefix, services, passwords)
     engine = make_engine(owner_url, pool_size=1)
     try:
         async with engine.begin() as conn:

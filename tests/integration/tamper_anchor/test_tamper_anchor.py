@@ -366,3 +366,43 @@ async def test_lindung_db_roles_makes_the_logins_and_writes_their_urls_0600(
             for url in urls.values():
                 await conn.execute(text(f'DROP OWNED BY "{make_url(url).username}"'))
         await drop_roles(infra.server_url, urls)
+
+
+async def test_lindung_db_roles_takes_a_deployments_passwords_from_the_environment(
+    stack: Stack, infra: Infra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docker-compose hands every service its own URL: the roles get the passwords written there."""
+    prefix = f"lt_{uuid.uuid4().hex[:6]}_"
+    owner = stack.owner.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("LINDUNG_DATABASE_OWNER_URL", owner)
+    monkeypatch.setenv("LINDUNG_DATABASE_ROLE_PREFIX", prefix)
+    get_settings.cache_clear()
+    everyone = (*SERVICES_WITH_SCHEMAS, "auditor")
+    passwords = {who: f"pw-{who}-{uuid.uuid4().hex}" for who in everyone}
+    urls = {
+        who: make_url(owner).set(username=f"{prefix}{who}", password=pw).render_as_string(hide_password=False)
+        for who, pw in passwords.items()
+    }
+    file = stack.work / f"{prefix}passwords.yaml"
+    try:
+        file.write_text(f"registry: {passwords['registry']}\n")
+        missing = await lindung("db", "roles", "--passwords", str(file))
+        assert missing.exit_code == 2, missing.output
+        assert "no password for allocation" in missing.output
+        file.write_text("".join(f"{who}: {pw}\n" for who, pw in passwords.items()))
+        result = await lindung("db", "roles", "--passwords", str(file))
+        assert result.exit_code == 0, result.output
+        assert "db-roles.env" not in result.output  # the deployment holds the passwords already
+        assert "permission denied" in await _refused(urls["registry"], "DELETE FROM registry.events")
+        engine = make_engine(urls["auditor"], pool_size=1)
+        try:
+            await _count(engine, "SELECT count(*) FROM claims.events")
+        finally:
+            await engine.dispose()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        async with stack.owner.begin() as conn:
+            for url in urls.values():
+                await conn.execute(text(f'DROP OWNED BY "{make_url(url).username}"'))
+        await drop_roles(infra.server_url, urls)

@@ -189,12 +189,13 @@ def test_env_values_are_strings_or_numbers(services: dict[str, dict[str, Any]]) 
 
 
 def test_required_values(services: dict[str, dict[str, Any]]) -> None:
-    for compose_name in APP_SERVICES.values():
+    for module, compose_name in APP_SERVICES.items():
         env = _env(services[compose_name])
-        assert env["DATABASE_URL"] == (
-            "postgresql+asyncpg://${POSTGRES_USER:-lindung}:${POSTGRES_PASSWORD:?set the PostgreSQL password}"
-            "@postgres:5432/lindung"
-        )
+        # Each service connects as its own role (docs/security.md, "Tamper evidence").
+        assert env["DATABASE_URL"].startswith(f"postgresql+asyncpg://lindung_{module}:"), compose_name
+        assert env["DATABASE_URL"].endswith("@postgres:5432/lindung"), compose_name
+        assert env["LINDUNG_AUDIT_CHECKPOINT_DIR"] == "/var/lib/lindung/checkpoints"
+        assert "checkpoints:/var/lib/lindung/checkpoints" in services[compose_name]["volumes"]
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert env["LINDUNG_KAFKA_IDEMPOTENCE"] == "true"
         assert env["LINDUNG_REPUBLISH_ON_START"] == "false"
@@ -220,7 +221,8 @@ def test_settings_parse_each_service_environment(
     assert settings.topic_partitions == 8
     assert settings.topic_replication == 1
     assert settings.kafka_bootstrap_servers == "kafka:9092"
-    assert settings.database_url == "postgresql+asyncpg://lindung:required-in-test@postgres:5432/lindung"
+    password = "" if module == "bpjs_simulator" else "required-in-test"  # dev only: may be empty
+    assert settings.database_url == f"postgresql+asyncpg://lindung_{module}:{password}@postgres:5432/lindung"
     assert settings.nik_pepper == "required-in-test"
     # Each service is its own principal on the secured broker (docs/kafka.md).
     assert settings.kafka_security_protocol == "SASL_PLAINTEXT"
@@ -228,13 +230,21 @@ def test_settings_parse_each_service_environment(
     assert settings.kafka_sasl_username == module
 
 
-def test_database_url_matches_postgres_service(services: dict[str, dict[str, Any]]) -> None:
+def test_each_service_connects_as_the_role_migrate_grants(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """migrate creates `lindung_<service>` with the password the service's URL carries."""
+    passwords = yaml.safe_load(_interpolate(compose["configs"]["db-passwords"]["content"]))
+    assert set(passwords) == set(APP_SERVICES) | {"auditor"}
+    for module, compose_name in APP_SERVICES.items():
+        url = _interpolate(_env(services[compose_name])["DATABASE_URL"])
+        assert url == f"postgresql+asyncpg://lindung_{module}:{passwords[module]}@postgres:5432/lindung"
     pg = _env(services["postgres"])
-    url = _interpolate(_env(services["registry"])["DATABASE_URL"])
+    owner = _interpolate(_env(services["migrate"])["LINDUNG_DATABASE_OWNER_URL"])
     user, password, db = (
         _interpolate(str(pg[k])) for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
     )
-    assert url == f"postgresql+asyncpg://{user}:{password}@postgres:5432/{db}"
+    assert owner == f"postgresql+asyncpg://{user}:{password}@postgres:5432/{db}"
 
 
 # --- infrastructure ------------------------------------------------------------------------------
@@ -286,7 +296,12 @@ def test_kafka_and_postgres_have_health_checks(services: dict[str, dict[str, Any
 def test_migrate_runs_once_after_infrastructure(services: dict[str, dict[str, Any]]) -> None:
     # Schemas only: the topics are kafka-setup's (as the admin, with retention and ACLs).
     migrate = services["migrate"]
-    assert _command(migrate) == ["lindung", "migrate"]
+    assert _command(migrate) == [
+        "sh",
+        "-c",
+        "lindung migrate && lindung db roles --passwords /etc/lindung/db-passwords.yaml",
+    ]
+    assert migrate["configs"] == [{"source": "db-passwords", "target": "/etc/lindung/db-passwords.yaml"}]
     assert migrate.get("restart") == "no"
     assert _depends_on(migrate) == {"postgres": "service_healthy"}
     assert "LINDUNG_NIK_PEPPER" not in _env(migrate)
