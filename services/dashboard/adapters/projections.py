@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events import Envelope, contract_for
 from libs.events.upcasting import upcast
 from services.dashboard.adapters.tables import (
+    bills,
     claim_flags,
     claims,
     decrees,
@@ -138,9 +139,18 @@ async def _project(write: Writer, fact: f.Fact, envelope: Envelope) -> None:
             updated_at=at,
         )
     elif isinstance(fact, f.Lapsed):
-        await _placed(write, fact, lapsed_on=fact.lapsed_on, updated_at=at)
+        await _placed(write, fact, lapsed_on=fact.lapsed_on, ever_lapsed=True, updated_at=at)
     elif isinstance(fact, f.Restored):
         await _placed(write, fact, lapsed_on=None, updated_at=at)
+    elif isinstance(fact, f.MembershipOver):
+        await _placed(
+            write, fact, regency_code=fact.regency_code, membership_ended_on=fact.ended_on, updated_at=at
+        )
+    elif isinstance(fact, f.Billed):
+        line = {k: getattr(fact, k) for k in ("programme_code", "regency_code", "month", "funder")}
+        await _upsert(
+            write, bills, {"bill_id": fact.bill_id}, {**line, "workers": fact.workers, "total": fact.total}
+        )
     elif isinstance(fact, f.Decree):
         await _decree(write, fact)
     elif isinstance(fact, f.Premium):
@@ -150,7 +160,7 @@ async def _project(write: Writer, fact: f.Fact, envelope: Envelope) -> None:
             "month": fact.month,
             "payment_ref": fact.payment_ref,
         }
-        paid = {k: getattr(fact, k) for k in ("workers", "jkk_total", "jkm_total", "total")}
+        paid = {k: getattr(fact, k) for k in ("funder", "workers", "jkk_total", "jkm_total", "total")}
         await _upsert(write, premiums, key, paid)
     elif isinstance(fact, f.Claim):
         await _claim(write, fact)
@@ -174,6 +184,7 @@ async def _programme(write: Writer, fact: f.Programme, envelope: Envelope) -> No
         "coverage_start": fact.coverage_start,
         "coverage_end": fact.coverage_end,
         "defined_at": envelope.occurred_at,
+        "village_cap": fact.village_cap,
     }
     await _upsert(write, programmes, {"programme_code": fact.programme_code}, row)
     # The latest definition wins: its quota table replaces the previous one.
@@ -228,14 +239,14 @@ async def _placement(
     # order, so the latest quota decision is the current one.
     if isinstance(fact, f.Assigned):
         values |= {"quota_status": "assigned", "waitlist_position": None, "release_reason": None}
-        values["promoted"] = fact.promoted
+        values |= {"promoted": fact.promoted, "desa_code": fact.desa_code}
     elif isinstance(fact, f.Waitlisted | f.Unseated):
         values |= {"quota_status": "waitlisted", "waitlist_position": fact.position}
     elif isinstance(fact, f.Released):
         values |= {"quota_status": "released", "waitlist_position": None, "release_reason": fact.reason}
     elif isinstance(fact, f.Declined):
-        # Never seated here: counted with the seats given back to another programme.
-        values |= {"quota_status": "released", "release_reason": "held_by_other_programme"}
+        # Never seated here: an overlapping programme holds the worker.
+        values |= {"quota_status": "declined", "waitlist_position": None, "release_reason": None}
     else:
         values["decree_number"] = fact.decree_number
     await _placed(write, fact, **values)

@@ -47,6 +47,7 @@ programmes = Table(
     Column("coverage_start", Date, nullable=False),
     Column("coverage_end", Date, nullable=False),
     Column("defined_at", DateTime(timezone=True), nullable=False),
+    Column("village_cap", Integer, nullable=True),  # most seated workers per desa; None: no cap
 )
 
 # Seats per programme × regency × sector (replaced by each ProgrammeDefined).
@@ -90,7 +91,10 @@ placements = Table(
     Column("decree_number", Text, nullable=True),
     Column("enrolment", Text, nullable=True),  # enrolled | failed
     Column("failure_code", Text, nullable=True),
-    Column("lapsed_on", Date, nullable=True),
+    Column("lapsed_on", Date, nullable=True),  # set while the coverage is lapsed
+    Column("ever_lapsed", Boolean, nullable=False, server_default=text("false")),
+    Column("membership_ended_on", Date, nullable=True),
+    Column("desa_code", Text, nullable=True),  # of the seat (QuotaAssigned), for village caps
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("dashboard_placements_programme_idx", "programme_code", "regency_code"),
 )
@@ -117,10 +121,25 @@ premiums = Table(
     Column("regency_code", Text, primary_key=True),
     Column("month", Text, primary_key=True),
     Column("payment_ref", Text, primary_key=True),
+    Column("funder", Text, nullable=False, server_default=text("''")),
     Column("workers", Integer, nullable=False),
     Column("jkk_total", BigInteger, nullable=False),
     Column("jkm_total", BigInteger, nullable=False),
     Column("total", BigInteger, nullable=False),
+)
+
+# PremiumBilled: one row per bill line (what a funder owes BPJS for a regency's month).
+bills = Table(
+    "bills",
+    metadata,
+    Column("bill_id", Text, primary_key=True),
+    Column("programme_code", Text, nullable=False),
+    Column("regency_code", Text, nullable=False),
+    Column("month", Text, nullable=False),
+    Column("funder", Text, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Index("dashboard_bills_programme_idx", "programme_code", "regency_code"),
 )
 
 # Claims (ClaimRecorded) without KPJ or worker: the dashboard counts claims, it never lists them.
@@ -146,4 +165,4 @@ claim_flags = Table(
     Column("code", Text, primary_key=True),
 )
 
-READ_MODELS = (programmes, quotas, nominations, placements, decrees, premiums, claims, claim_flags)
+READ_MODELS = (programmes, quotas, nominations, placements, decrees, premiums, bills, claims, claim_flags)

@@ -8,7 +8,7 @@ through libs.spreadsheet.safe_cell: one starting like a formula is never a formu
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -18,10 +18,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from libs.spreadsheet import safe_cell
-from services.dashboard.domain.report import Section, programme_facts, sections, title_lines
+from services.dashboard.domain.report import Section, programme_facts, sections, stamp, title_lines
 
-WIB = timezone(timedelta(hours=7), "WIB")
-FORMATS = {"int": "#,##0", "rp": '"Rp"#,##0', "pct": "0.0%", "text": "@"}
+FORMATS = {"int": "#,##0", "rp": '"Rp"#,##0', "pct": "0.0%", "text": "@", "year": "0"}
 HEADER_FILL = PatternFill("solid", fgColor="DBE7F3")
 TITLE_FONT = Font(bold=True, size=14, color="0B4F8A")
 BOLD = Font(bold=True)
@@ -78,11 +77,14 @@ def render_xlsx(data: dict[str, Any], now: datetime | None = None) -> bytes:
     cover.title = "Program"
     for i, line in enumerate(title_lines(data), start=1):
         cover.cell(i, 1, safe_cell(line)).font = TITLE_FONT if i == 1 else BOLD
-    stamp = (now or datetime.now(UTC)).astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
-    cover.cell(4, 1, f"Dibuat {stamp} oleh Lindung; tanpa data pribadi (NIK).")
-    for i, (label, value) in enumerate(programme_facts(data), start=6):
+    lines = len(title_lines(data))
+    made = stamp(now or datetime.now(UTC))
+    cover.cell(lines + 1, 1, f"Dibuat {made} oleh Lindung; tanpa data pribadi (NIK).")
+    for i, (label, value, kind) in enumerate(programme_facts(data), start=lines + 3):
         cover.cell(i, 1, safe_cell(label)).font = BOLD
-        cover.cell(i, 2, safe_cell(value))
+        cell = cover.cell(i, 2, safe_cell(value))
+        cell.number_format = FORMATS[kind]
+        cell.alignment = Alignment(horizontal="left")
     cover.column_dimensions["A"].width = 34
     cover.column_dimensions["B"].width = 60
     for section in sections(data):

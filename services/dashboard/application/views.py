@@ -10,10 +10,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, cast, distinct, exists, func, select
+from sqlalchemy import BigInteger, Select, and_, cast, distinct, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.regions import PROVINCE_CODE
 from services.dashboard.adapters.tables import (
+    bills,
     claim_flags,
     claims,
     decrees,
@@ -25,7 +27,19 @@ from services.dashboard.adapters.tables import (
     quotas,
 )
 from services.dashboard.domain import labels as lb
-from services.dashboard.domain.figures import FUNNEL, Cell, Counters, budget, by_regency, by_sector, total
+from services.dashboard.domain.figures import (
+    FUNNEL,
+    PLACEMENT_COUNTERS,
+    Cell,
+    Counters,
+    budget,
+    by_regency,
+    by_sector,
+    grouped,
+    identities,
+    rates,
+    total,
+)
 from services.dashboard.domain.labels import PROVINCE_NAME, REGION_ORDER, regency_name
 
 UNKNOWN_SECTOR = "tidak_diketahui"
@@ -60,22 +74,28 @@ def _programme_json(r: Any) -> dict[str, Any]:
         "requires_decree": r.requires_decree,
         "coverage_start": r.coverage_start.isoformat(),
         "coverage_end": r.coverage_end.isoformat(),
+        "village_cap": r.village_cap,
     }
 
 
-async def _cells(conn: AsyncConnection, code: str, regency: str | None) -> dict[Cell, Counters]:
+async def _cells(
+    conn: AsyncConnection, code: str, regency: str | None, requires_decree: bool
+) -> dict[Cell, Counters]:
     cells: dict[Cell, Counters] = defaultdict(Counters)
     n = nominations.c
     sector = func.coalesce(n.sector, UNKNOWN_SECTOR)
+    # A withdrawn nomination counts as withdrawn only: the four stages partition the nominations.
+    standing = n.withdrawn.is_(False)
     rows = await conn.execute(
         _scoped(
             select(
                 n.regency_code,
                 sector.label("sector"),
                 func.count().label("nominated"),
-                func.count().filter(n.outcome == "validated").label("validated"),
-                func.count().filter(n.outcome == "rejected").label("rejected"),
+                func.count().filter(standing, n.outcome == "validated").label("validated"),
+                func.count().filter(standing, n.outcome == "rejected").label("rejected"),
                 func.count().filter(n.withdrawn.is_(True)).label("withdrawn"),
+                func.count().filter(standing, n.outcome.is_(None)).label("pending"),
             )
             .where(n.programme_code == code)
             .group_by(n.regency_code, sector),
@@ -85,22 +105,36 @@ async def _cells(conn: AsyncConnection, code: str, regency: str | None) -> dict[
     )
     for r in rows:
         c = cells[(r.regency_code, r.sector)]
-        c.nominated, c.validated, c.rejected, c.withdrawn = r.nominated, r.validated, r.rejected, r.withdrawn
+        c.nominated, c.validated, c.rejected = r.nominated, r.validated, r.rejected
+        c.withdrawn, c.pending = r.withdrawn, r.pending
     p = placements.c
     holding = p.quota_status == "assigned"
+    # Registration at BPJS is due once the seat is decreed, or at once where no decree is needed.
+    due = true() if not requires_decree else p.decree_number.is_not(None)
+    enrolled = and_(holding, p.enrolment == "enrolled")
+    failed = p.enrolment == "failed"
+    registering = and_(holding, p.enrolment.is_(None), due)
     placed_sector = func.coalesce(p.sector, UNKNOWN_SECTOR)
     rows = await conn.execute(
         _scoped(
             select(
                 p.regency_code,
                 placed_sector.label("sector"),
+                func.count().filter(p.quota_status.is_not(None)).label("decided"),
                 func.count().filter(holding).label("assigned"),
                 func.count().filter(p.quota_status == "waitlisted").label("waitlisted"),
+                func.count().filter(p.quota_status == "declined").label("declined"),
                 func.count().filter(p.quota_status == "released").label("released"),
                 func.count().filter(holding, p.decree_number.is_not(None)).label("decreed"),
-                func.count().filter(holding, p.enrolment == "enrolled").label("enrolled"),
-                func.count().filter(p.enrolment == "failed").label("failed"),
-                func.count().filter(p.lapsed_on.is_not(None)).label("lapsed"),
+                func.count().filter(or_(enrolled, failed, registering)).label("requested"),
+                func.count().filter(enrolled).label("enrolled"),
+                func.count().filter(failed).label("failed"),
+                func.count().filter(registering).label("registering"),
+                func.count().filter(p.ever_lapsed.is_(True)).label("lapsed"),
+                func.count()
+                .filter(holding, p.lapsed_on.is_not(None), p.membership_ended_on.is_(None))
+                .label("in_arrears"),
+                func.count().filter(p.membership_ended_on.is_not(None)).label("membership_ended"),
             )
             .where(p.programme_code == code, p.regency_code.is_not(None))
             .group_by(p.regency_code, placed_sector),
@@ -110,13 +144,102 @@ async def _cells(conn: AsyncConnection, code: str, regency: str | None) -> dict[
     )
     for r in rows:
         c = cells[(r.regency_code, r.sector)]
-        c.assigned, c.waitlisted, c.released = r.assigned, r.waitlisted, r.released
-        c.decreed, c.enrolled, c.failed, c.lapsed = r.decreed, r.enrolled, r.failed, r.lapsed
+        for name in PLACEMENT_COUNTERS:
+            setattr(c, name, getattr(r, name))
     q = quotas.c
     seats = select(q.regency_code, q.sector, q.seats).where(q.programme_code == code)
     for r in await conn.execute(_scoped(seats, q.regency_code, regency)):
         cells[(r.regency_code, r.sector)].seats += r.seats
     return dict(cells)
+
+
+async def _releases(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    p = placements.c
+    query = (
+        select(p.release_reason, func.count().label("n"))
+        .where(p.programme_code == code, p.quota_status == "released")
+        .group_by(p.release_reason)
+    )
+    rows = await conn.execute(_scoped(query, p.regency_code, regency))
+    return {r.release_reason or "unknown": r.n for r in rows}
+
+
+async def _villages(conn: AsyncConnection, code: str, regency: str | None, cap: int) -> list[dict[str, Any]]:
+    """Seats held per desa against the programme's village cap (desa with a seat holder)."""
+    p = placements.c
+    rows = await conn.execute(
+        _scoped(
+            select(p.regency_code, p.desa_code, func.count().label("assigned"))
+            .where(p.programme_code == code, p.quota_status == "assigned", p.desa_code.is_not(None))
+            .group_by(p.regency_code, p.desa_code)
+            .order_by(p.desa_code),
+            p.regency_code,
+            regency,
+        )
+    )
+    return [
+        {
+            "code": r.desa_code,
+            "name": lb.desa_name(r.desa_code),
+            "regency": r.regency_code,
+            "assigned": r.assigned,
+            "cap": cap,
+            "full": r.assigned >= cap,
+        }
+        for r in rows
+    ]
+
+
+async def _bills(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    b = bills.c
+    return list(
+        await conn.execute(
+            _scoped(
+                select(
+                    b.month,
+                    b.funder,
+                    cast(func.sum(b.workers), BigInteger).label("workers"),
+                    cast(func.sum(b.total), BigInteger).label("total"),
+                )
+                .where(b.programme_code == code)
+                .group_by(b.month, b.funder),
+                b.regency_code,
+                regency,
+            )
+        )
+    )
+
+
+async def _claim_kinds(conn: AsyncConnection, code: str, regency: str | None) -> list[dict[str, Any]]:
+    c = claims.c
+    flagged = exists().where(claim_flags.c.claim_id == c.claim_id)
+    rows = await conn.execute(
+        _scoped(
+            select(
+                c.claim_type,
+                c.benefit_kind,
+                func.count().label("claims"),
+                cast(func.sum(c.amount), BigInteger).label("amount"),
+                func.count().filter(flagged).label("flagged"),
+            )
+            .where(c.programme_code == code)
+            .group_by(c.claim_type, c.benefit_kind)
+            .order_by(c.claim_type, c.benefit_kind),
+            c.regency_code,
+            regency,
+        )
+    )
+    return [
+        {
+            "type": r.claim_type,
+            "kind": r.benefit_kind,
+            "label": f"{r.claim_type}: {lb.label(lb.CLAIM_KIND_LABELS, r.benefit_kind)}",
+            "claims": r.claims,
+            "amount": int(r.amount or 0),
+            "flagged": r.flagged,
+        }
+        for r in rows
+    ]
 
 
 async def _rejections(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
@@ -153,11 +276,12 @@ async def _premiums(conn: AsyncConnection, code: str, regency: str | None) -> li
                 select(
                     m.regency_code,
                     m.month,
+                    m.funder,
                     cast(func.sum(m.workers), BigInteger).label("workers"),
                     cast(func.sum(m.total), BigInteger).label("total"),
                 )
                 .where(m.programme_code == code)
-                .group_by(m.regency_code, m.month),
+                .group_by(m.regency_code, m.month, m.funder),
                 m.regency_code,
                 regency,
             )
@@ -279,31 +403,91 @@ def _regency_rows(
     return rows
 
 
+def _billed_vs_paid(bill_rows: list[Any], premium_rows: list[Any], funder: str) -> list[dict[str, Any]]:
+    """Premiums billed and paid per month and funder (a payment older than its funder's column
+    counts under the programme's funder)."""
+    slots: dict[tuple[str, str], dict[str, int]] = {}
+
+    def slot(month: str, who: str) -> dict[str, int]:
+        return slots.setdefault(
+            (month, who or funder), {"billed_workers": 0, "billed": 0, "paid_workers": 0, "paid": 0}
+        )
+
+    for r in bill_rows:
+        row = slot(r.month, r.funder)
+        row["billed_workers"] += int(r.workers)
+        row["billed"] += int(r.total)
+    for r in premium_rows:
+        row = slot(r.month, r.funder)
+        row["paid_workers"] += int(r.workers)
+        row["paid"] += int(r.total)
+    return [
+        {
+            "month": m,
+            "label": lb.month_label(m),
+            "funder": f,
+            "funder_label": lb.label(lb.FUNDER_LABELS, f),
+            **v,
+            "unpaid": v["billed"] - v["paid"],
+        }
+        for (m, f), v in sorted(slots.items())
+    ]
+
+
+def scope_json(prog: Any, regency: str | None) -> dict[str, Any]:
+    """Which area the figures cover: the province, or one regency (a regency programme always
+    covers its own regency), and the programme's per-village cap."""
+    regency_programme = prog.jurisdiction != PROVINCE_CODE
+    area = regency or (prog.jurisdiction if regency_programme else None)
+    return {
+        "kind": "regency" if regency_programme else "province",
+        # The whole programme is in view (its budget cap applies), not a regency's slice of it.
+        "whole_programme": area is None or area == prog.jurisdiction,
+        "regency_code": prog.jurisdiction if regency_programme else None,
+        "per_village_cap": prog.village_cap,
+        "regency": area,
+        "name": regency_name(area) if area else PROVINCE_NAME,
+    }
+
+
 async def summary(conn: AsyncConnection, code: str, regency: str | None = None) -> dict[str, Any]:
     """Everything the dashboard shows for programme `code`, province-wide or for one regency."""
     prog = (await conn.execute(select(programmes).where(programmes.c.programme_code == code))).first()
     if prog is None:
         raise ProgrammeNotFound(code)
-    cells = await _cells(conn, code, regency)
-    claim_rows = await _claims(conn, code, regency)
-    paid, claimed, premium_months = _by_regency_money(await _premiums(conn, code, regency), claim_rows)
+    scope = scope_json(prog, regency)
+    area = scope["regency"]
+    cells = await _cells(conn, code, area, prog.requires_decree)
+    claim_rows = await _claims(conn, code, area)
+    premium_rows = await _premiums(conn, code, area)
+    bill_rows = await _bills(conn, code, area)
+    paid, claimed, premium_months = _by_regency_money(premium_rows, claim_rows)
     counts = total(cells.values())
-    money = budget(counts, prog.cost_per_worker, sum(paid.values()), None if regency else prog.budget_cap)
+    cap = prog.budget_cap if scope["whole_programme"] else None
+    money = budget(counts, prog.cost_per_worker, sum(paid.values()), cap)
     claims_json = _claims_json(claim_rows)
     claim_totals = claims_json["totals"].values()
     sectors = by_sector(cells)
     last = (await conn.execute(select(func.max(eventstore.inbox.c.consumed_at)))).scalar_one()
+    decree_rows = await _decrees(conn, code)
+    totals = {
+        **counts.as_dict(),
+        "committed": money.committed,
+        "billed": sum(int(r.total) for r in bill_rows),
+        "paid": money.paid,
+        "claims": sum(t["claims"] for t in claim_totals),
+        "claims_amount": sum(t["amount"] for t in claim_totals),
+        "claims_flagged": sum(t["flagged"] for t in claim_totals),
+        "decrees": len(decree_rows),
+        "decree_changes": max(len(decree_rows) - 1, 0),
+    }
+    rejections = _ranked(await _rejections(conn, code, area), lb.REJECTION_LABELS)
     return {
         "programme": _programme_json(prog),
-        "scope": {"regency": regency, "name": regency_name(regency) if regency else PROVINCE_NAME},
-        "totals": {
-            **counts.as_dict(),
-            "committed": money.committed,
-            "paid": money.paid,
-            "claims": sum(t["claims"] for t in claim_totals),
-            "claims_amount": sum(t["amount"] for t in claim_totals),
-            "claims_flagged": sum(t["flagged"] for t in claim_totals),
-        },
+        "scope": scope,
+        "totals": totals,
+        "identities": identities(counts),
+        "rates": rates(totals, money.as_dict()),
         "budget": money.as_dict(),
         "funnel": [
             {"stage": stage, "label": lb.FUNNEL_LABELS[stage], "count": getattr(counts, stage)}
@@ -317,15 +501,20 @@ async def summary(conn: AsyncConnection, code: str, regency: str | None = None) 
             {"regency": r, "sector": s, **c.as_dict()}
             for (r, s), c in sorted(cells.items(), key=lambda kv: (_region_sort_key(kv[0][0]), kv[0][1]))
         ],
-        "rejections": _ranked(await _rejections(conn, code, regency), lb.REJECTION_LABELS),
-        "failures": _ranked(await _failures(conn, code, regency), lb.ENROLMENT_FAILURE_LABELS),
+        "rejections": rejections,
+        "rejections_chart": grouped(rejections),
+        "releases": _ranked(await _releases(conn, code, area), lb.RELEASE_LABELS),
+        "failures": _ranked(await _failures(conn, code, area), lb.ENROLMENT_FAILURE_LABELS),
         "claims": {
             **claims_json,
-            "flags": _ranked(await _claim_flags(conn, code, regency), lb.CLAIM_FLAG_LABELS),
+            "kinds": await _claim_kinds(conn, code, area),
+            "flags": _ranked(await _claim_flags(conn, code, area), lb.CLAIM_FLAG_LABELS),
         },
         "premiums": premium_months,
-        "decrees": await _decrees(conn, code),
-        "regencies": _regency_rows(cells, prog.cost_per_worker, paid, claimed, regency),
+        "billing": _billed_vs_paid(bill_rows, premium_rows, prog.funder),
+        "decrees": decree_rows,
+        "villages": await _villages(conn, code, area, prog.village_cap) if prog.village_cap else [],
+        "regencies": _regency_rows(cells, prog.cost_per_worker, paid, claimed, area),
         "as_of": datetime.now(UTC).isoformat(),
         "last_event_at": last.isoformat() if last else None,
     }

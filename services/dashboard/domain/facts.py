@@ -32,6 +32,8 @@ from libs.events.contracts.enrollment import (
     CoverageRestored,
     EnrolledAtBPJS,
     EnrollmentFailed,
+    MembershipEnded,
+    PremiumBilled,
     PremiumPaid,
 )
 from libs.events.contracts.registry import (
@@ -117,6 +119,7 @@ class Programme(Fact):
     budget_cap: int
     requires_decree: bool
     quotas: list[QuotaCellFact]
+    village_cap: int | None = None
 
     @property
     def cost_per_worker(self) -> int:
@@ -130,6 +133,7 @@ class Assigned(Fact):
     regency_code: str
     sector: str
     promoted: bool = False
+    desa_code: str | None = None  # an official place code, counted against the village cap
 
 
 class Waitlisted(Fact):
@@ -221,11 +225,33 @@ class Premium(Fact):
     programme_code: str
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
     regency_code: str
+    funder: str = ""
     workers: int
     jkk_total: int
     jkm_total: int
     total: int
     payment_ref: str
+
+
+class Billed(Fact):
+    """One line of a month's bill (the worker ids it lists are not kept: counts only)."""
+
+    bill_id: str
+    programme_code: str
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    funder: str
+    regency_code: str
+    workers: int
+    total: int
+
+
+class MembershipOver(Fact):
+    """BPJS ended the BPU membership after more unpaid months than it accepts in arrears."""
+
+    worker_id: str
+    programme_code: str
+    regency_code: str
+    ended_on: date
 
 
 class Lapsed(Fact):
@@ -270,6 +296,7 @@ PlacementFact = (
     | EnrolmentFailed
     | Lapsed
     | Restored
+    | MembershipOver
 )
 
 # The contracts the dashboard consumes, each read through its fact. A type not listed here is
@@ -293,6 +320,8 @@ FACTS: dict[str, type[Fact]] = {
     EnrolledAtBPJS.event_type: Enrolled,
     EnrollmentFailed.event_type: EnrolmentFailed,
     PremiumPaid.event_type: Premium,
+    PremiumBilled.event_type: Billed,
+    MembershipEnded.event_type: MembershipOver,
     CoverageLapsed.event_type: Lapsed,
     CoverageRestored.event_type: Restored,
     ClaimRecorded.event_type: Claim,

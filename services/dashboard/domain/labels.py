@@ -6,7 +6,7 @@ code (a new reason added by another service) is shown as the code itself, never 
 
 from __future__ import annotations
 
-from libs.regions import all_regions, region_by_code
+from libs.regions import all_regions, desa_of_kecamatan, kecamatan_by_code, region_by_code
 
 REJECTION_LABELS: dict[str, str] = {
     "NIK_FORMAT": "Format NIK salah",
@@ -96,10 +96,44 @@ COUNTER_LABELS: dict[str, str] = {
     "withdrawn": "Dibatalkan",
     "waitlisted": "Daftar tunggu",
     "released": "Kuota dilepas",
+    "pending": "Menunggu verifikasi",
+    "decided": "Diputuskan alokasi",
+    "declined": "Ditanggung program lain",
+    "requested": "Diminta daftar BPJS",
     "failed": "Gagal daftar BPJS",
-    "lapsed": "Kepesertaan berhenti",
+    "registering": "Menunggu jawaban BPJS",
+    "lapsed": "Pernah terhenti (tunggakan)",
+    "in_arrears": "Menunggak sekarang",
+    "membership_ended": "Kepesertaan BPU berakhir",
     "seats": "Kuota",
 }
+
+RELEASE_LABELS: dict[str, str] = {
+    "withdrawn": "Dibatalkan pengusul",
+    "died": "Meninggal dunia",
+    "removed_by_decree": "Dikeluarkan oleh SK perubahan",
+    "held_by_other_programme": "Ditanggung program lain",
+    "enrollment_failed": "Gagal daftar BPJS",
+    "membership_ended": "Kepesertaan BPU berakhir",
+}
+
+WAITLIST_LABELS: dict[str, str] = {
+    "no_seat": "Kuota penuh",
+    "no_budget": "Anggaran tidak cukup",
+    "village_full": "Batas per desa tercapai",
+}
+
+CLAIM_KIND_LABELS: dict[str, str] = {
+    "MEDICAL": "Perawatan dan pengobatan",
+    "STMB": "Sementara tidak mampu bekerja",
+    "DISABILITY": "Cacat",
+    "DEATH": "Santunan kematian",
+    "FUNERAL": "Biaya pemakaman",
+    "LUMP_SUM": "Santunan sekaligus",
+    "PERIODIC": "Santunan berkala",
+    "SCHOLARSHIP": "Beasiswa anak",
+}
+OTHERS = "lainnya"
 
 BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 PROVINCE_NAME = "Provinsi Sumatera Utara"
@@ -118,6 +152,15 @@ def regency_name(code: str) -> str:
     return region.official_name if region else f"Tidak dikenal ({code})"
 
 
+def desa_name(code: str) -> str:
+    """ "12.17.08.2001" -> "Lumban Suhi Suhi, Kec. Pangururan"; unknown codes stay visible."""
+    kecamatan = kecamatan_by_code(code[:8])
+    desa = next((d for d in desa_of_kecamatan(code[:8]) if d.code == code), None)
+    if desa is None or kecamatan is None:
+        return f"Tidak dikenal ({code})"
+    return f"{desa.name}, Kec. {kecamatan.name}"
+
+
 def number(value: int) -> str:
     """12345 -> "12.345" (Indonesian digit grouping)."""
     sign = "-" if value < 0 else ""
@@ -130,15 +173,123 @@ def rupiah(value: int) -> str:
     return f"{sign}Rp{number(abs(value))}"
 
 
+def percent_tenths(part: int, whole: int) -> int | None:
+    """The share of `whole` in tenths of a percent, rounded half up, except that a shortfall is
+    never rounded up to 100% (20,871 of 20,877 is 999, "99,9%"): the one rounding rule of every
+    percentage the dashboard shows (API labels, PDF, XLSX; the page's script repeats it).
+    None when whole is 0."""
+    if whole <= 0:
+        return None
+    tenths = (part * 1000 + whole // 2) // whole
+    if part < whole:
+        tenths = min(tenths, 999)
+    return tenths
+
+
 def percent(part: int, whole: int) -> str:
     """Share of `whole` with one decimal and a decimal comma: "45,6%" ("–" when whole is 0)."""
-    if whole <= 0:
-        return "–"
-    tenths = (part * 1000 + whole // 2) // whole
-    return f"{tenths // 10},{tenths % 10}%"
+    tenths = percent_tenths(part, whole)
+    return "–" if tenths is None else percent_of_tenths(tenths)
+
+
+def percent_of_tenths(tenths: int) -> str:
+    """999 -> "99,9%"."""
+    sign = "-" if tenths < 0 else ""
+    return f"{sign}{abs(tenths) // 10},{abs(tenths) % 10}%"
 
 
 def month_label(month: str) -> str:
     """A YYYY-MM month as officers read it: "2025-03" -> "Mar 2025"."""
     year, mon = month.split("-")
     return f"{BULAN_SINGKAT[int(mon) - 1]} {year}"
+
+
+# What each figure counts, and from which events: the "Definisi" page of the reports (the same
+# definitions, in English, are in docs/dashboard.md "Figures").
+DEFINITIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Diusulkan",
+        "Usulan pekerja ke program (usulan yang ditolak lalu diperbaiki dihitung sekali)",
+        "WorkerNominated, NominationCorrected",
+    ),
+    ("Lolos verifikasi", "Usulan yang lolos verifikasi dan tidak dibatalkan", "WorkerValidated"),
+    (
+        "Ditolak",
+        "Usulan yang ditolak dan tidak dibatalkan (per alasan: satu usulan bisa punya beberapa alasan)",
+        "WorkerRejected",
+    ),
+    (
+        "Dibatalkan",
+        "Usulan yang dibatalkan pengusul (pindah, meninggal, ...), apa pun keputusan sebelumnya",
+        "NominationWithdrawn",
+    ),
+    ("Menunggu verifikasi", "Usulan yang belum diputuskan", "WorkerNominated tanpa keputusan"),
+    (
+        "Diputuskan alokasi",
+        "Pekerja yang sudah diputuskan alokasinya: mendapat kuota, menunggu, "
+        "ditanggung program lain, atau kuota dilepas",
+        "QuotaAssigned, QuotaWaitlisted, QuotaDeclined, QuotaReleased",
+    ),
+    ("Mendapat kuota", "Pekerja yang memegang kuota sekarang", "QuotaAssigned"),
+    ("Daftar tunggu", "Pekerja yang menunggu kuota sekarang", "QuotaWaitlisted, QuotaUnseated"),
+    (
+        "Ditanggung program lain",
+        "Pekerja yang sudah ditanggung program lain yang tumpang tindih",
+        "QuotaDeclined",
+    ),
+    (
+        "Kuota dilepas",
+        "Kuota yang dikembalikan (dibatalkan, meninggal, SK perubahan, gagal daftar, "
+        "kepesertaan berakhir, ditanggung program lain)",
+        "QuotaReleased",
+    ),
+    ("Kuota", "Kursi per kabupaten/kota dan sektor", "ProgrammeDefined, QuotaChanged"),
+    (
+        "Ditetapkan SK",
+        "Pemegang kuota yang namanya ada dalam SK (0 bila program tidak wajib SK)",
+        "AssignmentDecreed",
+    ),
+    ("SK perubahan", "SK yang terbit setelah SK pertama", "DecreeIssued"),
+    (
+        "Diminta daftar BPJS",
+        "Pendaftaran ke BPJS yang sudah jatuh tempo (setelah SK, atau langsung bila "
+        "tidak wajib SK): terdaftar + gagal + menunggu jawaban",
+        "QuotaAssigned, AssignmentDecreed",
+    ),
+    ("Terdaftar BPJS", "Pemegang kuota yang terdaftar di BPJS", "EnrolledAtBPJS"),
+    ("Gagal daftar BPJS", "Pendaftaran yang ditolak BPJS", "EnrollmentFailed"),
+    (
+        "Pernah terhenti",
+        "Pekerja yang perlindungannya pernah terhenti karena iuran tertunggak",
+        "CoverageLapsed",
+    ),
+    (
+        "Menunggak sekarang",
+        "Pemegang kuota yang perlindungannya terhenti sekarang (belum dipulihkan)",
+        "CoverageLapsed, CoverageRestored",
+    ),
+    (
+        "Kepesertaan BPU berakhir",
+        "Pekerja yang kepesertaannya diakhiri BPJS karena tunggakan melewati batas",
+        "MembershipEnded",
+    ),
+    (
+        "Anggaran terikat",
+        "Pemegang kuota × biaya per pekerja ((JKK + JKM) × bulan)",
+        "QuotaAssigned, ProgrammeDefined",
+    ),
+    ("Iuran ditagih", "Jumlah tagihan iuran per bulan dan sumber dana", "PremiumBilled"),
+    ("Iuran dibayar", "Iuran yang dikonfirmasi BPJS per bulan dan sumber dana", "PremiumPaid"),
+    (
+        "Klaim",
+        "Klaim yang dibayar BPJS, per bulan pembayaran, program (JKK/JKM) dan jenis manfaat",
+        "ClaimRecorded",
+    ),
+    ("Klaim ditandai", "Klaim dengan sedikitnya satu tanda untuk diperiksa", "ClaimFlagged"),
+    (
+        "Persentase",
+        "Dibulatkan ke satu desimal, kecuali kekurangan tidak pernah dibulatkan menjadi 100% "
+        "(20.871 dari 20.877 = 99,9%)",
+        "-",
+    ),
+)

@@ -33,6 +33,8 @@ from libs.events.contracts.enrollment import (
     CoverageRestored,
     EnrolledAtBPJS,
     EnrollmentFailed,
+    MembershipEnded,
+    PremiumBilled,
     PremiumPaid,
 )
 from libs.events.contracts.registry import (
@@ -417,6 +419,40 @@ class Feed:
                 payment_ref=f"PAY-{self.programme}-{regency}-{month}",
             ),
             f"billing-{self.programme}-{regency}",
+        )
+
+    def bill(self, regency: str, month: str, workers: list[Person]) -> None:
+        self.emit(
+            PremiumBilled(
+                bill_id=f"BILL-{self.programme}-{regency}-{month}",
+                programme_code=self.programme,
+                month=month,
+                funder=Funder.APBD_PROVINSI,
+                regency_code=regency,
+                workers=len(workers),
+                jkk_per_worker=10_000,
+                jkm_per_worker=6_800,
+                jkk_total=len(workers) * 10_000,
+                jkm_total=len(workers) * 6_800,
+                total=len(workers) * PREMIUM,
+                worker_ids=[p.worker_id for p in workers],
+                billed_on=date(int(month[:4]), int(month[5:]), 1),
+            ),
+            f"billing-{self.programme}-{regency}",
+        )
+
+    def membership_ended(self, p: Person) -> None:
+        self.emit(
+            MembershipEnded(
+                worker_id=p.worker_id,
+                programme_code=self.programme,
+                regency_code=p.regency,
+                kpj=f"KPJ{p.nik[-10:]}",
+                months_unpaid=["2025-05", "2025-06", "2025-07", "2025-08"],
+                ended_on=date(2025, 4, 30),
+                arrears_months_allowed=3,
+            ),
+            f"registration-{p.worker_id}:{self.programme}",
         )
 
     # --- claims --------------------------------------------------------------------------------

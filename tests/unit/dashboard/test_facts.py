@@ -46,7 +46,9 @@ def every_kind_of_event() -> tuple[list[Envelope], list[str]]:
     feed.release(p, "enrollment_failed")
     feed.lapse(p)
     feed.restore(p)
+    feed.bill("12.17", "2025-03", [p])
     feed.premium("12.17", "2025-03", 1)
+    feed.membership_ended(p)
     feed.claim("K-1", p, "JKK", "MEDICAL", date(2025, 4, 1), 1_500_000)
     feed.flag("K-1", p, "AMOUNT_ABOVE_BENEFIT")
     feed.withdraw(p, nid)
@@ -103,7 +105,7 @@ def test_an_old_version_is_upcast_before_it_is_kept() -> None:
 
 def test_types_the_dashboard_does_not_count_are_not_facts() -> None:
     stranger = Envelope(
-        event_type="PremiumBilled",
+        event_type="PremiumPaymentRetryScheduled",
         schema_version=1,
         aggregate_id="bill-1",
         aggregate_version=1,
