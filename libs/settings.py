@@ -170,6 +170,12 @@ class Settings(BaseSettings):
     # it on lindung.audit.checkpoints.v1. Unset dir: <data_dir>/checkpoints.
     audit_checkpoint_interval_s: int = 3600
     audit_checkpoint_dir: str | None = None
+    # --- forgetting a person (docs/security.md "Forgetting a person") ---
+    # Sent outbox rows are deleted this many hours after the broker took them (0: kept for ever;
+    # never with republish_on_start, which refills the embedded broker from them); checked
+    # every privacy_prune_interval_s.
+    privacy_outbox_retention_hours: float = 0
+    privacy_prune_interval_s: float = 3600
 
     # --- input limits (docs/security.md "Input limits") ---
     # Most bytes a request body may carry, refused (413) before it is read: from Content-Length,

@@ -35,6 +35,7 @@ from libs.messaging.connection import KafkaConnection
 from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
+from libs.privacy.retention import scheduled_pruning
 from libs.runtime.body_limit import BodyLimit
 from libs.runtime.production import ProductionRefused, check_start, open_warning
 from libs.settings import Settings, get_settings
@@ -182,6 +183,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     checkpoints = scheduled_checkpoints(rt)  # signed heads of the store, outside the database
     if checkpoints is not None:
         rt.tasks.append(asyncio.create_task(checkpoints, name=f"{definition.name}-checkpoints"))
+    pruning = scheduled_pruning(rt)  # sent outbox rows after their retention
+    if pruning is not None:
+        rt.tasks.append(asyncio.create_task(pruning, name=f"{definition.name}-pruning"))
     app.state.runtime = rt
     log.info("%s ready on schema %s", definition.name, definition.tables.schema)
     try:
