@@ -128,6 +128,7 @@ class Feed:
         cells: dict[tuple[str, str], int],
         requires_decree: bool = True,
         jurisdiction: str = "12",
+        village_cap: int | None = None,
     ) -> None:
         self.emit(
             ProgrammeDefined(
@@ -148,6 +149,7 @@ class Feed:
                 occupations=["petani", "nelayan", "pekerja sawit"],
                 requires_decree=requires_decree,
                 quotas=[QuotaCell(regency_code=r, sector=s, seats=n) for (r, s), n in cells.items()],
+                village_cap=village_cap,
             ),
             f"programme-{self.programme}",
         )
@@ -249,7 +251,7 @@ class Feed:
         )
 
     # --- allocation: seats and decrees ------------------------------------------------------------
-    def assign(self, p: Person, nomination_id: str, promoted: bool = False) -> None:
+    def assign(self, p: Person, nomination_id: str, promoted: bool = False, desa: str | None = None) -> None:
         self.emit(
             QuotaAssigned(
                 worker_id=p.worker_id,
@@ -265,6 +267,7 @@ class Feed:
                 premium_per_month=PREMIUM,
                 requires_decree=True,
                 promoted=promoted,
+                desa_code=desa,
             ),
             f"quota-{self.programme}",
         )

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from libs.events.envelope import Envelope
+from libs.regions import desa_of_regency
 from services.dashboard.entrypoints.app import definition
 from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
 from tests.integration.dashboard.support import COST, Feed, dump_text, person, publish, wait_consumed
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 PROGRAMME = f"UJI-{RUN}-2025"
 LABUHANBATU = f"LBH-{RUN}-2025"
 SAMOSIR, MEDAN = "12.17", "12.71"
+VILLAGE = desa_of_regency("12.10")[0].code
 CAP = 2_000_000
 
 
@@ -36,7 +38,19 @@ def scenario() -> tuple[Feed, list[str], list[uuid.UUID]]:
     feed = Feed(PROGRAMME)
     feed.define("Program uji dasbor", 2025, CAP, {(SAMOSIR, "non_sawit"): 3, (MEDAN, "sawit"): 2})
     labuhanbatu = Feed(LABUHANBATU)  # a regency's own programme: not offered to Samosir's officer
-    labuhanbatu.define("Program Labuhanbatu", 2025, 2_016_000, {("12.10", "sawit"): 10}, jurisdiction="12.10")
+    labuhanbatu.define(
+        "Program Labuhanbatu",
+        2025,
+        2_016_000,
+        {("12.10", "sawit"): 10},
+        jurisdiction="12.10",
+        requires_decree=False,
+        village_cap=1,
+    )
+    farmer = person("12.10", "sawit", 1, seed=13)
+    seat = labuhanbatu.nominate(farmer)
+    labuhanbatu.validate(farmer, seat)
+    labuhanbatu.assign(farmer, seat, desa=VILLAGE)
     feed.sent += labuhanbatu.sent
     w = [person(SAMOSIR, "non_sawit", i, seed=11) for i in range(1, 6)]
     m = [person(MEDAN, "sawit", i, seed=12) for i in range(1, 5)]
@@ -73,6 +87,10 @@ def scenario() -> tuple[Feed, list[str], list[uuid.UUID]]:
     feed.lapse(w[0])
     feed.restore(w[0])
     feed.lapse(m[0])
+    feed.bill(SAMOSIR, "2025-01", w[:2])
+    feed.bill(SAMOSIR, "2025-02", w[:2])
+    feed.bill(MEDAN, "2025-01", m[:1])
+    feed.bill(MEDAN, "2025-02", m[:1])  # never paid: Medan's February is in arrears
     feed.premium(SAMOSIR, "2025-01", 2)
     feed.premium(SAMOSIR, "2025-02", 2)
     feed.premium(MEDAN, "2025-01", 1)
@@ -106,14 +124,18 @@ def scenario() -> tuple[Feed, list[str], list[uuid.UUID]]:
     return feed, personal, expected_ids
 
 
+# A withdrawn nomination counts as withdrawn only (Medan: 3 validated, 1 of them withdrawn);
+# `lapsed` counts coverage that ever lapsed, `in_arrears` what is lapsed now (issue 18).
 EXPECTED = {
     SAMOSIR: {
-        "nominated": 5, "validated": 4, "rejected": 1, "withdrawn": 0, "assigned": 3, "waitlisted": 0,
-        "released": 1, "decreed": 2, "enrolled": 2, "failed": 1, "lapsed": 0, "seats": 4,
+        "nominated": 5, "validated": 4, "rejected": 1, "withdrawn": 0, "pending": 0, "assigned": 3,
+        "waitlisted": 0, "declined": 0, "released": 1, "decided": 4, "decreed": 2, "requested": 3,
+        "enrolled": 2, "failed": 1, "registering": 0, "lapsed": 1, "in_arrears": 0, "seats": 4,
     },
     MEDAN: {
-        "nominated": 4, "validated": 3, "rejected": 1, "withdrawn": 1, "assigned": 2, "waitlisted": 0,
-        "released": 1, "decreed": 1, "enrolled": 1, "failed": 0, "lapsed": 1, "seats": 2,
+        "nominated": 4, "validated": 2, "rejected": 1, "withdrawn": 1, "pending": 0, "assigned": 2,
+        "waitlisted": 0, "declined": 0, "released": 1, "decided": 3, "decreed": 1, "requested": 1,
+        "enrolled": 1, "failed": 0, "registering": 0, "lapsed": 1, "in_arrears": 1, "seats": 2,
     },
 }  # fmt: skip
 
@@ -142,8 +164,30 @@ async def test_province_figures_follow_the_events(fed: tuple[Dashboard, list[str
         assert {k: rows[code][k] for k in counts} == counts, code
     assert rows["12.01"]["nominated"] == 0 and rows["12.01"]["seats"] == 0
     totals = data["totals"]
-    assert totals["nominated"] == 9 and totals["validated"] == 7 and totals["rejected"] == 2
-    assert [s["count"] for s in data["funnel"]] == [9, 7, 5, 3, 3]
+    assert totals["nominated"] == 9 and totals["validated"] == 6 and totals["rejected"] == 2
+    assert totals["withdrawn"] == 1 and totals["nominated"] == 6 + 2 + 1 + totals["pending"]
+    assert [s["count"] for s in data["funnel"]] == [9, 6, 5, 3, 3]
+    assert [(i["name"], i["left"], i["holds"]) for i in data["identities"]] == [
+        ("nominations", 9, True),
+        ("allocation", 7, True),
+        ("enrolment", 4, True),  # the promoted Medan worker waits for an SK perubahan
+    ]
+    assert data["scope"] | {"name": ""} == {
+        "kind": "province", "regency_code": None, "per_village_cap": None, "whole_programme": True,
+        "regency": None, "name": "",
+    }  # fmt: skip
+    assert {r["code"]: r["count"] for r in data["releases"]} == {"withdrawn": 1, "enrollment_failed": 1}
+    assert [(b["month"], b["funder"], b["billed"], b["paid"], b["unpaid"]) for b in data["billing"]] == [
+        ("2025-01", "APBD_PROVINSI", 3 * 16_800, 3 * 16_800, 0),
+        ("2025-02", "APBD_PROVINSI", 3 * 16_800, 2 * 16_800, 16_800),
+    ]
+    assert totals["billed"] == 6 * 16_800 and totals["decrees"] == 1 and totals["decree_changes"] == 0
+    assert [(k["type"], k["kind"], k["claims"]) for k in data["claims"]["kinds"]] == [
+        ("JKK", "MEDICAL", 1),
+        ("JKM", "DEATH", 1),
+    ]
+    filled = {r["name"]: r for r in data["rates"]}["seats_filled"]
+    assert (filled["part"], filled["whole"], filled["percent"]) == (5, 6, "83,3%")
     # The corrected nomination is validated now: its old rejection no longer counts.
     assert {r["code"]: r["label"] for r in data["rejections"]} == {
         "NOT_IN_P3KE_OR_DTKS": "Tidak ada di P3KE maupun DTKS",
@@ -212,7 +256,8 @@ async def test_a_regency_officer_sees_only_their_regency(fed: tuple[Dashboard, l
     own = await get(dashboard, "officer", f"/api/programmes/{PROGRAMME}/summary")
     assert own.status_code == 200
     data = own.json()
-    assert data["scope"] == {"regency": OFFICER_REGENCY, "name": "Kabupaten Samosir"}
+    assert data["scope"]["regency"] == OFFICER_REGENCY and data["scope"]["name"] == "Kabupaten Samosir"
+    assert data["scope"]["kind"] == "province" and not data["scope"]["whole_programme"]
     assert [r["code"] for r in data["regencies"]] == [OFFICER_REGENCY]
     assert {k: data["totals"][k] for k in EXPECTED[SAMOSIR]} == EXPECTED[SAMOSIR]
     assert {r["code"]: r["count"] for r in data["rejections"]} == {
@@ -235,6 +280,37 @@ async def test_a_regency_officer_sees_only_their_regency(fed: tuple[Dashboard, l
     ]
     me = (await get(dashboard, "officer", "/api/me")).json()
     assert me["role"] == "regency_officer" and me["regency"] == OFFICER_REGENCY and not me["province_wide"]
+
+
+async def test_a_regency_programme_shows_its_regency_and_its_villages(
+    fed: tuple[Dashboard, list[str]],
+) -> None:
+    dashboard, _ = fed
+    data = (await get(dashboard, "admin", f"/api/programmes/{LABUHANBATU}/summary")).json()
+    assert data["scope"] == {
+        "kind": "regency",
+        "regency_code": "12.10",
+        "per_village_cap": 1,
+        "whole_programme": True,
+        "regency": "12.10",
+        "name": "Kabupaten Labuhanbatu",
+    }
+    assert [r["code"] for r in data["regencies"]] == ["12.10"]  # not 33 rows of zeros
+    assert [(v["code"], v["assigned"], v["cap"], v["full"]) for v in data["villages"]] == [
+        (VILLAGE, 1, 1, True)
+    ]
+    assert data["budget"]["cap"] == 2_016_000  # the regency's programme: its own cap
+    # No decree needed: the seat holder's registration is due at once.
+    assert (data["totals"]["decreed"], data["totals"]["requested"], data["totals"]["registering"]) == (
+        0,
+        1,
+        1,
+    )
+    pdf = await get(dashboard, "admin", f"/reports/{LABUHANBATU}.pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Wilayah: Kabupaten Labuhanbatu" in text and "tidak wajib SK" in text
+    assert "Kecamatan di Kabupaten Labuhanbatu" in text  # the map of the regency
+    assert "Pemegang kuota per desa/kelurahan (batas 1 per desa)" in text
 
 
 async def test_other_roles_and_strangers(fed: tuple[Dashboard, list[str]]) -> None:
@@ -284,12 +360,21 @@ async def test_reports_carry_the_same_figures(fed: tuple[Dashboard, list[str]]) 
 
     xlsx = await get(dashboard, "admin", f"/reports/{PROGRAMME}.xlsx")
     assert xlsx.status_code == 200
-    sheet = load_workbook(io.BytesIO(xlsx.content))["Kabupaten-Kota"]
-    header = [c.value for c in sheet[2]]
-    rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    book = load_workbook(io.BytesIO(xlsx.content))
+
+    def table(name: str) -> dict[Any, dict[Any, Any]]:
+        header = [c.value for c in book[name][2]]
+        return {
+            r[0]: dict(zip(header, r, strict=True)) for r in book[name].iter_rows(min_row=3, values_only=True)
+        }
+
+    rows = table("Kabupaten-Kota")
     assert rows[SAMOSIR]["Diusulkan"] == 5 and rows[SAMOSIR]["Terdaftar"] == 2 and rows[SAMOSIR]["Kuota"] == 4
-    assert rows[MEDAN]["Anggaran terikat"] == 2 * COST
+    assert rows[MEDAN]["Dibatalkan"] == 1 and rows[MEDAN]["Lolos"] == 2
+    assert table("Anggaran per wilayah")[MEDAN]["Anggaran terikat"] == 2 * COST
     assert rows[None]["Diusulkan"] == 9  # the total row
+    assert table("Kuota dilepas")["withdrawn"]["Jumlah"] == 1
+    assert all(r["Sesuai"] == "Ya" for r in table("Kesesuaian").values())
 
     # The officer's own report holds their regency only.
     own = await get(dashboard, "officer", f"/reports/{PROGRAMME}.xlsx")
