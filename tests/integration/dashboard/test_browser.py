@@ -3,19 +3,23 @@ workers) fed through the real topics.
 
 The figures on the page must equal the dashboard's API, and the API must equal the books the
 generator kept while emitting the events. The page must load nothing from outside the dashboard
-(it works offline), show a regency officer only their regency, and leave a screenshot for the
-README in docs/img/dashboard.png.
+(it works offline), show a regency officer only their regency, fit a phone (390 px) and a desktop
+(1440 px) with no sideways scroll and no text under 10 px, and draw the map (33 regencies, drill
+into a regency's kecamatan by mouse and keyboard). With LINDUNG_WRITE_SCREENSHOTS=1 it writes the
+README's screenshots (docs/img/dashboard*.png); otherwise it writes nothing.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
 
+from libs.regions.places import kecamatan_of_regency
 from services.dashboard.domain.labels import number, percent, rupiah
 from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
 from tests.integration.dashboard.province import ProvinceYear, Worker, province_year
@@ -24,7 +28,11 @@ from tests.integration.dashboard.support import Feed, person, publish, wait_cons
 pytestmark = pytest.mark.integration
 
 PROGRAMME = f"SUMUT-{RUN}-2025"
-SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "img" / "dashboard.png"
+IMAGES = Path(__file__).resolve().parents[3] / "docs" / "img"
+# Screenshots for the README only when asked: a test run leaves the working tree as it found it.
+WRITE_SCREENSHOTS = os.environ.get("LINDUNG_WRITE_SCREENSHOTS") == "1"
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -139,7 +147,7 @@ async def test_the_page_shows_the_read_models(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="id-ID")
+            context = await browser.new_context(viewport=DESKTOP, locale="id-ID")
             page = await context.new_page()
             outside: list[str] = []
             errors: list[str] = []
@@ -173,8 +181,22 @@ async def test_the_page_shows_the_read_models(
             ]  # fmt: skip
             assert await page.locator("#chart-regencies svg rect").count() > 33 * 3
 
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # Every rejection reason is listed; the chart groups the long tail as "lainnya".
+            reasons = await page.eval_on_selector_all(
+                "#table-rejections tbody tr", "rs => rs.map(r => r.dataset.code)"
+            )
+            assert reasons == [r["code"] for r in data["rejections"]]
+            bars = await page.eval_on_selector_all(
+                "#chart-rejections text[font-weight='700']", "ts => ts.map(t => t.firstChild.textContent)"
+            )
+            assert sum(int(b.replace(".", "")) for b in bars) == sum(r["count"] for r in data["rejections"])
+            # The identities the API checks are stated on the page, each with its mark.
+            marks = await page.eval_on_selector_all(
+                "#identities li[data-identity]", "ls => ls.map(l => [l.dataset.identity, l.className])"
+            )
+            assert marks == [
+                [i["name"], "holds" if i["holds"] else "broken"] for i in data.get("identities", [])
+            ]
 
             # One regency, chosen by clicking its row: the page follows the API's regency view.
             before = await page.get_attribute("body", "data-as-of")
@@ -194,7 +216,7 @@ async def test_a_regency_officer_sees_only_their_regency_in_the_browser(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = await browser.new_context(viewport={"width": 1440, "height": 900})
+            context = await browser.new_context(viewport=DESKTOP)
             await login(await context.new_page(), dashboard.url, KEYS["officer"])
             page = await context.new_page()
             await open_programme(page, dashboard.url, "&regency=12.71")  # asks for Medan
@@ -235,5 +257,159 @@ async def test_live_numbers_follow_new_events(
                 arg=number(before + 1),
                 timeout=20_000,
             )
+        finally:
+            await browser.close()
+
+
+# Text nodes drawn smaller than 10 CSS px on screen: HTML by their computed size, SVG text by its
+# size times the scale its element is drawn at (getScreenCTM), so a shrunken viewBox shows up.
+SMALL_TEXT = """() => {
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const e = node.parentElement;
+    if (!e || !node.textContent.trim() || e.closest('title, script, style, option, .sr-only')) continue;
+    const box = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    if ((box.width === 0 && box.height === 0) || style.visibility === 'hidden') continue;
+    let size = parseFloat(style.fontSize);
+    if (e instanceof SVGElement) { const m = e.getScreenCTM(); size *= Math.hypot(m.a, m.b); }
+    const text = node.textContent.trim().slice(0, 30);
+    if (size < 9.99) small.push(`${size.toFixed(1)}px <${e.tagName}> ${text}`);
+  }
+  return small;
+}"""
+OVERFLOW = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+MAP_DRAWN = """([key, n]) => document.body.dataset.map === key
+  && document.querySelectorAll('#map svg path.area[fill]').length === n"""
+
+
+async def wait_for_map(page: Page, key: str, areas: int) -> None:
+    await page.wait_for_function(MAP_DRAWN, arg=[key, areas])
+
+
+async def fits(page: Page) -> None:
+    """No sideways scroll, and no text on the page below 10 px."""
+    scroll_width, inner_width = await page.evaluate(OVERFLOW)
+    assert scroll_width <= inner_width, f"the page is {scroll_width} px wide in a {inner_width} px window"
+    assert await page.evaluate(SMALL_TEXT) == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
+async def test_the_page_fits_the_screen_with_legible_text_and_a_map(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
+) -> None:
+    data = await summary(dashboard, "admin")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport=viewport, locale="id-ID")
+            await login(await context.new_page(), dashboard.url, KEYS["admin"])
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            await open_programme(page, dashboard.url)
+            await wait_for_map(page, "regencies", 33)
+            await fits(page)
+            # The map: 33 regions coloured by the chosen figure, each named for a screen reader,
+            # and a legend of the classes.
+            names = await page.eval_on_selector_all(
+                "#map path.area", "ps => ps.map(p => [p.dataset.code, p.getAttribute('aria-label')])"
+            )
+            rows = {r["code"]: r for r in data["regencies"]}
+            assert sorted(code for code, _ in names) == sorted(rows)
+            for code, name in names:
+                assert name.endswith(
+                    f"Kuota terisi (%) {percent(rows[code]['assigned'], rows[code]['seats'])}"
+                ), name
+            assert await page.locator("#map-legend li").count() == 6  # five classes and "no data"
+            assert await page.text_content("#map-legend .legend-title") == "Kuota terisi (%)"
+            # Another figure recolours the same regions.
+            await page.select_option("#map-figure", "enrolled")
+            await page.wait_for_selector("#map-legend .legend-title >> text=Terdaftar BPJS")
+            label = await page.get_attribute(f"#map path[data-code='{OFFICER_REGENCY}']", "aria-label")
+            assert label == f"Kabupaten Samosir: Terdaftar BPJS {number(rows[OFFICER_REGENCY]['enrolled'])}"
+            # Phone: the 33 regencies as labelled bars a row each, no narrower than the text.
+            await page.select_option("#map-figure", "use")
+            await fits(page)
+            if WRITE_SCREENSHOTS:
+                name = "dashboard-phone.png" if viewport is PHONE else "dashboard.png"
+                await page.screenshot(path=str(IMAGES / name), full_page=True)  # the README's
+                if viewport is DESKTOP:
+                    await page.locator(".map-card").screenshot(path=str(IMAGES / "dashboard-map.png"))
+            assert errors == []
+        finally:
+            await browser.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
+async def test_the_map_drills_into_a_regency_by_click_and_by_keyboard(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
+) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport=viewport, locale="id-ID")
+            await login(await context.new_page(), dashboard.url, KEYS["admin"])
+            page = await context.new_page()
+            await open_programme(page, dashboard.url)
+            await wait_for_map(page, "regencies", 33)
+            # The first Tab stop is the skip link; it leads past the filters to the figures.
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.className") == "skip"
+            await page.keyboard.press("Enter")
+            assert await page.evaluate("document.activeElement.id") == "main"
+
+            # A click on Samosir: the page scopes to it and the map shows its kecamatan.
+            await page.click(f"#map path[data-code='{OFFICER_REGENCY}']")
+            samosir = kecamatan_of_regency(OFFICER_REGENCY)
+            await wait_for_map(page, OFFICER_REGENCY, len(samosir))
+            assert await page.get_attribute("body", "data-regency") == OFFICER_REGENCY
+            assert await page.text_content("#scope-name") == "Kabupaten Samosir"
+            codes = await page.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.dataset.code)")
+            assert codes == [k.code for k in samosir]
+            await fits(page)
+            # A kecamatan chosen with the keyboard names itself.
+            await page.focus(f"#map path[data-code='{samosir[0].code}']")
+            await page.keyboard.press("Enter")
+            await page.wait_for_selector(f"#map-detail h4 >> text=Kecamatan {samosir[0].name}")
+
+            # Back to the province, then Medan by keyboard alone: Tab reaches the map's regions.
+            await page.click("#map-back")
+            await wait_for_map(page, "regencies", 33)
+            await page.focus("#map-figure")
+            await page.keyboard.press("Tab")
+            first = await page.evaluate("document.activeElement.dataset.code")
+            assert first == (await page.eval_on_selector("#map path.area", "p => p.dataset.code"))
+            await page.focus("#map path[data-code='12.71']")
+            await page.keyboard.press("Enter")
+            medan = kecamatan_of_regency("12.71")
+            await wait_for_map(page, "12.71", len(medan))
+            assert await page.text_content("#scope-name") == "Kota Medan"
+        finally:
+            await browser.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
+async def test_a_regency_programme_shows_its_regency(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
+) -> None:
+    """SAMOSIR's own programme (APBD Kabupaten): headed with Samosir, one row, Samosir's kecamatan."""
+    code = f"SAMOSIR-{RUN}-2026"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport=viewport, locale="id-ID")
+            await login(await context.new_page(), dashboard.url, KEYS["admin"])
+            page = await context.new_page()
+            await page.goto(f"{dashboard.url}/#programme={code}")
+            await page.wait_for_selector(f"body[data-ready='1'][data-programme='{code}']")
+            assert await page.text_content("#scope-name") == "Kabupaten Samosir"
+            assert await page.text_content("#brand-scope") == "Kabupaten Samosir"
+            assert list(await overview(page)) == [OFFICER_REGENCY]
+            assert await page.is_hidden("#card-regency-chart")
+            await wait_for_map(page, OFFICER_REGENCY, len(kecamatan_of_regency(OFFICER_REGENCY)))
+            await fits(page)
         finally:
             await browser.close()
