@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, ViewportSize, async_playwright
 
-from libs.regions.places import kecamatan_of_regency
+from libs.regions.places import desa_of_kecamatan, kecamatan_of_regency
 from services.dashboard.domain.labels import number, percent, rupiah
 from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
 from tests.integration.dashboard.province import ProvinceYear, Worker, province_year
@@ -31,6 +33,8 @@ PROGRAMME = f"SUMUT-{RUN}-2025"
 IMAGES = Path(__file__).resolve().parents[3] / "docs" / "img"
 # Screenshots for the README only when asked: a test run leaves the working tree as it found it.
 WRITE_SCREENSHOTS = os.environ.get("LINDUNG_WRITE_SCREENSHOTS") == "1"
+VILLAGE_PROGRAMME = f"DESA-{RUN}-2026"
+FIRST_DESA = desa_of_kecamatan(kecamatan_of_regency(OFFICER_REGENCY)[0].code)
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 CHROMIUM_ARGS = [
@@ -119,8 +123,20 @@ async def province(dashboard: Dashboard) -> ProvinceYear:
     samosir = Feed(f"SAMOSIR-{RUN}-2026")
     samosir.define("LANJUTKAN: bantuan iuran pekerja rentan Kabupaten Samosir 2026", 2026, 395_904_000,
                    {(OFFICER_REGENCY, "non_sawit"): 1_815}, jurisdiction=OFFICER_REGENCY)  # fmt: skip
+    # Samosir's village programme: at most 2 seats per desa; one desa full, one with a seat.
+    villages = Feed(VILLAGE_PROGRAMME)
+    villages.define(
+        "Bantuan iuran per desa Kabupaten Samosir 2026", 2026, 100_000_000,
+        {(OFFICER_REGENCY, "non_sawit"): 300}, jurisdiction=OFFICER_REGENCY, village_cap=2,
+    )  # fmt: skip
+    full, other = FIRST_DESA[0].code, FIRST_DESA[1].code
+    for serial, desa in enumerate((full, full, other)):
+        worker = person(OFFICER_REGENCY, "non_sawit", serial, seed=77)
+        nomination = villages.nominate(worker)
+        villages.validate(worker, nomination)
+        villages.assign(worker, nomination, desa=desa)
     started = time.perf_counter()
-    await publish(dashboard.bootstrap, samosir.sent + year.feed.sent)
+    await publish(dashboard.bootstrap, samosir.sent + villages.sent + year.feed.sent)
     await wait_consumed(dashboard.engine, [env.event_id for _, _, env in year.feed.sent], timeout_s=90)
     print(f"\n{len(year.feed.sent)} events consumed in {time.perf_counter() - started:.1f}s")
     return year
@@ -295,100 +311,99 @@ async def fits(page: Page) -> None:
     assert await page.evaluate(SMALL_TEXT) == []
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
-async def test_the_page_fits_the_screen_with_legible_text_and_a_map(
-    dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
-) -> None:
-    data = await summary(dashboard, "admin")
+@asynccontextmanager
+async def admin_page(dashboard: Dashboard, chromium: str, viewport: ViewportSize) -> AsyncIterator[Page]:
+    """A page of a signed-in province admin in a window of `viewport`'s size."""
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             context = await browser.new_context(viewport=viewport, locale="id-ID")
             await login(await context.new_page(), dashboard.url, KEYS["admin"])
-            page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            await open_programme(page, dashboard.url)
-            await wait_for_map(page, "regencies", 33)
-            await fits(page)
-            # The map: 33 regions coloured by the chosen figure, each named for a screen reader,
-            # and a legend of the classes.
-            names = await page.eval_on_selector_all(
-                "#map path.area", "ps => ps.map(p => [p.dataset.code, p.getAttribute('aria-label')])"
-            )
-            rows = {r["code"]: r for r in data["regencies"]}
-            assert sorted(code for code, _ in names) == sorted(rows)
-            for code, name in names:
-                assert name.endswith(
-                    f"Kuota terisi (%) {percent(rows[code]['assigned'], rows[code]['seats'])}"
-                ), name
-            assert await page.locator("#map-legend li").count() == 6  # five classes and "no data"
-            assert await page.text_content("#map-legend .legend-title") == "Kuota terisi (%)"
-            # Another figure recolours the same regions.
-            await page.select_option("#map-figure", "enrolled")
-            await page.wait_for_selector("#map-legend .legend-title >> text=Terdaftar BPJS")
-            label = await page.get_attribute(f"#map path[data-code='{OFFICER_REGENCY}']", "aria-label")
-            assert label == f"Kabupaten Samosir: Terdaftar BPJS {number(rows[OFFICER_REGENCY]['enrolled'])}"
-            # Phone: the 33 regencies as labelled bars a row each, no narrower than the text.
-            await page.select_option("#map-figure", "use")
-            await fits(page)
-            if WRITE_SCREENSHOTS:
-                name = "dashboard-phone.png" if viewport is PHONE else "dashboard.png"
-                await page.screenshot(path=str(IMAGES / name), full_page=True)  # the README's
-                if viewport is DESKTOP:
-                    await page.locator(".map-card").screenshot(path=str(IMAGES / "dashboard-map.png"))
-            assert errors == []
+            yield await context.new_page()
         finally:
             await browser.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
+async def test_the_page_fits_the_screen_with_legible_text_and_a_map(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
+) -> None:
+    data = await summary(dashboard, "admin")
+    async with admin_page(dashboard, chromium, viewport) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        await open_programme(page, dashboard.url)
+        await wait_for_map(page, "regencies", 33)
+        await fits(page)
+        # The map: 33 regions coloured by the chosen figure, each named for a screen reader,
+        # and a legend of the classes.
+        names = await page.eval_on_selector_all(
+            "#map path.area", "ps => ps.map(p => [p.dataset.code, p.getAttribute('aria-label')])"
+        )
+        rows = {r["code"]: r for r in data["regencies"]}
+        assert sorted(code for code, _ in names) == sorted(rows)
+        for code, name in names:
+            assert name.endswith(
+                f"Kuota terisi (%) {percent(rows[code]['assigned'], rows[code]['seats'])}"
+            ), name
+        assert await page.locator("#map-legend li").count() == 6  # five classes and "no data"
+        assert await page.text_content("#map-legend .legend-title") == "Kuota terisi (%)"
+        # Another figure recolours the same regions.
+        await page.select_option("#map-figure", "enrolled")
+        await page.wait_for_selector("#map-legend .legend-title >> text=Terdaftar BPJS")
+        label = await page.get_attribute(f"#map path[data-code='{OFFICER_REGENCY}']", "aria-label")
+        assert label == f"Kabupaten Samosir: Terdaftar BPJS {number(rows[OFFICER_REGENCY]['enrolled'])}"
+        # Phone: the 33 regencies as labelled bars a row each, no narrower than the text.
+        await page.select_option("#map-figure", "use")
+        await fits(page)
+        if WRITE_SCREENSHOTS:
+            name = "dashboard-phone.png" if viewport is PHONE else "dashboard.png"
+            await page.screenshot(path=str(IMAGES / name), full_page=True)  # the README's
+            if viewport is DESKTOP:
+                await page.locator(".map-card").screenshot(path=str(IMAGES / "dashboard-map.png"))
+        assert errors == []
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
 async def test_the_map_drills_into_a_regency_by_click_and_by_keyboard(
     dashboard: Dashboard, province: ProvinceYear, chromium: str, viewport: ViewportSize
 ) -> None:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport=viewport, locale="id-ID")
-            await login(await context.new_page(), dashboard.url, KEYS["admin"])
-            page = await context.new_page()
-            await open_programme(page, dashboard.url)
-            await wait_for_map(page, "regencies", 33)
-            # The first Tab stop is the skip link; it leads past the filters to the figures.
-            await page.keyboard.press("Tab")
-            assert await page.evaluate("document.activeElement.className") == "skip"
-            await page.keyboard.press("Enter")
-            assert await page.evaluate("document.activeElement.id") == "main"
+    async with admin_page(dashboard, chromium, viewport) as page:
+        await open_programme(page, dashboard.url)
+        await wait_for_map(page, "regencies", 33)
+        # The first Tab stop is the skip link; it leads past the filters to the figures.
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.className") == "skip"
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "main"
 
-            # A click on Samosir: the page scopes to it and the map shows its kecamatan.
-            await page.click(f"#map path[data-code='{OFFICER_REGENCY}']")
-            samosir = kecamatan_of_regency(OFFICER_REGENCY)
-            await wait_for_map(page, OFFICER_REGENCY, len(samosir))
-            assert await page.get_attribute("body", "data-regency") == OFFICER_REGENCY
-            assert await page.text_content("#scope-name") == "Kabupaten Samosir"
-            codes = await page.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.dataset.code)")
-            assert codes == [k.code for k in samosir]
-            await fits(page)
-            # A kecamatan chosen with the keyboard names itself.
-            await page.focus(f"#map path[data-code='{samosir[0].code}']")
-            await page.keyboard.press("Enter")
-            await page.wait_for_selector(f"#map-detail h4 >> text=Kecamatan {samosir[0].name}")
+        # A click on Samosir: the page scopes to it and the map shows its kecamatan.
+        await page.click(f"#map path[data-code='{OFFICER_REGENCY}']")
+        samosir = kecamatan_of_regency(OFFICER_REGENCY)
+        await wait_for_map(page, OFFICER_REGENCY, len(samosir))
+        assert await page.get_attribute("body", "data-regency") == OFFICER_REGENCY
+        assert await page.text_content("#scope-name") == "Kabupaten Samosir"
+        codes = await page.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.dataset.code)")
+        assert codes == [k.code for k in samosir]
+        await fits(page)
+        # A kecamatan chosen with the keyboard names itself.
+        await page.focus(f"#map path[data-code='{samosir[0].code}']")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector(f"#map-detail h4 >> text=Kecamatan {samosir[0].name}")
 
-            # Back to the province, then Medan by keyboard alone: Tab reaches the map's regions.
-            await page.click("#map-back")
-            await wait_for_map(page, "regencies", 33)
-            await page.focus("#map-figure")
-            await page.keyboard.press("Tab")
-            first = await page.evaluate("document.activeElement.dataset.code")
-            assert first == (await page.eval_on_selector("#map path.area", "p => p.dataset.code"))
-            await page.focus("#map path[data-code='12.71']")
-            await page.keyboard.press("Enter")
-            medan = kecamatan_of_regency("12.71")
-            await wait_for_map(page, "12.71", len(medan))
-            assert await page.text_content("#scope-name") == "Kota Medan"
-        finally:
-            await browser.close()
+        # Back to the province, then Medan by keyboard alone: Tab reaches the map's regions.
+        await page.click("#map-back")
+        await wait_for_map(page, "regencies", 33)
+        await page.focus("#map-figure")
+        await page.keyboard.press("Tab")
+        first = await page.evaluate("document.activeElement.dataset.code")
+        assert first == (await page.eval_on_selector("#map path.area", "p => p.dataset.code"))
+        await page.focus("#map path[data-code='12.71']")
+        await page.keyboard.press("Enter")
+        medan = kecamatan_of_regency("12.71")
+        await wait_for_map(page, "12.71", len(medan))
+        assert await page.text_content("#scope-name") == "Kota Medan"
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1440px"])
@@ -397,19 +412,38 @@ async def test_a_regency_programme_shows_its_regency(
 ) -> None:
     """SAMOSIR's own programme (APBD Kabupaten): headed with Samosir, one row, Samosir's kecamatan."""
     code = f"SAMOSIR-{RUN}-2026"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport=viewport, locale="id-ID")
-            await login(await context.new_page(), dashboard.url, KEYS["admin"])
-            page = await context.new_page()
-            await page.goto(f"{dashboard.url}/#programme={code}")
-            await page.wait_for_selector(f"body[data-ready='1'][data-programme='{code}']")
-            assert await page.text_content("#scope-name") == "Kabupaten Samosir"
-            assert await page.text_content("#brand-scope") == "Kabupaten Samosir"
-            assert list(await overview(page)) == [OFFICER_REGENCY]
-            assert await page.is_hidden("#card-regency-chart")
-            await wait_for_map(page, OFFICER_REGENCY, len(kecamatan_of_regency(OFFICER_REGENCY)))
-            await fits(page)
-        finally:
-            await browser.close()
+    async with admin_page(dashboard, chromium, viewport) as page:
+        await page.goto(f"{dashboard.url}/#programme={code}")
+        await page.wait_for_selector(f"body[data-ready='1'][data-programme='{code}']")
+        assert await page.text_content("#scope-name") == "Kabupaten Samosir"
+        assert await page.text_content("#brand-scope") == "Kabupaten Samosir"
+        assert list(await overview(page)) == [OFFICER_REGENCY]
+        assert await page.is_hidden("#card-regency-chart")
+        await wait_for_map(page, OFFICER_REGENCY, len(kecamatan_of_regency(OFFICER_REGENCY)))
+        await fits(page)
+
+
+async def test_a_programme_capping_seats_per_village_shows_its_villages(
+    dashboard: Dashboard, province: ProvinceYear, chromium: str
+) -> None:
+    async with admin_page(dashboard, chromium, PHONE) as page:
+        await page.goto(f"{dashboard.url}/#programme={VILLAGE_PROGRAMME}")
+        await page.wait_for_selector(f"body[data-ready='1'][data-programme='{VILLAGE_PROGRAMME}']")
+        kecamatan = kecamatan_of_regency(OFFICER_REGENCY)
+        await wait_for_map(page, OFFICER_REGENCY, len(kecamatan))
+        # The regency's villages holding seats, against the cap (the full one marked).
+        seated = await page.eval_on_selector_all(
+            "#map-detail tr[data-desa]",
+            "rs => rs.map(r => [r.dataset.desa, r.cells[1].textContent, r.cells[1].className])",
+        )
+        assert seated == [[FIRST_DESA[0].code, "2", "warn"], [FIRST_DESA[1].code, "1", ""]]
+        # A kecamatan chosen on the map lists all its desa with their seats.
+        await page.focus(f"#map path[data-code='{kecamatan[0].code}']")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector(f"#map-detail h4 >> text=Kecamatan {kecamatan[0].name}")
+        rows = await page.eval_on_selector_all(
+            "#map-detail tr[data-desa]", "rs => rs.map(r => [r.dataset.desa, r.cells[1].textContent])"
+        )
+        assert [code for code, _ in rows] == [d.code for d in FIRST_DESA]
+        assert rows[:3] == [[FIRST_DESA[0].code, "2"], [FIRST_DESA[1].code, "1"], [FIRST_DESA[2].code, "0"]]
+        await fits(page)

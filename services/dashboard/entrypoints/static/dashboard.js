@@ -16,7 +16,6 @@ const MAP_CLASSES = ["#deebf7", "#9ecae1", "#5a9fd0", "#2f74b5", "#0b4f8a"];
 const MAP_NONE = "#eceff3";
 const NARROW = 520; // below this chart width, labels go above their bars
 const PROVINCE = "12";
-const REJECTIONS_SHOWN = 8; // the chart's rows; the long tail is one "lainnya" row (the table lists all)
 
 // What each counter is called (services/dashboard/domain/labels.py COUNTER_LABELS says the same).
 const STAGES = [
@@ -343,19 +342,13 @@ function niceStep(raw) {
   return 10 * power;
 }
 
-// The chart shows the most frequent reasons; the rest are one "lainnya" row with their count.
+// The chart's rows as the API groups them (figures.grouped: the long tail is one "lainnya" row).
 function rejectionItems(data) {
-  const all = data.rejections;
   const whole = data.totals.rejected;
-  const row = (r) => ({ label: r.label, value: r.count, colour: C.red, note: pct(r.count, whole), title: `${r.code}: ${num(r.count)}` });
-  if (all.length <= REJECTIONS_SHOWN) return all.map(row);
-  const head = all.slice(0, REJECTIONS_SHOWN - 1);
-  const tail = all.slice(REJECTIONS_SHOWN - 1);
-  const rest = tail.reduce((a, r) => a + r.count, 0);
-  return head.map(row).concat([{
-    label: `lainnya (${tail.length} alasan)`, value: rest, colour: C.redLight, note: pct(rest, whole),
-    title: tail.map((r) => `${r.label}: ${num(r.count)}`).join("\n"),
-  }]);
+  return (data.rejections_chart || data.rejections).map((r) => ({
+    label: r.label, value: r.count, colour: r.codes ? C.redLight : C.red, note: pct(r.count, whole),
+    title: r.codes ? `${r.label}: ${r.codes.join(", ")}` : `${r.code}: ${num(r.count)}`,
+  }));
 }
 
 // ---- tables -----------------------------------------------------------------------------------
@@ -470,19 +463,23 @@ function decreesTable(data) {
       el("td", { text: num(d.added) }), el("td", { text: num(d.removed) }), el("td", { text: rp(d.total_cost) }))));
 }
 
-// Premiums per month (and funder where the API gives it): billed beside paid.
+// Premiums billed and paid per month and funder (API "billing"; older answers: paid per month).
 function premiumsTable(data) {
-  const months = data.premiums_by_funder || data.premiums;
+  const months = data.billing || data.premiums.map((m) => ({ ...m, paid: m.total, paid_workers: m.workers }));
   if (!months.length) return el("table", { class: "data" }, el("caption", { class: "empty", text: "Belum ada iuran ditagih atau dibayar." }));
-  const hasFunder = months.some((m) => m.funder);
-  const hasBilled = months.some((m) => m.billed !== undefined);
-  const rows = months.map((m) => el("tr", { "data-month": m.month },
+  const billed = data.billing !== undefined;
+  const rows = months.map((m) => el("tr", { "data-month": m.month, "data-funder": m.funder || "" },
     el("td", { class: "text", text: m.label }),
-    ...(hasFunder ? [el("td", { class: "text", text: m.funder_label || m.funder || "–" })] : []),
-    ...(hasBilled ? [el("td", { text: rp(m.billed || 0) })] : []),
-    el("td", { text: rp(m.paid !== undefined ? m.paid : m.total) }), el("td", { text: num(m.workers) })));
-  return table([["Bulan", "text"], ...(hasFunder ? [["Penyandang dana", "text"]] : []), ...(hasBilled ? [["Ditagih"]] : []),
-    ["Dibayar"], ["Pekerja"]], rows);
+    ...(billed ? [el("td", { class: "text", text: m.funder_label || m.funder }), el("td", { text: rp(m.billed) })] : []),
+    el("td", { text: rp(m.paid) }),
+    ...(billed ? [el("td", { class: m.unpaid > 0 ? "warn" : "", text: rp(m.unpaid) })] : []),
+    el("td", { text: num(m.paid_workers) })));
+  const sum = (k) => months.reduce((a, m) => a + (m[k] || 0), 0);
+  const foot = el("tr", {}, el("td", { class: "text", text: "Jumlah" }),
+    ...(billed ? [el("td", { text: "" }), el("td", { text: rp(sum("billed")) })] : []),
+    el("td", { text: rp(sum("paid")) }), ...(billed ? [el("td", { text: rp(sum("unpaid")) })] : []), el("td", { text: "" }));
+  return table([["Bulan", "text"], ...(billed ? [["Penyandang dana", "text"], ["Ditagih"]] : []), ["Dibayar"],
+    ...(billed ? [["Belum dibayar"]] : []), ["Pekerja dibayar"]], rows, foot);
 }
 
 function decreeLine(data) {
@@ -495,12 +492,11 @@ function decreeLine(data) {
 function renderReasons(data) {
   const t = data.totals;
   const blocks = [];
-  const releases = data.releases || data.release_reasons;
+  const releases = data.releases;
   blocks.push(el("h4", { text: `Kuota dilepas (${num(t.released || 0)})` }),
     el("div", { class: "table-wrap" }, releases ? reasonTable(releases, t.released, { title: "Alasan" })
       : el("p", { class: "hint", text: "Alasan belum tersedia dari API." })));
-  const waits = data.waitlist_reasons || data.waitlist;
-  if (waits) blocks.push(el("h4", { text: `Daftar tunggu (${num(t.waitlisted)})` }), el("div", { class: "table-wrap" }, reasonTable(waits, t.waitlisted)));
+  if (t.declined !== undefined) blocks.push(el("p", { class: "hint", text: `Daftar tunggu sekarang: ${num(t.waitlisted)} · ditanggung program lain: ${num(t.declined)}` }));
   blocks.push(el("h4", { text: `Gagal daftar BPJS (${num(t.failed)})` }), el("div", { class: "table-wrap" }, reasonTable(data.failures, t.failed)));
   document.getElementById("reasons").replaceChildren(...blocks);
 }
@@ -655,7 +651,7 @@ function chooseArea(code) {
   geometry(data.scope.regency).then((geo) => renderMapDetail(data, geo));
 }
 
-function villageCap(data) { return data.programme.village_cap || null; }
+function villageCap(data) { return (data.scope && data.scope.per_village_cap) || data.programme.village_cap || null; }
 
 function renderMapDetail(data, geo) {
   const box = document.getElementById("map-detail");
@@ -665,16 +661,28 @@ function renderMapDetail(data, geo) {
   }
   const area = geo.areas.find((a) => a.code === state.kecamatan);
   if (!area) {
-    box.replaceChildren(el("p", { class: "hint", "data-kecamatan-count": geo.areas.length,
-      text: `${geo.areas.length} kecamatan di ${data.scope.name}.` }));
+    const parts = [el("p", { class: "hint", text: `${geo.areas.length} kecamatan di ${data.scope.name}.` })];
+    const cap = villageCap(data);
+    if (cap && data.villages) {
+      parts.push(el("h4", { text: `Kursi per desa (batas ${num(cap)})` }), el("div", { class: "table-wrap tall" },
+        table([["Desa/kelurahan", "text"], ["Terisi"], ["Batas"]], data.villages.map((v) => el("tr", { "data-desa": v.code },
+          el("td", { class: "text", text: v.name }), el("td", { class: v.full ? "warn" : "", text: num(v.assigned) }), el("td", { text: num(v.cap) }))))));
+    }
+    box.replaceChildren(...parts);
     return;
   }
   const villages = (geo.villages || {})[area.code] || [];
   const parts = [el("h4", { text: `Kecamatan ${area.name}` }), el("p", { class: "hint", text: `Kode ${area.code} · ${num(villages.length)} desa/kelurahan` })];
   const cap = villageCap(data);
   if (cap) {
-    parts.push(el("p", { class: "hint", text: `Program ini membatasi ${num(cap)} pekerja per desa.` }),
-      el("ul", { class: "villages" }, ...villages.map((v) => el("li", { "data-desa": v.code, text: `${v.kind === "kelurahan" ? "Kel." : "Desa"} ${v.name}` }))));
+    const seated = Object.fromEntries((data.villages || []).map((v) => [v.code, v]));
+    parts.push(el("p", { class: "hint", text: `Program ini membatasi ${num(cap)} pekerja per desa: kursi terisi per desa.` }),
+      el("div", { class: "table-wrap tall" }, table([["Desa/kelurahan", "text"], ["Terisi"], ["Batas"]],
+        villages.map((v) => {
+          const held = seated[v.code] ? seated[v.code].assigned : 0;
+          return el("tr", { "data-desa": v.code }, el("td", { class: "text", text: `${v.kind === "kelurahan" ? "Kel." : "Desa"} ${v.name}` }),
+            el("td", { class: held >= cap ? "warn" : "", text: num(held) }), el("td", { text: num(cap) }));
+        }))));
   }
   box.replaceChildren(...parts);
 }
@@ -707,7 +715,8 @@ function render(data, force = false) {
   replaceTable("table-decrees", decreesTable(data));
   replaceTable("table-premiums", premiumsTable(data));
   replaceTable("table-claims", claimsTable(data));
-  replaceTable("table-claim-kinds", reasonTable(data.claims.kinds || data.claims.by_kind, data.totals.claims, { title: "Jenis", money: true }));
+  const kinds = (data.claims.kinds || []).map((k) => ({ code: `${k.type}:${k.kind}`, label: k.label, count: k.claims, amount: k.amount }));
+  replaceTable("table-claim-kinds", reasonTable(kinds, data.totals.claims, { title: "Jenis", money: true }));
   replaceTable("table-claim-flags", reasonTable(data.claims.flags, data.totals.claims, { title: "Tanda" }));
   document.getElementById("overview-title").textContent =
     data.scope.regency ? `Ikhtisar ${data.scope.name}` : `Ikhtisar ${data.regencies.length} kabupaten/kota`;
