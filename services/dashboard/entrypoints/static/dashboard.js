@@ -436,12 +436,13 @@ function stagesTable(data) {
   const t = data.totals;
   const rows = STAGES.filter(([key]) => typeof t[key] === "number").map(([key, name]) => {
     const of = STAGE_OF[key];
-    const share = of && typeof t[of] === "number" ? `${pct(t[key], t[of])} dari ${stageName(of).toLowerCase()}` : "";
+    const share = of && typeof t[of] === "number" ? `${pct(t[key], t[of])} dari ${lowerFirst(stageName(of))}` : "";
     return el("tr", { "data-stage": key }, el("td", { class: "text", text: name }),
       el("td", { "data-k": "count", text: num(t[key]) }), el("td", { class: "text muted", text: share }));
   });
   return table([["Tahap", "text"], ["Jumlah"], ["Bagian", "text"]], rows);
 }
+function lowerFirst(text) { return text.charAt(0).toLowerCase() + text.slice(1); }
 function stageName(key) {
   if (key === "seats") return "Kuota";
   const found = STAGES.find(([k]) => k === key);
@@ -656,7 +657,7 @@ function villageCap(data) { return (data.scope && data.scope.per_village_cap) ||
 function renderMapDetail(data, geo) {
   const box = document.getElementById("map-detail");
   if (!data.scope.regency) {
-    box.replaceChildren(el("p", { class: "hint", text: `${geo.areas.length} kabupaten/kota. Warna menurut ${figure().label.toLowerCase()}.` }));
+    box.replaceChildren(el("p", { class: "hint", text: `${geo.areas.length} kabupaten/kota. Warna menurut ${lowerFirst(figure().label)}.` }));
     return;
   }
   const area = geo.areas.find((a) => a.code === state.kecamatan);
