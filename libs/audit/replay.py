@@ -99,13 +99,18 @@ def is_projecting(projector: Projector) -> bool:
 def rebuildable_tables(definition: ServiceDefinition) -> list[Table]:
     """Every table of the service's schema except the event-store tables (created empty in the
     fresh schema, so the projectors may write wherever they write live); none when the service
-    projects nothing (its other tables are handler state, e.g. the BPJS simulator's participants)."""
+    projects nothing (its other tables are handler state, e.g. the BPJS simulator's participants),
+    nor a table marked `info={"handler_state": True}` (counters no event records)."""
     if not (is_projecting(definition.projector) or is_projecting(definition.consumed_projector)):
         return []
     store = definition.tables
     own = {t.name for t in store.all()}
     metadata = store.events.metadata
-    return [t for t in metadata.sorted_tables if t.schema == store.schema and t.name not in own]
+    return [
+        t
+        for t in metadata.sorted_tables
+        if t.schema == store.schema and t.name not in own and not t.info.get("handler_state")
+    ]
 
 
 def declared_read_models(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.eventstore.errors import ConcurrencyError
 from libs.runtime.service import Runtime
+from services.enrollment.adapters import answer_outcomes
 from services.enrollment.adapters.tables import bills, deregistrations, registrations
 from services.enrollment.application import premiums
 from services.enrollment.application import registrations as regs
@@ -87,6 +88,9 @@ async def _each_due(
                 if locked is None:
                     continue  # answered meanwhile, or another instance has it
                 done = await act(conn, tuple(key), now)
+                if done:
+                    outcome = f"clock:{table.name}:{done}"
+                    await answer_outcomes.record_for_row(conn, table, keys, tuple(key), outcome)
             if done:
                 acted += 1
                 handler.outcomes[f"clock:{table.name}:{done}"] += 1

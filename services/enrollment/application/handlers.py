@@ -31,6 +31,7 @@ from libs.events.contracts.bpjs import (
 from libs.events.envelope import Envelope
 from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
+from services.enrollment.adapters import answer_outcomes
 from services.enrollment.adapters.projections import project_consumed
 from services.enrollment.application import premiums, registrations
 from services.enrollment.application.config import EnrollmentConfig, Now, real_now
@@ -114,6 +115,16 @@ class EnrollmentHandler:
             received_at=real_now(),
         )
         self.outcomes.update(f"registration:{outcome.value}" for outcome in outcomes)
+        programmes = await answer_outcomes.programmes_of(conn, [answer for answer, _ in answers])
+        await answer_outcomes.record(
+            conn, [(p, f"registration:{o.value}") for p, o in zip(programmes, outcomes, strict=True)]
+        )
+
+    async def _count(self, conn: AsyncConnection, event: DomainEvent, outcome: str) -> None:
+        """Count what an event did, in its transaction (durable, per programme: /enrollments/stats)."""
+        self.outcomes[outcome] += 1
+        (programme,) = await answer_outcomes.programmes_of(conn, [event])
+        await answer_outcomes.record(conn, [(programme, outcome)])
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, ProgrammeDefined | QuotaChanged | BudgetChanged):
@@ -121,7 +132,7 @@ class EnrollmentHandler:
         elif isinstance(event, QuotaReleased):
             today = self.config.local_date(self.now())
             action = await registrations.apply_release(ctx.conn, ctx.store, event, ctx.envelope, today)
-            self.outcomes[f"release:{action.value}"] += 1
+            await self._count(ctx.conn, event, f"release:{action.value}")
         elif isinstance(event, DeregistrationConfirmed | DeregistrationRejected):
             # The first answer to a stop-payment is recorded (a confirmation, or a final refusal:
             # BPJS pays for nobody there); repeats change nothing.
@@ -130,7 +141,7 @@ class EnrollmentHandler:
                 # Not a stop-payment Lindung sent: BPJS's mistake, parked for an operator.
                 raise LookupError(f"BPJS answered stop-payment {event.request_id} that Lindung never sent")
             await project_consumed(ctx.conn, ctx.envelope)
-            self.outcomes[f"deregistration:{'APPLIED' if first else 'DUPLICATE'}"] += 1
+            await self._count(ctx.conn, event, f"deregistration:{'APPLIED' if first else 'DUPLICATE'}")
         elif isinstance(event, QuotaAssigned):
             # A programme that requires a decree registers on AssignmentDecreed only.
             if not event.requires_decree:
@@ -149,4 +160,4 @@ class EnrollmentHandler:
                 received_at=real_now(),
                 jitter=self.rng.random(),
             )
-            self.outcomes[f"payment:{outcome.value}"] += 1
+            await self._count(ctx.conn, event, f"payment:{outcome.value}")

@@ -7,7 +7,6 @@ except in the coverage answer to the caller who passed it.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 from libs.auth import ADMINS, READERS, Principal, caller, listing_regency
 from libs.identity import worker_id_for
 from libs.runtime.service import Runtime, runtime_of
+from services.enrollment.adapters import answer_outcomes
 from services.enrollment.adapters.tables import registrations
 from services.enrollment.application import premiums
 from services.enrollment.application.clock import handler_of, run_lapses
@@ -107,8 +107,9 @@ async def list_enrollments(
 
 @router.get("/enrollments/stats", tags=["enrollments"])
 async def enrollment_stats(rt: RuntimeDep, who: Reader, programme: str | None = None) -> dict[str, Any]:
-    """Registrations per status (an officer's regency only), and what BPJS's answers did since this
-    process started (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and retries)."""
+    """Registrations per status (an officer's regency only), and what BPJS's answers did, of the
+    programme (or all): APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT; timeouts and
+    retries (a durable read model: it survives restarts)."""
     query = select(registrations.c.status, func.count()).group_by(registrations.c.status)
     if programme:
         query = query.where(registrations.c.programme_code == programme)
@@ -117,8 +118,8 @@ async def enrollment_stats(rt: RuntimeDep, who: Reader, programme: str | None = 
         query = query.where(registrations.c.regency_code == regency)
     async with rt.engine.connect() as conn:
         by_status = {status: n for status, n in (await conn.execute(query)).all()}
-    outcomes: Counter[str] = handler_of(rt).outcomes
-    return {"by_status": by_status, "answers": dict(sorted(outcomes.items()))}
+        answers = await answer_outcomes.counts(conn, programme)
+    return {"by_status": by_status, "answers": answers}
 
 
 @router.get("/enrollments/{worker_id}", tags=["enrollments"])
