@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from libs.nik import mask_nik as mask_nik  # where services have always imported it from
+from libs.nik import mask_nik as _mask_nik
 
 _NIK_LIKE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{2})(?!\d)")
 # pydantic: "... [type=string_too_long, input_value='Sahat Malau', input_type=str]"; up to the
@@ -23,8 +23,20 @@ _SQL_PARAMETERS = re.compile(r"\[parameters: .*")
 _SQL_DETAIL = re.compile(r"DETAIL:.*")
 
 
+# What a personal field reads as once its person is forgotten (their key destroyed,
+# libs/privacy): in every read model, export, annex and answer. Never masked further.
+FORGOTTEN = "[dilupakan]"
+
+
+def mask_nik(nik: str) -> str:
+    """libs.nik.mask_nik ("1271**********01"), keeping FORGOTTEN as it is."""
+    return nik if nik == FORGOTTEN else _mask_nik(nik)
+
+
 def mask_name(name: str) -> str:
     """The first letter of each word, then three asterisks whatever the word's length."""
+    if name == FORGOTTEN:
+        return name
     return " ".join(f"{word[0]}***" for word in name.split())
 
 
@@ -52,6 +64,11 @@ PERSONAL_FIELDS: dict[str, Callable[[str], str]] = {
     "address": _hidden,
     "phone": _hidden,
 }
+
+
+# What Lindung stores encrypted under the person's key (libs/privacy): the masked fields and the
+# birth date (which audit exports keep the year of instead).
+ENCRYPTED_FIELDS: frozenset[str] = frozenset(PERSONAL_FIELDS) | {"birth_date"}
 
 
 def mask_personal_fields(value: Any) -> Any:

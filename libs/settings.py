@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     audit_checkpoint_interval_s: int = 3600
     audit_checkpoint_dir: str | None = None
     # --- forgetting a person (docs/security.md "Forgetting a person") ---
+    # The key wrapping every person's data key (64 hex digits or base64 of 32 bytes; `openssl
+    # rand -hex 32`). Set: personal fields are stored encrypted per person and `lindung privacy
+    # forget` destroys a person's key. Unset: stored as they are (development only).
+    privacy_master_key: SecretStr | None = None
     # Sent outbox rows are deleted this many hours after the broker took them (0: kept for ever;
     # never with republish_on_start, which refills the embedded broker from them); checked
     # every privacy_prune_interval_s.

@@ -67,8 +67,11 @@ async def append_batch(
             heads[stream] = (version, digest)
     event_rows: list[dict[str, Any]] = []
     outbox_rows: list[dict[str, Any]] = []
-    envelopes: list[Envelope] = []
     when = occurred_at or utcnow()
+    clear: list[Envelope] = []
+    payloads = {id(e): e.model_dump(mode="json") for a in appends for e in a.events}
+    every = [e for a in appends for e in a.events]
+    keys = await store.sealing_keys(conn, every, [payloads[id(e)] for e in every])
     for item in appends:
         version, prev_hash = heads.get(item.aggregate_id, (0, GENESIS_HASH))
         if version != item.expected_version:
@@ -82,10 +85,12 @@ async def append_batch(
             occurred_at=when,
             correlation_id=item.correlation_id or correlation_id,
             causation_id=item.causation_id or causation_id,
+            payloads=[payloads[id(e)] for e in item.events],
+            keys=keys,
         )
+        clear += written.clear
         event_rows += written.event_rows
         outbox_rows += written.outbox_rows
-        envelopes += written.envelopes
         heads[item.aggregate_id] = (written.version, written.last_hash)
     try:
         await conn.execute(append_statement(store.tables), append_parameters(event_rows, outbox_rows))
@@ -93,5 +98,5 @@ async def append_batch(
         if "events_stream_version_uq" not in str(exc.orig):
             raise
         raise ConcurrencyError("(batch)", None, -1) from exc
-    await project(conn, envelopes)
-    return envelopes
+    await project(conn, clear)
+    return clear

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,9 @@ from libs.eventstore.append_sql import append_parameters, append_statement
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.hashing import GENESIS_HASH, chain_hash
 from libs.eventstore.tables import EventStoreTables
+from libs.privacy.cipher import DataKey
+from libs.privacy.envelopes import open_envelopes, sealed_payload, subjects_to_seal
+from libs.privacy.vault import KeyVault
 
 
 def outbox_row(envelope: Envelope, topic: str, key: str | None) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def row_to_envelope(row: Any) -> Envelope:
 
 @dataclass(frozen=True)
 class Appended:
-    """What an append wrote: the envelopes, and the stream head after them."""
+    """What an append wrote: the envelopes (personal fields clear), and the stream head after them."""
 
     envelopes: list[Envelope]
     version: int
@@ -70,6 +73,9 @@ class ChainedRows:
     outbox_rows: list[dict[str, Any]]
     version: int
     last_hash: str
+    # The envelopes with their personal fields clear, for projections and callers (`envelopes`
+    # is what is stored and sent: sealed where keys were given).
+    clear: list[Envelope]
 
 
 def chained_rows(
@@ -82,13 +88,21 @@ def chained_rows(
     occurred_at: datetime,
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None,
+    payloads: Sequence[dict[str, Any]] | None = None,
+    keys: Mapping[str, DataKey] | None = None,
 ) -> ChainedRows:
-    """Envelopes for `events` at the versions after `version`, each hash-chained to the last."""
+    """Envelopes for `events` at the versions after `version`, each hash-chained to the last.
+
+    `payloads` are the events' JSON forms when the caller made them already; with `keys` (the
+    persons' data keys, libs/privacy) their personal fields are stored and sent encrypted."""
     envelopes: list[Envelope] = []
+    clear: list[Envelope] = []
     event_rows: list[dict[str, Any]] = []
     outbox_rows: list[dict[str, Any]] = []
-    for event in events:
+    for index, event in enumerate(events):
         version += 1
+        payload = payloads[index] if payloads is not None else event.model_dump(mode="json")
+        stored = sealed_payload(event, payload, keys) if keys else payload
         envelope = Envelope(
             event_type=event.event_type,
             schema_version=event.schema_version,
@@ -98,8 +112,9 @@ def chained_rows(
             correlation_id=correlation_id,
             causation_id=causation_id,
             producer=producer,
-            payload=event.model_dump(mode="json"),
+            payload=stored,
         )
+        clear.append(envelope if stored is payload else envelope.model_copy(update={"payload": payload}))
         digest = chain_hash(prev_hash, envelope)
         event_rows.append(
             {
@@ -120,7 +135,7 @@ def chained_rows(
         outbox_rows.append(outbox_row(envelope, event.topic, event.partition_key() or aggregate_id))
         envelopes.append(envelope)
         prev_hash = digest
-    return ChainedRows(envelopes, event_rows, outbox_rows, version, prev_hash)
+    return ChainedRows(envelopes, event_rows, outbox_rows, version, prev_hash, clear)
 
 
 Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
@@ -138,10 +153,32 @@ class EventStore:
     transaction, so a read model never disagrees with the log it is built from.
     """
 
-    def __init__(self, tables: EventStoreTables, producer: str, projector: Projector = no_projection) -> None:
+    def __init__(
+        self,
+        tables: EventStoreTables,
+        producer: str,
+        projector: Projector = no_projection,
+        vault: KeyVault | None = None,
+    ) -> None:
         self.tables = tables
         self.producer = producer
         self.projector = projector
+        # With a vault, personal fields are stored encrypted per person and opened when loaded
+        # (libs/privacy, docs/security.md "Forgetting a person"); without, stored as they are.
+        self.vault = vault
+
+    async def sealing_keys(
+        self, conn: AsyncConnection, events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]]
+    ) -> dict[str, DataKey]:
+        """The data keys sealing `events` needs (one query; none without a vault)."""
+        if self.vault is None:
+            return {}
+        subjects = subjects_to_seal(events, payloads)
+        return await self.vault.keys_for_writing(conn, subjects) if subjects else {}
+
+    async def opened(self, conn: AsyncConnection, envelopes: list[Envelope]) -> list[Envelope]:
+        """`envelopes` with their personal fields clear (FORGOTTEN where the key is gone)."""
+        return await open_envelopes(conn, self.vault, envelopes)
 
     async def head(self, conn: AsyncConnection, aggregate_id: str) -> tuple[int, str]:
         """The stream's current version and last hash ((0, genesis) for a new stream)."""
@@ -177,7 +214,8 @@ class EventStore:
         events = self.tables.events
         stream = select(events).where(events.c.aggregate_id == aggregate_id)
         rows = (await conn.execute(stream.order_by(events.c.aggregate_version))).all()
-        return [row_to_envelope(r) for r in rows], rows[-1].hash if rows else GENESIS_HASH
+        envelopes = await self.opened(conn, [row_to_envelope(r) for r in rows])
+        return envelopes, rows[-1].hash if rows else GENESIS_HASH
 
     async def load_many(
         self, conn: AsyncConnection, aggregate_ids: Sequence[str]
@@ -190,10 +228,12 @@ class EventStore:
             .order_by(events.c.aggregate_id, events.c.aggregate_version)
         )
         found: dict[str, tuple[list[Envelope], str]] = {a: ([], GENESIS_HASH) for a in aggregate_ids}
-        for row in rows:
-            history, _ = found[row.aggregate_id]
-            history.append(row_to_envelope(row))
-            found[row.aggregate_id] = (history, row.hash)
+        loaded = [(row.aggregate_id, row.hash, row_to_envelope(row)) for row in rows]
+        opened = await self.opened(conn, [envelope for _, _, envelope in loaded])
+        for (aggregate_id, digest, _), envelope in zip(loaded, opened, strict=True):
+            history, _ = found[aggregate_id]
+            history.append(envelope)
+            found[aggregate_id] = (history, digest)
         return found
 
     async def append(
@@ -253,6 +293,7 @@ class EventStore:
             version, prev_hash = await self.head(conn, aggregate_id)
             if expected_version is not None and version != expected_version:
                 raise ConcurrencyError(aggregate_id, expected_version, version)
+        payloads = [event.model_dump(mode="json") for event in events]
         written = chained_rows(
             self.producer,
             aggregate_id,
@@ -262,6 +303,8 @@ class EventStore:
             occurred_at=occurred_at or utcnow(),
             correlation_id=correlation_id,
             causation_id=causation_id,
+            payloads=payloads,
+            keys=await self.sealing_keys(conn, events, payloads),
         )
         try:
             await conn.execute(
@@ -275,6 +318,6 @@ class EventStore:
             async with conn.engine.connect() as other:
                 actual, _ = await self.head(other, aggregate_id)
             raise ConcurrencyError(aggregate_id, expected_version, actual) from exc
-        for envelope in written.envelopes:
+        for envelope in written.clear:
             await self.projector(conn, envelope)
-        return Appended(written.envelopes, written.version, written.last_hash)
+        return Appended(written.clear, written.version, written.last_hash)

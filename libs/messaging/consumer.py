@@ -51,8 +51,9 @@ class Consumed:
     """One consumed event, decoded, with where it came from."""
 
     record: ConsumerRecord[bytes, bytes]
-    envelope: Envelope
+    envelope: Envelope  # as it came (what the inbox keeps)
     event: DomainEvent
+    clear: Envelope  # its personal fields opened (what the handler sees)
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class InboxConsumer:
 
     async def handle_records(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply every record of a batch (or park it); returns when all are settled."""
-        items: list[Consumed] = []
+        read: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
         for record in records:
             try:
                 key = self._signer_of(record)
@@ -210,13 +211,19 @@ class InboxConsumer:
                 except SignatureRefused as refused:
                     await self._park(record, None, refused, attempts=1)
                     continue
+            read.append((record, envelope))
+        # Personal fields arrive sealed under each person's key (libs/privacy): the handler gets
+        # them clear, one vault query for the batch; inbox and dead letters keep what came.
+        clear = await self._opened([envelope for _, envelope in read])
+        items: list[Consumed] = []
+        for (record, envelope), opened in zip(read, clear, strict=True):
             if envelope.event_type not in self.handler.interested:
                 if record.topic in FOREIGN_TOPICS and envelope.event_type not in event_types_on(record.topic):
                     unknown = UnknownEventType(f"{envelope.event_type} is not published on {record.topic}")
                     await self._park(record, envelope, unknown, attempts=1)
                 continue
             try:
-                event = decode(envelope)
+                event = decode(opened)
             except (ValueError, LookupError) as exc:
                 await self._park(record, envelope, exc, attempts=1)
                 continue
@@ -227,7 +234,7 @@ class InboxConsumer:
             if not_allowed is not None:
                 await self._park(record, envelope, not_allowed, attempts=1)
                 continue
-            items.append(Consumed(record, envelope, event))
+            items.append(Consumed(record, envelope, event, opened))
         if not items:
             return
         try:
@@ -236,6 +243,18 @@ class InboxConsumer:
             log.info("batch of %s failed (%s); applying one by one", len(items), type(exc).__name__)
             for item in items:
                 await self._apply_alone(item)
+
+    async def _opened(self, envelopes: list[Envelope]) -> list[Envelope]:
+        if self.store.vault is None:
+            return envelopes
+        found: list[Envelope] = []
+
+        async def read() -> None:
+            async with self.engine.connect() as conn:
+                found[:] = await self.store.opened(conn, envelopes)
+
+        await self._until_db_answers(read)
+        return found
 
     def _signer_of(self, record: ConsumerRecord[bytes, bytes]) -> TrustedKey | None:
         """The key that signed `record` (None without a keyring); raises SignatureRefused."""
@@ -272,10 +291,10 @@ class InboxConsumer:
             fresh = await self._claim_inbox(conn, list(unique.values()), outcome="applied")
             todo = [item for item in unique.values() if item.envelope.event_id in fresh]
             if apply_batch is not None:
-                await apply_batch(conn, self.store, [(item.envelope, item.event) for item in todo])
+                await apply_batch(conn, self.store, [(item.clear, item.event) for item in todo])
             else:
                 for item in todo:
-                    ctx = HandlerContext(conn=conn, store=self.store, envelope=item.envelope)
+                    ctx = HandlerContext(conn=conn, store=self.store, envelope=item.clear)
                     await self.handler(ctx, item.event)
         self.applied += len(fresh)
         self.duplicates += len(items) - len(fresh)

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,11 +34,14 @@ from aiokafka.protocol.metadata import MetadataRequest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.events.envelope import Envelope
 from libs.events.signing import Signer, is_signature_header
 from libs.events.topics import all_topic_names
 from libs.eventstore.tables import EventStoreTables
 from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import ensure_topics
+from libs.privacy.envelopes import OPENED_FOR, open_envelopes
+from libs.privacy.vault import KeyVault
 from libs.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -61,8 +65,12 @@ class OutboxRelay:
         topic_partitions: int | None = None,
         connection: KafkaConnection | None = None,
         signer: Signer | None = None,
+        vault: KeyVault | None = None,
     ) -> None:
         self.engine = engine
+        # Opens the personal fields of what goes to a foreign reader (BPJS) at the moment of
+        # sending (libs/privacy): the outbox itself keeps them sealed.
+        self.vault = vault
         # Signs every record sent (None: unsigned, development only).
         self.signer = signer
         self.tables = tables
@@ -151,13 +159,14 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
+            values = await self._values(conn, rows)
             await conn.rollback()
         if not rows:
             return 0
         if await self._follow_cluster():
             return 0  # the whole outbox waits again, oldest first
         try:
-            futures = [await self._send(row) for row in rows]
+            futures = [await self._send(row, values.get(row.id, row.value)) for row in rows]
             await asyncio.gather(*futures)
         except KafkaError:
             await self._count_attempt([r.id for r in rows])
@@ -169,13 +178,21 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _send(self, row: Any) -> asyncio.Future[Any]:
+    async def _values(self, conn: AsyncConnection, rows: Sequence[Any]) -> dict[int, bytes]:
+        """The values to send instead of the stored ones: rows for foreign readers, opened."""
+        if self.vault is None:
+            return {}
+        foreign = [r for r in rows if r.topic in OPENED_FOR]
+        if not foreign:
+            return {}
+        opened = await open_envelopes(conn, self.vault, [Envelope.from_bytes(r.value) for r in foreign])
+        return {r.id: envelope.to_bytes() for r, envelope in zip(foreign, opened, strict=True)}
+
+    async def _send(self, row: Any, value: bytes) -> asyncio.Future[Any]:
         headers = [(k, v.encode()) for k, v in row.headers if not is_signature_header(k)]
         if self.signer is not None:
-            headers += self.signer.headers(row.value)
-        future: asyncio.Future[Any] = await self.producer.send(
-            row.topic, row.value, key=row.key, headers=headers
-        )
+            headers += self.signer.headers(value)
+        future: asyncio.Future[Any] = await self.producer.send(row.topic, value, key=row.key, headers=headers)
         return future
 
     async def _count_attempt(self, ids: list[int]) -> None:

@@ -28,10 +28,9 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from libs.pii import FORGOTTEN
+
 PREFIX = "enc:v1:"
-# What a personal field reads as once its person's key is destroyed (and in every read model,
-# export and annex then). Plain text on purpose: it is what officers see.
-FORGOTTEN = "[dilupakan]"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _WRAP_CONTEXT = b"lindung-data-key:v1"

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.privacy.cipher import DataKey, MasterKey, new_data_key
+from libs.settings import Settings
 
 SCHEMA = "privacy"
 
@@ -138,3 +139,9 @@ class KeyVault:
             select(forgotten).where(forgotten.c.subject == subject).order_by(forgotten.c.generation)
         )
         return [Tombstone(r.subject, r.generation, r.forgotten_at, r.forgotten_by, r.reason) for r in rows]
+
+
+def vault_of(settings: Settings) -> KeyVault | None:
+    """The vault of LINDUNG_PRIVACY_MASTER_KEY (None when it is not set)."""
+    key = settings.privacy_master_key
+    return KeyVault(MasterKey.parse(key.get_secret_value())) if key is not None else None

@@ -36,6 +36,7 @@ from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
 from libs.privacy.retention import scheduled_pruning
+from libs.privacy.vault import vault_of
 from libs.runtime.body_limit import BodyLimit
 from libs.runtime.production import ProductionRefused, check_start, open_warning
 from libs.settings import Settings, get_settings
@@ -142,7 +143,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not settings.database_url or not settings.kafka_bootstrap_servers:
         raise RuntimeError("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set")
     engine = make_engine(settings.database_url)
-    store = EventStore(definition.tables, definition.name, definition.projector)
+    # Personal fields sealed per person when a master key is set (docs/security.md).
+    vault = vault_of(settings)
+    store = EventStore(definition.tables, definition.name, definition.projector, vault)
     # Signed events (docs/security.md): what this service sends is signed, what it reads verified.
     signer = load_signer(settings.event_signing_key_file, settings.event_signing_key_id)
     keyring = load_keyring(settings.event_keyring_file)
@@ -159,6 +162,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         republish_on_start=settings.republish_on_start,
         connection=KafkaConnection.from_settings(settings),
         signer=signer,
+        vault=vault,
     )
     rt = Runtime(definition, settings, engine, store, producer, relay)
     rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, RegencyCode, Rupiah, Sector, WorkerIdentity
+from libs.pii import ENCRYPTED_FIELDS
 
 DecreeKind = Literal["SK_GUBERNUR", "SK_BUPATI", "PERKADA"]
 """SK Gubernur (province), SK Bupati/Wali Kota (regency), or a Peraturan Kepala Daerah (Perkada)."""
@@ -265,3 +266,6 @@ class AssignmentDecreed(DomainEvent):
     coverage_end: date
     premium_per_month: Rupiah
     decree_version: int | None = Field(default=None, ge=1)
+    personal_fields = ENCRYPTED_FIELDS
+    personal_fields = ENCRYPTED_FIELDS
+    personal_fields = ENCRYPTED_FIELDS

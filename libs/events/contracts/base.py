@@ -20,6 +20,10 @@ class DomainEvent(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     topic: ClassVar[str]
+    # Fields holding personal data (NIK, name, birth date, address, phone), by name at any depth
+    # of the payload: stored encrypted under the key of the person `worker_id` names
+    # (libs/privacy, docs/security.md "Forgetting a person").
+    personal_fields: ClassVar[frozenset[str]] = frozenset()
 
     def partition_key(self) -> str | None:
         """The Kafka key: the worker id when the event is about one worker."""

@@ -21,6 +21,7 @@ from pydantic import Field
 from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, NikDigits, RegencyCode, Rupiah, Sector, WorkerIdentity
+from libs.pii import ENCRYPTED_FIELDS
 
 YearMonthText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="Calendar month, YYYY-MM.")]
 
@@ -245,3 +246,4 @@ class ClaimPaid(DomainEvent):
 
     def partition_key(self) -> str | None:
         return self.kpj
+    personal_fields = ENCRYPTED_FIELDS

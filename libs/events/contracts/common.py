@@ -10,7 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 Sector = Literal["sawit", "non_sawit"]
 Sex = Literal["L", "P"]
 Rupiah = Annotated[int, Field(ge=0, description="Whole rupiah (integers, never floats).")]
-NikDigits = Annotated[str, Field(pattern=r"^\d{16}$", description="NIK: 16 digits (personal data).")]
+# A personal field of a forgotten person reads as libs.pii.FORGOTTEN (docs/security.md,
+# "Forgetting a person"): the types of personal fields admit it.
+Forgotten = Literal["[dilupakan]"]
+NikDigits = Annotated[
+    str,
+    Field(
+        pattern=r"^(\d{16}|\[dilupakan\])$",
+        description="NIK: 16 digits (personal data); [dilupakan] once the person is forgotten.",
+    ),
+]
 RegencyCode = Annotated[
     str, Field(pattern=r"^12\.\d{2}$", description="Kemendagri code of a North Sumatra regency/city.")
 ]
@@ -43,5 +52,5 @@ class WorkerIdentity(BaseModel):
 
     nik: NikDigits
     full_name: str = Field(min_length=1, max_length=200)
-    birth_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    birth_date: str = Field(pattern=r"^(\d{4}-\d{2}-\d{2}|\[dilupakan\])$")
     sex: Sex

@@ -11,6 +11,7 @@ from pydantic import Field
 from libs.events import topics
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import (
+    Forgotten,
     Funder,
     NikDigits,
     Reason,
@@ -19,6 +20,7 @@ from libs.events.contracts.common import (
     Sex,
     WorkerIdentity,
 )
+from libs.pii import ENCRYPTED_FIELDS
 
 Channel = Literal["http", "upload", "kafka", "cli", "demo"]
 
@@ -35,7 +37,7 @@ class WorkerNominated(DomainEvent):
     programme_code: str
     nik: NikDigits
     full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    birth_date: date | Forgotten
     sex: Sex
     occupation: str
     regency_code: RegencyCode
@@ -133,7 +135,7 @@ class NominationCorrected(DomainEvent):
     previous_worker_id: str | None = None
     nik: NikDigits
     full_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    birth_date: date | Forgotten
     sex: Sex
     occupation: str
     regency_code: RegencyCode
@@ -262,3 +264,6 @@ class NominationRejected(DomainEvent):
 
     def partition_key(self) -> str | None:
         return self.request_key or self.source_ref
+    personal_fields = ENCRYPTED_FIELDS
+    personal_fields = ENCRYPTED_FIELDS
+    personal_fields = ENCRYPTED_FIELDS

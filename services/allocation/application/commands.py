@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.store import EventStore
+from libs.privacy.vault import KeyVault
 from libs.regions import PROVINCE_CODE, region_by_code
 from services.allocation.adapters.tables import eventstore
 from services.allocation.application.allocate import Allocator, Outcome, Step
@@ -73,9 +74,9 @@ class ChangeResult:
 class Commands:
     """Runs admin commands with their own quota-state cache, one at a time."""
 
-    def __init__(self, book: ProgrammeBook) -> None:
+    def __init__(self, book: ProgrammeBook, vault: KeyVault | None = None) -> None:
         self.book = book
-        self.states = QuotaStates(EventStore(eventstore, "allocation"))
+        self.states = QuotaStates(EventStore(eventstore, "allocation", vault=vault))
         self.allocator = Allocator(self.states, book)
         self._lock = asyncio.Lock()
 

@@ -224,4 +224,5 @@ class QuotaStates:
             )
             .order_by(events.c.aggregate_version)
         )
-        return [row_to_envelope(r) for r in rows]
+        # Opened: the contracts admit a clear or forgotten identity, never a sealed one.
+        return await self.store.opened(conn, [row_to_envelope(r) for r in rows])

@@ -7,6 +7,7 @@ import logging
 from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
 from libs.eventstore.store import EventStore
+from libs.privacy.vault import vault_of
 from libs.runtime.service import ServiceDefinition
 from libs.settings import get_settings
 from services.allocation.adapters.projections import project
@@ -27,8 +28,9 @@ def definition() -> ServiceDefinition:
     never change, are shared."""
     auth = Authenticator.from_settings(get_settings())
     book = ProgrammeBook()
-    consumer_states = QuotaStates(EventStore(eventstore, "allocation"))
-    commands = Commands(book)
+    vault = vault_of(get_settings())  # the quota streams hold sealed identities (libs/privacy)
+    consumer_states = QuotaStates(EventStore(eventstore, "allocation", vault=vault))
+    commands = Commands(book, vault)
     return ServiceDefinition(
         name="allocation",
         title="Lindung allocation: programmes, quotas, waitlists, decrees",

@@ -330,6 +330,8 @@ def evaluate(
     extra: Sequence[Rejection] = (),
 ) -> ValidationOutcome:
     """Run the domain rules on a nomination's fields (pure)."""
+    if isinstance(fields.birth_date, str):  # a forgotten person's: nothing is left to decide on
+        raise ValueError("the person of this nomination is forgotten: there is nothing to decide on")
     candidate = NominationInput(
         nik=fields.nik,
         full_name=fields.full_name,
@@ -410,7 +412,7 @@ def outcome_event(
         identity=WorkerIdentity(
             nik=nominated.nik,
             full_name=nominated.full_name,
-            birth_date=nominated.birth_date.isoformat(),
+            birth_date=str(nominated.birth_date),  # ISO date, or FORGOTTEN
             sex=nominated.sex,
         ),
         occupation=nominated.occupation,

@@ -30,6 +30,7 @@ from libs.events.contracts.registry import NominationRevalidated, ReferenceDataI
 from libs.events.envelope import utcnow
 from libs.eventstore.store import EventStore
 from libs.identity import worker_id_for
+from libs.pii import FORGOTTEN
 from services.registry.adapters.tables import (
     nominations,
     programmes,
@@ -173,6 +174,7 @@ def _needs_revalidation(reference: str, today: date) -> Any:
         or_(nominations.c.status == "pending", (nominations.c.status == "rejected") & poverty),
         nominations.c.reference_version.is_distinct_from(reference),
         programmes.c.coverage_end >= today,
+        nominations.c.nik != FORGOTTEN,  # a forgotten person's nomination is never decided again
     )
 
 

@@ -1,0 +1,107 @@
+"""Personal fields at the envelope boundary: sealed when an event is stored, opened when read.
+
+The event store seals the personal fields a contract declares (`DomainEvent.personal_fields`)
+under the key of the person its `worker_id` names, so the `events` table, the outbox, the topics
+and every consumer's inbox hold ciphertext, and the hash chain covers the ciphertext. Whoever
+needs the clear values (a consumer's handler, a projection, an aggregate loaded from its stream,
+the relay sending to BPJS) opens the envelope: one vault query for a whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.events import topics
+from libs.events.contracts.base import DomainEvent
+from libs.events.envelope import Envelope
+from libs.pii import ENCRYPTED_FIELDS, FORGOTTEN
+from libs.privacy.cipher import DataKey, is_encrypted, open_payload, seal_payload
+from libs.privacy.vault import KeyVault
+
+# Topics read outside Lindung whose readers need the clear identity: BPJS registers participants
+# by NIK, name and birth date. The relay opens these records when it sends them; the topic then
+# holds them in clear for its retention (LINDUNG_KAFKA_TOPIC_RETENTION_MS).
+OPENED_FOR = frozenset({topics.BPJS_REQUESTS})
+
+
+def subject_of(event: DomainEvent) -> str | None:
+    """The person whose key seals `event`'s personal fields (None: nothing to seal)."""
+    if not event.personal_fields:
+        return None
+    worker_id = getattr(event, "worker_id", None)
+    return str(worker_id) if worker_id else None
+
+
+def _has_clear(value: Any, fields: frozenset[str]) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (key in fields and item is not None and item != FORGOTTEN and not is_encrypted(item))
+            or _has_clear(item, fields)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_clear(item, fields) for item in value)
+    return False
+
+
+def subjects_to_seal(events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]]) -> list[str]:
+    """The persons whose keys sealing `events` (JSON forms `payloads`) needs: those with a clear
+    personal value (an identity copied from another event is sealed already; a forgotten one
+    stays the marker)."""
+    found: list[str] = []
+    for event, payload in zip(events, payloads, strict=True):
+        subject = subject_of(event)
+        if subject is not None and _has_clear(payload, event.personal_fields):
+            found.append(subject)
+    return found
+
+
+def sealed_payload(
+    event: DomainEvent, payload: dict[str, Any], keys: Mapping[str, DataKey]
+) -> dict[str, Any]:
+    """`payload` (event's JSON form) with its clear personal fields encrypted; as it is when the
+    event has none (or the store seals nothing: `keys` empty)."""
+    subject = subject_of(event)
+    key = keys.get(subject) if subject is not None else None
+    if key is None:
+        return payload
+    return seal_payload(payload, key, event.personal_fields)
+
+
+def _sealed_subject(payload: dict[str, Any]) -> str | None:
+    if not _has_ciphertext(payload):
+        return None
+    worker_id = payload.get("worker_id")
+    return str(worker_id) if worker_id else None
+
+
+def _has_ciphertext(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_ciphertext(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_ciphertext(item) for item in value)
+    return is_encrypted(value)
+
+
+async def open_envelopes(
+    conn: AsyncConnection, vault: KeyVault | None, envelopes: Sequence[Envelope]
+) -> list[Envelope]:
+    """`envelopes` with their personal fields clear again (one vault query for all), or
+    FORGOTTEN where the person's key is gone. Clear envelopes (written before encryption, or by
+    a foreign system) come back as they are; without a vault, ciphertexts read as FORGOTTEN."""
+    subjects = {s for s in (_sealed_subject(e.payload) for e in envelopes) if s is not None}
+    if not subjects:
+        return list(envelopes)
+    keys = await vault.keys(conn, subjects) if vault is not None else {}
+    opened: list[Envelope] = []
+    for envelope in envelopes:
+        subject = _sealed_subject(envelope.payload)
+        if subject is None:
+            opened.append(envelope)
+            continue
+        payload = open_payload(envelope.payload, keys.get(subject), ENCRYPTED_FIELDS)
+        opened.append(envelope.model_copy(update={"payload": payload}))
+    return opened
