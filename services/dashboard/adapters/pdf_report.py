@@ -165,7 +165,11 @@ def funnel_chart(data: dict[str, Any], width: float) -> Drawing:
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 95, 10, width - 130, 125
     chart.data = [[s["count"] for s in stages]]
-    chart.categoryAxis.categoryNames = [s["label"] for s in stages]
+    # "Ditetapkan SK 0" of a programme that needs no SK says so.
+    no_decree = not data["programme"]["requires_decree"]
+    chart.categoryAxis.categoryNames = [
+        "SK: tidak wajib" if no_decree and s["stage"] == "decreed" else s["label"] for s in stages
+    ]
     chart.categoryAxis.labels.fontSize = 8
     # The axis ends past the longest bar and its label: no bar or number runs outside the chart.
     chart.valueAxis.valueMin = 0

@@ -46,7 +46,10 @@ def _write_section(ws: Worksheet, section: Section, top: int) -> int:
         row += 1
         ws.cell(row, 1, safe_cell(section.note))
     for col, column in enumerate(section.columns, start=1):
-        width = 34 if column.kind == "text" and col > 1 else (20 if column.kind == "rp" else 13)
+        longest = max((len(str(r[col - 1])) for r in section.rows if r[col - 1] is not None), default=0)
+        width = (
+            min(max(longest + 2, 13), 90) if column.kind == "text" else (20 if column.kind == "rp" else 13)
+        )
         letter = get_column_letter(col)
         ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, width)
     return row + 2
