@@ -296,6 +296,49 @@ SMALL_TEXT = """() => {
   }
   return small;
 }"""
+# Text whose colour is below WCAG AA contrast (4.5:1; 3:1 for large text) against the first opaque
+# background behind it (SVG text: its fill against the card). Text over a gradient (the header)
+# is left out: its darkest and lightest stops are both checked by hand (white on #083a66..#136aa8).
+LOW_CONTRAST = """() => {
+  const rgba = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const v = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const channel = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+  const lum = (c) => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  const behind = (e) => {
+    for (let n = e; n; n = n.parentElement) {
+      const style = getComputedStyle(n);
+      if (style.backgroundImage !== 'none') return null;
+      const c = rgba(style.backgroundColor);
+      if (c && c[3] >= 0.99) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const e = node.parentElement;
+    const skipped = 'title, script, style, option, .sr-only, :disabled';
+    if (!e || !node.textContent.trim() || e.closest(skipped)) continue;
+    const box = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    if ((box.width === 0 && box.height === 0) || style.visibility === 'hidden') continue;
+    const back = behind(e);
+    const fore = rgba(e instanceof SVGElement ? style.fill : style.color);
+    if (!back || !fore) continue;
+    const ink = fore.slice(0, 3).map((v, i) => v * fore[3] + back[i] * (1 - fore[3]));
+    const [a, b] = [lum(ink), lum(back)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const text = node.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${ratio.toFixed(2)}:1 <${e.tagName}> ${text}`);
+  }
+  return low;
+}"""
 OVERFLOW = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
 MAP_DRAWN = """([key, n]) => document.body.dataset.map === key
   && document.querySelectorAll('#map svg path.area[fill]').length === n"""
@@ -306,10 +349,11 @@ async def wait_for_map(page: Page, key: str, areas: int) -> None:
 
 
 async def fits(page: Page) -> None:
-    """No sideways scroll, and no text on the page below 10 px."""
+    """No sideways scroll, no text on the page below 10 px, and text in AA contrast."""
     scroll_width, inner_width = await page.evaluate(OVERFLOW)
     assert scroll_width <= inner_width, f"the page is {scroll_width} px wide in a {inner_width} px window"
     assert await page.evaluate(SMALL_TEXT) == []
+    assert await page.evaluate(LOW_CONTRAST) == []
 
 
 @asynccontextmanager
@@ -334,6 +378,9 @@ async def test_the_page_fits_the_screen_with_legible_text_and_a_map(
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        form = await page.context.new_page()
+        await form.goto(f"{dashboard.url}/login")
+        await fits(form)  # the login form too
         await open_programme(page, dashboard.url)
         await wait_for_map(page, "regencies", 33)
         await fits(page)
