@@ -1,6 +1,7 @@
 """The map of the PDF report: the 33 regencies coloured by how full their quota is (the province
-view), or the regency's kecamatan (a regency's view), drawn from the same paths as the page
-(services/dashboard/domain/geo.py), with a legend. No tile server: the boundaries ship with Lindung.
+view), or the regency's kecamatan coloured by their seat holders (a regency's view), drawn from
+the same paths as the page (services/dashboard/domain/geo.py), with a legend. No tile server:
+the boundaries ship with Lindung.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ def map_drawing(data: dict[str, Any], width: float, height: float) -> Drawing:
     """The report's map in a width × height drawing: the map on the left, the legend on the right."""
     drawing = Drawing(width, height)
     area = data["scope"]["regency"]
-    title = "Kuota terisi per kabupaten/kota" if area is None else f"Kecamatan di {data['scope']['name']}"
+    title = (
+        "Kuota terisi per kabupaten/kota"
+        if area is None
+        else f"Pemegang kuota per kecamatan di {data['scope']['name']}"
+    )
     drawing.add(
         String(
             0, height - 10, title, fontSize=9, fillColor=colors.HexColor("#0b4f8a"), fontName="Helvetica-Bold"
@@ -69,31 +74,39 @@ def map_drawing(data: dict[str, Any], width: float, height: float) -> Drawing:
     if drawn is None:
         drawing.add(String(0, height / 2, "Peta tidak tersedia untuk wilayah ini.", fontSize=8))
         return drawing
-    filled = {r["code"]: lb.percent_tenths(r["assigned"], r["seats"]) for r in data["regencies"]}
-    for a in drawn.areas:
-        fill = colour_of(filled.get(a.code)) if area is None else STEPS[1][1]
-        _area(drawing, a.path, drawn.height, fill, 0, 0)
     if area is None:
-        x, y = width - 140, height - 30
-        drawing.add(String(x, y + 6, "Kuota terisi", fontSize=8, fontName="Helvetica-Bold"))
-        bands = [
-            (STEPS[i][0], STEPS[i + 1][0] if i + 1 < len(STEPS) else None, STEPS[i][1])
-            for i in range(len(STEPS))
-        ]
-        for low, high, fill in bands:
-            y -= 13
-            drawing.add(
-                Rect(x, y, 10, 9, fillColor=colors.HexColor(fill), strokeColor=colors.grey, strokeWidth=0.3)
-            )
-            text = (
-                lb.percent_of_tenths(low)
-                if high is None
-                else f"{lb.percent_of_tenths(low)} – <{lb.percent_of_tenths(high)}"
-            )
-            drawing.add(String(x + 14, y + 1.5, text, fontSize=7))
+        filled = {r["code"]: lb.percent_tenths(r["assigned"], r["seats"]) for r in data["regencies"]}
+        for a in drawn.areas:
+            _area(drawing, a.path, drawn.height, colour_of(filled.get(a.code)), 0, 0)
+        legend = [(fill, band_label(i)) for i, (_, fill) in enumerate(STEPS)] + [(NO_SEATS, "tanpa kuota")]
+        _legend(drawing, width - 140, height - 30, "Kuota terisi", legend)
+        return drawing
+    held = {k["code"]: k["assigned"] for k in data.get("kecamatan", [])}
+    most = max(held.values(), default=0)
+    for a in drawn.areas:
+        count = held.get(a.code, 0)
+        fill = NO_SEATS if count == 0 else colour_of(count * 1000 // most)
+        _area(drawing, a.path, drawn.height, fill, 0, 0)
+    legend = [(NO_SEATS, "0")]
+    if most:
+        legend.append((STEPS[-1][1], f"{lb.number(most)} (terbanyak)"))
+    _legend(drawing, width - 140, height - 30, "Pemegang kuota", legend)
+    return drawing
+
+
+def band_label(i: int) -> str:
+    """The legend text of quota band `i`: "25,0% – <50,0%", and "100,0%" for the last."""
+    low = STEPS[i][0]
+    if i + 1 == len(STEPS):
+        return lb.percent_of_tenths(low)
+    return f"{lb.percent_of_tenths(low)} – <{lb.percent_of_tenths(STEPS[i + 1][0])}"
+
+
+def _legend(drawing: Drawing, x: float, y: float, title: str, entries: list[tuple[str, str]]) -> None:
+    drawing.add(String(x, y + 6, title, fontSize=8, fontName="Helvetica-Bold"))
+    for fill, text in entries:
         y -= 13
         drawing.add(
-            Rect(x, y, 10, 9, fillColor=colors.HexColor(NO_SEATS), strokeColor=colors.grey, strokeWidth=0.3)
+            Rect(x, y, 10, 9, fillColor=colors.HexColor(fill), strokeColor=colors.grey, strokeWidth=0.3)
         )
-        drawing.add(String(x + 14, y + 1.5, "tanpa kuota", fontSize=7))
-    return drawing
+        drawing.add(String(x + 14, y + 1.5, text, fontSize=7))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, and_, cast, distinct, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.regions import PROVINCE_CODE
+from libs.regions import PROVINCE_CODE, kecamatan_of_regency
 from services.dashboard.adapters.tables import (
     bills,
     claim_flags,
@@ -187,6 +187,23 @@ async def _villages(conn: AsyncConnection, code: str, regency: str | None, cap: 
             "full": r.assigned >= cap,
         }
         for r in rows
+    ]
+
+
+async def _kecamatan(conn: AsyncConnection, code: str, regency: str) -> list[dict[str, Any]]:
+    """Seat holders per kecamatan of one regency (by the desa of their seat; 0 where none)."""
+    p = placements.c
+    kecamatan = func.substr(p.desa_code, 1, 8)
+    query = (
+        select(kecamatan.label("code"), func.count().label("assigned"))
+        .where(p.programme_code == code, p.quota_status == "assigned", p.regency_code == regency)
+        .where(p.desa_code.is_not(None))
+        .group_by(kecamatan)
+    )
+    held = {r.code: r.assigned for r in await conn.execute(query)}
+    return [
+        {"code": k.code, "name": k.name, "assigned": held.get(k.code, 0)}
+        for k in kecamatan_of_regency(regency)
     ]
 
 
@@ -514,6 +531,7 @@ async def summary(conn: AsyncConnection, code: str, regency: str | None = None) 
         "billing": _billed_vs_paid(bill_rows, premium_rows, prog.funder),
         "decrees": decree_rows,
         "villages": await _villages(conn, code, area, prog.village_cap) if prog.village_cap else [],
+        "kecamatan": await _kecamatan(conn, code, area) if area else [],
         "regencies": _regency_rows(cells, prog.cost_per_worker, paid, claimed, area),
         "as_of": datetime.now(UTC).isoformat(),
         "last_event_at": last.isoformat() if last else None,

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from libs.events.envelope import Envelope
-from libs.regions import desa_of_regency
+from libs.regions import desa_of_regency, kecamatan_of_regency
 from services.dashboard.entrypoints.app import definition
 from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
 from tests.integration.dashboard.support import COST, Feed, dump_text, person, publish, wait_consumed
@@ -300,6 +300,9 @@ async def test_a_regency_programme_shows_its_regency_and_its_villages(
         (VILLAGE, 1, 1, True)
     ]
     assert data["budget"]["cap"] == 2_016_000  # the regency's programme: its own cap
+    held = {k["code"]: k["assigned"] for k in data["kecamatan"]}
+    assert held[VILLAGE[:8]] == 1 and sum(held.values()) == 1
+    assert set(held) == {k.code for k in kecamatan_of_regency("12.10")}  # every kecamatan, 0 or more
     # No decree needed: the seat holder's registration is due at once.
     assert (data["totals"]["decreed"], data["totals"]["requested"], data["totals"]["registering"]) == (
         0,
@@ -309,7 +312,7 @@ async def test_a_regency_programme_shows_its_regency_and_its_villages(
     pdf = await get(dashboard, "admin", f"/reports/{LABUHANBATU}.pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Wilayah: Kabupaten Labuhanbatu" in text and "tidak wajib SK" in text
-    assert "Kecamatan di Kabupaten Labuhanbatu" in text  # the map of the regency
+    assert "Pemegang kuota per kecamatan di Kabupaten Labuhanbatu" in text  # the map of the regency
     assert "Pemegang kuota per desa/kelurahan (batas 1 per desa)" in text
 
 
