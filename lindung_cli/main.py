@@ -25,7 +25,8 @@ schemas_app = typer.Typer(help="Event contracts as JSON Schema and AsyncAPI.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 for _name in (
-    "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka", "db"
+    "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka", "db",
+    "privacy",
 ):
     app.add_typer(importlib.import_module(f"lindung_cli.commands.{_name}").app, name=_name)
 app.add_typer(importlib.import_module("lindung_cli.commands.keys").app, name="keys")
@@ -111,7 +112,7 @@ def status() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade every service's schema (Alembic)."""
-    from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade
+    from libs.runtime.migrate import PRIVACY_SCHEMA, SERVICES_WITH_SCHEMAS, upgrade
 
     settings = get_settings()
     # Migrations run as the schemas' owner; services connect as their own roles (`lindung db roles`).
@@ -119,7 +120,7 @@ def migrate() -> None:
     if not database:
         console.print("[red]LINDUNG_DATABASE_OWNER_URL (or DATABASE_URL) is not set.[/]")
         raise typer.Exit(2)
-    for service in SERVICES_WITH_SCHEMAS:
+    for service in (PRIVACY_SCHEMA, *SERVICES_WITH_SCHEMAS):  # the key vault first
         upgrade(service, database)
         console.print(f"schema [bold]{service}[/] up to date")
 

@@ -48,9 +48,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.audit.chain import event_store_schemas
 from libs.audit.history import year_bounds
 from libs.audit.progress import NO_PROGRESS, Progress
+from libs.events.envelope import Envelope
 from libs.eventstore.store import row_to_envelope
 from libs.eventstore.tables import eventstore_tables
-from libs.pii import PERSONAL_FIELDS
+from libs.pii import FORGOTTEN, PERSONAL_FIELDS
+from libs.privacy.envelopes import open_envelopes
+from libs.privacy.vault import KeyVault
 from libs.spreadsheet import safe_cell
 
 log = logging.getLogger(__name__)
@@ -98,7 +101,7 @@ def masked_payload(payload: Any, regency: str | None = None) -> Any:
             if key in PERSONAL_FIELDS and isinstance(value, str):
                 out[key] = safe_cell(PERSONAL_FIELDS[key](value))
             elif key in _DATE_OF_BIRTH_FIELDS and isinstance(value, str):
-                out[key] = value[:4]
+                out[key] = value if value == FORGOTTEN else value[:4]
             elif key in _PLACE_FIELDS and isinstance(value, str):
                 out[key] = here
             elif key in _REGION_CODE_FIELDS and isinstance(value, str):
@@ -111,11 +114,16 @@ def masked_payload(payload: Any, regency: str | None = None) -> Any:
     return safe_cell(payload)
 
 
-def export_line(schema: str, row: Any, *, mask_personal_data: bool = False) -> str:
-    """One JSON Lines record for an `events` row (see the module doc)."""
+def export_line(
+    schema: str, row: Any, *, mask_personal_data: bool = False, opened: Envelope | None = None
+) -> str:
+    """One JSON Lines record for an `events` row (see the module doc). Unmasked, the envelope is
+    the stored one (personal fields sealed: the hash recipe holds); masked, the `opened` one
+    (libs/privacy: clear, or FORGOTTEN) is masked."""
     envelope = json.loads(row_to_envelope(row).canonical_json())
     if mask_personal_data:
-        envelope["payload"] = masked_payload(envelope["payload"])
+        shown = opened.model_dump(mode="json")["payload"] if opened is not None else envelope["payload"]
+        envelope["payload"] = masked_payload(shown)
     record = {
         "service": schema,
         "position": row.position,
@@ -190,6 +198,7 @@ async def export_regency_year(
     progress: Progress = NO_PROGRESS,
     mask_personal_data: bool = True,
     requested_by: str | None = None,
+    vault: KeyVault | None = None,
 ) -> ExportResult:
     """Write `events-<service>.jsonl` per schema, `manifest.json` and `SHA256SUMS` into `out_dir`
     (personal data masked unless `mask_personal_data` is False, see the module doc; who asked
@@ -233,6 +242,7 @@ async def export_regency_year(
                 progress,
                 lambda p, s: concerns(p, s, regency, workers, streams),
                 mask_personal_data,
+                vault,
             )
         )
     progress.finish()
@@ -266,6 +276,7 @@ async def _export_schema(
     progress: Progress,
     selected: Callable[[Mapping[str, Any], str], bool],
     mask_personal_data: bool,
+    vault: KeyVault | None = None,
 ) -> ExportFile:
     events = eventstore_tables(MetaData(), schema).events
     name = f"events-{schema}.jsonl"
@@ -286,11 +297,14 @@ async def _export_schema(
             ).all()
             if not rows:
                 break
-            for row in rows:
+            # Masked exports show personal fields opened (then masked): FORGOTTEN once forgotten.
+            stored = [row_to_envelope(row) for row in rows]
+            opened = await open_envelopes(conn, vault, stored) if mask_personal_data else stored
+            for row, shown in zip(rows, opened, strict=True):
                 progress.advance()
                 if not selected(row.payload, row.aggregate_id):
                     continue
-                line = export_line(schema, row, mask_personal_data=mask_personal_data)
+                line = export_line(schema, row, mask_personal_data=mask_personal_data, opened=shown)
                 data = (line + "\n").encode("utf-8")
                 out.write(data)
                 digest.update(data)

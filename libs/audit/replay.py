@@ -41,6 +41,7 @@ from libs.events.signing import Keyring
 from libs.eventstore.store import Projector, no_projection
 from libs.messaging.kafka import Target
 from libs.pii import redact_niks
+from libs.privacy.vault import KeyVault
 from libs.runtime.service import ServiceDefinition
 
 Source = Literal["store", "kafka"]
@@ -192,10 +193,12 @@ async def replay(
     consumed_order: ConsumedOrder = "inbox",
     progress: Progress = NO_PROGRESS,
     keyring: Keyring | None = None,
+    vault: KeyVault | None = None,
 ) -> ReplayReport:
     """Rebuild `definition`'s read models from its log and compare them with the live tables.
 
-    From Kafka with a `keyring`, only records whose signature proves their producer count."""
+    From Kafka with a `keyring`, only records whose signature proves their producer count. With
+    a `vault` (the privacy master key) sealed personal fields are opened as the services open them."""
     if source == "kafka" and as_of is not None:
         raise ValueError("--as-of needs the application times only the store holds (use --source store)")
     if source == "kafka" and not bootstrap:
@@ -239,8 +242,10 @@ async def replay(
                 )
                 progress.start(f"{definition.name}: replaying from the store", own_total + consumed_total)
                 inputs = in_applied_order(
-                    own_events(reader, definition.tables, as_of=as_of),
-                    consumed_envelopes(reader, definition.tables, as_of=as_of) if with_consumed else None,
+                    own_events(reader, definition.tables, as_of=as_of, vault=vault),
+                    consumed_envelopes(reader, definition.tables, as_of=as_of, vault=vault)
+                    if with_consumed
+                    else None,
                 )
             started = time.perf_counter()
             report.own_events, report.consumed_envelopes = await _apply(writer, definition, inputs, progress)

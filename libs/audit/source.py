@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events.envelope import Envelope
 from libs.eventstore.store import row_to_envelope
 from libs.eventstore.tables import EventStoreTables
+from libs.privacy.envelopes import open_envelopes
+from libs.privacy.vault import KeyVault
 
 Origin = Literal["own", "consumed"]
 PAGE = 2_000
@@ -50,9 +52,15 @@ class Applied:
 
 
 async def own_events(
-    conn: AsyncConnection, tables: EventStoreTables, *, as_of: datetime | None = None, page: int = PAGE
+    conn: AsyncConnection,
+    tables: EventStoreTables,
+    *,
+    as_of: datetime | None = None,
+    page: int = PAGE,
+    vault: KeyVault | None = None,
 ) -> AsyncIterator[Applied]:
-    """The service's own events in position order (recorded at or before `as_of`, when given)."""
+    """The service's own events in position order (recorded at or before `as_of`, when given),
+    personal fields opened with `vault` (FORGOTTEN where a key is gone, or without a vault)."""
     events = tables.events
     last = 0
     while True:
@@ -62,15 +70,22 @@ async def own_events(
         rows = (await conn.execute(query.order_by(events.c.position).limit(page))).all()
         if not rows:
             return
-        for row in rows:
-            yield Applied(row_to_envelope(row), "own", row.recorded_at, row.position)
+        opened = await open_envelopes(conn, vault, [row_to_envelope(row) for row in rows])
+        for row, envelope in zip(rows, opened, strict=True):
+            yield Applied(envelope, "own", row.recorded_at, row.position)
         last = rows[-1].position
 
 
 async def consumed_envelopes(
-    conn: AsyncConnection, tables: EventStoreTables, *, as_of: datetime | None = None, page: int = PAGE
+    conn: AsyncConnection,
+    tables: EventStoreTables,
+    *,
+    as_of: datetime | None = None,
+    page: int = PAGE,
+    vault: KeyVault | None = None,
 ) -> AsyncIterator[Applied]:
-    """Envelopes the inbox marked `applied`, in inbox position order (parked ones are skipped)."""
+    """Envelopes the inbox marked `applied`, in inbox position order (parked ones are skipped),
+    personal fields opened as in `own_events`."""
     inbox = tables.inbox
     last = 0
     while True:
@@ -80,8 +95,9 @@ async def consumed_envelopes(
         rows = (await conn.execute(query.order_by(inbox.c.position).limit(page))).all()
         if not rows:
             return
-        for row in rows:
-            yield Applied(Envelope.model_validate(row.envelope), "consumed", row.consumed_at, row.position)
+        opened = await open_envelopes(conn, vault, [Envelope.model_validate(row.envelope) for row in rows])
+        for row, envelope in zip(rows, opened, strict=True):
+            yield Applied(envelope, "consumed", row.consumed_at, row.position)
         last = rows[-1].position
 
 

@@ -76,7 +76,7 @@ TOPICS: tuple[TopicSpec, ...] = (
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "registry": (ALLOCATION, ENROLLMENT, NOMINATIONS_INBOUND),
     "allocation": (REGISTRY, ENROLLMENT),
-    "enrollment": (ALLOCATION, BPJS_RESULTS),
+    "enrollment": (ALLOCATION, BPJS_RESULTS, REGISTRY),  # the registry's: PersonForgotten
     "claims": (ENROLLMENT, BPJS_CLAIMS),
     "bpjs_simulator": (BPJS_REQUESTS,),
     "dashboard": (REGISTRY, ALLOCATION, ENROLLMENT, CLAIMS),

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.privacy.vault import SCHEMA as PRIVACY_SCHEMA
+
 AUDITOR = "auditor"
 # Everything a service role does on the tables of its schema other than `events`.
 SERVICE_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
@@ -72,6 +74,30 @@ def service_grants(role: str, schema: str) -> list[str]:
     ]
 
 
+# The key vault (libs/privacy/vault.py): every service reads keys and adds new ones; only the
+# registry, which forgets people (`lindung privacy forget`), may delete a key and write the
+# tombstone. Nobody may UPDATE a key.
+FORGETTING_SERVICE = "registry"
+
+
+def privacy_grants(role: str, who: str) -> list[str]:
+    """A role on the key vault: see above; the auditor only reads."""
+    at = f'"{PRIVACY_SCHEMA}"'
+    found = [
+        f'GRANT USAGE ON SCHEMA {at} TO "{role}"',
+        f'REVOKE ALL ON ALL TABLES IN SCHEMA {at} FROM "{role}"',
+        f'GRANT SELECT ON {at}.data_keys, {at}.forgotten TO "{role}"',
+    ]
+    if who != AUDITOR:
+        found.append(f'GRANT INSERT ON {at}.data_keys TO "{role}"')
+    if who == FORGETTING_SERVICE:
+        found += [
+            f'GRANT DELETE ON {at}.data_keys TO "{role}"',
+            f'GRANT INSERT ON {at}.forgotten TO "{role}"',
+        ]
+    return found
+
+
 def auditor_grants(role: str, schemas: Iterable[str]) -> list[str]:
     """The auditor reads every schema and writes nothing."""
     found: list[str] = []
@@ -101,10 +127,14 @@ async def apply_roles(conn: AsyncConnection, logins: Mapping[str, RoleLogin]) ->
     needs CREATEROLE). Two processes doing this at once are serialised (role names are global)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('lindung-db-roles'))"))
     schemas = [who for who in logins if who != AUDITOR]
+    found = await conn.execute(text(f"SELECT to_regclass('{PRIVACY_SCHEMA}.data_keys') IS NOT NULL"))
+    vault_present = bool(found.scalar_one())
     for who, login in logins.items():
         for statement in login_statements(login):
             await conn.execute(text(statement))
         grants = auditor_grants(login.role, schemas) if who == AUDITOR else service_grants(login.role, who)
+        if vault_present:
+            grants += privacy_grants(login.role, who)
         for statement in grants:
             await conn.execute(text(statement))
 

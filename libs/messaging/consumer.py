@@ -214,7 +214,9 @@ class InboxConsumer:
             read.append((record, envelope))
         # Personal fields arrive sealed under each person's key (libs/privacy): the handler gets
         # them clear, one vault query for the batch; inbox and dead letters keep what came.
-        clear = await self._opened([envelope for _, envelope in read])
+        wanted = [envelope for _, envelope in read if envelope.event_type in self.handler.interested]
+        by_id = {e.event_id: e for e in await self._opened(wanted)}
+        clear = [by_id.get(envelope.event_id, envelope) for _, envelope in read]
         items: list[Consumed] = []
         for (record, envelope), opened in zip(read, clear, strict=True):
             if envelope.event_type not in self.handler.interested:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import topics
@@ -105,3 +106,28 @@ async def open_envelopes(
         payload = open_payload(envelope.payload, keys.get(subject), ENCRYPTED_FIELDS)
         opened.append(envelope.model_copy(update={"payload": payload}))
     return opened
+
+
+async def seal_inbox_copies(
+    conn: AsyncConnection, vault: KeyVault | None, inbox: Table, copies: Sequence[tuple[Envelope, str]]
+) -> None:
+    """Seal the personal fields of foreign messages (a regency system's nomination, BPJS's
+    ClaimPaid: they come in clear) in the inbox rows the consumer wrote for them in this
+    transaction, each under the key of the person given (`copies`: envelope, subject). The
+    inbox keeps its evidence, and a forgotten person's copy is unreadable like the rest."""
+    if vault is None or not copies:
+        return
+    keys = await vault.keys_for_writing(conn, [subject for _, subject in copies])
+    rows = [
+        {
+            "copy_id": envelope.event_id,
+            "sealed": envelope.model_copy(
+                update={"payload": seal_payload(envelope.payload, keys[subject], ENCRYPTED_FIELDS)}
+            ).model_dump(mode="json"),
+        }
+        for envelope, subject in copies
+    ]
+    statement = (
+        update(inbox).where(inbox.c.event_id == bindparam("copy_id")).values(envelope=bindparam("sealed"))
+    )
+    await conn.execute(statement, rows)

@@ -10,6 +10,15 @@ from alembic.config import Config
 
 from libs.privacy.vault import SCHEMA as PRIVACY_SCHEMA
 
+__all__ = [
+    "PRIVACY_SCHEMA",
+    "SERVICES_WITH_SCHEMAS",
+    "alembic_config",
+    "migrations_dir",
+    "upgrade",
+    "upgrade_all",
+]
+
 SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 
 
@@ -34,6 +43,7 @@ def upgrade(service: str, database_url: str) -> None:
 
 
 def upgrade_all(database_url: str, services: tuple[str, ...] = SERVICES_WITH_SCHEMAS) -> None:
-    """Migrate every service schema."""
+    """Migrate the key vault's schema and every service schema."""
+    upgrade(PRIVACY_SCHEMA, database_url)
     for service in services:
         upgrade(service, database_url)

@@ -246,4 +246,5 @@ class ClaimPaid(DomainEvent):
 
     def partition_key(self) -> str | None:
         return self.kpj
+
     personal_fields = ENCRYPTED_FIELDS

@@ -264,6 +264,21 @@ class NominationRejected(DomainEvent):
 
     def partition_key(self) -> str | None:
         return self.request_key or self.source_ref
+
     personal_fields = ENCRYPTED_FIELDS
     personal_fields = ENCRYPTED_FIELDS
     personal_fields = ENCRYPTED_FIELDS
+
+
+class PersonForgotten(DomainEvent):
+    """A person was forgotten (UU 27/2022): their data key is destroyed, so every personal field
+    Lindung stored of them (sealed under that key) reads as libs.pii.FORGOTTEN from now on; each
+    service scrubs its read models. Carries who and why, never the NIK; counts and money stay."""
+
+    event_type = "PersonForgotten"
+    topic = topics.REGISTRY
+
+    worker_id: str
+    forgotten_by: str = Field(min_length=1, max_length=300)
+    reason: str = Field(min_length=1, max_length=500, description="Why (no personal data in it).")
+    key_generation: int = Field(ge=1, description="The generation of the destroyed key.")

@@ -11,13 +11,13 @@ import functools
 import hashlib
 from typing import Any
 
-from sqlalchemy import Executable, Integer, String, and_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Executable, Integer, String, and_, bindparam, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
 from libs.events.contracts import allocation as wire
-from libs.pii import mask_nik
+from libs.pii import FORGOTTEN, mask_nik
 from services.allocation.adapters.tables import assignments, decree_entries, decrees, programmes, quota_cells
 
 _DTKS_RANK = 10
@@ -408,4 +408,23 @@ async def _waitlisted_count(conn: AsyncConnection, programme_code: str, delta: i
         update(programmes)
         .where(programmes.c.programme_code == programme_code)
         .values(waitlisted=programmes.c.waitlisted + delta)
+    )
+
+
+# What a forgotten person's identity keeps (libs/privacy): what projecting their events opened
+# without a key writes too, so a replay equals the scrubbed rows. Sex, counts and money stay.
+FORGOTTEN_IDENTITY = {"nik": FORGOTTEN, "full_name": FORGOTTEN, "birth_date": FORGOTTEN}
+
+
+async def scrub_person(conn: AsyncConnection, worker_id: str) -> None:
+    """PersonForgotten: the worker's identity in the assignments and the decree lists goes."""
+    await conn.execute(
+        update(assignments)
+        .where(assignments.c.worker_id == worker_id, assignments.c.identity.is_not(None))
+        .values(identity=assignments.c.identity.op("||")(cast(literal(FORGOTTEN_IDENTITY, JSONB), JSONB)))
+    )
+    await conn.execute(
+        update(decree_entries)
+        .where(decree_entries.c.worker_id == worker_id)
+        .values(full_name=FORGOTTEN, nik_masked=FORGOTTEN)
     )

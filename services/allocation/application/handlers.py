@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.events import Envelope
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.enrollment import CoverageEnded, EnrollmentFailed
-from libs.events.contracts.registry import NominationWithdrawn, WorkerValidated
+from libs.events.contracts.registry import NominationWithdrawn, PersonForgotten, WorkerValidated
 from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
+from services.allocation.adapters.projections import scrub_person
 from services.allocation.application.allocate import Allocator, Step, WorkerFacts
 from services.allocation.application.holds import verdict_for
 from services.allocation.application.quota_stream import nomination_seq, rank_desil
@@ -50,6 +51,7 @@ class AllocationHandler:
             NominationWithdrawn.event_type,
             EnrollmentFailed.event_type,
             CoverageEnded.event_type,
+            PersonForgotten.event_type,
         }
     )
 
@@ -57,6 +59,9 @@ class AllocationHandler:
         self.allocator = allocator
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
+        if isinstance(event, PersonForgotten):
+            await scrub_person(ctx.conn, event.worker_id)  # seats, counts and money stay
+            return
         if isinstance(event, WorkerValidated):
             step = await self._validated(ctx, event)
         elif isinstance(event, NominationWithdrawn):

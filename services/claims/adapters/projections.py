@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
+from libs.events.contracts.bpjs import ClaimPaid
 from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
 from libs.events.contracts.enrollment import (
     CoverageEnded,
@@ -72,6 +73,8 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one of enrollment's coverage events to the claims service's coverage view: the
     programme's period per worker (EnrolledAtBPJS) and every fact (`coverage_facts`)."""
+    if envelope.event_type == ClaimPaid.event_type:
+        return  # decided by the handler into claims events; its inbox copy is sealed (libs/privacy)
     event = decode(envelope)
     if isinstance(event, EnrolledAtBPJS):
         await _enrolled(conn, envelope, event)

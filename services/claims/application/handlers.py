@@ -25,6 +25,7 @@ from libs.events.contracts.claims import ClaimFlagged, ClaimRecorded
 from libs.events.contracts.common import Reason
 from libs.identity import worker_id_for
 from libs.messaging.consumer import HandlerContext
+from libs.privacy.envelopes import seal_inbox_copies
 from libs.settings import get_settings
 from services.claims.adapters.projections import COVERAGE_EVENTS, project_consumed
 from services.claims.adapters.tables import claims
@@ -197,6 +198,8 @@ class ClaimsHandler:
     async def _paid(self, ctx: HandlerContext, event: ClaimPaid) -> None:
         conn = ctx.conn
         worker_id = worker_id_for(event.nik, self.pepper)
+        # BPJS sends the NIK in clear: the inbox copy keeps it sealed under the person's key.
+        await seal_inbox_copies(conn, ctx.store.vault, ctx.store.tables.inbox, [(ctx.envelope, worker_id)])
         claim = paid_claim_of(event, worker_id)
         # One person may claim under two KPJs, which land on different partitions (the key is
         # the KPJ): serialize claims of one worker so the duplicate-death check sees both.

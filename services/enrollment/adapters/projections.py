@@ -32,7 +32,8 @@ from libs.events.contracts.enrollment import (
     PremiumPaymentRetryScheduled,
     RegistrationRetryScheduled,
 )
-from libs.pii import mask_nik
+from libs.events.contracts.registry import PersonForgotten
+from libs.pii import FORGOTTEN, mask_nik
 from services.enrollment.adapters.tables import (
     bill_workers,
     bills,
@@ -358,6 +359,11 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
     period, seats and budget cap) and BPJS's confirmations of stop-payments."""
     event = decode(envelope)
     p = programmes
+    if isinstance(event, PersonForgotten):
+        # What a replay writes too: the registrations' NIK opened without a key is FORGOTTEN.
+        r = registrations
+        await conn.execute(update(r).where(r.c.worker_id == event.worker_id).values(nik_masked=FORGOTTEN))
+        return
     if isinstance(event, QuotaChanged):
         seats = func.jsonb_build_object(cell_key(event.regency_code, event.sector), event.seats)
         await conn.execute(

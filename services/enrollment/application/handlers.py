@@ -28,6 +28,7 @@ from libs.events.contracts.bpjs import (
     RegistrationAccepted,
     RegistrationRejected,
 )
+from libs.events.contracts.registry import PersonForgotten
 from libs.events.envelope import Envelope
 from libs.eventstore.store import EventStore
 from libs.messaging.consumer import HandlerContext
@@ -56,6 +57,7 @@ class EnrollmentHandler:
             RegistrationRejected.event_type,
             PremiumPaymentConfirmed.event_type,
             PremiumPaymentRejected.event_type,
+            PersonForgotten.event_type,
         }
     )
 
@@ -127,7 +129,7 @@ class EnrollmentHandler:
         await answer_outcomes.record(conn, [(programme, outcome)])
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        if isinstance(event, ProgrammeDefined | QuotaChanged | BudgetChanged):
+        if isinstance(event, ProgrammeDefined | QuotaChanged | BudgetChanged | PersonForgotten):
             await project_consumed(ctx.conn, ctx.envelope)
         elif isinstance(event, QuotaReleased):
             today = self.config.local_date(self.now())

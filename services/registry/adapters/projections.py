@@ -9,6 +9,7 @@ so they cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -30,16 +31,27 @@ from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, EnrollmentFailed
 from libs.events.contracts.registry import (
     NominationCorrected,
+    NominationSubmitted,
     NominationWithdrawn,
+    PersonForgotten,
     ReferenceDataImported,
     WorkerNominated,
     WorkerRejected,
     WorkerValidated,
 )
+from libs.pii import FORGOTTEN
 from services.registry.adapters.tables import nominations, participants, programmes, reference_versions
 from services.registry.domain.one_payer import HOLDING, Seat
 
 INCREMENT = object()  # marks a counter column to add 1 to
+# What a forgotten person's nominations keep of them (what projecting their events opened
+# without a key writes too, so a replay equals the scrubbed rows). Status, counts, dates stay.
+FORGOTTEN_COLUMNS: dict[str, Any] = {"nik": FORGOTTEN, "full_name": FORGOTTEN, "birth_date": None}
+
+
+def known_date(value: date | str) -> date | None:
+    """A birth date, or None where it is forgotten."""
+    return value if isinstance(value, date) else None
 
 
 def _nominated_row(event: WorkerNominated, at: Any) -> dict[str, Any]:
@@ -50,7 +62,7 @@ def _nominated_row(event: WorkerNominated, at: Any) -> dict[str, Any]:
         "regency_code": event.regency_code,
         "nik": event.nik,
         "full_name": event.full_name,
-        "birth_date": event.birth_date,
+        "birth_date": known_date(event.birth_date),
         "sex": event.sex,
         "occupation": event.occupation,
         "kecamatan": event.kecamatan,
@@ -98,7 +110,7 @@ def _changes(event: DomainEvent, at: Any) -> dict[str, Any] | None:
             "worker_id": event.worker_id,
             "nik": event.nik,
             "full_name": event.full_name,
-            "birth_date": event.birth_date,
+            "birth_date": known_date(event.birth_date),
             "sex": event.sex,
             "occupation": event.occupation,
             "kecamatan": event.kecamatan,
@@ -118,6 +130,9 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     at = envelope.occurred_at
     if isinstance(event, WorkerNominated):
         await conn.execute(insert(nominations).values(_nominated_row(event, at)).on_conflict_do_nothing())
+    elif isinstance(event, PersonForgotten):
+        scrubbed = update(nominations).where(nominations.c.worker_id == event.worker_id)
+        await conn.execute(scrubbed.values(FORGOTTEN_COLUMNS))
     elif isinstance(event, ReferenceDataImported):
         current: dict[str, Any] = {
             "kind": event.kind,
@@ -275,6 +290,8 @@ async def _seats_changed(conn: AsyncConnection, event: QuotaChanged) -> None:
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply another service's event to the registry's copies (programmes, BPJS participants,
     what allocation and enrollment decided about each nomination)."""
+    if envelope.event_type == NominationSubmitted.event_type:
+        return  # decided by the inbound handler into events of its own; its inbox copy is sealed
     event = decode(envelope)
     if envelope.event_type in SEAT_EVENTS:
         await _seat(conn, event)

@@ -24,7 +24,10 @@ from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.eventstore.store import EventStore
+from libs.identity import worker_id_for
 from libs.messaging.consumer import HandlerContext
+from libs.nik import normalize_nik
+from libs.privacy.envelopes import seal_inbox_copies
 from libs.settings import get_settings
 from services.registry.adapters.projections import SEAT_EVENTS, project_consumed
 from services.registry.application.inbound import answer_parked, handle_submitted, handle_submitted_batch
@@ -48,7 +51,9 @@ class RegistryHandler:
 
     async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
         if isinstance(event, NominationSubmitted):
-            await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, get_settings(), self.today())
+            settings = get_settings()
+            await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, settings, self.today())
+            await _seal_copies(ctx.conn, ctx.store, [(ctx.envelope, event)], settings.nik_pepper)
         else:
             await project_consumed(ctx.conn, ctx.envelope)
 
@@ -58,6 +63,8 @@ class RegistryHandler:
         """The batch in order: each run of inbound nominations decided together, everything else
         (programmes, BPJS participants, which the decisions read) projected in its place."""
         settings = get_settings()
+        submitted = [(e, event) for e, event in items if isinstance(event, NominationSubmitted)]
+        await _seal_copies(conn, store, submitted, settings.nik_pepper)
         run: list[tuple[Envelope, NominationSubmitted]] = []
         for envelope, event in items:
             if isinstance(event, NominationSubmitted):
@@ -81,6 +88,18 @@ class RegistryHandler:
         """Called for every record the registry's consumer parks: answer those from regency systems."""
         if record.topic == topics.NOMINATIONS_INBOUND:
             await answer_parked(conn, store, record, envelope, error)
+
+
+async def _seal_copies(
+    conn: AsyncConnection,
+    store: EventStore,
+    items: Sequence[tuple[Envelope, NominationSubmitted]],
+    pepper: str,
+) -> None:
+    """A regency system's nomination comes in clear: its inbox copy keeps the personal fields
+    sealed under the person's key (libs/privacy), like the WorkerNominated it causes."""
+    copies = [(e, worker_id_for(normalize_nik(event.nik), pepper)) for e, event in items]
+    await seal_inbox_copies(conn, store.vault, store.tables.inbox, copies)
 
 
 def _in_submission_order(

@@ -36,6 +36,9 @@ class AnswerCode(StrEnum):
     REQUEST_INVALID = "REQUEST_INVALID"
     PROGRAMME_ENDED = "PROGRAMME_ENDED"
     UPLOAD_TOO_LARGE_UNCOMPRESSED = "UPLOAD_TOO_LARGE_UNCOMPRESSED"
+    PERSON_NOT_FOUND = "PERSON_NOT_FOUND"
+    PERSON_ALREADY_FORGOTTEN = "PERSON_ALREADY_FORGOTTEN"
+    PRIVACY_NOT_CONFIGURED = "PRIVACY_NOT_CONFIGURED"
 
 
 _MESSAGES: dict[AnswerCode, str] = {
@@ -80,6 +83,14 @@ _MESSAGES: dict[AnswerCode, str] = {
     AnswerCode.UPLOAD_TOO_LARGE_UNCOMPRESSED: (
         "Berkas XLSX tidak dibuka: {why}. Simpan ulang daftar sebagai XLSX biasa atau CSV, "
         "atau bagi menjadi beberapa berkas."
+    ),
+    AnswerCode.PERSON_NOT_FOUND: "Tidak ada data orang dengan NIK ini di registri.",
+    AnswerCode.PERSON_ALREADY_FORGOTTEN: (
+        "Data pribadi orang ini sudah dihapus (dilupakan) sebelumnya; tidak ada yang dapat dihapus lagi."
+    ),
+    AnswerCode.PRIVACY_NOT_CONFIGURED: (
+        "Penghapusan data pribadi belum diaktifkan: LINDUNG_PRIVACY_MASTER_KEY tidak diatur "
+        "pada layanan registri."
     ),
 }
 

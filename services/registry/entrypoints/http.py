@@ -44,6 +44,7 @@ from services.registry.adapters.tables import nominations, programmes, reference
 from services.registry.adapters.upload import UploadError, ZipLimits, read_upload
 from services.registry.application.changes import ChangeRefused, Correction, correct, withdraw
 from services.registry.application.commands import NominateWorker
+from services.registry.application.forget import ForgetRefused, forget
 from services.registry.application.nominate import ProgrammeRefused, nominate, reason_of, stream_of
 from services.registry.application.reference import (
     KINDS,
@@ -430,6 +431,35 @@ async def withdraw_nomination(
         raise _refuse(exc.status, exc.answer) from exc
     rt.relay.wake()
     return {"nomination_id": nomination_id, "worker_id": state.worker_id, "status": state.status}
+
+
+class ForgetPerson(BaseModel):
+    """Whom to forget (the NIK goes in the body, never in a URL) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(min_length=16, max_length=32)
+    reason: str = Field(min_length=1, max_length=500, description="Why (no personal data in it).")
+
+
+@router.post("/privacy/forget", status_code=201, tags=["privacy"])
+async def forget_person(body: ForgetPerson, rt: RuntimeDep, who: Admin, officer: OfficerHeader = None) -> Any:
+    """Forget a person (UU 27/2022): their data key is destroyed, so every personal field Lindung
+    holds of them reads as "[dilupakan]" everywhere; counts and money stay. Province admin only;
+    who and why are recorded in PersonForgotten (docs/security.md, "Forgetting a person")."""
+    try:
+        event = await forget(
+            rt.engine,
+            rt.store,
+            body.nik,
+            forgotten_by=actor(who, officer, "http"),
+            reason=body.reason,
+            pepper=rt.settings.nik_pepper,
+        )
+    except ForgetRefused as exc:
+        raise _refuse(exc.status, exc.answer) from exc
+    rt.relay.wake()
+    return {"worker_id": event.worker_id, "forgotten_by": event.forgotten_by, "reason": event.reason}
 
 
 @router.get("/programmes", tags=["programmes"])
