@@ -238,15 +238,19 @@ async def _placement(
     # A worker's allocation events share one partition (keyed by worker id): they arrive in
     # order, so the latest quota decision is the current one.
     if isinstance(fact, f.Assigned):
-        values |= {"quota_status": "assigned", "waitlist_position": None, "release_reason": None}
+        values |= {"quota_status": "assigned", "waitlist_position": None, "waitlist_reason": None}
+        values["release_reason"] = None
         values |= {"promoted": fact.promoted, "desa_code": fact.desa_code}
     elif isinstance(fact, f.Waitlisted | f.Unseated):
         values |= {"quota_status": "waitlisted", "waitlist_position": fact.position}
+        values["waitlist_reason"] = fact.reason
     elif isinstance(fact, f.Released):
-        values |= {"quota_status": "released", "waitlist_position": None, "release_reason": fact.reason}
+        values |= {"quota_status": "released", "waitlist_position": None, "waitlist_reason": None}
+        values["release_reason"] = fact.reason
     elif isinstance(fact, f.Declined):
         # Never seated here: an overlapping programme holds the worker.
-        values |= {"quota_status": "declined", "waitlist_position": None, "release_reason": None}
+        values |= {"quota_status": "declined", "waitlist_position": None, "waitlist_reason": None}
+        values["release_reason"] = None
     else:
         values["decree_number"] = fact.decree_number
     await _placed(write, fact, **values)

@@ -86,6 +86,7 @@ placements = Table(
     Column("sector", Text, nullable=True),
     Column("quota_status", Text, nullable=True),  # assigned | waitlisted | released
     Column("waitlist_position", Integer, nullable=True),
+    Column("waitlist_reason", Text, nullable=True),  # no_seat | no_budget | village_full
     Column("release_reason", Text, nullable=True),
     Column("promoted", Boolean, nullable=False, server_default=text("false")),
     Column("decree_number", Text, nullable=True),

@@ -164,6 +164,17 @@ async def _releases(conn: AsyncConnection, code: str, regency: str | None) -> di
     return {r.release_reason or "unknown": r.n for r in rows}
 
 
+async def _waiting(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    p = placements.c
+    query = (
+        select(p.waitlist_reason, func.count().label("n"))
+        .where(p.programme_code == code, p.quota_status == "waitlisted")
+        .group_by(p.waitlist_reason)
+    )
+    rows = await conn.execute(_scoped(query, p.regency_code, regency))
+    return {r.waitlist_reason or "no_seat": r.n for r in rows}
+
+
 async def _villages(conn: AsyncConnection, code: str, regency: str | None, cap: int) -> list[dict[str, Any]]:
     """Seats held per desa against the programme's village cap (desa with a seat holder)."""
     p = placements.c
@@ -521,6 +532,7 @@ async def summary(conn: AsyncConnection, code: str, regency: str | None = None) 
         "rejections": rejections,
         "rejections_chart": grouped(rejections),
         "releases": _ranked(await _releases(conn, code, area), lb.RELEASE_LABELS),
+        "waitlist_reasons": _ranked(await _waiting(conn, code, area), lb.WAITLIST_LABELS),
         "failures": _ranked(await _failures(conn, code, area), lb.ENROLMENT_FAILURE_LABELS),
         "claims": {
             **claims_json,

@@ -153,6 +153,7 @@ class Unseated(Fact):
     regency_code: str
     sector: str
     position: int
+    reason: str = "no_seat"
 
 
 class Declined(Fact):

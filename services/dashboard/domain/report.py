@@ -383,6 +383,9 @@ def sections(data: dict[str, Any]) -> list[Section]:
             "Alasan penolakan", "Alasan penolakan usulan (semua alasan)", data["rejections"], t["rejected"]
         ),
         ranked_section("Kuota dilepas", "Kuota dilepas per alasan", data.get("releases", []), t["released"]),
+        ranked_section(
+            "Daftar tunggu", "Daftar tunggu per alasan", data.get("waitlist_reasons", []), t["waitlisted"]
+        ),
         ranked_section("Gagal daftar", "Pendaftaran BPJS yang gagal", data["failures"], t["failed"]),
         billing_section(data),
         claims_section(data),

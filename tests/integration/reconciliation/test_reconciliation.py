@@ -57,6 +57,7 @@ async def services_answers(stack: Stack, code: str) -> dict[str, Any]:
     nominations["nominated"] = await total(registry, "/nominations", programme=code)
     decided = (await allocation.get(f"/programmes/{code}/assignments", params={"limit": 20_000})).json()
     statuses = Counter(a["status"] for a in decided)
+    waiting = (await allocation.get(f"/programmes/{code}/waitlist")).json()["items"]
     stats = (await stack.http["enrollment"].get("/enrollments/stats", params={"programme": code})).json()
     claims = (await stack.http["claims"].get("/claims/summary", params={"programme": code})).json()
     return {
@@ -65,6 +66,7 @@ async def services_answers(stack: Stack, code: str) -> dict[str, Any]:
         "statuses": statuses,
         "decreed": sum(1 for a in decided if a["status"] == "assigned" and a["decreed_in"] is not None),
         "releases": Counter(a["release_reason"] for a in decided if a["status"] == "released"),
+        "waiting": Counter(w["reason"] for w in waiting),
         "enrollment": stats["by_status"],
         "answers": stats["answers"],
         "claims": claims["total"],
@@ -98,7 +100,8 @@ async def test_every_dashboard_figure_equals_the_services_answers(stack: Stack) 
     for (regency, sector), n in seats_of(spec).items():
         seated += [people.worker(regency, sector, desil=1 + i % 2) for i in range(n)]
     first = seated[0]
-    waiting = [people.worker(first.regency, first.sector, desil=2) for _ in range(2)]
+    # Three wait for a seat: the death and the withdrawal free two; the third still waits.
+    waiting = [people.worker(first.regency, first.sector, desil=2) for _ in range(3)]
     rejected = [people.worker("12.78", "non_sawit", desil=3), people.worker("12.72", "non_sawit", desil=4)]
     outcome = await run_year(
         stack,
@@ -126,6 +129,8 @@ async def test_every_dashboard_figure_equals_the_services_answers(stack: Stack) 
     )  # fmt: skip
     assert t["decided"] == truth["decided"] and t["decreed"] == truth["decreed"]
     assert {r["code"]: r["count"] for r in data["releases"]} == dict(truth["releases"])
+    assert {r["code"]: r["count"] for r in data["waitlist_reasons"]} == dict(truth["waiting"])
+    assert t["waitlisted"] >= 1 and data["waitlist_reasons"][0]["code"] == "no_seat"
     e = truth["enrollment"]
     assert (t["enrolled"], t["failed"], t["registering"], t["membership_ended"]) == (
         e.get("enrolled", 0), e.get("failed", 0), e.get("requested", 0), e.get("membership_ended", 0),

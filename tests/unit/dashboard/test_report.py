@@ -111,6 +111,7 @@ def sample() -> dict[str, Any]:
         ],
         "failures": [{"code": "NIK_NOT_FOUND", "label": "NIK tidak ditemukan BPJS", "count": 1}],
         "releases": [{"code": "withdrawn", "label": "Dibatalkan pengusul", "count": 1}],
+        "waitlist_reasons": [],
         "billing": [
             {
                 "month": "2025-01",

@@ -23,6 +23,7 @@ NEW_COLUMNS = (
     ("placements", "ever_lapsed", "boolean NOT NULL DEFAULT false"),
     ("placements", "membership_ended_on", "date"),
     ("placements", "desa_code", "text"),
+    ("placements", "waitlist_reason", "text"),
     ("premiums", "funder", "text NOT NULL DEFAULT ''"),
 )
 
