@@ -153,26 +153,18 @@ async def _cells(
     return dict(cells)
 
 
-async def _releases(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+async def _reasons(
+    conn: AsyncConnection, code: str, regency: str | None, status: str, reason: Any, unknown: str
+) -> dict[str, int]:
+    """Workers of quota `status` now, by their `reason` column (`unknown` where it is empty)."""
     p = placements.c
     query = (
-        select(p.release_reason, func.count().label("n"))
-        .where(p.programme_code == code, p.quota_status == "released")
-        .group_by(p.release_reason)
+        select(reason.label("reason"), func.count().label("n"))
+        .where(p.programme_code == code, p.quota_status == status)
+        .group_by(reason)
     )
     rows = await conn.execute(_scoped(query, p.regency_code, regency))
-    return {r.release_reason or "unknown": r.n for r in rows}
-
-
-async def _waiting(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
-    p = placements.c
-    query = (
-        select(p.waitlist_reason, func.count().label("n"))
-        .where(p.programme_code == code, p.quota_status == "waitlisted")
-        .group_by(p.waitlist_reason)
-    )
-    rows = await conn.execute(_scoped(query, p.regency_code, regency))
-    return {r.waitlist_reason or "no_seat": r.n for r in rows}
+    return {r.reason or unknown: r.n for r in rows}
 
 
 async def _villages(conn: AsyncConnection, code: str, regency: str | None, cap: int) -> list[dict[str, Any]]:
@@ -531,8 +523,14 @@ async def summary(conn: AsyncConnection, code: str, regency: str | None = None) 
         ],
         "rejections": rejections,
         "rejections_chart": grouped(rejections),
-        "releases": _ranked(await _releases(conn, code, area), lb.RELEASE_LABELS),
-        "waitlist_reasons": _ranked(await _waiting(conn, code, area), lb.WAITLIST_LABELS),
+        "releases": _ranked(
+            await _reasons(conn, code, area, "released", placements.c.release_reason, "unknown"),
+            lb.RELEASE_LABELS,
+        ),
+        "waitlist_reasons": _ranked(
+            await _reasons(conn, code, area, "waitlisted", placements.c.waitlist_reason, "no_seat"),
+            lb.WAITLIST_LABELS,
+        ),
         "failures": _ranked(await _failures(conn, code, area), lb.ENROLMENT_FAILURE_LABELS),
         "claims": {
             **claims_json,
