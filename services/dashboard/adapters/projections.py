@@ -215,6 +215,8 @@ async def _nomination(write: Writer, fact: f.NominationFact, envelope: Envelope)
     }
     if isinstance(fact, f.Nominated | f.Corrected | f.Validated):
         values["sector"] = fact.sector
+        if fact.kecamatan_code is not None:
+            values["kecamatan_code"] = fact.kecamatan_code
     if isinstance(fact, f.Validated):
         values["outcome"] = "validated"
     elif isinstance(fact, f.Rejected):
@@ -235,6 +237,8 @@ async def _placement(
         "sector": fact.sector,
         "updated_at": envelope.occurred_at,
     }
+    if isinstance(fact, f.Assigned | f.Waitlisted | f.Unseated) and fact.kecamatan_code is not None:
+        values["kecamatan_code"] = fact.kecamatan_code
     # A worker's allocation events share one partition (keyed by worker id): they arrive in
     # order, so the latest quota decision is the current one.
     if isinstance(fact, f.Assigned):

@@ -72,8 +72,11 @@ nominations = Table(
     Column("outcome", Text, nullable=True),  # validated | rejected
     Column("reason_codes", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
     Column("withdrawn", Boolean, nullable=False, server_default=text("false")),
+    # "12.RR.KK" from the form's desa code, else the NIK's digits 1-6 (never the NIK); None: unknown.
+    Column("kecamatan_code", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("dashboard_nominations_programme_idx", "programme_code", "regency_code"),
+    Index("dashboard_nominations_worker_idx", "programme_code", "worker_id"),
 )
 
 # One row per programme × worker from allocation and enrollment events.
@@ -96,6 +99,8 @@ placements = Table(
     Column("ever_lapsed", Boolean, nullable=False, server_default=text("false")),
     Column("membership_ended_on", Date, nullable=True),
     Column("desa_code", Text, nullable=True),  # of the seat (QuotaAssigned), for village caps
+    # Of the desa an allocation event carried; None: the worker's nomination tells (views.py).
+    Column("kecamatan_code", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("dashboard_placements_programme_idx", "programme_code", "regency_code"),
 )

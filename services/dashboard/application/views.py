@@ -43,6 +43,7 @@ from services.dashboard.domain.figures import (
 from services.dashboard.domain.labels import PROVINCE_NAME, REGION_ORDER, regency_name
 
 UNKNOWN_SECTOR = "tidak_diketahui"
+UNKNOWN_KECAMATAN = "tidak_diketahui"
 
 
 class ProgrammeNotFound(LookupError):
@@ -78,18 +79,36 @@ def _programme_json(r: Any) -> dict[str, Any]:
     }
 
 
+def _placement_kecamatan() -> Any:
+    """A placement's kecamatan: of the desa its allocation event carried, else of the worker's
+    latest nomination in the programme (the registry's events may be consumed after allocation's)."""
+    p, n = placements.c, nominations.c
+    nominated_in = (
+        select(n.kecamatan_code)
+        .where(n.programme_code == p.programme_code, n.worker_id == p.worker_id)
+        .where(n.kecamatan_code.is_not(None))
+        .order_by(n.updated_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(p.kecamatan_code, nominated_in, UNKNOWN_KECAMATAN)
+
+
 async def _cells(
-    conn: AsyncConnection, code: str, regency: str | None, requires_decree: bool
+    conn: AsyncConnection, code: str, regency: str | None, requires_decree: bool, per_kecamatan: bool = False
 ) -> dict[Cell, Counters]:
+    """Counters per regency × sector; with `per_kecamatan`, per kecamatan × sector instead (no
+    seats: quotas are set per regency), UNKNOWN_KECAMATAN where no kecamatan is known."""
     cells: dict[Cell, Counters] = defaultdict(Counters)
     n = nominations.c
     sector = func.coalesce(n.sector, UNKNOWN_SECTOR)
+    nominated_area = func.coalesce(n.kecamatan_code, UNKNOWN_KECAMATAN) if per_kecamatan else n.regency_code
     # A withdrawn nomination counts as withdrawn only: the four stages partition the nominations.
     standing = n.withdrawn.is_(False)
     rows = await conn.execute(
         _scoped(
             select(
-                n.regency_code,
+                nominated_area.label("area"),
                 sector.label("sector"),
                 func.count().label("nominated"),
                 func.count().filter(standing, n.outcome == "validated").label("validated"),
@@ -98,13 +117,13 @@ async def _cells(
                 func.count().filter(standing, n.outcome.is_(None)).label("pending"),
             )
             .where(n.programme_code == code)
-            .group_by(n.regency_code, sector),
+            .group_by(nominated_area, sector),
             n.regency_code,
             regency,
         )
     )
     for r in rows:
-        c = cells[(r.regency_code, r.sector)]
+        c = cells[(r.area, r.sector)]
         c.nominated, c.validated, c.rejected = r.nominated, r.validated, r.rejected
         c.withdrawn, c.pending = r.withdrawn, r.pending
     p = placements.c
@@ -115,10 +134,11 @@ async def _cells(
     failed = p.enrolment == "failed"
     registering = and_(holding, p.enrolment.is_(None), due)
     placed_sector = func.coalesce(p.sector, UNKNOWN_SECTOR)
+    placed_area = _placement_kecamatan() if per_kecamatan else p.regency_code
     rows = await conn.execute(
         _scoped(
             select(
-                p.regency_code,
+                placed_area.label("area"),
                 placed_sector.label("sector"),
                 func.count().filter(p.quota_status.is_not(None)).label("decided"),
                 func.count().filter(holding).label("assigned"),
@@ -137,15 +157,17 @@ async def _cells(
                 func.count().filter(p.membership_ended_on.is_not(None)).label("membership_ended"),
             )
             .where(p.programme_code == code, p.regency_code.is_not(None))
-            .group_by(p.regency_code, placed_sector),
+            .group_by(placed_area, placed_sector),
             p.regency_code,
             regency,
         )
     )
     for r in rows:
-        c = cells[(r.regency_code, r.sector)]
+        c = cells[(r.area, r.sector)]
         for name in PLACEMENT_COUNTERS:
             setattr(c, name, getattr(r, name))
+    if per_kecamatan:
+        return dict(cells)
     q = quotas.c
     seats = select(q.regency_code, q.sector, q.seats).where(q.programme_code == code)
     for r in await conn.execute(_scoped(seats, q.regency_code, regency)):
@@ -193,21 +215,28 @@ async def _villages(conn: AsyncConnection, code: str, regency: str | None, cap: 
     ]
 
 
-async def _kecamatan(conn: AsyncConnection, code: str, regency: str) -> list[dict[str, Any]]:
-    """Seat holders per kecamatan of one regency (by the desa of their seat; 0 where none)."""
-    p = placements.c
-    kecamatan = func.substr(p.desa_code, 1, 8)
-    query = (
-        select(kecamatan.label("code"), func.count().label("assigned"))
-        .where(p.programme_code == code, p.quota_status == "assigned", p.regency_code == regency)
-        .where(p.desa_code.is_not(None))
-        .group_by(kecamatan)
-    )
-    held = {r.code: r.assigned for r in await conn.execute(query)}
-    return [
-        {"code": k.code, "name": k.name, "assigned": held.get(k.code, 0)}
-        for k in kecamatan_of_regency(regency)
-    ]
+async def _kecamatan(
+    conn: AsyncConnection, code: str, regency: str, requires_decree: bool, cost: int
+) -> list[dict[str, Any]]:
+    """One row per kecamatan of one regency with the regency row's worker figures (a worker
+    counts in the kecamatan of their desa, else of their NIK), and one for workers of no known
+    kecamatan of the regency if any: the rows add up to the regency's. Seats, premiums and claims
+    are not kept per worker's kecamatan, so they are not in these rows."""
+    counters = by_regency(await _cells(conn, code, regency, requires_decree, per_kecamatan=True))
+    known = kecamatan_of_regency(regency)
+    codes = {k.code for k in known}
+    unknown = Counters()
+    for area, c in counters.items():
+        if area not in codes:
+            unknown.add(c)
+    areas = [(k.code, k.name, counters.get(k.code, Counters())) for k in known]
+    if unknown != Counters():
+        areas.append((UNKNOWN_KECAMATAN, lb.UNKNOWN_KECAMATAN_NAME, unknown))
+    rows = []
+    for area, name, c in areas:
+        figures = {k: v for k, v in c.as_dict().items() if k != "seats"}
+        rows.append({"code": area, "name": name, **figures, "committed": c.assigned * cost})
+    return rows
 
 
 async def _bills(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
@@ -541,7 +570,9 @@ async def summary(conn: AsyncConnection, code: str, regency: str | None = None) 
         "billing": _billed_vs_paid(bill_rows, premium_rows, prog.funder),
         "decrees": decree_rows,
         "villages": await _villages(conn, code, area, prog.village_cap) if prog.village_cap else [],
-        "kecamatan": await _kecamatan(conn, code, area) if area else [],
+        "kecamatan": (
+            await _kecamatan(conn, code, area, prog.requires_decree, prog.cost_per_worker) if area else []
+        ),
         "regencies": _regency_rows(cells, prog.cost_per_worker, paid, claimed, area),
         "as_of": datetime.now(UTC).isoformat(),
         "last_event_at": last.isoformat() if last else None,

@@ -9,10 +9,11 @@ the same facts.
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs.events.contracts.allocation import (
     AssignmentDecreed,
@@ -43,6 +44,7 @@ from libs.events.contracts.registry import (
     WorkerRejected,
     WorkerValidated,
 )
+from libs.regions import kecamatan_of_nik
 
 
 class Fact(BaseModel):
@@ -57,7 +59,53 @@ class Code(Fact):
     code: str
 
 
-class Nominated(Fact):
+_NIK = re.compile(r"\d{16}")
+
+
+def kecamatan_code(payload: dict[str, Any], from_nik: bool = True) -> str | None:
+    """The kecamatan ("12.RR.KK") an event places its worker in: the first three parts of the
+    desa code when it carries one, else (`from_nik`) NIK digits 1–6 of a 16-digit NIK; None for
+    a forgotten or sealed NIK and for a code no kecamatan has. Only the code is kept, never the NIK."""
+    desa = payload.get("desa_code")
+    if isinstance(desa, str) and desa.count(".") == 3:
+        return desa.rsplit(".", 1)[0]
+    if not from_nik:
+        return None
+    identity = payload.get("identity")
+    nik = identity.get("nik") if isinstance(identity, dict) else payload.get("nik")
+    if isinstance(nik, str) and _NIK.fullmatch(nik):
+        found = kecamatan_of_nik(nik)
+        return found.code if found else None
+    return None
+
+
+# Fields a fact derives on extraction rather than reads from its contract.
+DERIVED_FIELDS = frozenset({"kecamatan_code"})
+
+
+class Placed(Fact):
+    """A fact that places its worker in a kecamatan (`kecamatan_code`, derived on extraction)."""
+
+    # Registry facts fall back on the NIK; allocation's take the desa only, so that a placement
+    # without one counts in its nomination's kecamatan (the views join them).
+    kecamatan_from_nik: ClassVar[bool] = True
+
+    kecamatan_code: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_kecamatan(cls, data: Any) -> Any:
+        # A minimised payload (the inbox's copy) carries the code already and no NIK.
+        if isinstance(data, dict) and data.get("kecamatan_code") is None:
+            return {**data, "kecamatan_code": kecamatan_code(data, cls.kecamatan_from_nik)}
+        return data
+
+
+class SeatPlaced(Placed):
+    kecamatan_from_nik: ClassVar[bool] = False
+
+
+class Nominated(Placed):
     worker_id: str
     nomination_id: str
     programme_code: str
@@ -65,7 +113,7 @@ class Nominated(Fact):
     sector: str
 
 
-class Validated(Fact):
+class Validated(Placed):
     worker_id: str
     nomination_id: str
     programme_code: str
@@ -81,7 +129,7 @@ class Rejected(Fact):
     reasons: list[Code] = Field(min_length=1)
 
 
-class Corrected(Fact):
+class Corrected(Placed):
     """A rejected nomination corrected (maybe to another NIK: another worker id); a decision follows."""
 
     worker_id: str
@@ -127,7 +175,7 @@ class Programme(Fact):
         return (self.premium_jkk + self.premium_jkm) * self.months
 
 
-class Assigned(Fact):
+class Assigned(SeatPlaced):
     worker_id: str
     programme_code: str
     regency_code: str
@@ -136,7 +184,7 @@ class Assigned(Fact):
     desa_code: str | None = None  # an official place code, counted against the village cap
 
 
-class Waitlisted(Fact):
+class Waitlisted(SeatPlaced):
     worker_id: str
     programme_code: str
     regency_code: str
@@ -145,7 +193,7 @@ class Waitlisted(Fact):
     reason: str
 
 
-class Unseated(Fact):
+class Unseated(SeatPlaced):
     """A provisional seat given to a poorer worker before the first decree: back to waiting."""
 
     worker_id: str

@@ -137,6 +137,8 @@ OTHERS = "lainnya"
 
 BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 PROVINCE_NAME = "Provinsi Sumatera Utara"
+# Workers whose desa and NIK name no kecamatan of the regency (or whose NIK is forgotten).
+UNKNOWN_KECAMATAN_NAME = "Kecamatan tidak diketahui"
 # Kemendagri order of the 33 regencies/cities: tables list them the way officers expect.
 REGION_ORDER: dict[str, int] = {r.kemendagri_code: i for i, r in enumerate(all_regions())}
 
