@@ -47,6 +47,7 @@ from libs.events.contracts.registry import (
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
 from libs.pii import mask_nik
+from libs.regions import kecamatan_numbers
 from libs.settings import get_settings
 from services.dashboard.adapters.tables import eventstore
 
@@ -86,7 +87,9 @@ def person(regency: str, sector: str, serial: int, seed: int, name: str | None =
     birth = date(1965, 1, 1) + timedelta(days=(serial * 7919 + seed * 104729) % (365 * 40))
     sex = "P" if (serial + seed) % 2 else "L"
     day = birth.day + (40 if sex == "P" else 0)
-    district = 1 + (serial + seed) % 20
+    # A kecamatan the regency has (NIK digits 5-6): the dashboard counts workers per kecamatan.
+    numbers = kecamatan_numbers(regency) or tuple(range(1, 21))
+    district = numbers[(serial + seed) % len(numbers)]
     nik = f"{regency.replace('.', '')}{district:02d}{day:02d}{birth.month:02d}{birth.year % 100:02d}"
     nik += f"{(seed * 7 + serial) % 9999 + 1:04d}"
     return Person(nik, name or f"Pekerja {seed}-{serial}", birth, sex, regency, sector)
@@ -181,7 +184,7 @@ class Feed:
         )
         return nomination_id
 
-    def validate(self, p: Person, nomination_id: str) -> None:
+    def validate(self, p: Person, nomination_id: str, desa: str | None = None) -> None:
         self.emit(
             WorkerValidated(
                 worker_id=p.worker_id,
@@ -196,6 +199,7 @@ class Feed:
                 poverty_source="P3KE",
                 reference_version="p3ke:2025-01;dtks:none",
                 nominated_at=self.clock,
+                desa_code=desa,
             ),
             f"worker-{p.worker_id}",
         )

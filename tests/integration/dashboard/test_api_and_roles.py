@@ -49,7 +49,7 @@ def scenario() -> tuple[Feed, list[str], list[uuid.UUID]]:
     )
     farmer = person("12.10", "sawit", 1, seed=13)
     seat = labuhanbatu.nominate(farmer)
-    labuhanbatu.validate(farmer, seat)
+    labuhanbatu.validate(farmer, seat, desa=VILLAGE)
     labuhanbatu.assign(farmer, seat, desa=VILLAGE)
     feed.sent += labuhanbatu.sent
     w = [person(SAMOSIR, "non_sawit", i, seed=11) for i in range(1, 6)]
@@ -314,6 +314,50 @@ async def test_a_regency_programme_shows_its_regency_and_its_villages(
     assert "Wilayah: Kabupaten Labuhanbatu" in text and "tidak wajib SK" in text
     assert "Pemegang kuota per kecamatan di Kabupaten Labuhanbatu" in text  # the map of the regency
     assert "Pemegang kuota per desa/kelurahan (batas 1 per desa)" in text
+
+
+# What the scenario does with Samosir's five workers (w[0]..w[4]), stage by stage.
+SAMOSIR_FATES = (
+    ("validated", "decided", "assigned", "decreed", "requested", "enrolled", "lapsed"),
+    ("validated", "decided", "assigned", "decreed", "requested", "enrolled"),
+    ("validated", "decided", "released", "requested", "failed"),
+    ("validated", "decided", "assigned"),  # rejected, corrected, validated and seated (no decree yet)
+    ("rejected",),
+)
+
+
+async def test_a_regencys_kecamatan_rows_follow_the_nik_and_add_up_to_the_regency(
+    fed: tuple[Dashboard, list[str]],
+) -> None:
+    dashboard, _ = fed
+    assert OFFICER_REGENCY == SAMOSIR
+    data = (await get(dashboard, "officer", f"/api/programmes/{PROGRAMME}/summary")).json()
+    rows = {k["code"]: k for k in data["kecamatan"]}
+    # Every kecamatan of Samosir, with its name; no "unknown" row: every NIK names one of them.
+    assert [(k["code"], k["name"]) for k in data["kecamatan"]] == [
+        (k.code, k.name) for k in kecamatan_of_regency(SAMOSIR)
+    ]
+    expected: dict[str, dict[str, int]] = {code: {} for code in rows}
+    for i, fates in enumerate(SAMOSIR_FATES):
+        nik = person(SAMOSIR, "non_sawit", i + 1, seed=11).nik  # as published in WorkerNominated
+        counts = expected[f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}"]
+        for stage in ("nominated", *fates):
+            counts[stage] = counts.get(stage, 0) + 1
+    assert len([c for c in expected.values() if c]) == 5  # five workers in five kecamatan
+    regency = data["regencies"][0]
+    for code, row in rows.items():
+        assert "seats" not in row and "paid" not in row  # set or paid per regency, not per kecamatan
+        figures = {k: v for k, v in row.items() if k not in ("code", "name", "committed")}
+        assert figures == {k: expected[code].get(k, 0) for k in figures}, code
+        assert row["committed"] == row["assigned"] * COST
+    # The identity: the kecamatan rows add up to the regency's row, figure by figure.
+    for key in set(rows[next(iter(rows))]) - {"code", "name"}:
+        assert sum(r[key] for r in rows.values()) == regency[key], key
+    # A regency programme: the nomination and the seat count in the kecamatan of the seat's desa.
+    data = (await get(dashboard, "admin", f"/api/programmes/{LABUHANBATU}/summary")).json()
+    kecamatan = data["kecamatan"]
+    placed = [(k["code"], k["nominated"], k["validated"], k["assigned"]) for k in kecamatan if k["nominated"]]
+    assert placed == [(VILLAGE[:8], 1, 1, 1)]
 
 
 async def test_other_roles_and_strangers(fed: tuple[Dashboard, list[str]]) -> None:

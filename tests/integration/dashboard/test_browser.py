@@ -344,6 +344,9 @@ MAP_DRAWN = """([key, n]) => document.body.dataset.map === key
   && document.querySelectorAll('#map svg path.area[fill]').length === n"""
 
 
+MAP_NONE = "#eceff3"  # dashboard.js: the colour of an area without figures
+
+
 async def wait_for_map(page: Page, key: str, areas: int) -> None:
     await page.wait_for_function(MAP_DRAWN, arg=[key, areas])
 
@@ -436,11 +439,26 @@ async def test_the_map_drills_into_a_regency_by_click_and_by_keyboard(
         assert await page.text_content("#scope-name") == "Kabupaten Samosir"
         codes = await page.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.dataset.code)")
         assert codes == [k.code for k in samosir]
+        # Its kecamatan coloured by their own figures: seats are set per regency, so the map's
+        # "Kuota terisi" shows seat holders there (not the "belum tersedia" hint).
+        scoped = await summary(dashboard, "admin", OFFICER_REGENCY)
+        held = {k["code"]: k["assigned"] for k in scoped["kecamatan"]}
+        assert any(held.values())
+        await page.wait_for_selector("#map-legend .legend-title >> text=Pemegang kuota")
+        areas = await page.eval_on_selector_all(
+            "#map path.area",
+            "ps => ps.map(p => [p.dataset.code, p.getAttribute('fill'), p.getAttribute('aria-label')])",
+        )
+        for code, fill, label in areas:
+            assert label.endswith(f"Pemegang kuota {number(held[code])}"), label
+            assert (fill != MAP_NONE) == (held[code] > 0), code
         await fits(page)
-        # A kecamatan chosen with the keyboard names itself.
+        # A kecamatan chosen with the keyboard names itself and its figures.
         await page.focus(f"#map path[data-code='{samosir[0].code}']")
         await page.keyboard.press("Enter")
         await page.wait_for_selector(f"#map-detail h4 >> text=Kecamatan {samosir[0].name}")
+        figures = await page.text_content("#map-detail .kecamatan-figures")
+        assert figures is not None and f"pemegang kuota {number(held[samosir[0].code])}" in figures
 
         # Back to the province, then Medan by keyboard alone: Tab reaches the map's regions.
         await page.click("#map-back")

@@ -14,6 +14,7 @@ const C = {
 const FUNNEL_COLOURS = ["#0b4f8a", "#1565a5", "#1f7fbf", "#23958f", "#22a06b"];
 const MAP_CLASSES = ["#deebf7", "#9ecae1", "#5a9fd0", "#2f74b5", "#0b4f8a"];
 const MAP_NONE = "#eceff3";
+const UNKNOWN_KECAMATAN = "tidak_diketahui"; // the API's row of workers of no known kecamatan
 const NARROW = 520; // below this chart width, labels go above their bars
 const PROVINCE = "12";
 
@@ -36,17 +37,19 @@ const STAGE_OF = {
 };
 
 // Figures the map can be coloured by: value(row) and how it is written; null: no data there.
+// regencyOnly: seats, premiums and claims are not counted per kecamatan (docs/dashboard.md).
 const MAP_FIGURES = [
   { key: "use", label: "Kuota terisi (%)", value: (r) => (r.seats > 0 ? r.assigned / r.seats : null),
-    text: (r) => pct(r.assigned, r.seats), share: true },
+    text: (r) => pct(r.assigned, r.seats), share: true, regencyOnly: true },
+  { key: "assigned", label: "Pemegang kuota", value: (r) => r.assigned, text: (r) => num(r.assigned) },
   { key: "enrolled", label: "Terdaftar BPJS", value: (r) => r.enrolled, text: (r) => num(r.enrolled) },
   { key: "nominated", label: "Diusulkan", value: (r) => r.nominated, text: (r) => num(r.nominated) },
   { key: "rejected_share", label: "Ditolak (% usulan)", value: (r) => (r.nominated > 0 ? r.rejected / r.nominated : null),
     text: (r) => pct(r.rejected, r.nominated), share: true },
   { key: "waitlisted", label: "Daftar tunggu", value: (r) => r.waitlisted, text: (r) => num(r.waitlisted) },
   { key: "claims_per_1000", label: "Klaim per 1.000 peserta", value: (r) => (r.enrolled > 0 ? (r.claims * 1000) / r.enrolled : null),
-    text: (r) => (r.enrolled > 0 ? decimal((r.claims * 1000) / r.enrolled) : "–") },
-  { key: "paid", label: "Iuran dibayar", value: (r) => r.paid, text: (r) => rp(r.paid), money: true },
+    text: (r) => (r.enrolled > 0 ? decimal((r.claims * 1000) / r.enrolled) : "–"), regencyOnly: true },
+  { key: "paid", label: "Iuran dibayar", value: (r) => r.paid, text: (r) => rp(r.paid), money: true, regencyOnly: true },
 ];
 
 const state = {
@@ -548,7 +551,11 @@ async function geometry(key) {
   return state.maps[key];
 }
 
-function figure() { return MAP_FIGURES.find((f) => f.key === state.mapFigure) || MAP_FIGURES[0]; }
+// The chosen figure; on a kecamatan map, seat holders where the figure is only counted per regency.
+function figure(kecamatan = false) {
+  const f = MAP_FIGURES.find((x) => x.key === state.mapFigure) || MAP_FIGURES[0];
+  return kecamatan && f.regencyOnly ? MAP_FIGURES.find((x) => x.key === "assigned") : f;
+}
 
 // Five equal classes from 0 to the largest value (shares: 0 to 100%).
 function classes(values, share) {
@@ -572,7 +579,7 @@ function breakText(v, f) {
 async function renderMap(data) {
   const regency = data.scope.regency;
   const key = regency || "regencies";
-  const f = figure();
+  const f = figure(Boolean(regency));
   let geo;
   try {
     geo = await geometry(key);
@@ -662,7 +669,9 @@ function renderMapDetail(data, geo) {
   }
   const area = geo.areas.find((a) => a.code === state.kecamatan);
   if (!area) {
-    const parts = [el("p", { class: "hint", text: `${geo.areas.length} kecamatan di ${data.scope.name}.` })];
+    const unknown = (data.kecamatan || []).find((k) => k.code === UNKNOWN_KECAMATAN);
+    const parts = [el("p", { class: "hint", text: `${geo.areas.length} kecamatan di ${data.scope.name}.`
+      + (unknown ? ` Kecamatan tidak diketahui: ${num(unknown.nominated)} usulan, ${num(unknown.assigned)} pemegang kuota.` : "") })];
     const cap = villageCap(data);
     if (cap && data.villages) {
       parts.push(el("h4", { text: `Kursi per desa (batas ${num(cap)})` }), el("div", { class: "table-wrap tall" },
@@ -674,6 +683,11 @@ function renderMapDetail(data, geo) {
   }
   const villages = (geo.villages || {})[area.code] || [];
   const parts = [el("h4", { text: `Kecamatan ${area.name}` }), el("p", { class: "hint", text: `Kode ${area.code} · ${num(villages.length)} desa/kelurahan` })];
+  const row = (data.kecamatan || []).find((k) => k.code === area.code);
+  if (row) {
+    parts.push(el("p", { class: "kecamatan-figures", text: `Diusulkan ${num(row.nominated)} · lolos ${num(row.validated)} · `
+      + `pemegang kuota ${num(row.assigned)} · terdaftar BPJS ${num(row.enrolled)}` }));
+  }
   const cap = villageCap(data);
   if (cap) {
     const seated = Object.fromEntries((data.villages || []).map((v) => [v.code, v]));
