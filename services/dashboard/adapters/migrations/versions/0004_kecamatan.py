@@ -2,8 +2,8 @@
 
 Revision 0001 creates the read models present in `metadata` when it runs, so on a fresh database
 all of this exists already: every step here is idempotent. Nominations seen before this revision
-get their code on a replay of the inbox only if it kept one (older minimised copies hold no NIK):
-until then they count under "kecamatan tidak diketahui"; placements take theirs from the desa code.
+stay under "kecamatan tidak diketahui" (their minimised inbox copies hold no NIK to read it from);
+placements take theirs from the desa code they kept.
 
 Revision ID: 0004
 Revises: 0003
