@@ -131,3 +131,34 @@ async def seal_inbox_copies(
         update(inbox).where(inbox.c.event_id == bindparam("copy_id")).values(envelope=bindparam("sealed"))
     )
     await conn.execute(statement, rows)
+
+
+def _masked_where_sealed(value: Any, other: Any) -> tuple[Any, Any]:
+    if isinstance(value, dict) and isinstance(other, dict):
+        pairs = {k: _masked_where_sealed(value.get(k), other.get(k)) for k in set(value) | set(other)}
+        return (
+            {k: a for k, (a, _) in pairs.items() if k in value},
+            {k: b for k, (_, b) in pairs.items() if k in other},
+        )
+    if isinstance(value, list) and isinstance(other, list) and len(value) == len(other):
+        pairs_list = [_masked_where_sealed(a, b) for a, b in zip(value, other, strict=True)]
+        return [a for a, _ in pairs_list], [b for _, b in pairs_list]
+    if value != other and (is_encrypted(value) or is_encrypted(other)):
+        return "<sealed>", "<sealed>"
+    return value, other
+
+
+def alike_but_sealing(copy: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether two payloads are equal but where one holds a personal field sealed and the other
+    in clear (a foreign message's inbox copy is sealed; what the relay sends BPJS is opened):
+    every other field must be equal."""
+    a, b = _masked_where_sealed(copy, stored)
+    return bool(a == b)
+
+
+def read_without_keys(envelope: Envelope) -> Envelope:
+    """`envelope` as whoever holds no key reads it: every sealed field FORGOTTEN (the contracts
+    admit that), every other field as it is."""
+    if not _has_ciphertext(envelope.payload):
+        return envelope
+    return envelope.model_copy(update={"payload": open_payload(envelope.payload, None, ENCRYPTED_FIELDS)})

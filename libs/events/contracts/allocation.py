@@ -75,6 +75,7 @@ class QuotaAssigned(DomainEvent):
 
     event_type = "QuotaAssigned"
     topic = topics.ALLOCATION
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     nomination_id: str
@@ -102,6 +103,7 @@ class QuotaWaitlisted(DomainEvent):
 
     event_type = "QuotaWaitlisted"
     topic = topics.ALLOCATION
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     nomination_id: str
@@ -254,6 +256,7 @@ class AssignmentDecreed(DomainEvent):
 
     event_type = "AssignmentDecreed"
     topic = topics.ALLOCATION
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     programme_code: str
@@ -266,6 +269,3 @@ class AssignmentDecreed(DomainEvent):
     coverage_end: date
     premium_per_month: Rupiah
     decree_version: int | None = Field(default=None, ge=1)
-    personal_fields = ENCRYPTED_FIELDS
-    personal_fields = ENCRYPTED_FIELDS
-    personal_fields = ENCRYPTED_FIELDS

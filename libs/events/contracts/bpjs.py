@@ -49,6 +49,7 @@ class RegistrationRequested(DomainEvent):
 
     event_type = "RegistrationRequested"
     topic = topics.BPJS_REQUESTS
+    personal_fields = ENCRYPTED_FIELDS
 
     request_id: str = Field(description="Names the registration (one per worker and programme).")
     attempt: int = Field(ge=1, description="1 for the first send; +1 for each re-send of the request.")
@@ -247,4 +248,3 @@ class ClaimPaid(DomainEvent):
     def partition_key(self) -> str | None:
         return self.kpj
 
-    personal_fields = ENCRYPTED_FIELDS

@@ -31,6 +31,7 @@ class WorkerNominated(DomainEvent):
     event_type = "WorkerNominated"
     schema_version = 2
     topic = topics.REGISTRY
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     nomination_id: str
@@ -58,6 +59,7 @@ class WorkerValidated(DomainEvent):
 
     event_type = "WorkerValidated"
     topic = topics.REGISTRY
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     nomination_id: str
@@ -128,6 +130,7 @@ class NominationCorrected(DomainEvent):
 
     event_type = "NominationCorrected"
     topic = topics.REGISTRY
+    personal_fields = ENCRYPTED_FIELDS
 
     worker_id: str
     nomination_id: str
@@ -265,9 +268,6 @@ class NominationRejected(DomainEvent):
     def partition_key(self) -> str | None:
         return self.request_key or self.source_ref
 
-    personal_fields = ENCRYPTED_FIELDS
-    personal_fields = ENCRYPTED_FIELDS
-    personal_fields = ENCRYPTED_FIELDS
 
 
 class PersonForgotten(DomainEvent):
