@@ -95,6 +95,8 @@ class Stack:
     # The URL each service connects with as its own role (libs/eventstore/roles.py); a service
     # not here uses `database_url` (DATABASE_URL given without LINDUNG_DATABASE_OWNER_URL).
     service_urls: dict[str, str] = field(default_factory=dict)
+    # The development privacy master key (<data_dir>/keys), or None when the settings give one.
+    privacy_master_key: str | None = None
     # Development event keys (<data_dir>/keys): the keyring file, or None when the settings name one.
     keyring_file: Path | None = None
     bootstrap: str = ""
@@ -188,6 +190,7 @@ class Stack:
         asyncio.run(topics())
         upgrade_all(self.database_url)
         self.event_keys()
+        self.privacy_key()
         if self.postgres is not None or self.settings.database_owner_url:
             self.service_urls = self.database_roles()
 
@@ -218,6 +221,15 @@ class Stack:
         regencies = [REGENCY_SYSTEM.format(regency_code=code) for code in regency_codes()]
         folder = Path(self.settings.data_dir).resolve() / "keys"
         self.keyring_file = dev_keys(folder, [*SERVICES, BPJS_GATEWAY, *regencies])
+
+    def privacy_key(self) -> None:
+        """The development privacy master key, made once under <data_dir>/keys: personal fields
+        are sealed per person, as in production (docs/security.md, "Forgetting a person")."""
+        if self.settings.privacy_master_key is not None:
+            return  # the operator's own (LINDUNG_PRIVACY_MASTER_KEY in the environment)
+        from libs.privacy.vault import dev_master_key
+
+        self.privacy_master_key = dev_master_key(Path(self.settings.data_dir).resolve() / "keys").text()
 
     def signing_env(self, service: str) -> dict[str, str]:
         """The event-signing settings of `service`: its development key and the keyring."""
@@ -255,6 +267,7 @@ class Stack:
             "LINDUNG_BPJS_PRODUCERS": os.environ.get("LINDUNG_BPJS_PRODUCERS", '["bpjs", "bpjs_simulator"]'),
             "PYTHONUNBUFFERED": "1",
             **(self.signing_env(service) if service else {}),
+            **({"LINDUNG_PRIVACY_MASTER_KEY": self.privacy_master_key} if self.privacy_master_key else {}),
         }
         if isinstance(self.broker, ApacheKafkaBroker):
             env["LINDUNG_KAFKA_IDEMPOTENCE"] = "true"

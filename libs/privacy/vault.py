@@ -9,9 +9,11 @@ a batch of subjects) because a province-year is some 25,000 workers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -145,3 +147,28 @@ def vault_of(settings: Settings) -> KeyVault | None:
     """The vault of LINDUNG_PRIVACY_MASTER_KEY (None when it is not set)."""
     key = settings.privacy_master_key
     return KeyVault(MasterKey.parse(key.get_secret_value())) if key is not None else None
+
+
+DEV_MASTER_KEY_FILE = "privacy-master.key"
+
+
+def dev_master_key(folder: Path) -> MasterKey:
+    """The development master key `lindung up` keeps in `folder` (<data_dir>/keys), made once
+    (0600). Never for production: set LINDUNG_PRIVACY_MASTER_KEY from a secret store there."""
+    path = folder / DEV_MASTER_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(MasterKey.generate().text() + "\n")
+    return MasterKey.parse(path.read_text())
+
+
+def operator_vault(settings: Settings) -> KeyVault | None:
+    """The vault for an operator's command (`lindung audit replay / export`): the configured
+    master key, else the development one of a `lindung up` on this machine, else None."""
+    configured = vault_of(settings)
+    if configured is not None:
+        return configured
+    path = Path(settings.data_dir) / "keys" / DEV_MASTER_KEY_FILE
+    return KeyVault(MasterKey.parse(path.read_text())) if path.exists() else None

@@ -213,7 +213,7 @@ async def _replay_all(
     from libs.audit.replay import ReplayError
     from libs.audit.replay import replay as run_replay
     from libs.db import make_engine
-    from libs.privacy.vault import vault_of
+    from libs.privacy.vault import operator_vault
 
     engine = make_engine(_database_url(), pool_size=2)
     code = 0
@@ -234,7 +234,7 @@ async def _replay_all(
                         # Signed events: from Kafka, only what the keyring proves (as the consumers).
                         keyring=load_keyring(get_settings().event_keyring_file),
                         # Sealed personal fields opened as the services open them (docs/security.md).
-                        vault=vault_of(get_settings()),
+                        vault=operator_vault(get_settings()),
                     )
                 except ReplayError as exc:
                     console.print(f"[red]{name}: the log does not replay: {exc}[/]")
@@ -499,7 +499,7 @@ def export(
     """Export the events concerning a regency and year as JSON Lines with a manifest (masked
     personal data unless --unmasked; files 0600)."""
     from libs.audit.export import export_regency_year
-    from libs.privacy.vault import vault_of
+    from libs.privacy.vault import operator_vault
 
     if not re.fullmatch(r"12\.\d{2}", regency):
         raise typer.BadParameter(f"expected a North Sumatra regency code like 12.17, got {regency!r}")
@@ -514,7 +514,7 @@ def export(
                 out_dir=directory,
                 progress=RichProgress(bar),
                 mask_personal_data=not unmasked,
-                vault=vault_of(get_settings()),  # personal fields opened before masking
+                vault=operator_vault(get_settings()),  # personal fields opened before masking
             )
 
     if unmasked:
