@@ -100,6 +100,14 @@ def refusals(settings: Settings, service: str) -> list[Refusal]:
                 "akan ditolak penerimanya.",
             )
         )
+    if settings.privacy_master_key is None:
+        found.append(
+            Refusal(
+                "LINDUNG_PRIVACY_MASTER_KEY",
+                "Tidak ada kunci induk privasi: data pribadi akan disimpan tanpa enkripsi per orang "
+                "dan tidak dapat dihapus (dilupakan) atas permintaan.",
+            )
+        )
     return found
 
 

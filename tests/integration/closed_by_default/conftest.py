@@ -89,6 +89,7 @@ class Place:
             "LINDUNG_API_KEYS": API_KEYS,
             "LINDUNG_NIK_PEPPER": secrets.token_hex(32),
             "LINDUNG_SESSION_SECRET": secrets.token_hex(32),
+            "LINDUNG_PRIVACY_MASTER_KEY": secrets.token_hex(32),
             "LINDUNG_EVENT_KEYRING_FILE": str(self.keyring),
             "LINDUNG_EVENT_SIGNING_KEY_ID": dev_key_id(service),
             "LINDUNG_EVENT_SIGNING_KEY_FILE": str(key_file(self.keyring.parent, dev_key_id(service))),

@@ -609,6 +609,7 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|PEPPER|API_KEYS|PRIVATE|SIGNING_KEY$"
 STRONG_DOTENV = {
     "LINDUNG_NIK_PEPPER": "a" * 64,
     "LINDUNG_SESSION_SECRET": "b" * 64,
+    "LINDUNG_PRIVACY_MASTER_KEY": "f" * 64,
     "LINDUNG_API_KEYS": json.dumps([{"key_sha256": "c" * 64, "role": "province_admin", "name": "Disnaker"}]),
     "POSTGRES_PASSWORD": "d" * 64,
     "KAFKA_ADMIN_PASSWORD": "e" * 64,

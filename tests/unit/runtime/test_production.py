@@ -25,6 +25,7 @@ COMPLETE: dict[str, Any] = {
     "event_keyring_file": "/etc/lindung/keyring.json",
     "event_signing_key_file": "/run/secrets/registry.pem",
     "event_signing_key_id": "registry-2026",
+    "privacy_master_key": "f" * 64,
     "dev_mode": False,
 }
 # Explicit values, not the process environment (an integration test may have set it, under xdist).
@@ -35,6 +36,7 @@ BARE: dict[str, Any] = {
     "event_keyring_file": None,
     "event_signing_key_file": None,
     "event_signing_key_id": None,
+    "privacy_master_key": None,
     "dev_mode": False,
 }
 
@@ -60,6 +62,7 @@ def test_nothing_configured_lists_every_reason() -> None:
         "LINDUNG_SESSION_SECRET",
         "LINDUNG_EVENT_KEYRING_FILE",
         "LINDUNG_EVENT_SIGNING_KEY_FILE dan LINDUNG_EVENT_SIGNING_KEY_ID",
+        "LINDUNG_PRIVACY_MASTER_KEY",
     ]
     # Only the dashboard sets cookies: no session secret is needed elsewhere.
     assert "LINDUNG_SESSION_SECRET" not in settings_of(refusals(bare, "registry"))
@@ -117,7 +120,7 @@ def test_outside_dev_mode_a_refusal_stops_the_start_with_every_reason() -> None:
     message = str(refused.value)
     lines = message.splitlines()
     assert lines[0].startswith("Layanan dashboard tidak dijalankan")
-    assert len(lines) == 2 + 5
+    assert len(lines) == 2 + 6  # the header, six reasons (the privacy master key the sixth), the hint
     for setting in ("LINDUNG_API_KEYS", "LINDUNG_NIK_PEPPER", "LINDUNG_SESSION_SECRET"):
         assert f"Setel {setting}." in message
     assert "LINDUNG_DEV_MODE=true" in message
@@ -129,3 +132,9 @@ def test_dev_mode_starts_and_names_what_is_open() -> None:
     warning = open_warning("registry", still_open)
     assert "LINDUNG_DEV_MODE=true" in warning and "LINDUNG_API_KEYS" in warning and "\n" not in warning
     assert check_start(settings(), "registry") == []
+
+
+def test_every_service_needs_the_privacy_master_key() -> None:
+    for service in ("registry", "allocation", "enrollment", "claims", "dashboard"):
+        (refused,) = refusals(settings(privacy_master_key=None), service)
+        assert refused.setting == "LINDUNG_PRIVACY_MASTER_KEY" and "dilupakan" in str(refused)
