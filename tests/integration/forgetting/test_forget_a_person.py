@@ -33,24 +33,26 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
 from libs.events import topics
+from libs.events.contracts.registry import NominationSubmitted
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.pii import FORGOTTEN
-from libs.privacy.cipher import MasterKey
+from libs.privacy.cipher import MasterKey, is_encrypted
 from libs.runtime.migrate import upgrade_all
 from libs.runtime.service import Runtime, create_app
 from libs.settings import get_settings
 from lindung_cli.embedded import free_port
 from tests.infra import Infra, create_database, run_id
 from tests.integration.audit.support import drop_database, lindung
+from tests.integration.registry.conftest import envelope as envelope_of
 from tests.integration.security.conftest import definitions
 from tests.integration.signed_events.conftest import expect
 from tests.running import eventually, running, use_env
@@ -448,3 +450,40 @@ async def test_a_forgotten_person_leaves_no_trace_and_every_figure_stays(
     on_topics = _holding(records, RUGUN)
     assert set(on_topics) == FOREIGN_TOPICS_HOLDING, on_topics
     assert on_topics[topics.BPJS_CLAIMS] == ["nik"]  # BPJS sends the NIK of a claim, nothing more
+
+
+TIUR = Person(
+    compose_nik(SAMOSIR, 5, date(1992, 11, 23), "P", 7343),
+    "Tiurlan Marsaulina Sidabutar",
+    date(1992, 11, 23),
+    "P",
+    "Jalan Tele Nomor 12",
+    "081233445566",
+)
+
+
+async def test_a_regency_systems_nomination_is_kept_sealed_in_the_registry_inbox(stack: Stack) -> None:
+    """The inbound topic brings a nomination in clear (the regency system's message): the
+    registry records it and keeps its inbox copy sealed under her key, like the events."""
+    fields = {k: v for k, v in TIUR.form().items()} | {"source_ref": f"SIAK-{RUN}-1"}
+    request = envelope_of(NominationSubmitted(**fields), f"regency-{SAMOSIR}", f"regency-{SAMOSIR}-{RUN}")
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.NOMINATIONS_INBOUND, request.to_bytes(), key=fields["source_ref"].encode()
+        )
+    finally:
+        await producer.stop()
+
+    async def copy() -> Any:
+        sql = "SELECT envelope FROM registry.inbox WHERE event_id = :e"
+        async with stack.engine.connect() as conn:
+            return (await conn.execute(text(sql), {"e": request.event_id})).scalar_one_or_none()
+
+    kept = await eventually(copy, timeout_s=30)
+    rows = await stack.json("registry", "/nominations", source_ref=fields["source_ref"])
+    assert [r["full_name"] for r in rows["items"]] == [TIUR.full_name]  # recorded, and readable
+    held = str(kept)
+    assert not [what for what, value in TIUR.traces().items() if value in held], held
+    assert is_encrypted(kept["payload"]["nik"]) and kept["payload"]["source_ref"] == fields["source_ref"]
