@@ -14,8 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Column,
     DateTime,
     Integer,
@@ -24,6 +26,8 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    any_,
+    bindparam,
     func,
     select,
 )
@@ -59,6 +63,15 @@ forgotten = Table(
 )
 
 
+# New keys per INSERT statement (4 parameters a row: PostgreSQL takes at most 32,767 a statement).
+INSERT_CHUNK = 5000
+
+
+def _texts(values: Sequence[str]) -> Any:
+    # One array parameter, however many subjects (an IN list would take one parameter each).
+    return bindparam("subjects", list(values), type_=ARRAY(Text))
+
+
 @dataclass(frozen=True)
 class Tombstone:
     """What is kept of a forgetting: never the person's data."""
@@ -85,7 +98,7 @@ class KeyVault:
         wanted = sorted(set(subjects))
         if not wanted:
             return {}
-        rows = await conn.execute(select(data_keys).where(data_keys.c.subject.in_(wanted)))
+        rows = await conn.execute(select(data_keys).where(data_keys.c.subject == any_(_texts(wanted))))
         return {r.subject: self._unwrap(r.subject, r.generation, r.wrapped) for r in rows}
 
     async def keys_for_writing(self, conn: AsyncConnection, subjects: Sequence[str]) -> dict[str, DataKey]:
@@ -98,7 +111,7 @@ class KeyVault:
             return found
         tombstones = await conn.execute(
             select(forgotten.c.subject, func.max(forgotten.c.generation).label("last"))
-            .where(forgotten.c.subject.in_(missing))
+            .where(forgotten.c.subject == any_(_texts(missing)))
             .group_by(forgotten.c.subject)
         )
         last = {r.subject: int(r.last) for r in tombstones}
@@ -113,7 +126,9 @@ class KeyVault:
                     "master_key_id": self.master.key_id,
                 }
             )
-        await conn.execute(insert(data_keys).values(rows).on_conflict_do_nothing(index_elements=["subject"]))
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = insert(data_keys).values(rows[start : start + INSERT_CHUNK])
+            await conn.execute(chunk.on_conflict_do_nothing(index_elements=["subject"]))
         return found | await self.keys(conn, missing)
 
     async def forget(self, conn: AsyncConnection, subject: str, *, by: str, reason: str) -> Tombstone | None:

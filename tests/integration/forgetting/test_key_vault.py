@@ -58,3 +58,22 @@ async def test_a_forgotten_key_is_gone_with_a_tombstone_and_a_new_nomination_get
         assert open_payload(sealed, renewed["w-1"], FIELDS)["nik"] == FORGOTTEN
     finally:
         await engine.dispose()
+
+
+async def test_a_province_year_of_keys_is_made_and_read_in_one_call_each(infra: Infra) -> None:
+    """40,000 subjects (more than a province-year): more than one INSERT, one array parameter."""
+    url = await asyncio.to_thread(fresh_database_url, infra)
+    await asyncio.to_thread(upgrade, "privacy", url)
+    engine = make_engine(url)
+    vault = KeyVault(MasterKey.generate())
+    subjects = [f"w-{n}" for n in range(40_000)]
+    try:
+        async with engine.begin() as conn:
+            made = await vault.keys_for_writing(conn, subjects)
+        async with engine.connect() as conn:
+            read = await vault.keys(conn, subjects)
+            stored = (await conn.execute(text("SELECT count(*) FROM privacy.data_keys"))).scalar_one()
+        assert len(made) == len(read) == stored == 40_000
+        assert read["w-39999"] == made["w-39999"]
+    finally:
+        await engine.dispose()
