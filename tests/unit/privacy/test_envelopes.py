@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from libs.events import decode
 from libs.events.contracts.allocation import AssignmentDecreed
 from libs.events.contracts.common import WorkerIdentity
-from libs.eventstore.store import chained_rows
+from libs.eventstore.store import ChainedRows, chained_rows
 from libs.pii import FORGOTTEN
 from libs.privacy.cipher import DataKey, is_encrypted, new_data_key, open_payload
 from libs.privacy.envelopes import alike_but_sealing, read_without_keys, subjects_to_seal
@@ -31,8 +31,8 @@ def decreed() -> AssignmentDecreed:
     )
 
 
-def appended(keys: dict[str, DataKey]) -> tuple[dict[str, object], dict[str, object], bytes]:
-    rows = chained_rows(
+def chained(keys: dict[str, DataKey]) -> ChainedRows:
+    return chained_rows(
         "allocation",
         "programme-P",
         [decreed()],
@@ -43,6 +43,10 @@ def appended(keys: dict[str, DataKey]) -> tuple[dict[str, object], dict[str, obj
         causation_id=None,
         keys=keys,
     )
+
+
+def appended(keys: dict[str, DataKey]) -> tuple[dict[str, object], dict[str, object], bytes]:
+    rows = chained(keys)
     return rows.event_rows[0]["payload"], rows.clear[0].payload, rows.outbox_rows[0]["value"]
 
 
@@ -67,18 +71,7 @@ def test_only_clear_personal_values_need_a_key() -> None:
 
 
 def test_without_keys_an_envelope_decodes_with_its_person_forgotten() -> None:
-    key = DataKey("w-1", 1, new_data_key())
-    rows = chained_rows(
-        "allocation",
-        "programme-P",
-        [decreed()],
-        version=0,
-        prev_hash="0" * 64,
-        occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
-        correlation_id=uuid.uuid4(),
-        causation_id=None,
-        keys={"w-1": key},
-    )
+    rows = chained({"w-1": DataKey("w-1", 1, new_data_key())})
     event = decode(read_without_keys(rows.envelopes[0]))
     assert isinstance(event, AssignmentDecreed)
     assert (event.identity.nik, event.identity.full_name, event.premium_per_month) == (
