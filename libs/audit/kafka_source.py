@@ -56,6 +56,7 @@ from libs.events.envelope import Envelope
 from libs.events.signing import Keyring, SignatureRefused, check_producer
 from libs.events.topics import TOPICS, dead_letter_topic
 from libs.messaging.kafka import Target, as_connection, topic_partitions
+from libs.privacy.envelopes import read_without_keys
 
 IDLE_POLLS = 3  # empty 200 ms polls after the end offsets before the read is over
 
@@ -231,7 +232,7 @@ def select_inputs(
             result.parked += 1
             continue
         try:
-            decode(envelope)
+            decode(read_without_keys(envelope))  # (sealed personal fields are opened before use)
         except (ValueError, LookupError):
             result.undecodable += 1  # the live consumer parks these at once
             continue

@@ -22,6 +22,7 @@ schema to query the past state).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -41,6 +42,7 @@ from libs.events.signing import Keyring
 from libs.eventstore.store import Projector, no_projection
 from libs.messaging.kafka import Target
 from libs.pii import redact_niks
+from libs.privacy.envelopes import open_envelopes
 from libs.privacy.vault import KeyVault
 from libs.runtime.service import ServiceDefinition
 
@@ -235,7 +237,10 @@ async def replay(
                 report.read_seconds = time.perf_counter() - reading
                 progress.finish()
                 progress.start(f"{definition.name}: replaying from Kafka", len(found.inputs))
-                inputs = _listed(found.inputs)
+                opened = await open_envelopes(reader, vault, [item.envelope for item in found.inputs])
+                inputs = _listed(
+                    [dataclasses.replace(a, envelope=e) for a, e in zip(found.inputs, opened, strict=True)]
+                )
             else:
                 own_total, consumed_total = await count_inputs(
                     reader, definition.tables, as_of=as_of, with_consumed=with_consumed

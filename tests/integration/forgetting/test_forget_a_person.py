@@ -440,6 +440,9 @@ async def test_a_forgotten_person_leaves_no_trace_and_every_figure_stays(
     for service in ("registry", "allocation", "enrollment", "claims", "dashboard"):
         replayed = await lindung("audit", "replay", service)
         assert replayed.exit_code == 0, f"{service}: {replayed.output}"
+    for service in ("registry", "allocation", "enrollment"):  # and from the topics
+        replayed = await lindung("audit", "replay", service, "--source", "kafka")
+        assert replayed.exit_code == 0, f"{service} from Kafka: {replayed.output}"
 
     # No trace in any table of Lindung's, nor in any Lindung topic; BPJS's side is stated.
     tables = await _table_texts(stack.engine)
