@@ -388,7 +388,7 @@ async def test_lindung_db_roles_takes_a_deployments_passwords_from_the_environme
         file.write_text(f"registry: {passwords['registry']}\n")
         missing = await lindung("db", "roles", "--passwords", str(file))
         assert missing.exit_code == 2, missing.output
-        assert "no password for allocation" in missing.output
+        assert "no password for allocation" in " ".join(missing.output.split())  # however it wraps
         file.write_text("".join(f"{who}: {pw}\n" for who, pw in passwords.items()))
         result = await lindung("db", "roles", "--passwords", str(file))
         assert result.exit_code == 0, result.output
@@ -403,6 +403,8 @@ async def test_lindung_db_roles_takes_a_deployments_passwords_from_the_environme
         monkeypatch.undo()
         get_settings.cache_clear()
         async with stack.owner.begin() as conn:
+            made = set((await conn.execute(text("SELECT rolname FROM pg_roles"))).scalars())
             for url in urls.values():
-                await conn.execute(text(f'DROP OWNED BY "{make_url(url).username}"'))
+                if make_url(url).username in made:  # a failed run may have made none
+                    await conn.execute(text(f'DROP OWNED BY "{make_url(url).username}"'))
         await drop_roles(infra.server_url, urls)
