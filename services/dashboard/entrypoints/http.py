@@ -171,9 +171,10 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
 
     @router.get("/api/geo/kecamatan/{regency}", tags=["dashboard"])
     async def geo_kecamatan(
-        regency: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")], who: Reader
+        regency: Annotated[str, Path(max_length=10)], who: Reader
     ) -> Response:
-        """One regency's kecamatan as SVG paths, with each kecamatan's desa/kelurahan names."""
+        """One regency's kecamatan as SVG paths, with each kecamatan's desa/kelurahan names; 404
+        REGENCY_UNKNOWN for a code no regency has (the shape of every other unknown here)."""
         drawn = kecamatan_map(regency, MAP_WIDTH)
         if drawn is None:
             raise HTTPException(

@@ -444,3 +444,16 @@ async def test_an_audit_replay_rebuilds_the_same_read_models(fed: tuple[Dashboar
     assert report.consumed_envelopes >= 40
     assert {t.table for t in report.tables} >= {"nominations", "placements", "claims", "quotas"}
     assert report.matches, report.first_mismatch
+
+
+async def test_the_map_geometry_answers_an_unknown_regency_like_every_unknown(
+    fed: tuple[Dashboard, list[str]],
+) -> None:
+    dashboard, _ = fed
+    samosir = await get(dashboard, "officer", "/api/geo/kecamatan/12.17")
+    assert samosir.status_code == 200
+    assert {a["code"][:5] for a in samosir.json()["areas"]} == {"12.17"}
+    for unknown in ("12.99", "x"):
+        answer = await get(dashboard, "officer", f"/api/geo/kecamatan/{unknown}")
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["detail"]["code"] == "REGENCY_UNKNOWN"
