@@ -88,6 +88,12 @@ class RegistryHandler:
         """Called for every record the registry's consumer parks: answer those from regency systems."""
         if record.topic == topics.NOMINATIONS_INBOUND:
             await answer_parked(conn, store, record, envelope, error)
+            if envelope is not None:  # its inbox row (outcome parked) is sealed like any other
+                nik = envelope.payload.get("nik")
+                subject = worker_id_for(
+                    normalize_nik(nik if isinstance(nik, str) else ""), get_settings().nik_pepper
+                )
+                await seal_inbox_copies(conn, store.vault, store.tables.inbox, [(envelope, subject)])
 
 
 async def _seal_copies(

@@ -479,12 +479,30 @@ async def test_a_regency_systems_nomination_is_kept_sealed_in_the_registry_inbox
     finally:
         await producer.stop()
 
-    async def copy() -> Any:
-        sql = "SELECT envelope FROM registry.inbox WHERE event_id = :e"
-        async with stack.engine.connect() as conn:
-            return (await conn.execute(text(sql), {"e": request.event_id})).scalar_one_or_none()
+    # And one the registry cannot read (no source_ref): parked, answered, its inbox row sealed too.
+    unreadable = request.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "payload": {k: v for k, v in request.payload.items() if k != "source_ref"},
+        }
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.NOMINATIONS_INBOUND, unreadable.to_bytes(), key=b"SIAK-unreadable"
+        )
+    finally:
+        await producer.stop()
 
-    kept = await eventually(copy, timeout_s=30)
+    async def copy(event_id: uuid.UUID, outcome: str) -> Any:
+        sql = "SELECT envelope FROM registry.inbox WHERE event_id = :e AND outcome = :o"
+        async with stack.engine.connect() as conn:
+            return (await conn.execute(text(sql), {"e": event_id, "o": outcome})).scalar_one_or_none()
+
+    parked = await eventually(lambda: copy(unreadable.event_id, "parked"), timeout_s=30)
+    assert not [what for what, value in TIUR.traces().items() if value in str(parked)], parked
+    kept = await eventually(lambda: copy(request.event_id, "applied"), timeout_s=30)
     rows = await stack.json("registry", "/nominations", source_ref=fields["source_ref"])
     assert [r["full_name"] for r in rows["items"]] == [TIUR.full_name]  # recorded, and readable
     held = str(kept)
