@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # never with republish_on_start, which refills the embedded broker from them); checked
     # every privacy_prune_interval_s.
     privacy_outbox_retention_hours: float = 0
+    # Dead letters parked from foreign topics (clear personal data) are deleted after this many
+    # days (0: kept for ever).
+    privacy_foreign_dead_letter_retention_days: float = 0
     privacy_prune_interval_s: float = 3600
 
     # --- input limits (docs/security.md "Input limits") ---

@@ -9,6 +9,9 @@ keeps the message for its own retention.
 Not pruned where the outbox is the recovery path: with LINDUNG_REPUBLISH_ON_START (the embedded
 broker forgets everything on stop, and the stack fills it again from the outboxes).
 
+Dead letters of foreign topics (a regency system's nomination, BPJS's messages: in clear, kept as
+evidence and for re-driving) go after LINDUNG_PRIVACY_FOREIGN_DEAD_LETTER_RETENTION_DAYS.
+
 The inbox is not pruned: it is the exactly-once guard (a message re-sent after its row went
 would be applied twice) and the input log `lindung audit replay` rebuilds read models from. What
 it holds of a person is covered by the person's key instead.
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.events.topics import FOREIGN_TOPICS
 from libs.eventstore.tables import EventStoreTables
 from libs.settings import Settings
 
@@ -60,6 +64,28 @@ async def prune_sent(conn: AsyncConnection, tables: EventStoreTables, sent_befor
     return int(result.rowcount or 0)
 
 
+def foreign_dead_letter_retention(settings: Settings) -> timedelta | None:
+    """How long a parked foreign message (in clear: a regency system's nomination, BPJS's
+    message) is kept in `dead_letters`, or None: kept for ever."""
+    days = settings.privacy_foreign_dead_letter_retention_days
+    return timedelta(days=days) if days > 0 else None
+
+
+async def prune_foreign_dead_letters(
+    conn: AsyncConnection, tables: EventStoreTables, parked_before: datetime
+) -> int:
+    """Delete up to PRUNE_BATCH dead letters from foreign topics parked before `parked_before`."""
+    dead = tables.dead_letters
+    oldest = (
+        select(dead.c.id)
+        .where(dead.c.topic.in_(sorted(FOREIGN_TOPICS)), dead.c.parked_at < parked_before)
+        .order_by(dead.c.id)
+        .limit(PRUNE_BATCH)
+    )
+    result = await conn.execute(delete(dead).where(dead.c.id.in_(oldest.scalar_subquery())))
+    return int(result.rowcount or 0)
+
+
 async def prune_outbox(rt: Runtime, retention: timedelta) -> int:
     """Every sent row older than `retention` (by the database's clock), in batches."""
     total = 0
@@ -72,25 +98,46 @@ async def prune_outbox(rt: Runtime, retention: timedelta) -> int:
             return total
 
 
+async def prune_dead_letters(rt: Runtime, retention: timedelta) -> int:
+    """Every foreign dead letter older than `retention`, in batches."""
+    total = 0
+    while True:
+        async with rt.engine.begin() as conn:
+            now = (await conn.execute(select(func.now()))).scalar_one()
+            pruned = await prune_foreign_dead_letters(conn, rt.definition.tables, now - retention)
+        total += pruned
+        if pruned < PRUNE_BATCH:
+            return total
+
+
 def scheduled_pruning(rt: Runtime) -> Coroutine[Any, Any, None] | None:
     """The service's pruning loop, or None when nothing is to be pruned."""
     retention = outbox_retention(rt.settings)
-    if retention is None:
-        if rt.settings.privacy_outbox_retention_hours > 0:
-            log.warning(
-                "%s: sent outbox rows are kept (LINDUNG_REPUBLISH_ON_START refills the broker from them)",
-                rt.definition.name,
-            )
+    if retention is None and rt.settings.privacy_outbox_retention_hours > 0:
+        log.warning(
+            "%s: sent outbox rows are kept (LINDUNG_REPUBLISH_ON_START refills the broker from them)",
+            rt.definition.name,
+        )
+    dead = foreign_dead_letter_retention(rt.settings)
+    if retention is None and dead is None:
         return None
-    return _pruning_loop(rt, retention, rt.settings.privacy_prune_interval_s)
+    return _pruning_loop(rt, retention, dead, rt.settings.privacy_prune_interval_s)
 
 
-async def _pruning_loop(rt: Runtime, retention: timedelta, interval_s: float) -> None:
+async def _pruning_loop(
+    rt: Runtime, retention: timedelta | None, dead: timedelta | None, interval_s: float
+) -> None:
     while True:
         try:
-            pruned = await prune_outbox(rt, retention)
-            if pruned:
-                log.info("%s: %d sent outbox rows pruned", rt.definition.name, pruned)
+            pruned = await prune_outbox(rt, retention) if retention is not None else 0
+            parked = await prune_dead_letters(rt, dead) if dead is not None else 0
+            if pruned or parked:
+                log.info(
+                    "%s: %d sent outbox rows and %d foreign dead letters pruned",
+                    rt.definition.name,
+                    pruned,
+                    parked,
+                )
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -21,13 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.db import make_engine
 from libs.events import topics
 from libs.messaging.kafka import ensure_topics
-from libs.privacy.retention import outbox_retention, prune_sent
+from libs.privacy.retention import (
+    foreign_dead_letter_retention,
+    outbox_retention,
+    prune_foreign_dead_letters,
+    prune_sent,
+)
 from libs.runtime.migrate import upgrade
 from libs.runtime.service import create_app
 from libs.settings import Settings, get_settings
 from lindung_cli.demo import demo_programme_path
 from services.allocation.adapters.tables import eventstore
 from services.allocation.entrypoints.app import definition as allocation_definition
+from services.registry.adapters.tables import eventstore as registry_tables
 from tests.infra import Infra, create_database
 from tests.integration.audit.support import drop_database, lindung
 from tests.running import eventually, read_matching, running, use_env
@@ -116,6 +122,38 @@ async def test_unsent_rows_and_rows_sent_within_the_retention_stay(infra: Infra)
                 await conn.execute(text("SELECT sent_at IS NULL FROM allocation.outbox ORDER BY id"))
             ).scalars()
             assert list(left) == [True, False, True]
+    finally:
+        await engine.dispose()
+        await drop_database(infra.server_url, name)
+
+
+async def test_foreign_dead_letters_go_after_their_retention_and_lindungs_own_stay(infra: Infra) -> None:
+    name = f"lindung_prune_{uuid.uuid4().hex[:8]}"
+    url = await create_database(infra.server_url, name)
+    engine = make_engine(url)
+    try:
+        await asyncio.to_thread(upgrade, "registry", url)
+        rows = [
+            (topics.NOMINATIONS_INBOUND, "now() - interval '40 days'"),  # foreign, old: goes
+            (topics.NOMINATIONS_INBOUND, "now() - interval '2 days'"),  # foreign, recent: stays
+            (topics.ALLOCATION, "now() - interval '40 days'"),  # Lindung's own (sealed): stays
+        ]
+        async with engine.begin() as conn:
+            for offset, (topic, parked) in enumerate(rows):
+                await conn.execute(
+                    text(
+                        'INSERT INTO registry.dead_letters (topic, partition, "offset", value, error_type, '
+                        f"error, attempts, parked_at) VALUES (:t, 0, :o, 'v', 'E', 'e', 1, {parked})"
+                    ),
+                    {"t": topic, "o": offset},
+                )
+            cut = (await conn.execute(text("SELECT now() - interval '30 days'"))).scalar_one()
+            assert await prune_foreign_dead_letters(conn, registry_tables, cut) == 1
+            left = await conn.execute(text('SELECT "offset" FROM registry.dead_letters ORDER BY id'))
+            assert list(left.scalars()) == [1, 2]
+        month = Settings(privacy_foreign_dead_letter_retention_days=30)
+        assert foreign_dead_letter_retention(month) == timedelta(days=30)
+        assert foreign_dead_letter_retention(Settings(privacy_foreign_dead_letter_retention_days=0)) is None
     finally:
         await engine.dispose()
         await drop_database(infra.server_url, name)
