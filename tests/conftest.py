@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import tempfile
 from collections.abc import Generator, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +16,18 @@ from tests.infra import BROKERS_USED, CURRENT_TEST, Infra, Servers, module_infra
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The business calendar (libs/clock.py) of every service a test starts without a calendar of its
+# own: a fixed day inside the 2026 programmes the suites define. On the system clock those
+# programmes would end on 31 December 2026, and from then on the registry would refuse every
+# nomination into them (PROGRAMME_ENDED). Real time still runs timeouts, retries and event times.
+TEST_TODAY = datetime(2026, 12, 7, 9, 0, tzinfo=timezone(timedelta(hours=7)))
+TEST_CLOCK_FILE = Path(tempfile.gettempdir()) / f"lindung-test-calendar-{os.getpid()}.txt"
+TEST_CLOCK_FILE.write_text(TEST_TODAY.isoformat(), encoding="utf-8")
+atexit.register(TEST_CLOCK_FILE.unlink, missing_ok=True)
+
 # Short group sessions: joining a consumer group on Tansu takes about half of it.
 TEST_ENV = {
+    "LINDUNG_BUSINESS_CLOCK_FILE": str(TEST_CLOCK_FILE),
     "LINDUNG_KAFKA_SESSION_TIMEOUT_MS": "2000",
     "LINDUNG_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
     "LINDUNG_CONSUMER_RETRY_BACKOFF_MS": "20",

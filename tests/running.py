@@ -30,6 +30,7 @@ def process_env() -> dict[str, str]:
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     # A service started without keys outside development mode refuses to start.
     env["LINDUNG_DEV_MODE"] = "true"
+    env["LINDUNG_BUSINESS_CLOCK_FILE"] = TEST_ENV["LINDUNG_BUSINESS_CLOCK_FILE"]
     # No signed checkpoints into <data_dir>/checkpoints of the working tree (`lindung up` tests
     # give a data directory of their own and may turn them on).
     env["LINDUNG_AUDIT_CHECKPOINT_INTERVAL_S"] = "0"
