@@ -63,6 +63,16 @@ OTHER_FUNDER_PROGRAMME = "SAMOSIR-2026"  # Samosir's own programme (APBD Kabupat
 NOMINATION_FACTOR = 1.2  # regencies propose about 1.2 x their quota
 COVERAGE_START = date(2026, 1, 1)
 
+def demo_day(today: date) -> date | None:
+    """The business day a demo stack started on `today` lives on: None (the system clock) within
+    the demo's programme year; outside it, the same month and day in that year, so the demo's
+    nominations are not refused as PROGRAMME_ENDED once its year is over (29 February: the 28th)."""
+    if today.year == COVERAGE_START.year:
+        return None
+    day = min(today.day, 28) if today.month == 2 else today.day
+    return date(COVERAGE_START.year, today.month, day)
+
+
 # Rates of each defect among the province's nomination rows (documented in docs/registry.md).
 DEFECT_RATES: dict[str, float] = {
     "bad_nik": 0.02,  # NIK mistyped: a digit missing, Excel's "1.21705E+15", letter O for 0, kecamatan 00

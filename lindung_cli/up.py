@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +28,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from libs.clock import set_business_now
 from libs.events.topics import all_topic_names
 from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import ensure_topics, topic_configs_of, wait_for_broker
@@ -40,6 +42,8 @@ from lindung_cli.runtime_file import runtime_path, write_runtime
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 PR_SET_PDEATHSIG = 1
+WIB = timezone(timedelta(hours=7), "WIB")  # the demo's calendar day is a day in Sumatra
+
 DEV_MODE_NOTICE = (
     "[yellow]Development mode (LINDUNG_DEV_MODE=true)[/]: the services run open where production "
     "refuses to start (no API keys: every caller is province admin; the development pepper; "
@@ -106,6 +110,8 @@ class Stack:
     # storage was formatted now): services re-send their stored events.
     broker_is_new: bool = False
     kafka_lib: Path | None = None
+    # The demo's simulated calendar (libs/clock.py) once its programme year is over, else None.
+    calendar_file: Path | None = None
 
     @property
     def broker_kind(self) -> str:
@@ -243,6 +249,19 @@ class Stack:
             "LINDUNG_EVENT_KEYRING_FILE": str(self.keyring_file),
         }
 
+    def demo_calendar(self, today: date) -> date | None:
+        """Run the demo on a calendar in its programme year when `today` is outside it (and no
+        calendar is configured): the day it lives on, written to <data_dir>/demo-calendar.txt."""
+        from lindung_cli.demo import demo_day
+
+        day = None if self.settings.business_clock_file else demo_day(today)
+        if day is None:
+            return None
+        self.calendar_file = Path(self.settings.data_dir).resolve() / "demo-calendar.txt"
+        self.calendar_file.parent.mkdir(parents=True, exist_ok=True)
+        set_business_now(self.calendar_file, datetime(day.year, day.month, day.day, 9, tzinfo=WIB))
+        return day
+
     def spawn_all(self) -> None:
         for position, service in enumerate(SERVICES):
             if importlib.util.find_spec(f"services.{service}.__main__") is None:
@@ -268,6 +287,7 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             **(self.signing_env(service) if service else {}),
             **({"LINDUNG_PRIVACY_MASTER_KEY": self.privacy_master_key} if self.privacy_master_key else {}),
+            **({"LINDUNG_BUSINESS_CLOCK_FILE": str(self.calendar_file)} if self.calendar_file else {}),
         }
         if isinstance(self.broker, ApacheKafkaBroker):
             env["LINDUNG_KAFKA_IDEMPOTENCE"] = "true"
@@ -410,6 +430,7 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
+        calendar = stack.demo_calendar(datetime.now(WIB).date()) if demo else None
         stack.start_servers()
         stack.prepare()
         stack.spawn_all()
@@ -423,6 +444,11 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
             )
         stack.console.print("[bold green]Lindung is up.[/]")
         stack.console.print(DEV_MODE_NOTICE)
+        if calendar is not None:
+            stack.console.print(
+                f"[bold]The demo lives on {calendar.isoformat()}[/], a day of its programme year "
+                f"({escape(str(stack.calendar_file))}; LINDUNG_BUSINESS_CLOCK_FILE sets another)."
+            )
         if stack.keyring_file is not None:
             where = escape(str(stack.keyring_file.parent))
             stack.console.print(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from libs.clock import FileClock
 from libs.settings import Settings
 from lindung_cli.kafka_broker import ApacheKafkaBroker, KafkaUnavailable
 from lindung_cli.up import Stack, kafka_version
@@ -97,3 +99,18 @@ def test_the_embedded_demo_runs_in_development_mode(tmp_path: Path) -> None:
     stack = _stack(tmp_path)
     stack.broker = stack._embedded_broker(tmp_path)
     assert stack.service_env(9999)["LINDUNG_DEV_MODE"] == "true"
+
+
+def test_the_demo_lives_in_its_programme_year(tmp_path: Path) -> None:
+    """Within 2026 the demo runs on the system clock; after it (its programme ended, every
+    nomination would be refused) on the same day of 2026, in a calendar file the services read."""
+    within = _stack(tmp_path / "within")
+    assert within.demo_calendar(date(2026, 12, 7)) is None
+    assert "LINDUNG_BUSINESS_CLOCK_FILE" not in within.service_env(9999)
+    after = _stack(tmp_path / "after")
+    assert after.demo_calendar(date(2027, 3, 15)) == date(2026, 3, 15)
+    assert after.demo_calendar(date(2028, 2, 29)) == date(2026, 2, 28)
+    calendar = after.service_env(9999, "registry")["LINDUNG_BUSINESS_CLOCK_FILE"]
+    assert FileClock(Path(calendar))() == datetime(2026, 2, 28, 9, tzinfo=timezone(timedelta(hours=7)))
+    configured = _stack(tmp_path / "configured", business_clock_file=str(tmp_path / "mine.txt"))
+    assert configured.demo_calendar(date(2027, 3, 15)) is None
