@@ -25,7 +25,7 @@ up-kafka: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs services lindung_cli
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -71,7 +71,9 @@ class Place:
     def bare_env(self) -> dict[str, str]:
         """The session's environment with no Lindung setting at all, pointed at the servers."""
         env = {k: v for k, v in process_env().items() if not k.startswith("LINDUNG_")}
-        quick = {k: v for k, v in TEST_ENV.items() if k != "LINDUNG_DEV_MODE"}
+        # The suite's quick timings and calendar, not its development choices: no dev mode, and
+        # BPJS's topics speak for `bpjs` alone (the default), as in production.
+        quick = {k: v for k, v in TEST_ENV.items() if k not in ("LINDUNG_DEV_MODE", "LINDUNG_BPJS_PRODUCERS")}
         return {
             **env,
             **quick,
