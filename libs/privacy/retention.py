@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -86,28 +86,30 @@ async def prune_foreign_dead_letters(
     return int(result.rowcount or 0)
 
 
-async def prune_outbox(rt: Runtime, retention: timedelta) -> int:
-    """Every sent row older than `retention` (by the database's clock), in batches."""
+PruneBatch = Callable[[AsyncConnection, EventStoreTables, datetime], Awaitable[int]]
+
+
+async def _prune_until_done(rt: Runtime, retention: timedelta, prune: PruneBatch) -> int:
+    """`prune` batches older than `retention` (by the database's clock), one transaction each,
+    until a batch comes back short; how many rows went in all."""
     total = 0
     while True:
         async with rt.engine.begin() as conn:
             now = (await conn.execute(select(func.now()))).scalar_one()
-            pruned = await prune_sent(conn, rt.definition.tables, now - retention)
+            pruned = await prune(conn, rt.definition.tables, now - retention)
         total += pruned
         if pruned < PRUNE_BATCH:
             return total
+
+
+async def prune_outbox(rt: Runtime, retention: timedelta) -> int:
+    """Every sent row older than `retention`, in batches."""
+    return await _prune_until_done(rt, retention, prune_sent)
 
 
 async def prune_dead_letters(rt: Runtime, retention: timedelta) -> int:
     """Every foreign dead letter older than `retention`, in batches."""
-    total = 0
-    while True:
-        async with rt.engine.begin() as conn:
-            now = (await conn.execute(select(func.now()))).scalar_one()
-            pruned = await prune_foreign_dead_letters(conn, rt.definition.tables, now - retention)
-        total += pruned
-        if pruned < PRUNE_BATCH:
-            return total
+    return await _prune_until_done(rt, retention, prune_foreign_dead_letters)
 
 
 def scheduled_pruning(rt: Runtime) -> Coroutine[Any, Any, None] | None:
