@@ -35,6 +35,8 @@ from libs.events.envelope import Envelope
 from libs.events.signing import Keyring, SignatureRefused, TrustedKey, check_producer, is_signature_header
 from libs.events.topics import DEFAULT_BPJS_PRODUCERS, FOREIGN_TOPICS, producer_refusal
 from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.ports import StoreTransaction
+from libs.eventstore.postgres import PostgresStore
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
 from libs.messaging.kafka import MAX_REQUEST_BYTES
@@ -63,6 +65,29 @@ class HandlerContext:
     conn: AsyncConnection
     store: EventStore
     envelope: Envelope
+
+
+class Reactor(Protocol):
+    """A service's reaction to the events it consumes, on the stream kit: the consumer hands it
+    the batch's new events (personal fields clear) and the batch's transaction of the store
+    (libs/eventstore/ports.py); it decides with `libs.eventstore.kit.handle` in that transaction.
+    The consumer commits, retries a lost race and wakes the relay."""
+
+    interested: frozenset[str]
+
+    async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None: ...
+
+
+class ParkingReactor(Reactor, Protocol):
+    """A Reactor that answers for what it could not apply, in the transaction that parks it."""
+
+    async def parked(
+        self,
+        tx: StoreTransaction,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: Envelope | None,
+        error: BaseException,
+    ) -> None: ...
 
 
 class EventHandler(Protocol):
@@ -172,6 +197,7 @@ class InboxConsumer:
         retry_backoff_s: float,
         on_commit: Callable[[], None] = lambda: None,
         keyring: Keyring | None = None,
+        stream_store: PostgresStore | None = None,
         bpjs_producers: Sequence[str] = DEFAULT_BPJS_PRODUCERS,
     ) -> None:
         self.engine = engine
@@ -181,6 +207,10 @@ class InboxConsumer:
         self.bpjs_producers = tuple(bpjs_producers)
         self.tables = tables
         self.store = store
+        # The kit's view of the same schema, for handlers written as Reactors.
+        self.stream_store = stream_store or PostgresStore(
+            engine, tables, store.producer, project=_projected_each(store), vault=store.vault
+        )
         self.handler = handler
         self.group = group
         self.dead_letter_topic = dead_letter_topic
@@ -289,10 +319,13 @@ class InboxConsumer:
         for item in items:
             unique.setdefault(item.envelope.event_id, item)
         apply_batch = getattr(self.handler, "apply_batch", None)
+        react = getattr(self.handler, "react", None)
         async with self.engine.begin() as conn:
             fresh = await self._claim_inbox(conn, list(unique.values()), outcome="applied")
             todo = [item for item in unique.values() if item.envelope.event_id in fresh]
-            if apply_batch is not None:
+            if react is not None:
+                await react(self.stream_store.within(conn), todo)
+            elif apply_batch is not None:
                 await apply_batch(conn, self.store, [(item.clear, item.event) for item in todo])
             else:
                 for item in todo:
@@ -411,7 +444,9 @@ class InboxConsumer:
                         },
                     )
                 on_parked = getattr(self.handler, "parked", None)
-                if on_parked is not None:
+                if on_parked is not None and hasattr(self.handler, "react"):
+                    await on_parked(self.stream_store.within(conn), record, envelope, error)
+                elif on_parked is not None:
                     await on_parked(conn, self.store, record, envelope, error)
                 await conn.execute(
                     insert(self.tables.outbox),
@@ -435,3 +470,11 @@ class InboxConsumer:
             type(error).__name__,
         )
         self.on_commit()
+
+
+def _projected_each(store: EventStore) -> Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]:
+    async def project(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            await store.projector(conn, envelope)
+
+    return project

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +23,15 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.audit.checkpoint_store import scheduled_checkpoints
 from libs.db import make_engine
+from libs.events.envelope import Envelope
 from libs.events.signing import load_keyring, load_signer
 from libs.events.topics import dead_letter_topic
+from libs.eventstore.kit import StreamKit
+from libs.eventstore.postgres import BatchProjector, PostgresStore
 from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
 from libs.messaging.connection import KafkaConnection
@@ -36,7 +39,7 @@ from libs.messaging.consumer import EventHandler, InboxConsumer, is_outage
 from libs.messaging.kafka import make_producer
 from libs.messaging.relay import OutboxRelay
 from libs.privacy.retention import scheduled_pruning
-from libs.privacy.vault import vault_of
+from libs.privacy.vault import KeyVault, vault_of
 from libs.runtime.body_limit import BodyLimit
 from libs.runtime.production import ProductionRefused, check_start, open_warning
 from libs.settings import Settings, get_settings
@@ -52,6 +55,9 @@ class ServiceDefinition:
     tables: EventStoreTables
     router: APIRouter
     projector: Projector = no_projection
+    # The same projection over a whole appended batch (one statement per table); without one, the
+    # kit's store runs `projector` event by event.
+    batch_projector: BatchProjector | None = None
     # Read-model effects of consumed events (no decision, no new event): audits replay the inbox
     # through it, as the handler does live.
     consumed_projector: Projector = no_projection
@@ -74,6 +80,8 @@ class Runtime:
     store: EventStore
     producer: AIOKafkaProducer
     relay: OutboxRelay
+    # The stream kit on this service's store (libs/eventstore/kit.py): what HTTP commands run on.
+    kit: StreamKit | None = None
     consumer: InboxConsumer | None = None
     broker: KafkaBroker | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -165,6 +173,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         vault=vault,
     )
     rt = Runtime(definition, settings, engine, store, producer, relay)
+    rt.kit = StreamKit(stream_store_of(definition, engine, vault), after_commit=relay.wake)
     rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
     if definition.handler is not None and definition.consumes:
         rt.consumer = InboxConsumer(
@@ -172,6 +181,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             definition.tables,
             store,
             definition.handler,
+            stream_store=rt.kit.store if isinstance(rt.kit.store, PostgresStore) else None,
             group=definition.name,
             dead_letter_topic=dead_letter_topic(definition.name),
             max_attempts=settings.consumer_max_attempts,
@@ -203,6 +213,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(*rt.tasks, return_exceptions=True)
         await producer.stop()
         await engine.dispose()
+
+
+def stream_store_of(
+    definition: ServiceDefinition, engine: AsyncEngine, vault: KeyVault | None
+) -> PostgresStore:
+    """The kit's store of a service: its schema, its projection (batched where it has one)."""
+    project = definition.batch_projector
+    if project is None:
+        one_by_one = definition.projector
+
+        async def project_each(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+            for envelope in envelopes:
+                await one_by_one(conn, envelope)
+
+        project = project_each
+    return PostgresStore(engine, definition.tables, definition.name, project=project, vault=vault)
 
 
 def _add_operational_routes(app: FastAPI) -> None:

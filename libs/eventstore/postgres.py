@@ -1,0 +1,257 @@
+"""The event store in PostgreSQL: the kit's store (ports.py) on one service's schema.
+
+Loads many streams in one query; appends every stream of a batch, events and outbox rows, in
+one statement (append_sql.py), personal fields sealed per person with one key-vault query
+(libs/privacy); projects the batch in the same transaction (the read models never disagree with
+the log). A stream written by another transaction since it was read is refused by the unique
+(aggregate_id, aggregate_version) constraint: ConcurrencyError, and the transaction is aborted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from libs.events.catalog import decode
+from libs.events.envelope import Envelope
+from libs.eventstore.append_sql import append_parameters, append_statement
+from libs.eventstore.decider import Recorded
+from libs.eventstore.errors import ConcurrencyError
+from libs.eventstore.hashing import GENESIS_HASH, chain_hash
+from libs.eventstore.ports import DeadLetter, InboxEntry, LoadedStream, OutboxMessage, PendingAppend
+from libs.eventstore.store import outbox_row, row_to_envelope
+from libs.eventstore.tables import EventStoreTables
+from libs.privacy.cipher import DataKey
+from libs.privacy.envelopes import open_envelopes, sealed_payload, subjects_to_seal
+from libs.privacy.vault import KeyVault
+
+# The read-model projection of a service: every envelope appended in a transaction, in order.
+BatchProjector = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
+
+
+async def no_batch_projection(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    return None
+
+
+class PostgresStore:
+    """One service's event store, outbox, inbox and dead letters in its PostgreSQL schema."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: EventStoreTables,
+        producer: str,
+        *,
+        project: BatchProjector = no_batch_projection,
+        vault: KeyVault | None = None,
+    ) -> None:
+        self.engine = engine
+        self.tables = tables
+        self._producer = producer
+        self.project = project
+        self.vault = vault
+
+    @property
+    def producer(self) -> str:
+        return self._producer
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        async with self.engine.begin() as conn:
+            yield PostgresTransaction(self, conn)
+
+    def within(self, conn: AsyncConnection) -> PostgresTransaction:
+        """The store's view of a transaction someone else opened (a consumer's batch)."""
+        return PostgresTransaction(self, conn)
+
+
+class PostgresTransaction:
+    """One transaction of a PostgresStore; `conn` is there for the service's own read models."""
+
+    def __init__(self, store: PostgresStore, conn: AsyncConnection) -> None:
+        self.store = store
+        self.conn = conn
+
+    @property
+    def producer(self) -> str:
+        return self.store.producer
+
+    async def load(self, stream_ids: Sequence[str]) -> dict[str, LoadedStream]:
+        events = self.store.tables.events
+        unique = sorted(set(stream_ids))
+        found: dict[str, LoadedStream] = {s: LoadedStream() for s in stream_ids}
+        if not unique:
+            return found
+        rows = (
+            await self.conn.execute(
+                select(events)
+                .where(events.c.aggregate_id.in_(unique))
+                .order_by(events.c.aggregate_id, events.c.aggregate_version)
+            )
+        ).all()
+        opened = await open_envelopes(self.conn, self.store.vault, [row_to_envelope(r) for r in rows])
+        by_stream: dict[str, list[Recorded]] = {}
+        heads: dict[str, tuple[int, str]] = {}
+        for row, envelope in zip(rows, opened, strict=True):
+            by_stream.setdefault(row.aggregate_id, []).append(Recorded(decode(envelope), envelope))
+            heads[row.aggregate_id] = (row.aggregate_version, row.hash)
+        for stream_id, recorded in by_stream.items():
+            version, last_hash = heads[stream_id]
+            found[stream_id] = LoadedStream(recorded, version, last_hash)
+        return found
+
+    async def _heads(self, stream_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        events = self.store.tables.events
+        rows = await self.conn.execute(
+            select(events.c.aggregate_id, events.c.aggregate_version, events.c.hash)
+            .where(events.c.aggregate_id.in_(sorted(set(stream_ids))))
+            .order_by(events.c.aggregate_id, events.c.aggregate_version.desc())
+            .ext(distinct_on(events.c.aggregate_id))
+        )
+        return {r.aggregate_id: (r.aggregate_version, r.hash) for r in rows}
+
+    async def _sealing_keys(self, recorded: Sequence[Recorded]) -> dict[str, DataKey]:
+        vault = self.store.vault
+        if vault is None:
+            return {}
+        subjects = subjects_to_seal([r.event for r in recorded], [r.envelope.payload for r in recorded])
+        return await vault.keys_for_writing(self.conn, subjects) if subjects else {}
+
+    async def append(self, appends: Sequence[PendingAppend]) -> list[Recorded]:
+        appends = [a for a in appends if a.recorded]
+        if not appends:
+            return []
+        # The head of each stream: as loaded in this transaction where the caller says so (no
+        # query), else read; a stream's later appends in the batch continue its chain.
+        heads: dict[str, tuple[int, str]] = {}
+        for item in appends:
+            if item.expected_hash is not None:
+                heads.setdefault(item.stream_id, (item.expected_version, item.expected_hash))
+        unread = [s for s in dict.fromkeys(a.stream_id for a in appends) if s not in heads]
+        if unread:
+            heads.update(await self._heads(unread))
+        every = [r for a in appends for r in a.recorded]
+        keys = await self._sealing_keys(every)
+        event_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        for item in appends:
+            version, prev_hash = heads.get(item.stream_id, (0, GENESIS_HASH))
+            if version != item.expected_version:
+                raise ConcurrencyError(item.stream_id, item.expected_version, version)
+            for recorded in item.recorded:
+                event, clear = recorded.event, recorded.envelope
+                stored_payload = sealed_payload(event, clear.payload, keys) if keys else clear.payload
+                stored = clear
+                if stored_payload is not clear.payload:
+                    stored = clear.model_copy(update={"payload": stored_payload})
+                digest = chain_hash(prev_hash, stored)
+                event_rows.append(_event_row(stored, prev_hash, digest))
+                outbox_rows.append(outbox_row(stored, event.topic, event.partition_key() or item.stream_id))
+                prev_hash = digest
+            heads[item.stream_id] = (item.expected_version + len(item.recorded), prev_hash)
+        try:
+            await self.conn.execute(
+                append_statement(self.store.tables), append_parameters(event_rows, outbox_rows)
+            )
+        except IntegrityError as exc:
+            if "events_stream_version_uq" not in str(exc.orig):
+                raise
+            lost = appends[0].stream_id if len(appends) == 1 else "(batch)"
+            raise ConcurrencyError(lost, None, -1) from exc
+        await self.store.project(self.conn, [r.envelope for r in every])
+        return every
+
+    async def claim_inbox(self, entries: Sequence[InboxEntry]) -> set[uuid.UUID]:
+        if not entries:
+            return set()
+        inbox = self.store.tables.inbox
+        rows = [
+            {
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "topic": e.topic,
+                "partition": e.partition,
+                "offset": e.offset,
+                "envelope": e.envelope,
+                "outcome": e.outcome,
+            }
+            for e in entries
+        ]
+        result = await self.conn.execute(
+            pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id), rows
+        )
+        return {r.event_id for r in result}
+
+    async def park(self, letter: DeadLetter) -> bool:
+        dead = self.store.tables.dead_letters
+        parked = await self.conn.execute(
+            pg_insert(dead).on_conflict_do_nothing().returning(dead.c.id),
+            {
+                "event_id": letter.event_id,
+                "topic": letter.topic,
+                "partition": letter.partition,
+                "offset": letter.offset,
+                "key": letter.key,
+                "value": letter.value,
+                "error_type": letter.error_type,
+                "error": letter.error,
+                "attempts": letter.attempts,
+            },
+        )
+        return parked.first() is not None
+
+    async def enqueue(self, message: OutboxMessage) -> None:
+        await self.conn.execute(
+            insert(self.store.tables.outbox),
+            {
+                "event_id": message.event_id,
+                "topic": message.topic,
+                "key": message.key,
+                "value": message.value,
+                "headers": message.headers,
+            },
+        )
+
+    async def unsent(self, limit: int) -> list[OutboxMessage]:
+        outbox = self.store.tables.outbox
+        rows = await self.conn.execute(
+            select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        )
+        return [
+            OutboxMessage(
+                topic=r.topic, key=r.key, value=r.value, headers=r.headers, event_id=r.event_id, id=r.id
+            )
+            for r in rows
+        ]
+
+    async def mark_sent(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        outbox = self.store.tables.outbox
+
+        await self.conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=func.now()))
+
+
+def _event_row(stored: Envelope, prev_hash: str, digest: str) -> dict[str, Any]:
+    return {
+        "event_id": stored.event_id,
+        "aggregate_id": stored.aggregate_id,
+        "aggregate_version": stored.aggregate_version,
+        "event_type": stored.event_type,
+        "schema_version": stored.schema_version,
+        "occurred_at": stored.occurred_at,
+        "correlation_id": stored.correlation_id,
+        "causation_id": stored.causation_id,
+        "producer": stored.producer,
+        "payload": stored.payload,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
