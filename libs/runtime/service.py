@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -46,6 +46,8 @@ from libs.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+A = TypeVar("A")
+
 
 @dataclass
 class ServiceDefinition:
@@ -66,6 +68,9 @@ class ServiceDefinition:
     title: str = ""
     # Extra background work of the service (e.g. the simulator's clock), started with it.
     background: list[Callable[[Runtime], Any]] = field(default_factory=list)
+    # The service's application layer as its composition root (services/<name>/bootstrap.py)
+    # built it from settings, clock and policies; routes reach it with `application_of`.
+    application: object | None = None
     # The service's own answers to exceptions (e.g. the registry's to an unreadable request).
     exception_handlers: dict[type[Exception], Callable[..., Any]] = field(default_factory=dict)
 
@@ -101,6 +106,14 @@ def runtime_of(request: Request) -> Runtime:
     """The Runtime of the service answering `request` (a FastAPI dependency)."""
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+def application_of(request: Request, kind: type[A]) -> A:
+    """The application layer of the service answering `request`, as its bootstrap built it."""
+    found = runtime_of(request).definition.application
+    if not isinstance(found, kind):
+        raise TypeError(f"the service's application is {type(found).__name__}, not {kind.__name__}")
+    return found
 
 
 async def _start_producer(producer: AIOKafkaProducer) -> None:
