@@ -15,170 +15,63 @@ keeps flowing. Outages of PostgreSQL are not the event's fault: those are retrie
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-import asyncpg
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.events.catalog import UnknownEventType, decode, event_types_on
-from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
-from libs.events.signing import Keyring, SignatureRefused, TrustedKey, check_producer, is_signature_header
+from libs.events.signing import Keyring, SignatureRefused, TrustedKey, check_producer
 from libs.events.topics import DEFAULT_BPJS_PRODUCERS, FOREIGN_TOPICS, producer_refusal
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresStore
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import EventStoreTables
-from libs.messaging.kafka import MAX_REQUEST_BYTES
-from libs.pii import redact_personal_data
+from libs.messaging.dead_letters import (
+    DLQ_MAX_KEY_BYTES,
+    DLQ_MAX_VALUE_BYTES,
+    dead_letter_copy,
+    dead_letter_headers,
+    error_text,
+)
+from libs.messaging.handler_shapes import (
+    BatchAware,
+    Consumed,
+    EventHandler,
+    HandlerContext,
+    ParkingAware,
+    ParkingReactor,
+    Reactor,
+)
+from libs.messaging.outage import is_outage
+
+# The names services and tests import from here (the handler shapes, the outage test, the
+# dead-letter copy) live in the modules above.
+__all__ = [
+    "DLQ_MAX_KEY_BYTES",
+    "DLQ_MAX_VALUE_BYTES",
+    "BatchAware",
+    "Consumed",
+    "EventHandler",
+    "HandlerContext",
+    "InboxConsumer",
+    "ParkingAware",
+    "ParkingReactor",
+    "Reactor",
+    "dead_letter_copy",
+    "is_outage",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY_RETRIES = 30
 MAX_OUTAGE_BACKOFF_S = 5.0
-
-
-@dataclass(frozen=True)
-class Consumed:
-    """One consumed event, decoded, with where it came from."""
-
-    record: ConsumerRecord[bytes, bytes]
-    envelope: Envelope  # as it came (what the inbox keeps)
-    event: DomainEvent
-    clear: Envelope  # its personal fields opened (what the handler sees)
-
-
-@dataclass(frozen=True)
-class HandlerContext:
-    """What a handler gets: the open transaction, the service's event store, the consumed event."""
-
-    conn: AsyncConnection
-    store: EventStore
-    envelope: Envelope
-
-
-class Reactor(Protocol):
-    """A service's reaction to the events it consumes, on the stream kit: the consumer hands it
-    the batch's new events (personal fields clear) and the batch's transaction of the store
-    (libs/eventstore/ports.py); it decides with `libs.eventstore.kit.handle` in that transaction.
-    The consumer commits, retries a lost race and wakes the relay."""
-
-    interested: frozenset[str]
-
-    async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None: ...
-
-
-class ParkingReactor(Reactor, Protocol):
-    """A Reactor that answers for what it could not apply, in the transaction that parks it."""
-
-    async def parked(
-        self,
-        tx: StoreTransaction,
-        record: ConsumerRecord[bytes, bytes],
-        envelope: Envelope | None,
-        error: BaseException,
-    ) -> None: ...
-
-
-class EventHandler(Protocol):
-    """A service's reaction to the events it consumes."""
-
-    interested: frozenset[str]
-
-    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None: ...
-
-
-class BatchAware(Protocol):
-    """A handler that applies a batch's new events together (fewer round trips) with the same
-    effects as calling it once per event, in order, in the batch's one transaction."""
-
-    async def apply_batch(
-        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
-    ) -> None: ...
-
-
-class ParkingAware(Protocol):
-    """A handler that must answer for what it could not apply (e.g. reply to the sender).
-
-    Its `parked` runs inside the transaction that parks the message, so what it appends (a
-    reply event) is published exactly when the message is parked.
-    """
-
-    async def parked(
-        self,
-        conn: AsyncConnection,
-        store: EventStore,
-        record: ConsumerRecord[bytes, bytes],
-        envelope: Envelope | None,
-        error: BaseException,
-    ) -> None: ...
-
-
-# SQLSTATEs of a server going down or coming up, not of a bad statement: connection exceptions
-# (class 08), admin/crash shutdown and "the database system is starting up" (57P01-57P03), and
-# too many connections or out of resources while it recovers (53000, 53100, 53200, 53300).
-_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53000", "53100", "53200", "53300"})
-
-
-_DROPPED_CONNECTION = (asyncpg.exceptions.InternalClientError, asyncpg.exceptions.ConnectionDoesNotExistError)
-
-
-def _sqlstate(exc: BaseException) -> str:
-    """The SQLSTATE of a database error (SQLAlchemy wraps asyncpg's, which carries it), or ''."""
-    for candidate in (getattr(exc, "orig", None), exc.__cause__, exc):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if code:
-            return str(code)
-    return ""
-
-
-def is_outage(exc: BaseException) -> bool:
-    """True when `exc` means the database is unreachable, not that the event is bad."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError):
-        return True
-    code = _sqlstate(exc)
-    if code.startswith("08") or code in _OUTAGE_SQLSTATES:
-        return True
-    # asyncpg's own word for a connection the server dropped mid-operation ("cannot switch to
-    # state ...; another operation is in progress", "connection was closed in the middle of
-    # operation"): the next connection from the pool is sound.
-    cause = getattr(exc, "orig", None)
-    cause = getattr(cause, "__cause__", None) or cause
-    return isinstance(cause, _DROPPED_CONNECTION)
-
-
-# The dead-letter copy of a message travels through our outbox; a copy larger than the relay
-# may send would fail for ever and hold back every later row of the outbox. What is larger is
-# cut in the copy, which says so in its headers; the `dead_letters` row keeps every byte.
-DLQ_MAX_VALUE_BYTES = MAX_REQUEST_BYTES - 64 * 1024  # room for the key, headers and framing
-DLQ_MAX_KEY_BYTES = 1024
-
-
-def dead_letter_copy(key: bytes | None, value: bytes) -> tuple[bytes | None, bytes, list[list[str]]]:
-    """The key and value to publish on a dead-letter topic, and the headers saying what was cut."""
-    headers: list[list[str]] = []
-    if len(value) > DLQ_MAX_VALUE_BYTES:
-        headers += [
-            ["lindung-value-truncated-from", str(len(value))],
-            ["lindung-value-sha256", hashlib.sha256(value).hexdigest()],
-        ]
-        value = value[:DLQ_MAX_VALUE_BYTES]
-    if key is not None and len(key) > DLQ_MAX_KEY_BYTES:
-        headers += [["lindung-key-truncated-from", str(len(key))]]
-        key = key[:DLQ_MAX_KEY_BYTES]
-    return key, value, headers
 
 
 class InboxConsumer:
@@ -386,27 +279,7 @@ class InboxConsumer:
         attempts: int,
     ) -> None:
         """Record the message as a dead letter and queue it on the dead-letter topic."""
-        error_text = redact_personal_data(f"{type(error).__name__}: {error}")[:2000]
-        if isinstance(error, SignatureRefused):
-            error_text = f"SignatureRefused: {error.code}: {error.message}"[:2000]
-        # The sender's signature headers are kept under other names: the copy is signed by us.
-        headers = [
-            [
-                f"lindung-origin-{k.removeprefix('lindung-')}" if is_signature_header(k) else k,
-                v.decode(errors="replace"),
-            ]
-            for k, v in (record.headers or ())
-        ]
-        headers += [
-            ["lindung-error-type", type(error).__name__],
-            ["lindung-error", error_text],
-            ["lindung-origin-topic", record.topic],
-            ["lindung-origin-partition", str(record.partition)],
-            ["lindung-origin-offset", str(record.offset)],
-            ["lindung-consumer-group", self.group],
-            ["lindung-attempts", str(attempts)],
-        ]
-
+        headers = dead_letter_headers(record, error, group=self.group, attempts=attempts)
         dlq_key, dlq_value, cut = dead_letter_copy(record.key, record.value or b"")
         headers += cut
 
@@ -424,7 +297,7 @@ class InboxConsumer:
                         "key": record.key,
                         "value": record.value or b"",
                         "error_type": type(error).__name__,
-                        "error": error_text,
+                        "error": error_text(error),
                         "attempts": attempts,
                     },
                 )
