@@ -1,6 +1,8 @@
 """`lindung bench eventstore`: our event store against the `eventsourcing` library's PostgreSQL
 recorder, on the same database, with the same payloads and the same events per transaction.
 
+Ours is written as every service writes: a decider (a small one of the bench's own) run by the
+stream kit (libs/eventstore/kit.py) on the PostgreSQL store, a transaction per command.
 Measured: append rate, read rate (whole streams) and the read-model rebuild rate (the registry's
 projection of every stored event into a fresh schema, in batches). Nothing here is asserted: the
 numbers go to bench/results/ and the README.
@@ -24,8 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.db import make_engine
 from libs.events.contracts.common import Funder
 from libs.events.contracts.registry import WorkerNominated
+from libs.eventstore.decider import Decider
+from libs.eventstore.kit import Origin, StreamKit
 from libs.eventstore.migration import create_eventstore
-from libs.eventstore.store import EventStore, row_to_envelope
+from libs.eventstore.postgres import PostgresStore
+from libs.eventstore.store import row_to_envelope
 from libs.eventstore.tables import eventstore_tables
 
 
@@ -69,32 +74,50 @@ def nomination(i: int) -> WorkerNominated:
     )
 
 
+@dataclass(frozen=True)
+class Record:
+    """The bench's one command: record these nominations in this stream."""
+
+    stream_id: str
+    events: tuple[WorkerNominated, ...]
+
+
+# A stream kind of the bench's own: its state is how many events it holds, and a command records
+# its events whatever the state (the bench measures the store, not a rule).
+BENCH_STREAM: Decider[Record, int] = Decider(
+    kind="bench-worker",
+    initial=0,
+    evolve=lambda count, _recorded: count + 1,
+    decide=lambda command, _count: list(command.events),
+    stream_of=lambda command: command.stream_id,
+)
+
+
 async def _lindung(
     engine: AsyncEngine, schema: str, events: list[WorkerNominated], per_tx: int, progress: Progress
-) -> tuple[float, float, float, EventStore]:
+) -> tuple[float, float, float, PostgresStore]:
     metadata = MetaData()
     tables = eventstore_tables(metadata, schema)
     async with engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await conn.run_sync(create_eventstore, schema)
-    store = EventStore(tables, "bench")
+    store = PostgresStore(engine, tables, "bench")
+    kit = StreamKit(store)
     task = progress.add_task("Lindung append", total=len(events))
     started = time.perf_counter()
     for start in range(0, len(events), per_tx):
         chunk = events[start : start + per_tx]
-        async with engine.begin() as conn:
-            await store.append(
-                conn, f"worker-{chunk[0].worker_id}", chunk, expected_version=0, correlation_id=uuid.uuid4()
-            )
+        command = Record(f"worker-{chunk[0].worker_id}", tuple(chunk))
+        await kit.run(BENCH_STREAM, [command], origin=Origin.new())
         progress.advance(task, len(chunk))
     append_rate = len(events) / (time.perf_counter() - started)
     streams = [f"worker-{events[s].worker_id}" for s in range(0, len(events), per_tx)]
     task = progress.add_task("Lindung read", total=len(streams))
     started = time.perf_counter()
     read = 0
-    async with engine.connect() as conn:
+    async with store.transaction() as tx:
         for stream in streams:
-            read += len(await store.load(conn, stream))
+            read += len((await tx.load([stream]))[stream].recorded)
             progress.advance(task)
     read_rate = read / (time.perf_counter() - started)
     rebuild_rate = await _rebuild(engine, tables, len(events), progress)

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
 from libs.events.topics import NOMINATIONS_INBOUND
+from libs.service_names import SERVICES
 from lindung_cli.benchmarks import baseline
 from lindung_cli.benchmarks.memory import MemorySampler
 from lindung_cli.benchmarks.target import Target
@@ -81,7 +82,8 @@ FAILURES: tuple[Stage, ...] = (
     Stage("bpjs_rejected", "bpjs_simulator", "RegistrationRejected", by_request_id=True),
     Stage("enrollment_failed", "enrollment", "EnrollmentFailed"),
 )
-SCHEMAS = ("registry", "allocation", "enrollment", "bpjs_simulator")
+# The schemas the stages are read from, in the services' order.
+SCHEMAS = tuple(s for s in SERVICES if any(stage.schema == s for stage in (*STAGES, *FAILURES)))
 
 
 @dataclass

@@ -25,6 +25,7 @@ import httpx
 from rich.console import Console
 
 from libs.events.topics import SUBSCRIPTIONS
+from libs.service_names import SERVICES
 from libs.settings import Settings
 from lindung_cli.benchmarks.target import Target
 from lindung_cli.embedded import free_port, port_answers
@@ -32,15 +33,14 @@ from lindung_cli.up import Child, Stack, _die_with_parent, instance_port
 
 # The simulator's answer delay: zero, so the bench measures Lindung, not a pretend insurer.
 BENCH_ENV = {"LINDUNG_BPJS_MIN_DELAY_MS": "0", "LINDUNG_BPJS_MAX_DELAY_MS": "0"}
+# The services a bench scales out, and how far: their further instances' ports must be free too.
+INSTANCES_AT_MOST = {"registry": 3, "allocation": 3, "enrollment": 3}
 
 
 def free_offset(start: int = 23_000) -> int:
     """A port offset at which no service port (of two instances each) is taken."""
     for offset in range(start, 40_000, 300):
-        ports = [
-            instance_port(s, i, offset) for s in ("registry", "allocation", "enrollment") for i in range(3)
-        ]
-        ports += [instance_port(s, 0, offset) for s in ("dashboard", "claims", "bpjs_simulator")]
+        ports = [instance_port(s, i, offset) for s in SERVICES for i in range(INSTANCES_AT_MOST.get(s, 1))]
         if not any(port_answers("127.0.0.1", p) for p in ports):
             return offset
     raise RuntimeError("no free port offset")
