@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from libs.premium_rates import JKK_PER_MONTH, JKM_PER_MONTH, MONTHS_PER_YEAR
 from services.allocation.domain.budget import BudgetPosition
 from services.allocation.domain.period import Period
 from services.allocation.domain.sector import QuotaCell, Sector
@@ -108,9 +109,9 @@ class Programme(BaseModel):
     year: Annotated[StrictInt, Field(ge=2000, le=2100)]
     funder: Funder
     jurisdiction: str
-    premium_jkk: Rupiah = 10_000
-    premium_jkm: Rupiah = 6_800
-    months: Annotated[StrictInt, Field(ge=1)] = 12
+    premium_jkk: Rupiah = JKK_PER_MONTH
+    premium_jkm: Rupiah = JKM_PER_MONTH
+    months: Annotated[StrictInt, Field(ge=1)] = MONTHS_PER_YEAR
     coverage_start: date
     budget_cap: Rupiah
     allowed_deciles: tuple[StrictInt, ...] = (1, 2)
