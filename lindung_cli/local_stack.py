@@ -220,7 +220,7 @@ class Stack:
     def demo_calendar(self, today: date) -> date | None:
         """Run the demo on a calendar in its programme year when `today` is outside it (and no
         calendar is configured): the day it lives on, written to <data_dir>/demo-calendar.txt."""
-        from lindung_cli.demo import demo_day
+        from lindung_cli.demo_programme import demo_day
 
         day = None if self.settings.business_clock_file else demo_day(today)
         if day is None:

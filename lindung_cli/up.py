@@ -36,7 +36,7 @@ DEV_MODE_NOTICE = (
 
 def load_demo(stack: Stack, url_of: Callable[[str], str]) -> dict[str, Any]:
     """Define the demo programme and import the demo P3KE extract (idempotent)."""
-    from lindung_cli.demo import demo_programme_path, p3ke_extract
+    from lindung_cli.demo_programme import demo_programme_path, p3ke_extract
 
     with api.client(timeout=60.0) as client:
         answer = client.post(
