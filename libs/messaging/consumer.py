@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import insert
@@ -82,7 +82,7 @@ class InboxConsumer:
         engine: AsyncEngine,
         tables: EventStoreTables,
         store: EventStore,
-        handler: EventHandler,
+        handler: EventHandler | Reactor,
         *,
         group: str,
         dead_letter_topic: str,
@@ -223,7 +223,7 @@ class InboxConsumer:
             else:
                 for item in todo:
                     ctx = HandlerContext(conn=conn, store=self.store, envelope=item.clear)
-                    await self.handler(ctx, item.event)
+                    await cast(EventHandler, self.handler)(ctx, item.event)
         self.applied += len(fresh)
         self.duplicates += len(items) - len(fresh)
         self.on_commit()

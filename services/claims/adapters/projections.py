@@ -19,16 +19,6 @@ from libs.events.contracts.enrollment import (
 )
 from services.claims.adapters.tables import claims, coverage, coverage_facts
 
-# Enrollment's events that carry coverage facts (the claims handler consumes these).
-COVERAGE_EVENTS = (
-    EnrolledAtBPJS,
-    PremiumPaid,
-    CoverageRestored,
-    CoverageLapsed,
-    CoverageEnded,
-    MembershipEnded,
-)
-
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one claims event to the read model (idempotent per event: replays rebuild it)."""

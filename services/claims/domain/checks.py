@@ -30,6 +30,7 @@ from datetime import date
 from enum import StrEnum
 
 from libs.months import plus_months
+from libs.wording import rupiah
 from services.claims.domain.benefits import (
     BenefitKind,
     BenefitRules,
@@ -38,7 +39,7 @@ from services.claims.domain.benefits import (
     pays,
 )
 from services.claims.domain.coverage import CoverageReason
-from services.claims.domain.flags import Flag, FlagCode, flag, rupiah
+from services.claims.domain.flags import Flag, FlagCode, flag
 
 
 @dataclass(frozen=True, slots=True)

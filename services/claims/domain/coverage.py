@@ -32,7 +32,25 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from libs.events.contracts.enrollment import (
+    CoverageEnded,
+    CoverageLapsed,
+    CoverageRestored,
+    EnrolledAtBPJS,
+    MembershipEnded,
+    PremiumPaid,
+)
 from libs.months import month_of
+
+# Enrollment's events that carry the coverage facts (what the claims service consumes of them).
+COVERAGE_EVENTS = (
+    EnrolledAtBPJS,
+    PremiumPaid,
+    CoverageRestored,
+    CoverageLapsed,
+    CoverageEnded,
+    MembershipEnded,
+)
 
 
 class CoverageReason(StrEnum):

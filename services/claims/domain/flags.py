@@ -119,9 +119,3 @@ def flag_messages_table() -> str:
         *(f"| `{code}` | {_MESSAGES[code][0]} | {_MESSAGES[code][1]} |" for code in FlagCode),
     ]
     return "\n".join(rows) + "\n"
-
-
-def rupiah(amount: int) -> str:
-    """`48000000` as `Rp48.000.000`, the way Indonesian documents write amounts."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")

@@ -1,4 +1,5 @@
-from services.claims.domain.flags import FlagCode, flag, flag_messages_table, message_for, rupiah
+from libs.wording import rupiah
+from services.claims.domain.flags import FlagCode, flag, flag_messages_table, message_for
 
 
 def test_every_code_has_an_indonesian_message() -> None:
