@@ -26,16 +26,15 @@ from libs.auth import hash_key
 from libs.events import topics
 from libs.events.signing import dev_key_id, dev_keys, key_file
 from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import upgrade_all
 from lindung_cli.embedded import free_port
 from tests.conftest import (
     TEST_ENV,
     package_infra,  # noqa: F401  (`infra`: a broker of this package's own)
 )
-from tests.infra import Infra, create_database
-from tests.integration.audit.support import drop_database
+from tests.infra import Infra
 from tests.integration.faults.cluster import ServiceProcess
 from tests.running import eventually, process_env
+from tests.support.stack import fresh_database
 
 SAMOSIR = "12.17"
 KEYS = {role: secrets.token_urlsafe(32) for role in ("admin", "officer", "bpjs")}
@@ -105,16 +104,11 @@ class Place:
 
 @pytest.fixture(scope="package")
 async def place(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Place]:
-    name = f"lindung_closed_{uuid.uuid4().hex[:8]}"
     root = tmp_path_factory.mktemp("closed_by_default")
-    url = await create_database(infra.server_url, name)
-    try:
-        await asyncio.to_thread(upgrade_all, url)
+    async with fresh_database(infra, "lindung_closed") as url:
         await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
         keyring = await asyncio.to_thread(dev_keys, root / "keys", PRODUCERS)
         yield Place(url, infra.bootstrap, root, keyring)
-    finally:
-        await drop_database(infra.server_url, name)
 
 
 async def answering(proc: ServiceProcess, path: str = "/ready", timeout_s: float = 90.0) -> None:

@@ -9,7 +9,6 @@ import uuid
 from datetime import date
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from libs.events import topics
 from libs.events.contracts.bpjs import ClaimPaid
@@ -18,8 +17,9 @@ from libs.events.topics import PRODUCER_NOT_ALLOWED
 from libs.nik import compose_nik
 from tests.integration.closed_by_default.conftest import SAMOSIR, Place, answering, bearer
 from tests.integration.faults.cluster import ServiceProcess
-from tests.integration.registry.conftest import envelope
 from tests.running import read_matching
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 
 async def test_claims_parks_a_claim_the_simulator_sends_as_itself(
@@ -40,17 +40,10 @@ async def test_claims_parks_a_claim_the_simulator_sends_as_itself(
         paid_date=date(2026, 5, 20),
         amount=2_500_000,
     )
-    sent = envelope(event, "bpjs_simulator", f"bpjs-claim-{claim_id}").to_bytes()
+    sent = envelope_of(event, "bpjs_simulator", f"bpjs-claim-{claim_id}")
     key_id = dev_key_id("bpjs_simulator")
     simulator = Signer.load(key_id, key_file(place.keyring.parent, key_id))
-    producer = AIOKafkaProducer(bootstrap_servers=place.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            topics.BPJS_CLAIMS, sent, key=claim_id.encode(), headers=simulator.headers(sent)
-        )
-    finally:
-        await producer.stop()
+    await produce(place.bootstrap, topics.BPJS_CLAIMS, [(claim_id, sent)], signer=simulator)
     parked = await read_matching(
         place.bootstrap, topics.dead_letter_topic("claims"), lambda r: r.key == claim_id.encode(), 1, 60.0
     )

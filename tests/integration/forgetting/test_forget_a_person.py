@@ -21,10 +21,8 @@ province admin runs `lindung privacy forget NIK --reason ...`. Afterwards:
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,29 +31,27 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.db import make_engine
 from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.pii import FORGOTTEN
 from libs.privacy.cipher import MasterKey, is_encrypted
-from libs.runtime.migrate import upgrade_all
-from libs.runtime.service import Runtime, create_app
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from lindung_cli.embedded import free_port
-from tests.infra import Infra, create_database, run_id
-from tests.integration.audit.support import drop_database, lindung
-from tests.integration.registry.conftest import envelope as envelope_of
-from tests.integration.security.conftest import definitions
+from tests.infra import Infra, run_id
+from tests.integration.audit.support import lindung
 from tests.integration.signed_events.conftest import expect
-from tests.running import eventually, running, use_env
+from tests.running import eventually
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
+from tests.support.stack import in_process_stack
 
 pytestmark = pytest.mark.integration
 
@@ -166,44 +162,24 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    name = f"lindung_forget_{uuid.uuid4().hex[:8]}"
-    saved = dict(os.environ)
-    url = await create_database(infra.server_url, name)
-    engine = make_engine(url)
-    try:
-        await asyncio.to_thread(upgrade_all, url)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
-        use_env(
-            url,
-            infra.bootstrap,
-            LINDUNG_TOPIC_PARTITIONS="2",
-            LINDUNG_PRIVACY_MASTER_KEY=MasterKey.generate().text(),
-        )
-        async with AsyncExitStack() as exits:
-            apps: dict[str, FastAPI] = {}
-            runtimes: dict[str, Runtime] = {}
-            for service, definition in definitions().items():
-                runtimes[service] = await exits.enter_async_context(running(definition))
-                apps[service] = create_app(definition)
-                apps[service].state.runtime = runtimes[service]
-            port = free_port()
-            server = uvicorn.Server(
-                uvicorn.Config(apps["registry"], host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    env = {"LINDUNG_PRIVACY_MASTER_KEY": MasterKey.generate().text()}
+    async with in_process_stack(infra, "lindung_forget", env=env) as services:
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                services.apps["registry"], host="127.0.0.1", port=port, lifespan="off", log_config=None
             )
-            serving = asyncio.create_task(server.serve())
-            while not server.started:
-                await asyncio.sleep(0.05)
-            try:
-                yield Stack(engine, apps, runtimes, infra.bootstrap, f"http://127.0.0.1:{port}")
-            finally:
-                server.should_exit = True
-                await serving
-    finally:
-        await engine.dispose()
-        await drop_database(infra.server_url, name)
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        try:
+            yield Stack(
+                services.engine, services.apps, services.runtimes, infra.bootstrap, f"http://127.0.0.1:{port}"
+            )
+        finally:
+            server.should_exit = True
+            await serving
 
 
 async def _through_the_year(stack: Stack) -> None:
@@ -470,14 +446,7 @@ async def test_a_regency_systems_nomination_is_kept_sealed_in_the_registry_inbox
     registry records it and keeps its inbox copy sealed under her key, like the events."""
     fields = {k: v for k, v in TIUR.form().items()} | {"source_ref": f"SIAK-{RUN}-1"}
     request = envelope_of(NominationSubmitted(**fields), f"regency-{SAMOSIR}", f"regency-{SAMOSIR}-{RUN}")
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            topics.NOMINATIONS_INBOUND, request.to_bytes(), key=fields["source_ref"].encode()
-        )
-    finally:
-        await producer.stop()
+    await produce(stack.bootstrap, topics.NOMINATIONS_INBOUND, [(fields["source_ref"], request)])
 
     # And one the registry cannot read (no source_ref): parked, answered, its inbox row sealed too.
     unreadable = request.model_copy(
@@ -486,14 +455,7 @@ async def test_a_regency_systems_nomination_is_kept_sealed_in_the_registry_inbox
             "payload": {k: v for k, v in request.payload.items() if k != "source_ref"},
         }
     )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            topics.NOMINATIONS_INBOUND, unreadable.to_bytes(), key=b"SIAK-unreadable"
-        )
-    finally:
-        await producer.stop()
+    await produce(stack.bootstrap, topics.NOMINATIONS_INBOUND, [(b"SIAK-unreadable", unreadable)])
 
     async def copy(event_id: uuid.UUID, outcome: str) -> Any:
         sql = "SELECT envelope FROM registry.inbox WHERE event_id = :e AND outcome = :o"

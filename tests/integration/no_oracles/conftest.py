@@ -12,11 +12,7 @@ nominated by Samosir is out of scope, whatever Lindung knows of its holder.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,20 +23,16 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.db import make_engine
-from libs.events import topics
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
-from libs.runtime.migrate import upgrade_all
-from libs.runtime.service import Runtime, create_app
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database, run_id
-from tests.integration.audit.support import drop_database
+from tests.infra import Infra, run_id
 from tests.integration.security import conftest as security
 from tests.integration.security.conftest import API_KEYS, KEYS, MEDAN, SAMOSIR, expect
-from tests.running import eventually, running, use_env
+from tests.running import eventually
+from tests.support.stack import in_process_stack
 
 # The security package's keys (a province admin; an officer bound to Samosir) and programme:
 # seats in Samosir and Medan, `nik_regency_must_match: true`; here under a code of this package.
@@ -123,44 +115,20 @@ SERVICES = ("registry", "allocation", "enrollment", "bpjs_simulator")
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    import importlib
-
-    name = f"lindung_oracles_{uuid.uuid4().hex[:8]}"
-    saved_env = dict(os.environ)
-    try:
-        url = await create_database(infra.server_url, name)
-        await asyncio.to_thread(upgrade_all, url)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=1)
-        use_env(url, infra.bootstrap, LINDUNG_API_KEYS=API_KEYS, LINDUNG_TOPIC_PARTITIONS="1")
-        engine = make_engine(url)
-        try:
-            async with AsyncExitStack() as exits:
-                apps: dict[str, FastAPI] = {}
-                runtimes: dict[str, Runtime] = {}
-                for service in SERVICES:
-                    definition = importlib.import_module(f"services.{service}.entrypoints.app").definition()
-                    runtimes[service] = await exits.enter_async_context(running(definition))
-                    apps[service] = create_app(definition)
-                    apps[service].state.runtime = runtimes[service]
-                found = Stack(
-                    apps,
-                    runtimes,
-                    engine,
-                    url,
-                    infra.bootstrap,
-                    known=medan_person(1101, "Butet Manurung"),
-                    unknown=medan_person(1201, "Tidak Dikenal"),
-                    formula=Person(SAMOSIR, compose_nik(SAMOSIR, 3, BIRTH, "L", 1301), FORMULA_NAME),
-                )
-                await seed(found)
-                yield found
-        finally:
-            await engine.dispose()
-            await drop_database(infra.server_url, name)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        get_settings.cache_clear()
+    env = {"LINDUNG_API_KEYS": API_KEYS}
+    async with in_process_stack(infra, "lindung_oracles", SERVICES, partitions=1, env=env) as services:
+        found = Stack(
+            services.apps,
+            services.runtimes,
+            services.engine,
+            services.database_url,
+            infra.bootstrap,
+            known=medan_person(1101, "Butet Manurung"),
+            unknown=medan_person(1201, "Tidak Dikenal"),
+            formula=Person(SAMOSIR, compose_nik(SAMOSIR, 3, BIRTH, "L", 1301), FORMULA_NAME),
+        )
+        await seed(found)
+        yield found
 
 
 async def seed(stack: Stack) -> None:

@@ -37,8 +37,9 @@ from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from tests.integration.audit.support import lindung
 from tests.integration.no_oracles.conftest import KEYS, PROGRAMME, SAMOSIR, Person, Stack, expect
-from tests.integration.registry.conftest import envelope, produce
 from tests.running import read_matching
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 
@@ -150,7 +151,7 @@ async def test_an_inbound_topic_probe_answers_as_for_a_nik_nobody_knows(stack: S
         ref = f"probe-{uuid.uuid4().hex[:8]}"
         refs[ref] = person
         event = NominationSubmitted(**person.form(regency=SAMOSIR), source_ref=ref)
-        env = envelope(event, f"regency-{SAMOSIR}", f"simpeg-samosir-{ref}")
+        env = envelope_of(event, f"regency-{SAMOSIR}", f"simpeg-samosir-{ref}")
         sent.append((ref.encode(), env.to_bytes()))
     await produce(stack.bootstrap, topics.NOMINATIONS_INBOUND, sent)
     replies = await read_matching(

@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from libs.clock import set_business_now
 from libs.events import topics
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
-from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder
 from libs.events.envelope import Envelope
 from libs.messaging.kafka import ensure_topics
@@ -37,6 +35,8 @@ from services.registry.entrypoints.app import definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.running import eventually, running, use_env
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 OCCUPATIONS = [
     "petani", "nelayan", "sopir", "pemulung", "tukang becak", "juru parkir", "buruh harian lepas",
@@ -61,19 +61,6 @@ class Niks:
                 return nik
 
 
-def envelope(event: DomainEvent, producer: str, aggregate_id: str, **extra: Any) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=aggregate_id,
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer=producer,
-        payload=event.model_dump(mode="json"),
-        **extra,
-    )
-
-
 def programme_defined(
     code: str, funder: Funder = Funder.APBD_PROVINSI, start: date = date(2026, 1, 1)
 ) -> Envelope:
@@ -96,17 +83,7 @@ def programme_defined(
         requires_decree=True,
         quotas=[QuotaCell(regency_code="12.17", sector="non_sawit", seats=100)],
     )
-    return envelope(event, "allocation", f"programme-{code}")
-
-
-async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key, value in messages:
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
+    return envelope_of(event, "allocation", f"programme-{code}")
 
 
 @dataclass

@@ -18,8 +18,10 @@ from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from services.registry.adapters.tables import eventstore, nominations
-from tests.integration.registry.conftest import Registry, envelope, produce
+from tests.integration.registry.conftest import Registry
 from tests.running import eventually, read_matching
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +46,7 @@ def submitted(registry: Registry, ref: str, nik: str, **fields: Any) -> Envelope
             **fields,
         }
     )
-    return envelope(event, SYSTEM, f"simpeg-samosir-{ref}")
+    return envelope_of(event, SYSTEM, f"simpeg-samosir-{ref}")
 
 
 def keyed(env: Envelope) -> tuple[bytes, bytes]:

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,19 +29,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.auth import hash_key
-from libs.db import make_engine
-from libs.events import topics
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
-from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
-from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.runtime.migrate import SERVICES_WITH_SCHEMAS
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database, run_id
-from tests.integration.audit.support import drop_database
-from tests.running import eventually, running, use_env
+from tests.infra import Infra, run_id
+from tests.running import eventually
+from tests.support.stack import in_process_stack
 
 SAMOSIR, MEDAN = "12.17", "12.71"
 SECTOR = {SAMOSIR: "non_sawit", MEDAN: "sawit"}
@@ -196,43 +190,12 @@ class Stack:
         return int(await self.scalar(f"SELECT count(*) FROM {schema}.events"))
 
 
-def definitions() -> dict[str, ServiceDefinition]:
-    import importlib
-
-    return {
-        name: importlib.import_module(f"services.{name}.entrypoints.app").definition()
-        for name in SERVICES_WITH_SCHEMAS
-    }
-
-
 @pytest.fixture(scope="package")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    name = f"lindung_security_{uuid.uuid4().hex[:8]}"
-    saved_env = dict(os.environ)
-    try:
-        url = await create_database(infra.server_url, name)
-        await asyncio.to_thread(upgrade_all, url)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
-        use_env(url, infra.bootstrap, LINDUNG_API_KEYS=API_KEYS, LINDUNG_TOPIC_PARTITIONS="2")
-        engine = make_engine(url)
-        try:
-            async with AsyncExitStack() as exits:
-                apps: dict[str, FastAPI] = {}
-                runtimes: dict[str, Runtime] = {}
-                for service, definition in definitions().items():
-                    runtimes[service] = await exits.enter_async_context(running(definition))
-                    apps[service] = create_app(definition)
-                    apps[service].state.runtime = runtimes[service]  # routes over the running service
-                found = Stack(apps, runtimes, engine, infra.bootstrap, people())
-                await seed(found)
-                yield found
-        finally:
-            await engine.dispose()
-            await drop_database(infra.server_url, name)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)  # later packages must not inherit the keys
-        get_settings.cache_clear()
+    async with in_process_stack(infra, "lindung_security", env={"LINDUNG_API_KEYS": API_KEYS}) as services:
+        found = Stack(services.apps, services.runtimes, services.engine, infra.bootstrap, people())
+        await seed(found)
+        yield found
 
 
 async def expect(reply: httpx.Response, *statuses: int) -> Any:

@@ -8,7 +8,6 @@ NominationRejected (status `invalid`) and never decided; Samosir's own nominatio
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -17,9 +16,10 @@ from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.events.topics import PRODUCER_NOT_ALLOWED, PRODUCER_OUT_OF_SCOPE
-from tests.integration.registry.conftest import produce
 from tests.integration.security.conftest import PROGRAMME, RUN, SAMOSIR, Person, Stack
 from tests.running import eventually, read_matching
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +27,7 @@ pytestmark = pytest.mark.integration
 def submitted(person: Person, producer: str, ref: str) -> Envelope:
     fields = person.nomination(source_ref=ref)
     event = NominationSubmitted(**fields)
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=f"{producer}-{ref}",
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer=producer,
-        payload=event.model_dump(mode="json"),
-    )
+    return envelope_of(event, producer, f"{producer}-{ref}")
 
 
 @pytest.fixture(scope="module")

@@ -9,34 +9,24 @@ Samosir (12.17) and Medan (12.71). One stack for the package: two would share co
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
 
-from libs.events import topics
 from libs.events.envelope import Envelope
 from libs.events.signing import Signer, TrustedKey, keyring_json
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
-from libs.runtime.migrate import upgrade_all
-from libs.runtime.service import Runtime, ServiceDefinition, create_app
-from libs.settings import get_settings
+from libs.runtime.migrate import SERVICES_WITH_SCHEMAS
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database, run_id
-from tests.integration.audit.support import drop_database
-from tests.integration.security.conftest import definitions
-from tests.running import eventually, running, use_env
+from tests.infra import Infra, run_id
+from tests.running import eventually
+from tests.support.kafka import produce
+from tests.support.stack import InProcess, in_process_stack
 
 SAMOSIR, MEDAN = "12.17", "12.71"
 RUN = run_id()
@@ -159,48 +149,27 @@ def make_keys(folder: Path, services: Iterable[str]) -> Keys:
 class Stack:
     """The running services; `restart` starts one again (with the settings of now)."""
 
-    definitions: dict[str, ServiceDefinition]
+    services: InProcess
     keys: Keys
-    bootstrap: str
-    apps: dict[str, FastAPI] = field(default_factory=dict)
-    runtimes: dict[str, Runtime] = field(default_factory=dict)
-    exits: dict[str, AsyncExitStack] = field(default_factory=dict)
 
-    async def start(self, service: str) -> None:
-        os.environ.update(self.keys.env_of(service))
-        get_settings.cache_clear()  # each service reads its own key at start
-        exits = AsyncExitStack()
-        definition = self.definitions[service]
-        self.runtimes[service] = await exits.enter_async_context(running(definition))
-        self.apps[service] = create_app(definition)
-        self.apps[service].state.runtime = self.runtimes[service]  # routes over the running service
-        self.exits[service] = exits
-
-    async def stop(self, service: str) -> None:
-        await self.exits.pop(service).aclose()
+    @property
+    def bootstrap(self) -> str:
+        return self.services.bootstrap
 
     async def restart(self, service: str) -> None:
-        await self.stop(service)
-        await self.start(service)
+        await self.services.stop(service)
+        await self.services.start(service, self.keys.env_of(service))
 
     async def call(self, service: str, method: str, path: str, **kw: Any) -> httpx.Response:
-        transport = httpx.ASGITransport(app=self.apps[service])
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}", timeout=60) as http:
-            return await http.request(method, path, **kw)
+        return await self.services.call(service, method, path, **kw)
 
     async def send(
         self, topic: str, envelope: Envelope, key: str, signer: Signer | None, *, value: bytes | None = None
     ) -> None:
         """Publish `envelope` as a foreign system would: signed by `signer` (None: unsigned), over
         `value` when given (the bytes signed are then not the bytes sent)."""
-        sent = envelope.to_bytes()
-        headers = signer.headers(value if value is not None else sent) if signer else []
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(topic, sent, key=key.encode(), headers=headers)
-        finally:
-            await producer.stop()
+        headers = signer.headers(value if value is not None else envelope.to_bytes()) if signer else []
+        await produce(self.bootstrap, topic, [(key, envelope)], headers=headers)
 
 
 async def expect(reply: httpx.Response, *statuses: int) -> Any:
@@ -210,29 +179,11 @@ async def expect(reply: httpx.Response, *statuses: int) -> Any:
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    name = f"lindung_signed_{uuid.uuid4().hex[:8]}"
-    saved_env = dict(os.environ)
-    folder = tmp_path_factory.mktemp("keys")
-    try:
-        url = await create_database(infra.server_url, name)
-        await asyncio.to_thread(upgrade_all, url)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
-        use_env(url, infra.bootstrap, LINDUNG_TOPIC_PARTITIONS="2")
-        services = definitions()
-        found = Stack(services, make_keys(folder, services), infra.bootstrap)
-        try:
-            for service in services:
-                await found.start(service)
-            await seed(found)
-            yield found
-        finally:
-            for service in reversed(list(found.exits)):
-                await found.stop(service)
-            await drop_database(infra.server_url, name)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)  # later packages must not inherit the keys
-        get_settings.cache_clear()
+    keys = make_keys(tmp_path_factory.mktemp("keys"), SERVICES_WITH_SCHEMAS)
+    async with in_process_stack(infra, "lindung_signed", env_of=keys.env_of) as services:
+        found = Stack(services, keys)
+        await seed(found)
+        yield found
 
 
 async def seed(stack: Stack) -> None:

@@ -34,7 +34,6 @@ from libs.events.signing import (
 )
 from libs.events.topics import PRODUCER_OUT_OF_SCOPE
 from libs.nik import compose_nik
-from tests.integration.registry.conftest import envelope as envelope_of
 from tests.integration.signed_events.conftest import (
     MEDAN,
     PEOPLE,
@@ -45,6 +44,7 @@ from tests.integration.signed_events.conftest import (
     expect,
 )
 from tests.running import eventually, read_matching
+from tests.support.envelopes import envelope_of
 
 pytestmark = pytest.mark.integration
 
