@@ -23,170 +23,37 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
 
 import httpx
-import psutil
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
 from libs.events.topics import NOMINATIONS_INBOUND
-from libs.service_names import SERVICES
 from lindung_cli.benchmarks import baseline
 from lindung_cli.benchmarks.memory import MemorySampler
+from lindung_cli.benchmarks.pipeline_events import (
+    FAILURES,
+    STAGES,
+    appended_since,
+    counts_so_far,
+    first_times,
+    marks_now,
+    source_refs,
+)
+from lindung_cli.benchmarks.pipeline_result import PipelineResult, StageResult, machine
 from lindung_cli.benchmarks.target import Target
 from lindung_cli.benchmarks.workload import Workload, next_seed
 
+# `lindung bench pipeline` reads the machine from here, beside `run`.
+__all__ = ["PipelineResult", "StageResult", "define_programme", "machine", "run", "submit"]
+
 Progress = Callable[[dict[str, int]], None]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    schema: str
-    event_type: str
-    # Only this run's events: the programme code in the payload, or in the request id BPJS echoes.
-    by_request_id: bool = False
-
-    def match(self, alias: str = "") -> str:
-        field = (
-            f"{alias}payload->>'request_id' LIKE :request_suffix"
-            if self.by_request_id
-            else f"{alias}payload->>'programme_code' = :code"
-        )
-        return f"{alias}event_type = '{self.event_type}' AND {field}"
-
-    def where(self) -> str:
-        return f"position > :start AND {self.match()}"
-
-
-STAGES: tuple[Stage, ...] = (
-    Stage("validated", "registry", "WorkerValidated"),
-    Stage("assigned", "allocation", "QuotaAssigned"),
-    Stage("requested", "enrollment", "RegistrationRequested"),
-    Stage("answered", "bpjs_simulator", "RegistrationAccepted", by_request_id=True),
-    Stage("enrolled", "enrollment", "EnrolledAtBPJS"),
-)
-# Outcomes that mean a worker will not be enrolled (or not soon): counted, and the run ends early.
-FAILURES: tuple[Stage, ...] = (
-    Stage("rejected", "registry", "WorkerRejected"),
-    Stage("waitlisted", "allocation", "QuotaWaitlisted"),
-    Stage("bpjs_rejected", "bpjs_simulator", "RegistrationRejected", by_request_id=True),
-    Stage("enrollment_failed", "enrollment", "EnrollmentFailed"),
-)
-# The schemas the stages are read from, in the services' order.
-SCHEMAS = tuple(s for s in SERVICES if any(stage.schema == s for stage in (*STAGES, *FAILURES)))
-
-
-@dataclass
-class StageResult:
-    stage: str
-    service: str
-    event_type: str
-    count: int
-    first_s: float  # seconds after the first nomination was sent
-    last_s: float
-
-    @property
-    def per_s(self) -> float:
-        span = self.last_s - self.first_s
-        return self.count / span if span > 0 else 0.0
-
-
-@dataclass
-class PipelineResult:
-    label: str
-    workers: int
-    programme_code: str
-    instances: dict[str, int]
-    submit_s: float
-    message_bytes: int
-    stages: list[StageResult]
-    failures: dict[str, int]
-    enrolled: int
-    wall_s: float
-    latency_s: dict[str, dict[str, float]]
-    peak_mib: dict[str, float]
-    baseline: baseline.BaselineResult | None
-    # Peak in each tenth of the run per process (MiB): a bounded service levels off.
-    mib_by_tenth: dict[str, list[float]] = field(default_factory=dict)
-    series: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
-    complete: bool = True
-    # The machine is shared (tests may run beside the bench): its load says how much.
-    load_avg: tuple[float, float] = (0.0, 0.0)
-    # Events each service appended during the run (all published through its outbox), plus the
-    # inbound nominations: what went through the stack.
-    events: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def per_s(self) -> float:
-        """Workers enrolled per second, first nomination sent to last EnrolledAtBPJS."""
-        return self.enrolled / self.wall_s if self.wall_s else 0.0
-
-    @property
-    def baseline_ratio(self) -> float | None:
-        if self.baseline is None or not self.baseline.per_s:
-            return None
-        return self.per_s / self.baseline.per_s
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "workers": self.workers,
-            "programme_code": self.programme_code,
-            "instances": self.instances,
-            "complete": self.complete,
-            "load_avg_1m": {"before": round(self.load_avg[0], 2), "after": round(self.load_avg[1], 2)},
-            "enrolled": self.enrolled,
-            "failures": self.failures,
-            "events": {**self.events, "total": sum(self.events.values())},
-            "submit": {
-                "seconds": round(self.submit_s, 3),
-                "per_s": round(self.workers / self.submit_s, 1) if self.submit_s else None,
-                "message_bytes": self.message_bytes,
-            },
-            "wall_s": round(self.wall_s, 3),
-            "pipeline_per_s": round(self.per_s, 1),
-            "stages": [
-                {
-                    **asdict(s),
-                    "per_s": round(s.per_s, 1),
-                    "first_s": round(s.first_s, 3),
-                    "last_s": round(s.last_s, 3),
-                }
-                for s in self.stages
-            ],
-            "latency_s": self.latency_s,
-            "peak_mib": {k: round(v, 1) for k, v in sorted(self.peak_mib.items())},
-            "mib_by_tenth_of_run": {k: [round(m) for m in v] for k, v in sorted(self.mib_by_tenth.items())},
-            "baseline": None
-            if self.baseline is None
-            else {
-                **asdict(self.baseline),
-                "produce_per_s": round(self.baseline.produce_per_s, 1),
-                "per_s": round(self.baseline.per_s, 1),
-            },
-            "pipeline_to_baseline": None if self.baseline_ratio is None else round(self.baseline_ratio, 5),
-            "series": {k: [[t, n] for t, n in v] for k, v in self.series.items()},
-        }
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "cpus": psutil.cpu_count(logical=True),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-    }
 
 
 # --- preparing the run ------------------------------------------------------------------------
@@ -237,67 +104,6 @@ async def _wait_enrollment_knows(engine: AsyncEngine, code: str, timeout_s: floa
         if time.monotonic() > deadline:
             raise TimeoutError("enrollment did not learn the bench programme")
         await asyncio.sleep(0.2)
-
-
-async def _marks(engine: AsyncEngine) -> dict[str, int]:
-    """The last event position of each schema: the run reads only what comes after."""
-    async with engine.connect() as conn:
-        return {
-            schema: int(
-                (
-                    await conn.execute(text(f"SELECT coalesce(max(position), 0) FROM {schema}.events"))
-                ).scalar_one()
-            )
-            for schema in SCHEMAS
-        }
-
-
-def _params(stage: Stage, marks: dict[str, int], code: str) -> dict[str, Any]:
-    return {"start": marks[stage.schema], "code": code, "request_suffix": f"%:{code}"}
-
-
-async def _counts(engine: AsyncEngine, marks: dict[str, int], code: str) -> dict[str, int]:
-    """Events per stage so far: one scan of each schema's new events."""
-    found: dict[str, int] = {}
-    async with engine.connect() as conn:
-        for schema in SCHEMAS:
-            mine = [s for s in (*STAGES, *FAILURES) if s.schema == schema]
-            columns = ", ".join(f"count(*) FILTER (WHERE {s.match()}) AS {s.name}" for s in mine)
-            sql = text(f"SELECT {columns} FROM {schema}.events WHERE position > :start")
-            row = (await conn.execute(sql, _params(mine[0], marks, code))).one()
-            found.update({s.name: int(getattr(row, s.name)) for s in mine})
-    return found
-
-
-async def _first_times(
-    engine: AsyncEngine, stage: Stage, marks: dict[str, int], code: str
-) -> dict[str, float]:
-    """worker_id → epoch seconds when the stage's first event for that worker was on the broker.
-
-    The relay's `sent_at` (after the broker acknowledged) rather than the event's `recorded_at`:
-    that is the start of the transaction, and one transaction decides a whole consumer batch.
-    """
-    sql = text(
-        "SELECT e.payload->>'worker_id' AS worker_id, "
-        "extract(epoch FROM min(coalesce(o.sent_at, e.recorded_at))) AS at "
-        f"FROM {stage.schema}.events e LEFT JOIN {stage.schema}.outbox o ON o.event_id = e.event_id "
-        f"WHERE e.position > :start AND {stage.match('e.')} "
-        "GROUP BY 1"
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(sql, _params(stage, marks, code))).all()
-    return {str(r.worker_id): float(r.at) for r in rows}
-
-
-async def _source_refs(engine: AsyncEngine, marks: dict[str, int], code: str) -> dict[str, str]:
-    """worker_id → the inbound message's source_ref (`bench-<index>`)."""
-    sql = text(
-        "SELECT payload->>'worker_id' AS worker_id, payload->>'source_ref' AS ref FROM registry.events "
-        "WHERE position > :start AND event_type = 'WorkerNominated' AND payload->>'programme_code' = :code"
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(sql, {"start": marks["registry"], "code": code})).all()
-    return {str(r.worker_id): str(r.ref) for r in rows}
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -380,7 +186,7 @@ async def run(
     engine = make_engine(database_url, pool_size=2)
     try:
         await _wait_enrollment_knows(engine, code)
-        marks = await _marks(engine)
+        marks = await marks_now(engine)
         load_before = os.getloadavg()[0]
         sampler = MemorySampler(target.pids).start()
         try:
@@ -391,10 +197,10 @@ async def run(
         finally:
             memory = sampler.stop()
             load_after = os.getloadavg()[0]
-        firsts = {stage.name: await _first_times(engine, stage, marks, code) for stage in STAGES}
-        counts = await _counts(engine, marks, code)
-        refs = await _source_refs(engine, marks, code)
-        appended = await _appended(engine, marks)
+        firsts = {stage.name: await first_times(engine, stage, marks, code) for stage in STAGES}
+        counts = await counts_so_far(engine, marks, code)
+        refs = await source_refs(engine, marks, code)
+        appended = await appended_since(engine, marks)
     finally:
         await engine.dispose()
     stages = [
@@ -443,22 +249,6 @@ async def run(
     )
 
 
-async def _appended(engine: AsyncEngine, marks: dict[str, int]) -> dict[str, int]:
-    """Events appended to each schema since `marks` (the dashboard's included: it consumes)."""
-    async with engine.connect() as conn:
-        return {
-            schema: int(
-                (
-                    await conn.execute(
-                        text(f"SELECT count(*) FROM {schema}.events WHERE position > :start"),
-                        {"start": marks[schema]},
-                    )
-                ).scalar_one()
-            )
-            for schema in SCHEMAS
-        }
-
-
 async def _wait_done(
     engine: AsyncEngine,
     marks: dict[str, int],
@@ -475,7 +265,7 @@ async def _wait_done(
     moved = time.time()
     while True:
         await asyncio.sleep(poll_s)
-        counts = await _counts(engine, marks, code)
+        counts = await counts_so_far(engine, marks, code)
         if progress:
             progress(counts)
         now = time.time()
