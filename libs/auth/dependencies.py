@@ -1,6 +1,6 @@
 """FastAPI side of libs/auth: the caller's principal as a dependency, role and regency checks.
 
-    auth = Authenticator.from_settings(get_settings())
+    auth = Authenticator.from_settings(settings)  # the settings the entrypoint was given
     @router.get("/things")
     async def things(who: Annotated[Principal, Depends(auth.require(Role.PROVINCE_ADMIN))]): ...
 

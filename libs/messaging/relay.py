@@ -42,7 +42,6 @@ from libs.messaging.connection import KafkaConnection
 from libs.messaging.kafka import ensure_topics
 from libs.privacy.envelopes import OPENED_FOR, open_envelopes
 from libs.privacy.vault import KeyVault
-from libs.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class OutboxRelay:
         poll_interval_s: float,
         republish_on_start: bool = False,
         cluster_check_interval_s: float = 1.0,
-        topic_partitions: int | None = None,
+        topic_partitions: int,
         connection: KafkaConnection | None = None,
         signer: Signer | None = None,
         vault: KeyVault | None = None,
@@ -79,7 +78,7 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.republish_on_start = republish_on_start
         self.cluster_check_interval_s = cluster_check_interval_s
-        # Partitions of the topics created again on a new cluster (None: LINDUNG_TOPIC_PARTITIONS).
+        # Partitions of the topics created again on a new cluster (LINDUNG_TOPIC_PARTITIONS).
         self.topic_partitions = topic_partitions
         # How to reach the broker for topic creation (a secured cluster needs credentials).
         self.connection = connection
@@ -242,10 +241,9 @@ class OutboxRelay:
             names = set((await conn.execute(select(outbox.c.topic).distinct())).scalars())
             await conn.rollback()
         names.update(all_topic_names())
-        partitions = self.topic_partitions or get_settings().topic_partitions
         bootstrap = ",".join(f"{b.host}:{b.port}" for b in self.producer.client.cluster.brokers())
         target = replace(self.connection, bootstrap=bootstrap) if self.connection else bootstrap
-        await ensure_topics(target, sorted(names), partitions)
+        await ensure_topics(target, sorted(names), self.topic_partitions)
 
     async def _mark_all_unsent(self) -> None:
         async with self.engine.begin() as conn:

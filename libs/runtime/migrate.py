@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 
 from libs.privacy.vault import SCHEMA as PRIVACY_SCHEMA
+from libs.service_names import SERVICES
 
 __all__ = [
     "PRIVACY_SCHEMA",
@@ -19,7 +20,8 @@ __all__ = [
     "upgrade_all",
 ]
 
-SERVICES_WITH_SCHEMAS = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
+# Every service keeps its own schema (libs/service_names.py lists them, in start order).
+SERVICES_WITH_SCHEMAS = SERVICES
 
 
 def migrations_dir(service: str) -> Path:

@@ -126,6 +126,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_ms / 1000,
         republish_on_start=settings.republish_on_start,
+        topic_partitions=settings.topic_partitions,
         connection=KafkaConnection.from_settings(settings),
         signer=signer,
         vault=vault,

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from libs.settings import get_settings
+from libs.wording import rupiah
 from lindung_cli import api
 from lindung_cli.runtime_file import read_runtime
 from lindung_cli.tables import print_whole
@@ -38,11 +39,6 @@ def enrollment_url(url: str | None) -> str:
     if "enrollment" in services:
         return str(services["enrollment"]).rstrip("/")
     return f"http://127.0.0.1:{settings.port_for('enrollment')}"
-
-
-def rupiah(amount: int) -> str:
-    """Rp16.800 (Indonesian thousands separator)."""
-    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 def _fail(answer: httpx.Response) -> NoReturn:

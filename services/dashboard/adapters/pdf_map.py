@@ -55,7 +55,7 @@ def _area(drawing: Drawing, path: str, height: float, fill: str, dx: float, dy: 
     drawing.add(shape)
 
 
-def map_drawing(data: dict[str, Any], width: float, height: float) -> Drawing:
+def map_drawing(data: dict[str, Any], atlas: geo.Atlas, width: float, height: float) -> Drawing:
     """The report's map in a width × height drawing: the map on the left, the legend on the right."""
     drawing = Drawing(width, height)
     area = data["scope"]["regency"]
@@ -70,7 +70,7 @@ def map_drawing(data: dict[str, Any], width: float, height: float) -> Drawing:
         )
     )
     box_w, box_h = width - 150, height - 16
-    drawn = geo.regency_map(box_w, box_h) if area is None else geo.kecamatan_map(area, box_w, box_h)
+    drawn = atlas.regency_map(box_w, box_h) if area is None else atlas.kecamatan_map(area, box_w, box_h)
     if drawn is None:
         drawing.add(String(0, height / 2, "Peta tidak tersedia untuk wilayah ini.", fontSize=8))
         return drawing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
@@ -28,6 +28,7 @@ from reportlab.platypus import (
 from libs.spreadsheet import pdf_text
 from services.dashboard.adapters.pdf_map import map_drawing
 from services.dashboard.domain import labels as lb
+from services.dashboard.domain.geo import Atlas
 from services.dashboard.domain.report import Section, Value, programme_facts, sections, stamp, title_lines
 
 PRIMARY = colors.HexColor("#0b4f8a")
@@ -238,8 +239,9 @@ def _footer(stamp: str) -> Any:
     return draw
 
 
-def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
-    """The report of one programme summary (see application/views.summary) as PDF bytes."""
+def render_pdf(data: dict[str, Any], *, atlas: Atlas, now: datetime) -> bytes:
+    """The report of one programme summary (application/views/summary.py) as PDF bytes, made
+    `now`, its map drawn from `atlas`."""
     buffer = io.BytesIO()
     page = landscape(A4)
     doc = SimpleDocTemplate(
@@ -254,7 +256,7 @@ def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
         subject=data["scope"]["name"],
     )
     width = page[0] - doc.leftMargin - doc.rightMargin
-    made = stamp(now or datetime.now(UTC))
+    made = stamp(now)
     first, *rest = title_lines(data)
     # Every text is escaped: names of programmes, places and reasons are data, not markup.
     story: list[Any] = [Paragraph(pdf_text(first), H1)] + [Paragraph(pdf_text(line), BODY) for line in rest]
@@ -268,7 +270,7 @@ def render_pdf(data: dict[str, Any], now: datetime | None = None) -> bytes:
     )
     story += [Spacer(1, 4), facts, Spacer(1, 6)]
     charts = Table([[funnel_chart(data, width / 2 - 6), claims_chart(data, width / 2 - 6)]])
-    story += [charts, Spacer(1, 4), map_drawing(data, width, 330)]
+    story += [charts, Spacer(1, 4), map_drawing(data, atlas, width, 330)]
     for section in sections(data):
         block: list[Any] = [Paragraph(pdf_text(section.title), H2)]
         if section.rows or section.total:

@@ -8,7 +8,7 @@ through libs.spreadsheet.safe_cell: one starting like a formula is never a formu
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -72,8 +72,8 @@ def _quota_chart(ws: Worksheet, section: Section) -> None:
     ws.add_chart(chart, f"{get_column_letter(len(keys) + 2)}2")
 
 
-def render_xlsx(data: dict[str, Any], now: datetime | None = None) -> bytes:
-    """The report of one programme summary (see application/views.summary) as XLSX bytes."""
+def render_xlsx(data: dict[str, Any], *, now: datetime) -> bytes:
+    """The report of one programme summary (application/views/summary.py) as XLSX bytes, made `now`."""
     wb = Workbook()
     cover = wb.active
     assert cover is not None
@@ -81,7 +81,7 @@ def render_xlsx(data: dict[str, Any], now: datetime | None = None) -> bytes:
     for i, line in enumerate(title_lines(data), start=1):
         cover.cell(i, 1, safe_cell(line)).font = TITLE_FONT if i == 1 else BOLD
     lines = len(title_lines(data))
-    made = stamp(now or datetime.now(UTC))
+    made = stamp(now)
     cover.cell(lines + 1, 1, f"Dibuat {made} oleh Lindung; tanpa data pribadi (NIK).")
     for i, (label, value, kind) in enumerate(programme_facts(data), start=lines + 3):
         cover.cell(i, 1, safe_cell(label)).font = BOLD

@@ -1,61 +1,56 @@
 """The dashboard's reaction to consumed events: keep the facts, drop the personal data, project.
 
-The inbox consumer has already written the consumed envelope to the inbox in this transaction;
-the handler replaces it with the minimised envelope before the transaction commits, so no NIK,
-name or KPJ is ever stored by the dashboard. The read models are projected from that same
-minimised envelope, which is what an audit replay of the inbox feeds `project_consumed` too.
+The inbox consumer has already written the consumed envelopes to the inbox in this transaction;
+the reactor replaces them with their minimised copies before the transaction commits, so no NIK,
+name or KPJ is ever stored by the dashboard. The read models are projected from those same
+minimised facts, which is what an audit replay of the inbox feeds `project_consumed` too. The
+dashboard decides nothing: it appends no event.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import CTE, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope
-from libs.events.contracts.base import DomainEvent
-from libs.eventstore.store import EventStore
-from libs.messaging.consumer import HandlerContext
-from services.dashboard.adapters.projections import minimised, project_fact
-from services.dashboard.adapters.tables import eventstore
+from libs.eventstore.ports import StoreTransaction
+from libs.messaging.consumer import Consumed
+from services.dashboard.domain.consumed import metadata_only, minimised
 from services.dashboard.domain.facts import FACTS
+from services.dashboard.domain.read_model import Changes, changes_of
 
 log = logging.getLogger(__name__)
 
 
-_INBOX = eventstore.inbox
-# Replaces the consumed envelope the inbox consumer wrote in this transaction by its minimised copy.
-_KEEP = (
-    update(_INBOX)
-    .where(_INBOX.c.event_id == bindparam("kept_id"))
-    .values(envelope=bindparam("kept_envelope"))
-    .returning(_INBOX.c.event_id)
-    .cte("kept")
-)
+class ReadModels(Protocol):
+    """Where a batch's changes go, in the batch's transaction (adapters/projections.py: SQL)."""
+
+    async def write(self, tx: StoreTransaction, changes: Changes, kept: Sequence[Envelope]) -> None:
+        """Write the read-model `changes` and replace the batch's inbox rows by the `kept` copies."""
+        ...
 
 
-def _keep(envelope: Envelope) -> tuple[CTE, dict[str, Any]]:
-    return _KEEP, {"kept_id": envelope.event_id, "kept_envelope": envelope.model_dump(mode="json")}
-
-
-class DashboardHandler:
+class DashboardReactor:
     """Projects every event the dashboard counts with; other event types never reach it."""
 
     interested = frozenset(FACTS)
 
-    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        fact, minimal = minimised(ctx.envelope)
-        # The fact projected is the one `project_consumed` reads back from the kept envelope; the
-        # inbox row is rewritten by the same statement as the first read-model write.
-        await project_fact(ctx.conn, fact, minimal, along=_keep(minimal))
+    def __init__(self, read_models: ReadModels) -> None:
+        self.read_models = read_models
+
+    async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
+        """Project a batch of consumed events, in order, and keep only their minimised copies."""
+        reduced = [minimised(item.clear) for item in items]
+        # The facts projected are the ones `project_consumed` reads back from the kept envelopes.
+        changes = changes_of((fact, kept.occurred_at) for fact, kept in reduced)
+        await self.read_models.write(tx, changes, [kept for _, kept in reduced])
 
     async def parked(
         self,
-        conn: AsyncConnection,
-        store: EventStore,
+        tx: StoreTransaction,
         record: ConsumerRecord[bytes, bytes],
         envelope: Envelope | None,
         error: BaseException,
@@ -67,8 +62,7 @@ class DashboardHandler:
         if envelope is None:
             return
         try:
-            _, minimal = minimised(envelope)
+            _, kept = minimised(envelope)
         except Exception:  # the fact itself is what failed: keep only the envelope's metadata
-            minimal = envelope.model_copy(update={"payload": {}})
-        cte, params = _keep(minimal)
-        await conn.execute(select(cte), params)
+            kept = metadata_only(envelope)
+        await self.read_models.write(tx, Changes(), [kept])

@@ -5,7 +5,7 @@ caller's size and simplified there, so a path carries no detail finer than what 
 North Sumatra lies between about 1°S and 4°N: an equirectangular projection with longitude scaled
 by cos(mid-latitude) keeps shapes true to a fraction of a percent, with no projection library.
 
-Use: ``regency_map(width, height)`` and ``kecamatan_map("12.17", width, height)`` answer a
+Use: ``atlas.regency_map(width, height)`` and ``atlas.kecamatan_map("12.17", width, height)`` answer a
 :class:`Map` whose areas are ``(code, name, path, label)``; ``path`` is SVG path data (even-odd
 fill, holes included) in the box ``0 0 width height``, ``label`` a point inside the area. The page
 (GET /api/geo/...) and the PDF report draw the same paths.
@@ -18,16 +18,12 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
 Point = tuple[float, float]
 Ring = list[Point]
 Polygon = list[Ring]  # outer ring first, then holes
 
-REGENCY_FILE = "sumut_regencies.geo.json"
-KECAMATAN_FILE = "sumut_kecamatan.geo.json"
 # Detail below this many units of the box is not drawn (a unit is a CSS pixel on the page).
 TOLERANCE = 0.5
 # Islets smaller than this many square units vanish (an area always keeps its largest ring).
@@ -180,32 +176,34 @@ def draw(features: Sequence[Feature], width: float, height: float, tolerance: fl
     return Map(width, height, tuple(areas))
 
 
-@cache
-def _features(name: str) -> tuple[Feature, ...]:
-    return tuple(parse((files("services.dashboard.data") / name).read_text(encoding="utf-8")))
+class Atlas:
+    """The boundaries the maps are drawn from (adapters/geo_data.py reads them from the package
+    data); each map of a given box is drawn once and kept."""
 
+    def __init__(self, regencies: Sequence[Feature], kecamatan: Sequence[Feature]) -> None:
+        self.regencies = tuple(regencies)
+        self.kecamatan = tuple(kecamatan)
+        self._drawn: dict[tuple[str | None, float, float | None], Map | None] = {}
 
-def regency_features() -> tuple[Feature, ...]:
-    """The 33 regencies/cities of North Sumatra."""
-    return _features(REGENCY_FILE)
+    def kecamatan_features(self, regency_code: str) -> tuple[Feature, ...]:
+        """The kecamatan of one regency/city (empty for an unknown code)."""
+        return tuple(f for f in self.kecamatan if f.code.startswith(regency_code + "."))
 
+    def regency_map(self, width: float, height: float | None = None) -> Map:
+        """The 33 regencies/cities in a width × height box (height None: the map's own proportions)."""
+        drawn = self._map(None, self.regencies, width, height)
+        assert drawn is not None  # the province always has its regencies
+        return drawn
 
-def kecamatan_features(regency_code: str) -> tuple[Feature, ...]:
-    """The kecamatan of one regency/city (empty for an unknown code)."""
-    return tuple(f for f in _features(KECAMATAN_FILE) if f.code.startswith(regency_code + "."))
+    def kecamatan_map(self, regency_code: str, width: float, height: float | None = None) -> Map | None:
+        """One regency's kecamatan in a width × height box, or None for an unknown regency code."""
+        return self._map(regency_code, self.kecamatan_features(regency_code), width, height)
 
-
-@cache
-def regency_map(width: float, height: float | None = None) -> Map:
-    """The 33 regencies/cities in a width × height box (height None: the map's own proportions)."""
-    features = regency_features()
-    return draw(features, width, height or natural_height(features, width))
-
-
-@cache
-def kecamatan_map(regency_code: str, width: float, height: float | None = None) -> Map | None:
-    """One regency's kecamatan in a width × height box, or None for an unknown regency code."""
-    features = kecamatan_features(regency_code)
-    if not features:
-        return None
-    return draw(features, width, height or natural_height(features, width))
+    def _map(
+        self, key: str | None, features: Sequence[Feature], width: float, height: float | None
+    ) -> Map | None:
+        if (key, width, height) not in self._drawn:
+            self._drawn[(key, width, height)] = (
+                draw(features, width, height or natural_height(features, width)) if features else None
+            )
+        return self._drawn[(key, width, height)]

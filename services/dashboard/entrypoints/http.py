@@ -17,15 +17,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from libs.auth import Authenticator, Principal, Role, ensure_regency_visible
 from libs.regions import PROVINCE_CODE
-from libs.regions.places import desa_of_kecamatan, kecamatan_of_regency
 from libs.runtime.service import Runtime, runtime_of
 from services.dashboard.adapters.pdf_report import render_pdf
 from services.dashboard.adapters.xlsx_report import render_xlsx
-from services.dashboard.application.views import ProgrammeNotFound, list_programmes, summary
-from services.dashboard.domain.geo import kecamatan_map, regency_map
+from services.dashboard.application.dashboard import Dashboard
+from services.dashboard.application.views.programmes import ProgrammeNotFound
 from services.dashboard.domain.labels import PROVINCE_NAME, regency_name
 
-MAP_WIDTH = 600  # the map's box; the page scales it (it draws no text inside)
 READERS = (Role.PROVINCE_ADMIN, Role.AUDITOR, Role.REGENCY_OFFICER)
 STATIC = {
     "dashboard.js": "text/javascript; charset=utf-8",
@@ -68,14 +66,6 @@ def geo_response(body: dict[str, Any]) -> Response:
     return JSONResponse(body, headers={"Cache-Control": "private, max-age=86400"})
 
 
-def villages_of(regency: str) -> dict[str, list[dict[str, str]]]:
-    """Desa/kelurahan per kecamatan code, for the map's drill-down where seats are capped per village."""
-    return {
-        k.code: [{"code": d.code, "name": d.name, "kind": d.kind} for d in desa_of_kecamatan(k.code)]
-        for k in kecamatan_of_regency(regency)
-    }
-
-
 def not_found(code: str) -> HTTPException:
     return HTTPException(
         404,
@@ -83,10 +73,17 @@ def not_found(code: str) -> HTTPException:
     )
 
 
-def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
-    """The dashboard's routes, checking callers with `auth`."""
+def build_router(auth: Authenticator, dashboard: Dashboard) -> APIRouter:
+    """The dashboard's routes, checking callers with `auth`, answered by `dashboard`."""
     router = APIRouter()
     Reader = Annotated[Principal, Depends(auth.require(*READERS))]
+
+    async def summary_of(rt: Runtime, code: str, who: Principal, regency: str | None) -> dict[str, Any]:
+        async with rt.engine.connect() as conn:
+            try:
+                return await dashboard.summary(conn, code, scope_of(who, regency))
+            except ProgrammeNotFound:
+                raise not_found(code) from None
 
     @router.get("/", include_in_schema=False, response_model=None)
     async def page(request: Request) -> Response:
@@ -134,7 +131,7 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
             "regency_name": regency_name(who.regency) if who.regency else PROVINCE_NAME,
             "province_wide": who.province_wide,
             "authenticated": who.authenticated,
-            "poll_seconds": poll_seconds,
+            "poll_seconds": dashboard.poll_seconds,
         }
 
     @router.get("/api/programmes", tags=["dashboard"])
@@ -146,7 +143,7 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
         A regency officer is offered the province's programmes and their own regency's.
         """
         async with rt.engine.connect() as conn:
-            every = await list_programmes(conn)
+            every = await dashboard.programmes(conn)
         if not who.province_wide:
             every = [p for p in every if p["jurisdiction"] in (PROVINCE_CODE, who.regency)]
         years = sorted({p["year"] for p in every}, reverse=True)
@@ -157,37 +154,23 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
         code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None
     ) -> dict[str, Any]:
         """The monitoring figures of a programme, province-wide or for one regency."""
-        scope = scope_of(who, regency)
-        async with rt.engine.connect() as conn:
-            try:
-                return await summary(conn, code, scope)
-            except ProgrammeNotFound:
-                raise not_found(code) from None
+        return await summary_of(rt, code, who, regency)
 
     @router.get("/api/geo/regencies", tags=["dashboard"])
     async def geo_regencies(who: Reader) -> Response:
         """The 33 regencies/cities as SVG paths in a 600-wide box (public boundaries, cacheable)."""
-        return geo_response(regency_map(MAP_WIDTH).as_json())
+        return geo_response(dashboard.regency_map())
 
     @router.get("/api/geo/kecamatan/{regency}", tags=["dashboard"])
-    async def geo_kecamatan(
-        regency: Annotated[str, Path(max_length=10)], who: Reader
-    ) -> Response:
+    async def geo_kecamatan(regency: Annotated[str, Path(max_length=10)], who: Reader) -> Response:
         """One regency's kecamatan as SVG paths, with each kecamatan's desa/kelurahan names; 404
         REGENCY_UNKNOWN for a code no regency has (the shape of every other unknown here)."""
-        drawn = kecamatan_map(regency, MAP_WIDTH)
+        drawn = dashboard.kecamatan_map(regency)
         if drawn is None:
             raise HTTPException(
                 404, {"code": "REGENCY_UNKNOWN", "message": f"Kabupaten/kota {regency} tidak dikenal."}
             )
-        return geo_response({**drawn.as_json(), "villages": villages_of(regency)})
-
-    async def report_data(rt: Runtime, code: str, who: Principal, regency: str | None) -> dict[str, Any]:
-        async with rt.engine.connect() as conn:
-            try:
-                return await summary(conn, code, scope_of(who, regency))
-            except ProgrammeNotFound:
-                raise not_found(code) from None
+        return geo_response(drawn)
 
     def attachment(code: str, data: dict[str, Any], ext: str) -> str:
         scope = data["scope"]["regency"]
@@ -197,8 +180,8 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
     @router.get("/reports/{code}.pdf", tags=["reports"])
     async def report_pdf(code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None) -> Response:
         """The monitoring-and-evaluation report as PDF (scoped like the dashboard)."""
-        data = await report_data(rt, code, who, regency)
-        body = await asyncio.to_thread(render_pdf, data)
+        data = await summary_of(rt, code, who, regency)
+        body = await asyncio.to_thread(render_pdf, data, atlas=dashboard.atlas, now=dashboard.now())
         return Response(
             body,
             media_type="application/pdf",
@@ -208,8 +191,8 @@ def build_router(auth: Authenticator, poll_seconds: int) -> APIRouter:
     @router.get("/reports/{code}.xlsx", tags=["reports"])
     async def report_xlsx(code: str, rt: RuntimeDep, who: Reader, regency: RegencyParam = None) -> Response:
         """The monitoring-and-evaluation report as an Excel workbook (scoped like the dashboard)."""
-        data = await report_data(rt, code, who, regency)
-        body = await asyncio.to_thread(render_xlsx, data)
+        data = await summary_of(rt, code, who, regency)
+        body = await asyncio.to_thread(render_xlsx, data, now=dashboard.now())
         return Response(
             body,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

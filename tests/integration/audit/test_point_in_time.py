@@ -17,9 +17,7 @@ from libs.audit.beneficiaries import (
     decree_checks,
     list_sha256,
 )
-from libs.audit.coverage import ENROLLMENT_TYPES, coverage_on
 from libs.audit.history import WIB, end_of_month, events_until
-from libs.audit.quota import quota_position
 from libs.audit.session import read_only
 from libs.db import make_engine
 from libs.events.catalog import decode
@@ -28,6 +26,8 @@ from libs.events.envelope import Envelope
 from libs.eventstore.migration import create_eventstore
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import eventstore_tables
+from lindung_cli.audit.coverage import ENROLLMENT_TYPES, coverage_on
+from lindung_cli.audit.quota import quota_position
 from services.allocation.domain.decree import Decree, DecreeEntry
 from services.allocation.domain.sector import Sector
 from tests.integration.audit.conftest import DEMO, SMALL, AuditRun, assigned_list
@@ -150,8 +150,8 @@ async def test_coverage_on_a_day_agrees_with_enrollment_for_every_worker(audit_r
 
 
 async def test_the_cli_answers_coverage_by_nik_without_showing_it(audit_run: AuditRun) -> None:
-    from libs.audit.coverage import window_rule
-    from lindung_cli.commands.audit import _enrollment_rule
+    from lindung_cli.audit.coverage import window_rule
+    from lindung_cli.audit.point_in_time import enrollment_rule as _enrollment_rule
 
     async with audit_run.engine.connect() as conn:
         enrolled = set(
@@ -229,7 +229,7 @@ async def test_decrees_signed_through_allocation_froze_the_lists_the_events_give
 async def test_with_enrollments_rule_the_audit_gives_enrollments_own_answer(audit_run: AuditRun) -> None:
     """From the events alone, judged by enrollment's domain rule (paid months, grace, lapses), the
     answer is the one enrollment gives from its read model (`GET /coverage/{nik}` uses the same)."""
-    from lindung_cli.commands.audit import _enrollment_rule
+    from lindung_cli.audit.point_in_time import enrollment_rule as _enrollment_rule
 
     service = pytest.importorskip("services.enrollment.application.coverage")
     rule = _enrollment_rule(None)

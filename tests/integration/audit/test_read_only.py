@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from libs.audit.session import read_only
-from lindung_cli.commands import audit as audit_cli
+from lindung_cli.audit import common as audit_cli
 from tests.integration.audit.conftest import AuditRun
 
 pytestmark = pytest.mark.integration
@@ -61,4 +61,4 @@ def test_the_cli_session_is_the_read_only_one(audit_run: AuditRun) -> None:
     import asyncio
 
     with pytest.raises(DBAPIError, match="read-only transaction"):
-        asyncio.run(audit_cli._read_only(write))
+        asyncio.run(audit_cli.read_only(write))

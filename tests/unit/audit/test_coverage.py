@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from libs.audit.coverage import Enrollment, coverage_on, enrollments_of
 from libs.events.catalog import BY_TYPE
 from libs.events.contracts.enrollment import PremiumPaid
 from libs.events.envelope import Envelope
+from lindung_cli.audit.coverage import Enrollment, coverage_on, enrollments_of, ledger_rule
+from services.enrollment.domain.coverage import CoveragePolicy
 from tests.unit.audit.factories import Log, enrolled, failed, lapsed
 
 ENROLLED_AT = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)  # 09:00 WIB on 10 January
@@ -124,3 +125,57 @@ def test_premiums_paid_for_the_worker_are_gathered_for_the_rule() -> None:
         log.add(PremiumPaid.model_validate(paid), stream=f"bill-{month}")
     enrollments, _ = enrollments_of(log.envelopes, "w1")
     assert [p.month for p in enrollments[0].payments] == ["2026-01"]
+
+
+def _paid(log: Log, month: str, worker: str = "w1") -> None:
+    line = {
+        "programme_code": "SUMUT-2026",
+        "funder": "APBD_PROVINSI",
+        "regency_code": "12.17",
+        "jkk_total": 10_000,
+        "jkm_total": 6_800,
+        "total": 16_800,
+        "payment_ref": f"R{month}",
+        "month": month,
+        "workers": 1,
+        "worker_ids": [worker],
+    }
+    log.add(PremiumPaid.model_validate(line), stream=f"bill-{month}", at=datetime(2026, 1, 12, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("day", "covered", "reason"),
+    [
+        (date(2026, 1, 20), True, "PREMIUM_PAID"),
+        (date(2026, 2, 28), True, "PREMIUM_PAID"),
+        (date(2026, 3, 1), False, "PREMIUM_UNPAID"),  # no grace: the first unpaid month is not covered
+        (date(2026, 1, 9), False, "BEFORE_COVERAGE_START"),
+        (date(2027, 1, 1), False, "AFTER_COVERAGE_END"),
+    ],
+)
+def test_enrollments_own_ledger_judges_the_facts_read_from_the_events(
+    day: date, covered: bool, reason: str
+) -> None:
+    log = _log()
+    _paid(log, "2026-01")
+    _paid(log, "2026-02")
+    rule = ledger_rule(CoveragePolicy(grace_months=0, arrears_months=3), known_at=None)
+    verdict = coverage_on(log.envelopes, "w1", day, rule)
+    assert (verdict.covered, verdict.reason) == (covered, reason)
+
+
+def test_a_grace_month_of_enrollments_policy_covers_the_month_after_the_last_paid() -> None:
+    log = _log()
+    _paid(log, "2026-01")
+    rule = ledger_rule(CoveragePolicy(grace_months=1), known_at=None)
+    assert coverage_on(log.envelopes, "w1", date(2026, 2, 15), rule).reason == "IN_GRACE"
+    assert not coverage_on(log.envelopes, "w1", date(2026, 3, 1), rule).covered
+
+
+def test_the_ledger_counts_only_what_was_known_at_the_instant_asked() -> None:
+    log = _log()
+    _paid(log, "2026-01")  # paid on 12 January
+    known_before = ledger_rule(CoveragePolicy(grace_months=0), known_at=date(2026, 1, 11))
+    known_after = ledger_rule(CoveragePolicy(grace_months=0), known_at=date(2026, 1, 12))
+    assert not coverage_on(log.envelopes, "w1", date(2026, 1, 10), known_before).covered
+    assert coverage_on(log.envelopes, "w1", date(2026, 1, 10), known_after).covered

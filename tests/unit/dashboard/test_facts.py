@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from libs.events import BY_TYPE, Envelope, decode
-from services.dashboard.adapters.projections import fact_of, minimised
-from services.dashboard.application.handlers import DashboardHandler
+from services.dashboard.domain.consumed import fact_of, minimised
+from services.dashboard.application.handlers import DashboardReactor
 from services.dashboard.domain import facts as f
 from tests.integration.dashboard.support import Feed, person
 
@@ -62,7 +62,7 @@ def test_every_consumed_type_is_a_known_contract_and_its_fields_exist() -> None:
         contract = BY_TYPE[event_type]
         missing = set(fact.model_fields) - set(contract.model_fields) - f.DERIVED_FIELDS
         assert not missing, f"{event_type}: {missing}"
-    assert DashboardHandler.interested == frozenset(f.FACTS)
+    assert DashboardReactor.interested == frozenset(f.FACTS)
 
 
 def test_minimised_envelopes_hold_no_personal_data() -> None:

@@ -7,15 +7,14 @@ import re
 
 from libs.regions.places import kecamatan_of_regency
 from libs.regions.regions import all_regions
+from services.dashboard.adapters.geo_data import load_atlas
 from services.dashboard.domain.geo import (
+    Atlas,
     Feature,
     draw,
-    kecamatan_features,
-    kecamatan_map,
     parse,
     path_data,
     projection,
-    regency_map,
     ring_area,
     simplify,
 )
@@ -69,7 +68,7 @@ def test_draw_keeps_every_area_and_tiny_islets_only_when_they_are_the_whole_area
 
 
 def test_the_regency_map_has_the_33_regencies_inside_the_box() -> None:
-    drawn = regency_map(600, 800)
+    drawn = load_atlas().regency_map(600, 800)
     assert sorted(a.code for a in drawn.areas) == sorted(r.kemendagri_code for r in all_regions())
     for area in drawn.areas:
         numbers = coordinates(area.path)
@@ -81,18 +80,18 @@ def test_the_regency_map_has_the_33_regencies_inside_the_box() -> None:
 
 
 def test_natural_height_follows_the_province_shape() -> None:
-    drawn = regency_map(600)
+    drawn = load_atlas().regency_map(600)
     assert 700 < drawn.height < 1000  # North Sumatra is taller than wide once Nias is in
 
 
 def test_the_kecamatan_map_of_a_regency_draws_each_of_its_kecamatan() -> None:
     for regency in ("12.17", "12.71", "12.14"):
-        drawn = kecamatan_map(regency, 500)
+        drawn = load_atlas().kecamatan_map(regency, 500)
         assert drawn is not None
         assert [a.code for a in drawn.areas] == sorted(k.code for k in kecamatan_of_regency(regency))
         assert all(a.path.startswith("M") and a.path.endswith("Z") for a in drawn.areas)
-    assert kecamatan_map("12.99", 500) is None
-    assert sum(len(kecamatan_features(r.kemendagri_code)) for r in all_regions()) == 455
+    assert load_atlas().kecamatan_map("12.99", 500) is None
+    assert sum(len(load_atlas().kecamatan_features(r.kemendagri_code)) for r in all_regions()) == 455
 
 
 def test_parse_reads_polygons_and_multipolygons() -> None:
@@ -106,3 +105,11 @@ def test_parse_reads_polygons_and_multipolygons() -> None:
     features = parse(text)
     assert [f.code for f in features] == ["12.01", "12.02"]
     assert len(features[0].polygons) == 2 and len(features[1].polygons) == 1
+
+
+def test_an_atlas_draws_each_box_once_and_knows_no_kecamatan_of_another_province() -> None:
+    atlas = Atlas([square("12.01", 98.0, 1.0, 1.0)], [square("12.01.01", 98.0, 1.0, 0.5)])
+    assert atlas.regency_map(300) is atlas.regency_map(300)
+    drawn = atlas.kecamatan_map("12.01", 300, 300)
+    assert drawn is not None and [a.code for a in drawn.areas] == ["12.01.01"]
+    assert atlas.kecamatan_map("13.01", 300) is None

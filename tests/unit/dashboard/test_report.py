@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from services.dashboard.adapters.geo_data import load_atlas
 from services.dashboard.adapters.pdf_report import (
     cell_text,
     funnel_chart,
@@ -207,7 +208,7 @@ def test_a_shortfall_is_never_shown_as_100_percent() -> None:
     summary = {r[0]: r for r in sections(data)[0].rows}
     assert summary["Kuota terisi"][2] == 0.999
     assert cell_text("pct", summary["Kuota terisi"][2]) == "99,9%"
-    book = load_workbook(io.BytesIO(render_xlsx(data)))
+    book = load_workbook(io.BytesIO(render_xlsx(data, now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))))
     sheet = book["Ringkasan"]
     filled = next(row for row in sheet.iter_rows(min_row=3) if row[0].value == "Kuota terisi")
     assert filled[2].value == 0.999 and filled[2].number_format == "0.0%"  # Excel shows 99.9%
@@ -217,12 +218,14 @@ def test_a_shortfall_is_never_shown_as_100_percent() -> None:
 
 
 def pdf_text_of(data: dict[str, Any]) -> str:
-    reader = PdfReader(io.BytesIO(render_pdf(data, now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))))
+    reader = PdfReader(
+        io.BytesIO(render_pdf(data, atlas=load_atlas(), now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC)))
+    )
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
 def test_pdf_report() -> None:
-    pdf = render_pdf(sample(), now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))
+    pdf = render_pdf(sample(), atlas=load_atlas(), now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))
     assert pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -274,7 +277,7 @@ def test_a_programme_without_decrees_says_so() -> None:
 
 
 def test_xlsx_report_holds_numbers_not_text() -> None:
-    book = load_workbook(io.BytesIO(render_xlsx(sample())))
+    book = load_workbook(io.BytesIO(render_xlsx(sample(), now=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))))
     assert book.sheetnames[:4] == ["Program", "Ringkasan", "Kesesuaian", "Anggaran"]
     assert "Definisi" in book.sheetnames and "Kuota dilepas" in book.sheetnames
     sheet = book["Kabupaten-Kota"]

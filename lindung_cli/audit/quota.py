@@ -1,0 +1,95 @@
+"""A programme's quota use and budget position at an instant (e.g. a month end), from its events.
+
+Replayed through allocation's own rules: each event of the programme's stream up to the instant
+becomes the quota decision it stands for and is applied to allocation's `QuotaState`, the state
+allocation itself decides from (seats per regency × sector, seated workers, the waitlist, the cap
+and the cost per worker); the money is allocation's `BudgetPosition` (whole rupiah).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from libs.audit.beneficiaries import ALLOCATION_TYPES
+from libs.events.catalog import decode
+from libs.events.envelope import Envelope
+from lindung_cli.audit.allocation_stream import quota_decision
+from services.allocation.domain.budget import BudgetPosition
+from services.allocation.domain.quota import QuotaState
+
+
+@dataclass(frozen=True)
+class CellPosition:
+    """Seats and assigned workers of one regency × sector."""
+
+    regency_code: str
+    sector: str
+    seats: int
+    assigned: int
+
+
+@dataclass(frozen=True)
+class QuotaPosition:
+    """The whole programme at one instant: its cells, its waitlist and its budget position."""
+
+    programme_code: str
+    as_of: datetime | None
+    cells: dict[tuple[str, str], CellPosition]
+    waitlisted: int
+    budget: BudgetPosition
+
+    @property
+    def seats_total(self) -> int:
+        return self.budget.seats_total
+
+    @property
+    def assigned(self) -> int:
+        return self.budget.committed_workers
+
+    @property
+    def budget_cap(self) -> int:
+        return self.budget.cap
+
+    @property
+    def cost_per_worker(self) -> int:
+        return self.budget.cost_per_worker
+
+    @property
+    def committed_rupiah(self) -> int:
+        return self.budget.committed_rupiah
+
+    @property
+    def headroom(self) -> int:
+        return self.budget.headroom
+
+    @property
+    def overcommitted(self) -> int:
+        return self.budget.overcommitted
+
+
+def position_of(state: QuotaState, as_of: datetime | None) -> QuotaPosition:
+    """What allocation's quota state says of the programme, cell by cell and in rupiah."""
+    cells = {}
+    for cell in sorted({*state.seats, *state.assigned_per_cell}):
+        key = (cell.regency, str(cell.sector))
+        cells[key] = CellPosition(*key, state.seats.get(cell, 0), state.assigned_per_cell.get(cell, 0))
+    return QuotaPosition(state.programme_code, as_of, cells, len(state.waiting), state.budget())
+
+
+def quota_position(
+    envelopes: Iterable[Envelope], programme_code: str, as_of: datetime | None = None
+) -> QuotaPosition | None:
+    """The position after `envelopes` (allocation events in log order); None if never defined."""
+    state = QuotaState()
+    for envelope in envelopes:
+        if envelope.event_type not in ALLOCATION_TYPES:
+            continue
+        event = decode(envelope)
+        if getattr(event, "programme_code", None) != programme_code:
+            continue
+        decision = quota_decision(event)
+        if decision is not None:
+            state.apply(decision)
+    return position_of(state, as_of) if state.programme_code else None
