@@ -1,4 +1,5 @@
-"""Indonesian words and number formats the dashboard and its reports show to officers.
+"""Indonesian words the dashboard and its reports show to officers (numbers, money and month names
+are written the one way of libs/wording.py, re-exported here as the reports' one vocabulary).
 
 Codes travel in events and stay stable; the short labels here may be reworded freely. An unknown
 code (a new reason added by another service) is shown as the code itself, never dropped.
@@ -7,6 +8,9 @@ code (a new reason added by another service) is shown as the code itself, never 
 from __future__ import annotations
 
 from libs.regions import all_regions, desa_of_kecamatan, kecamatan_by_code, region_by_code
+from libs.wording import bulan_tahun
+from libs.wording import number as number
+from libs.wording import rupiah as rupiah
 
 REJECTION_LABELS: dict[str, str] = {
     "NIK_FORMAT": "Format NIK salah",
@@ -135,7 +139,6 @@ CLAIM_KIND_LABELS: dict[str, str] = {
 }
 OTHERS = "lainnya"
 
-BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 PROVINCE_NAME = "Provinsi Sumatera Utara"
 # Workers whose desa and NIK name no kecamatan of the regency (or whose NIK is forgotten).
 UNKNOWN_KECAMATAN_NAME = "Kecamatan tidak diketahui"
@@ -161,18 +164,6 @@ def desa_name(code: str) -> str:
     if desa is None or kecamatan is None:
         return f"Tidak dikenal ({code})"
     return f"{desa.name}, Kec. {kecamatan.name}"
-
-
-def number(value: int) -> str:
-    """12345 -> "12.345" (Indonesian digit grouping)."""
-    sign = "-" if value < 0 else ""
-    return sign + f"{abs(value):,}".replace(",", ".")
-
-
-def rupiah(value: int) -> str:
-    """4210000000 -> "Rp4.210.000.000"."""
-    sign = "-" if value < 0 else ""
-    return f"{sign}Rp{number(abs(value))}"
 
 
 def percent_tenths(part: int, whole: int) -> int | None:
@@ -203,7 +194,7 @@ def percent_of_tenths(tenths: int) -> str:
 def month_label(month: str) -> str:
     """A YYYY-MM month as officers read it: "2025-03" -> "Mar 2025"."""
     year, mon = month.split("-")
-    return f"{BULAN_SINGKAT[int(mon) - 1]} {year}"
+    return bulan_tahun(int(year), int(mon), short=True)
 
 
 # What each figure counts, and from which events: the "Definisi" page of the reports (the same

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from libs.events import BY_TYPE, Envelope, decode
-from services.dashboard.domain.consumed import fact_of, minimised
 from services.dashboard.application.handlers import DashboardReactor
 from services.dashboard.domain import facts as f
+from services.dashboard.domain.consumed import fact_of, minimised
 from tests.integration.dashboard.support import Feed, person
 
 PERSONAL_FIELDS = {

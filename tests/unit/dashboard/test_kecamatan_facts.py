@@ -6,8 +6,8 @@ import json
 
 from libs.pii import FORGOTTEN
 from libs.regions import desa_of_regency, kecamatan_of_nik
-from services.dashboard.domain.consumed import fact_of, minimised
 from services.dashboard.domain import facts as f
+from services.dashboard.domain.consumed import fact_of, minimised
 from tests.integration.dashboard.support import Feed, person
 
 
