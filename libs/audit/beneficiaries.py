@@ -6,10 +6,8 @@ about them takes them off: QuotaWaitlisted, QuotaReleased, and where they exist 
 (a provisional seat given up before the first decree) and QuotaDeclined (kept by another
 programme). The same rule as allocation's `assignments.status = 'assigned'`.
 
-Canonical list, version 1 (the decree's, reimplemented here because libs never import services;
-a unit test keeps both in step): one line ``worker_id|regency|sector`` + LF per beneficiary,
-sorted by worker id in code-point order, UTF-8 without BOM; the list hash is the lowercase hex
-SHA-256 of those bytes. Outside Lindung: ``LC_ALL=C sort -t'|' -k1,1 list.txt | sha256sum``.
+The list is hashed in the canonical form every decree uses (libs/decree_list.py, the one home
+of that format, allocation's too).
 
 A decree is checked against the list just before its own event in the programme's stream (the
 stream orders every quota decision and decree of a programme), which is what it froze; the
@@ -18,11 +16,11 @@ list "on the decree's date" can differ when decisions followed the decree later 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from libs import decree_list
 from libs.events.catalog import decode
 from libs.events.contracts.allocation import DecreeIssued, QuotaAssigned
 from libs.events.envelope import Envelope
@@ -48,21 +46,18 @@ class Beneficiary:
     sector: str
 
     def canonical_line(self) -> str:
-        for value in (self.worker_id, self.regency_code, self.sector):
-            if not value or any(ch in value for ch in "|\n\r"):
-                raise ValueError(f"{value!r} cannot stand in a canonical list line")
-        return f"{self.worker_id}|{self.regency_code}|{self.sector}\n"
+        """This beneficiary's line in the hashed list."""
+        return decree_list.canonical_line(self.worker_id, self.regency_code, self.sector)
 
 
 def canonical_list(beneficiaries: Iterable[Beneficiary]) -> bytes:
-    """The list in canonical form (see the module doc)."""
-    ordered = sorted(beneficiaries, key=lambda b: b.worker_id)
-    return "".join(b.canonical_line() for b in ordered).encode("utf-8")
+    """The list in canonical form (libs/decree_list.py)."""
+    return decree_list.canonical_list((b.worker_id, b.regency_code, b.sector) for b in beneficiaries)
 
 
 def list_sha256(beneficiaries: Iterable[Beneficiary]) -> str:
     """Lowercase hex SHA-256 of the canonical list."""
-    return hashlib.sha256(canonical_list(beneficiaries)).hexdigest()
+    return decree_list.list_sha256((b.worker_id, b.regency_code, b.sector) for b in beneficiaries)
 
 
 def _apply(current: dict[str, Beneficiary], envelope: Envelope, programme_code: str) -> None:
