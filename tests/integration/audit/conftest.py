@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import MetaData, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,6 +51,8 @@ from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of th
 from tests.infra import Infra, create_database, started_broker
 from tests.integration.audit.support import drop_database
 from tests.running import eventually, use_env
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import Key, produce
 
 DEMO = "DEMO-SUMUT-2026"
 SMALL = "AUDIT-GUNUNGSITOLI-2026"
@@ -216,7 +217,7 @@ async def nominate_all(http: httpx.AsyncClient, workers: list[dict[str, Any]]) -
 async def push_claims(bootstrap: str, enrolled: list[tuple[Worker, str]]) -> int:
     """ClaimPaid pushes as BPJS would send them; one unknown participant, one poison, one repeat."""
     run = uuid.uuid4().hex[:6].upper()
-    messages: list[tuple[str, Envelope]] = []
+    messages: list[tuple[Key, Envelope]] = []
 
     def paid(claim: str, kpj: str, nik: str, kind: str, incident: date, amount: int) -> Envelope:
         event = ClaimPaid(
@@ -229,15 +230,7 @@ async def push_claims(bootstrap: str, enrolled: list[tuple[Worker, str]]) -> int
             paid_date=incident + timedelta(days=20),
             amount=amount,
         )
-        return Envelope(
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            aggregate_id=f"bpjs-claim-{event.claim_id}",
-            aggregate_version=1,
-            correlation_id=uuid.uuid4(),
-            producer="bpjs",
-            payload=event.model_dump(mode="json"),
-        )
+        return envelope_of(event, "bpjs", f"bpjs-claim-{event.claim_id}")
 
     for i, (worker, kpj) in enumerate(enrolled[:8]):
         messages.append((kpj, paid(f"OK{i}", kpj, worker.nik, "MEDICAL", date(2026, 3, 10 + i), 2_000_000)))
@@ -247,13 +240,7 @@ async def push_claims(bootstrap: str, enrolled: list[tuple[Worker, str]]) -> int
     messages.append((kpj, paid("BAD", kpj, worker.nik, "BONUS", date(2026, 4, 2), 1_000)))  # parked
     repeat = messages[0][1].model_copy(update={"event_id": uuid.uuid4()})
     messages.append((messages[0][0], repeat))  # the same claim delivered again
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key, envelope in messages:
-            await producer.send_and_wait(topics.BPJS_CLAIMS, envelope.to_bytes(), key=key.encode())
-    finally:
-        await producer.stop()
+    await produce(bootstrap, topics.BPJS_CLAIMS, messages)
     return len(messages)
 
 
