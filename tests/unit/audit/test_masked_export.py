@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from libs.audit.export import masked_payload
+from libs.audit.masking import masked_payload
 
 NOMINATED = {
     "worker_id": "w-1",
