@@ -13,6 +13,7 @@ from services.dashboard.domain import labels as lb
 
 
 async def bills_of(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    """Premiums billed per month and funder."""
     b = bills.c
     return list(
         await conn.execute(
@@ -33,6 +34,7 @@ async def bills_of(conn: AsyncConnection, code: str, regency: str | None) -> lis
 
 
 async def premiums_of(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    """Premiums paid per regency, month and funder."""
     m = premiums.c
     return list(
         await conn.execute(
@@ -54,6 +56,7 @@ async def premiums_of(conn: AsyncConnection, code: str, regency: str | None) -> 
 
 
 async def claims_of(conn: AsyncConnection, code: str, regency: str | None) -> list[Any]:
+    """Claims per regency, programme (JKK/JKM) and paid month, with how many are flagged."""
     c = claims.c
     month = func.to_char(c.paid_date, "YYYY-MM").label("month")
     flagged = exists().where(claim_flags.c.claim_id == c.claim_id)
@@ -78,6 +81,7 @@ async def claims_of(conn: AsyncConnection, code: str, regency: str | None) -> li
 
 
 async def claim_kinds_of(conn: AsyncConnection, code: str, regency: str | None) -> list[dict[str, Any]]:
+    """Claims per programme and benefit kind, labelled."""
     c = claims.c
     flagged = exists().where(claim_flags.c.claim_id == c.claim_id)
     rows = await conn.execute(
@@ -110,6 +114,7 @@ async def claim_kinds_of(conn: AsyncConnection, code: str, regency: str | None) 
 
 
 async def claim_flags_of(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    """Claims per flag code (a claim counts once under each of its codes)."""
     c = claims.c
     rows = await conn.execute(
         scoped(

@@ -22,6 +22,7 @@ async def list_programmes(conn: AsyncConnection) -> list[dict[str, Any]]:
 
 
 def programme_json(r: Any) -> dict[str, Any]:
+    """A programme row as the API answers it."""
     return {
         "code": r.programme_code,
         "name": r.name,
@@ -41,6 +42,7 @@ def programme_json(r: Any) -> dict[str, Any]:
 
 
 async def decrees_of(conn: AsyncConnection, code: str) -> list[dict[str, Any]]:
+    """The programme's decrees (SK), first version first."""
     d = decrees.c
     rows = await conn.execute(select(decrees).where(d.programme_code == code).order_by(d.version))
     return [

@@ -14,10 +14,12 @@ UNKNOWN_KECAMATAN = "tidak_diketahui"
 
 
 def scoped(query: Select[Any], column: Any, regency: str | None) -> Select[Any]:
+    """`query` kept to one regency's rows (all rows when `regency` is None)."""
     return query.where(column == regency) if regency else query
 
 
 def region_sort_key(code: str) -> tuple[int, str]:
+    """Kemendagri order of regencies; unknown codes last, by code."""
     return (REGION_ORDER.get(code, len(REGION_ORDER)), code)
 
 

@@ -13,10 +13,12 @@ from services.dashboard.domain.labels import REGION_ORDER, regency_name
 
 
 def no_claims() -> dict[str, int]:
+    """Claims, amount and flagged at zero."""
     return {"claims": 0, "amount": 0, "flagged": 0}
 
 
 def claims_by_month(rows: list[Any]) -> dict[str, Any]:
+    """Claims per paid month and per programme (JKK/JKM), and their totals."""
     months: dict[str, dict[str, dict[str, int]]] = {}
     totals = {"JKK": no_claims(), "JKM": no_claims()}
     for r in rows:
@@ -118,6 +120,7 @@ def billed_vs_paid(bill_rows: list[Any], premium_rows: list[Any], funder: str) -
 
 
 def ranked(counts: dict[str, int], table: dict[str, str]) -> list[dict[str, Any]]:
+    """Counts by code with their labels, most first (ties by code)."""
     return [
         {"code": code, "label": lb.label(table, code), "count": n}
         for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -179,6 +179,7 @@ async def kecamatan_rows(
 
 
 async def rejections_of(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    """Rejected nominations per reason code (one nomination may have several)."""
     n = nominations.c
     reason = func.unnest(n.reason_codes).label("code")
     inner = scoped(
@@ -191,6 +192,7 @@ async def rejections_of(conn: AsyncConnection, code: str, regency: str | None) -
 
 
 async def failures_of(conn: AsyncConnection, code: str, regency: str | None) -> dict[str, int]:
+    """Failed BPJS registrations per reason code."""
     p = placements.c
     rows = await conn.execute(
         scoped(
