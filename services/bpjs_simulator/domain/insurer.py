@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from libs.months import month_of
+from libs.premium_rates import JKK_PER_MONTH, JKM_PER_MONTH
 
 PER_MILLION = 1_000_000
 
@@ -31,8 +32,8 @@ class InsurerBehaviour:
     duplicate_per_million: int = 0
     late_per_million: int = 0
     late_delay_ms: int = 0
-    premium_jkk: int = 10_000
-    premium_jkm: int = 6_800
+    premium_jkk: int = JKK_PER_MONTH
+    premium_jkm: int = JKM_PER_MONTH
     # BPU: arrears of up to this many months restore protection; one more unpaid month ends the
     # membership (a new registration is then needed, and another payer may take the KPJ over).
     arrears_months: int = 3
@@ -62,14 +63,15 @@ class Refusal:
     retryable: bool = False
 
 
-def _draw(seed: int, key: str) -> int:
+def draw(seed: int, key: str) -> int:
     """A deterministic number in [0, 1_000_000) for `key` under `seed`."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % PER_MILLION
 
 
-def _happens(behaviour: InsurerBehaviour, rate_per_million: int, key: str) -> bool:
-    return _draw(behaviour.seed, key) < rate_per_million
+def happens(behaviour: InsurerBehaviour, rate_per_million: int, key: str) -> bool:
+    """Whether the event drawn for `key` happens at `rate_per_million`."""
+    return draw(behaviour.seed, key) < rate_per_million
 
 
 def age_on(birth: date, day: date) -> int:
@@ -78,7 +80,7 @@ def age_on(birth: date, day: date) -> int:
 
 def nik_not_found(nik: str, behaviour: InsurerBehaviour) -> bool:
     """True when the civil registry (Dukcapil) does not know this NIK, in this simulation."""
-    return _happens(behaviour, behaviour.nik_not_found_per_million, nik)
+    return happens(behaviour, behaviour.nik_not_found_per_million, nik)
 
 
 def registration_refusal(
@@ -95,7 +97,7 @@ def registration_refusal(
     pass; the other reasons depend on the person alone, so every attempt gets the same answer.
     A person BPJS already `known`s (holds a KPJ for) passed Dukcapil when first registered.
     """
-    if _happens(behaviour, behaviour.transient_error_per_million, f"transient:{nik}:{attempt}"):
+    if happens(behaviour, behaviour.transient_error_per_million, f"transient:{nik}:{attempt}"):
         return Refusal(
             "DUKCAPIL_UNAVAILABLE",
             "Layanan verifikasi data kependudukan (Dukcapil) sedang tidak dapat dihubungi; coba lagi.",
@@ -250,110 +252,3 @@ def decide_registration(
 def kpj_number(sequence: int) -> str:
     """An 11-digit KPJ with a BPJS-like prefix; unique because `sequence` is."""
     return f"KPJ{sequence + 26_000_000_000:011d}"
-
-
-def payment_ref(sequence: int) -> str:
-    """A BPJS receipt number for a premium payment; unique because `sequence` is."""
-    return f"BPJS-PAY-{sequence:010d}"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One sending of an answer: after `delay_ms`; `copy` 2 is the simulator repeating itself;
-    `late` answers are held `late_delay_ms` longer, so answers sent after them overtake them."""
-
-    delay_ms: int
-    copy: int
-    late: bool
-
-
-def deliveries(behaviour: InsurerBehaviour, key: str) -> list[Delivery]:
-    """When the answer named `key` is sent: once, or twice when the simulator repeats itself."""
-
-    def delay(part: str) -> int:
-        span = behaviour.max_delay_ms - behaviour.min_delay_ms
-        return behaviour.min_delay_ms + (_draw(behaviour.seed, f"delay:{part}:{key}") % (span + 1))
-
-    late = _happens(behaviour, behaviour.late_per_million, f"late:{key}")
-    first = delay("first") + (behaviour.late_delay_ms if late else 0)
-    sent = [Delivery(first, 1, late)]
-    if _happens(behaviour, behaviour.duplicate_per_million, f"duplicate:{key}"):
-        sent.append(Delivery(first + delay("again"), 2, False))
-    return sent
-
-
-@dataclass(frozen=True)
-class PaymentRequest:
-    """What the simulator checks in a premium payment request."""
-
-    kpjs: tuple[str, ...]
-    participants: int
-    jkk_per_participant: int
-    jkm_per_participant: int
-    jkk_total: int
-    jkm_total: int
-    total: int
-
-
-def payment_stopped(ended_on: Iterable[date | None], month: str) -> bool:
-    """Whether a programme has stopped paying for a participant before `month` (YYYY-MM): every
-    registration of theirs it paid under was ended by a deregistration before the month began.
-    `ended_on` lists those registrations' last covered days (None: not deregistered)."""
-    ends = list(ended_on)
-    first_day = date.fromisoformat(f"{month}-01")
-    return bool(ends) and all(end is not None and end < first_day for end in ends)
-
-
-def payment_refusal(
-    request: PaymentRequest,
-    unknown: set[str],
-    already_paid: set[str],
-    behaviour: InsurerBehaviour,
-    transient_key: str,
-    not_active: set[str] | frozenset[str] = frozenset(),
-) -> Refusal | None:
-    """BPJS's reason to refuse a premium payment as a whole, or None to book it.
-
-    `unknown`: listed KPJs that are not participants; `not_active`: listed KPJs the paying
-    programme deregistered before the month; `already_paid`: listed KPJs whose month another
-    payment already paid. Amounts must be exactly participants × the premium."""
-    if _happens(behaviour, behaviour.transient_error_per_million, f"transient-pay:{transient_key}"):
-        return Refusal(
-            "SERVICE_UNAVAILABLE",
-            "Sistem pembayaran iuran BPJS sedang tidak tersedia; coba lagi.",
-            retryable=True,
-        )
-    n = len(request.kpjs)
-    expected = (
-        n,
-        behaviour.premium_jkk,
-        behaviour.premium_jkm,
-        n * behaviour.premium_jkk,
-        n * behaviour.premium_jkm,
-        n * (behaviour.premium_jkk + behaviour.premium_jkm),
-    )
-    stated = (
-        request.participants,
-        request.jkk_per_participant,
-        request.jkm_per_participant,
-        request.jkk_total,
-        request.jkm_total,
-        request.total,
-    )
-    if len(set(request.kpjs)) != n or stated != expected:
-        return Refusal(
-            "AMOUNT_MISMATCH",
-            f"Jumlah iuran tidak sesuai: {n} peserta x Rp{behaviour.premium_jkk + behaviour.premium_jkm:,}"
-            f" = Rp{expected[-1]:,}, diterima Rp{request.total:,}.".replace(",", "."),
-        )
-    if unknown:
-        return Refusal("UNKNOWN_PARTICIPANT", f"{len(unknown)} KPJ tidak terdaftar sebagai peserta BPU.")
-    if not_active:
-        return Refusal(
-            "NOT_ACTIVE",
-            f"{len(not_active)} peserta sudah dihentikan pembayarannya oleh program ini sebelum bulan "
-            "tersebut; iuran tidak diterima.",
-        )
-    if already_paid:
-        return Refusal("ALREADY_PAID", f"Iuran bulan ini untuk {len(already_paid)} peserta sudah dibayar.")
-    return None

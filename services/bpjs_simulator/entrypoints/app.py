@@ -1,44 +1,17 @@
-"""Wiring of the BPJS simulator: a peer system on the bus, built on the same runtime."""
+"""Wiring of the BPJS simulator: its settings and calendar, handed to its composition root
+(bootstrap.py)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import APIRouter
-
-from libs.auth import Authenticator, announcement, protect
 from libs.clock import business_clock
-from libs.events import topics
 from libs.runtime.service import ServiceDefinition
-from libs.settings import Settings, get_settings
-from services.bpjs_simulator.adapters.tables import eventstore
-from services.bpjs_simulator.application.handlers import InsurerHandler
-from services.bpjs_simulator.application.release import outage_loop, release_loop
-from services.bpjs_simulator.domain.insurer import InsurerBehaviour
-from services.bpjs_simulator.entrypoints.http import control_router, router
+from libs.settings import get_settings
+from services.bpjs_simulator.bootstrap import behaviour_from, bootstrap
 
-log = logging.getLogger("services.bpjs_simulator")
-
-
-def behaviour_from(settings: Settings) -> InsurerBehaviour:
-    """The simulator's behaviour from the LINDUNG_BPJS_* settings."""
-    return InsurerBehaviour(
-        seed=settings.bpjs_seed,
-        nik_not_found_per_million=settings.bpjs_nik_not_found_per_million,
-        age_min=settings.bpjs_age_min,
-        age_max=settings.bpjs_age_max,
-        transient_error_per_million=settings.bpjs_transient_error_per_million,
-        min_delay_ms=settings.bpjs_min_delay_ms,
-        max_delay_ms=settings.bpjs_max_delay_ms,
-        duplicate_per_million=settings.bpjs_duplicate_per_million,
-        late_per_million=settings.bpjs_late_per_million,
-        late_delay_ms=settings.bpjs_late_delay_ms,
-        premium_jkk=settings.bpjs_premium_jkk,
-        premium_jkm=settings.bpjs_premium_jkm,
-        arrears_months=settings.bpjs_arrears_months,
-    )
+__all__ = ["behaviour_from", "definition"]
 
 
 def definition(now: Callable[[], datetime] | None = None) -> ServiceDefinition:
@@ -46,25 +19,4 @@ def definition(now: Callable[[], datetime] | None = None) -> ServiceDefinition:
     clock they can move, delays and outages always run on real time. Unset: the business clock
     of the settings (libs/clock.py)."""
     settings = get_settings()
-    now = now or business_clock(settings.business_clock_file)
-    auth = Authenticator.from_settings(settings)
-    handler = InsurerHandler(behaviour_from(settings), now=now)
-    return ServiceDefinition(
-        name="bpjs_simulator",
-        title="BPJS Ketenagakerjaan simulator",
-        tables=eventstore,
-        router=protect(routes(settings), auth),
-        handler=handler,
-        consumes=topics.SUBSCRIPTIONS["bpjs_simulator"],
-        background=[announcement(auth, log), release_loop, outage_loop],
-    )
-
-
-def routes(settings: Settings) -> APIRouter:
-    """What the simulator answers: its control panel only in development mode (outside it the
-    /control routes do not exist: 404)."""
-    served = APIRouter()
-    served.include_router(router)
-    if settings.dev_mode:
-        served.include_router(control_router)
-    return served
+    return bootstrap(settings, now=now or business_clock(settings.business_clock_file))

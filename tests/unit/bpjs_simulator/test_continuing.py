@@ -11,8 +11,8 @@ from services.bpjs_simulator.domain.insurer import (
     Refusal,
     decide_registration,
     membership_end,
-    payment_stopped,
 )
+from services.bpjs_simulator.domain.payments import payment_stopped
 
 CALM = InsurerBehaviour(seed=7, nik_not_found_per_million=0, age_min=15, age_max=65)
 NIK = "1217054507880001"

@@ -6,17 +6,15 @@ from datetime import date
 
 import pytest
 
+from services.bpjs_simulator.domain.answers import deliveries
 from services.bpjs_simulator.domain.insurer import (
     PER_MILLION,
     InsurerBehaviour,
-    PaymentRequest,
-    deliveries,
     kpj_number,
     nik_not_found,
-    payment_ref,
-    payment_refusal,
     registration_refusal,
 )
+from services.bpjs_simulator.domain.payments import PaymentRequest, payment_ref, payment_refusal
 
 CALM = InsurerBehaviour(seed=7, nik_not_found_per_million=0, age_min=15, age_max=65)
 START = date(2026, 1, 1)
