@@ -39,9 +39,11 @@ from libs.events.contracts.registry import (
     WorkerRejected,
     WorkerValidated,
 )
+from libs.eventstore.ports import StoreTransaction
+from libs.eventstore.postgres import PostgresTransaction
 from libs.pii import FORGOTTEN
 from services.registry.adapters.tables import nominations, participants, programmes, reference_versions
-from services.registry.domain.one_payer import HOLDING, Seat
+from services.registry.domain.one_payer import HOLDING, SEAT_EVENTS, Seat
 
 INCREMENT = object()  # marks a counter column to add 1 to
 # What a forgotten person's nominations keep of them (what projecting their events opened
@@ -189,21 +191,6 @@ async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
             await project(conn, envelope)
 
 
-SEAT_EVENTS = frozenset(
-    {
-        QuotaAssigned.event_type,
-        QuotaWaitlisted.event_type,
-        QuotaUnseated.event_type,
-        QuotaDeclined.event_type,
-        QuotaReleased.event_type,
-        AssignmentDecreed.event_type,
-        EnrolledAtBPJS.event_type,
-        EnrollmentFailed.event_type,
-        CoverageEnded.event_type,
-    }
-)
-"""Allocation's and enrollment's events that say whether a nomination holds a seat."""
-
 # For events naming no nomination: the seats they follow (a late or repeated one changes nothing).
 _AFTER: dict[type[DomainEvent], frozenset[str]] = {
     # Allocation's release is the last word, also after enrollment said the same first.
@@ -326,3 +313,10 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
                 index_elements=["worker_id"], set_={k: stmt.excluded[k] for k in participant}
             )
         )
+
+
+async def project_consumed_in(tx: StoreTransaction, envelope: Envelope) -> None:
+    """`project_consumed` in a transaction of the registry's PostgreSQL store (the Reactor's)."""
+    if not isinstance(tx, PostgresTransaction):
+        raise TypeError(f"the registry's projection needs a PostgreSQL transaction, not {type(tx).__name__}")
+    await project_consumed(tx.conn, envelope)

@@ -1,54 +1,47 @@
 """An officer's changes to a recorded nomination: corrections of a rejected one, and withdrawals.
 
-Both start by locking the nomination's read-model row (SELECT ... FOR UPDATE), so two changes to
-one nomination never interleave, even when a corrected NIK moves it to another worker's stream;
-the append's expected version guards against everything else that touches the worker.
+Both start by locking the nomination's read-model row, so two changes to one nomination never
+interleave, even when a corrected NIK moves it to another worker's stream; the worker stream's
+decider (domain/worker.py) guards against everything else that touches the worker.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.events.contracts.registry import Channel, NominationCorrected, NominationWithdrawn
-from libs.eventstore.store import EventStore
+from libs.events.contracts.registry import Channel, NominationCorrected, WorkerRejected, WorkerValidated
+from libs.eventstore.kit import Origin, handle
+from libs.eventstore.ports import StoreTransaction
 from libs.identity import worker_id_for
-from services.registry.adapters.tables import nominations
 from services.registry.application.commands import NominateWorker
 from services.registry.application.nominate import (
+    WORKERS,
     NominationResult,
-    WorkerFacts,
-    current_reference_version,
-    evaluate,
-    hold_reference_lock,
-    in_transaction_with_retries,
-    load_facts,
     load_programme,
     normalized,
-    outcome_event,
-    reason_of,
     result_of,
+    stated,
+)
+from services.registry.application.ports import Lookups, LookupsOf, NominationRecord
+from services.registry.domain.answers import Answer, AnswerCode, answer
+from services.registry.domain.decisions import WorkerFacts, evaluate, reason_of
+from services.registry.domain.worker import (
+    CORRECTABLE,
+    ChangeRefused,
+    Decide,
+    NominationState,
+    Withdraw,
+    WithdrawalReason,
+    fold_nomination,
     stream_of,
 )
-from services.registry.application.streams import CORRECTABLE, NominationState, fold_nomination
-from services.registry.domain.answers import Answer, AnswerCode, answer
 
-WithdrawalReason = Literal["died", "moved", "declined", "other"]
-
-
-class ChangeRefused(ValueError):
-    """The change cannot be made; `answer` says why, `status` is the HTTP status that fits."""
-
-    def __init__(self, answer: Answer, status: int) -> None:
-        super().__init__(answer.message)
-        self.answer = answer
-        self.status = status
+__all__ = ["CORRECTABLE", "ChangeRefused", "Changes", "Correction", "WithdrawalReason"]
 
 
 @dataclass(frozen=True)
@@ -62,21 +55,17 @@ class Correction:
 
 
 async def locked_state(
-    conn: AsyncConnection, store: EventStore, nomination_id: str
-) -> tuple[Any, NominationState, int]:
-    """The nomination's read-model row (locked), its folded state and its stream's version."""
-    row = (
-        await conn.execute(
-            select(nominations).where(nominations.c.nomination_id == nomination_id).with_for_update()
-        )
-    ).first()
+    tx: StoreTransaction, lookups: Lookups, nomination_id: str
+) -> tuple[NominationRecord, NominationState]:
+    """The nomination's read-model row (locked) and its state, folded from its worker's stream."""
+    row = await lookups.lock_nomination(nomination_id)
     if row is None:
         raise ChangeRefused(answer(AnswerCode.NOMINATION_NOT_FOUND), 404)
-    envelopes = await store.load(conn, stream_of(row.worker_id))
-    state = fold_nomination(envelopes, nomination_id)
+    stream = stream_of(row.worker_id)
+    state = fold_nomination((await tx.load([stream]))[stream].recorded, nomination_id)
     if state is None:  # the read model names a stream without it: never expected
         raise RuntimeError(f"nomination {nomination_id} missing from its worker stream")
-    return row, state, envelopes[-1].aggregate_version
+    return row, state
 
 
 def corrected_command(state: NominationState, changes: dict[str, Any]) -> NominateWorker | list[Answer]:
@@ -98,129 +87,76 @@ def corrected_command(state: NominationState, changes: dict[str, Any]) -> Nomina
     return normalized(cmd)
 
 
-async def correct_in(
-    conn: AsyncConnection,
-    store: EventStore,
-    nomination_id: str,
-    correction: Correction,
-    *,
-    pepper: str,
-    today: date,
-    correlation_id: uuid.UUID | None = None,
-    causation_id: uuid.UUID | None = None,
-) -> NominationResult:
-    """Correct a rejected nomination and decide it again, inside the caller's transaction.
+@dataclass(frozen=True)
+class Changes:
+    """Corrections and withdrawals (the composition root binds its settings)."""
 
-    Records NominationCorrected (the whole corrected nomination, and which fields changed) then
-    the new WorkerValidated or WorkerRejected, on the stream of the worker the corrected NIK names.
-    """
-    await hold_reference_lock(conn)
-    row, state, version = await locked_state(conn, store, nomination_id)
-    if state.status != "rejected":
-        raise ChangeRefused(answer(AnswerCode.NOMINATION_NOT_CORRECTABLE, status=state.status), 409)
-    cmd = corrected_command(state, correction.changes)
-    if isinstance(cmd, list):
-        return NominationResult(None, state.worker_id, "invalid", [reason_of(a) for a in cmd])
-    changed = [name for name in CORRECTABLE if getattr(cmd, name) != getattr(state.source, name)]
-    if not changed:
-        raise ChangeRefused(answer(AnswerCode.CORRECTION_EMPTY), 422)
-    programme = await load_programme(conn, cmd.programme_code, today)
-    worker_id = worker_id_for(cmd.nik, pepper)
-    if worker_id == state.worker_id:
-        facts = (await load_facts(conn, store, [worker_id], programme.policy.coverage_start, programme.code))[
-            worker_id
-        ]
-        facts.head = version
-    else:
-        facts = (
-            await load_facts(conn, store, [worker_id], programme.policy.coverage_start, programme.code)
-        ).get(worker_id, WorkerFacts())
-    context = facts.context(excluding=nomination_id)
-    outcome = evaluate(cmd, programme, context)
-    try:
-        corrected = NominationCorrected(
-            worker_id=worker_id,
-            nomination_id=nomination_id,
-            programme_code=programme.code,
-            previous_worker_id=None if worker_id == state.worker_id else state.worker_id,
-            nik=cmd.nik,
-            full_name=cmd.full_name,
-            birth_date=cmd.birth_date,
-            sex=cmd.sex,
-            occupation=cmd.occupation,
-            regency_code=cmd.regency_code,
-            kecamatan=cmd.kecamatan,
-            desa=cmd.desa,
-            address=cmd.address,
-            phone=cmd.phone,
-            sector=cmd.sector,
-            decile=cmd.decile,
-            funder=programme.funder,
-            channel=correction.channel,
-            corrected_by=correction.corrected_by,
-            corrected_fields=changed,
-            note=correction.note,
-        )
-    except ValidationError:
-        reasons = [reason_of(r) for r in outcome.rejections] or [
-            reason_of(answer(AnswerCode.NOMINATION_INVALID))
-        ]
-        return NominationResult(None, worker_id, "invalid", reasons)
-    reference = await current_reference_version(conn)
-    decided = outcome_event(corrected, outcome, context, reference, row.nominated_at)
-    await store.append(
-        conn,
-        stream_of(worker_id),
-        [corrected, decided],
-        expected_version=facts.head,
-        correlation_id=correlation_id or uuid.uuid4(),
-        causation_id=causation_id,
-    )
-    return result_of(decided)
+    pepper: str
+    today: Callable[[], date]
+    lookups: LookupsOf
 
+    async def correct_in(
+        self, tx: StoreTransaction, nomination_id: str, correction: Correction, *, origin: Origin
+    ) -> NominationResult:
+        """Correct a rejected nomination and decide it again, in `tx`.
 
-async def correct(
-    engine: AsyncEngine, store: EventStore, nomination_id: str, correction: Correction, **kwargs: Any
-) -> NominationResult:
-    """Correct a rejected nomination in its own transaction (retried on a lost race)."""
+        Records NominationCorrected (the whole corrected nomination, and which fields changed) then
+        the new WorkerValidated or WorkerRejected, on the stream of the worker the corrected NIK names.
+        """
+        lookups = self.lookups(tx)
+        await lookups.hold_reference_lock()
+        row, state = await locked_state(tx, lookups, nomination_id)
+        if state.status != "rejected":
+            raise ChangeRefused(answer(AnswerCode.NOMINATION_NOT_CORRECTABLE, status=state.status), 409)
+        cmd = corrected_command(state, correction.changes)
+        if isinstance(cmd, list):
+            return NominationResult(None, state.worker_id, "invalid", [reason_of(a) for a in cmd])
+        changed = [name for name in CORRECTABLE if getattr(cmd, name) != getattr(state.source, name)]
+        if not changed:
+            raise ChangeRefused(answer(AnswerCode.CORRECTION_EMPTY), 422)
+        programme = await load_programme(lookups, cmd.programme_code, self.today())
+        worker_id = worker_id_for(cmd.nik, self.pepper)
+        found = await lookups.worker_facts([worker_id], programme.policy.coverage_start, programme.code)
+        facts = found.get(worker_id, WorkerFacts())
+        try:
+            corrected = NominationCorrected(
+                worker_id=worker_id,
+                nomination_id=nomination_id,
+                programme_code=programme.code,
+                previous_worker_id=None if worker_id == state.worker_id else state.worker_id,
+                **stated(cmd),
+                funder=programme.funder,
+                channel=correction.channel,
+                corrected_by=correction.corrected_by,
+                corrected_fields=changed,
+                note=correction.note,
+            )
+        except ValidationError:
+            outcome = evaluate(cmd, programme, facts.context(excluding=nomination_id))
+            reasons = [reason_of(r) for r in outcome.rejections]
+            return NominationResult(
+                None, worker_id, "invalid", reasons or [reason_of(answer(AnswerCode.NOMINATION_INVALID))]
+            )
+        reference = await lookups.reference_version()
+        command = Decide(corrected, programme, facts, reference, row.nominated_at)
+        (decision,) = await handle(tx, WORKERS, [command], origin=origin)
+        decided = decision.events[-1]
+        assert isinstance(decided, WorkerValidated | WorkerRejected)
+        return result_of(decided)
 
-    async def work(conn: AsyncConnection) -> NominationResult:
-        return await correct_in(conn, store, nomination_id, correction, **kwargs)
-
-    result: NominationResult = await in_transaction_with_retries(engine, work)
-    return result
-
-
-async def withdraw(
-    engine: AsyncEngine,
-    store: EventStore,
-    nomination_id: str,
-    reason: WithdrawalReason,
-    note: str,
-    *,
-    withdrawn_by: str,
-) -> NominationState:
-    """Withdraw a nomination (NominationWithdrawn: allocation releases its seat, if it had one);
-    `withdrawn_by` is who did, for the history."""
-
-    async def work(conn: AsyncConnection) -> NominationState:
-        _, state, version = await locked_state(conn, store, nomination_id)
-        if state.status == "withdrawn":
-            raise ChangeRefused(answer(AnswerCode.NOMINATION_ALREADY_WITHDRAWN), 409)
-        event = NominationWithdrawn(
-            worker_id=state.worker_id,
-            nomination_id=nomination_id,
-            programme_code=state.source.programme_code,
-            regency_code=state.source.regency_code,
-            reason=reason,
-            note=note,
-            withdrawn_by=withdrawn_by,
-        )
-        await store.append(
-            conn, stream_of(state.worker_id), [event], expected_version=version, correlation_id=uuid.uuid4()
-        )
-        state.status = "withdrawn"
-        return state
-
-    result: NominationState = await in_transaction_with_retries(engine, work)
-    return result
+    async def withdraw_in(
+        self,
+        tx: StoreTransaction,
+        nomination_id: str,
+        reason: WithdrawalReason,
+        note: str,
+        *,
+        withdrawn_by: str,
+        origin: Origin,
+    ) -> NominationState:
+        """Withdraw a nomination (NominationWithdrawn: allocation releases its seat, if it had one);
+        `withdrawn_by` is who did, for the history."""
+        _, state = await locked_state(tx, self.lookups(tx), nomination_id)
+        command = Withdraw(state.worker_id, nomination_id, reason, note, withdrawn_by)
+        await handle(tx, WORKERS, [command], origin=origin)
+        return replace(state, status="withdrawn")

@@ -8,63 +8,45 @@ scrubs its read model and the other services scrub theirs when they read the eve
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from dataclasses import dataclass
 
 from libs.events.contracts.registry import PersonForgotten
-from libs.eventstore.store import EventStore
+from libs.eventstore.kit import Origin, StreamKit, handle
+from libs.eventstore.ports import StoreTransaction
 from libs.identity import worker_id_for
 from libs.nik import normalize_nik
-from libs.privacy.vault import KeyVault
-from services.registry.application.nominate import stream_of
-from services.registry.domain.answers import Answer, AnswerCode, answer
+from services.registry.application.nominate import WORKERS
+from services.registry.application.ports import LookupsOf
+from services.registry.domain.answers import AnswerCode, answer
+from services.registry.domain.worker import ChangeRefused, Forget, stream_of
 
 
-class ForgetRefused(Exception):
-    """Nothing was forgotten: the answer says why."""
+@dataclass(frozen=True)
+class Forgetting:
+    """Forgets people on request of a province admin (the composition root binds the pepper)."""
 
-    def __init__(self, status: int, refusal: Answer) -> None:
-        super().__init__(refusal.code)
-        self.status = status
-        self.answer = refusal
+    pepper: str
+    lookups: LookupsOf
 
+    async def forget(self, kit: StreamKit, nik: str, *, forgotten_by: str, reason: str) -> PersonForgotten:
+        """Destroy the key of the person with this NIK and record it; ChangeRefused when the vault
+        is not configured (409), the person is unknown (404), or forgotten already (409)."""
+        worker_id = worker_id_for(normalize_nik(nik), self.pepper)
+        stream = stream_of(worker_id)
 
-async def forget(
-    engine: AsyncEngine,
-    store: EventStore,
-    nik: str,
-    *,
-    forgotten_by: str,
-    reason: str,
-    pepper: str,
-) -> PersonForgotten:
-    """Destroy the key of the person with this NIK and record it; ForgetRefused when the vault is
-    not configured, the person is unknown, or forgotten already."""
-    vault: KeyVault | None = store.vault
-    if vault is None:
-        raise ForgetRefused(409, answer(AnswerCode.PRIVACY_NOT_CONFIGURED))
-    worker_id = worker_id_for(normalize_nik(nik), pepper)
-    stream = stream_of(worker_id)
-    async with engine.begin() as conn:
-        version, last_hash = await store.head(conn, stream)
-        if version == 0:
-            raise ForgetRefused(404, answer(AnswerCode.PERSON_NOT_FOUND))
-        tombstone = await vault.forget(conn, worker_id, by=forgotten_by, reason=reason)
-        if tombstone is None:
-            raise ForgetRefused(409, answer(AnswerCode.PERSON_ALREADY_FORGOTTEN))
-        event = PersonForgotten(
-            worker_id=worker_id,
-            forgotten_by=forgotten_by,
-            reason=reason,
-            key_generation=tombstone.generation,
-        )
-        await store.append(
-            conn,
-            stream,
-            [event],
-            expected_version=version,
-            expected_hash=last_hash,
-            correlation_id=uuid.uuid4(),
-        )
-    return event
+        async def work(tx: StoreTransaction) -> PersonForgotten:
+            lookups = self.lookups(tx)
+            if not lookups.privacy_configured:
+                raise ChangeRefused(answer(AnswerCode.PRIVACY_NOT_CONFIGURED), 409)
+            if (await tx.load([stream]))[stream].version == 0:
+                raise ChangeRefused(answer(AnswerCode.PERSON_NOT_FOUND), 404)
+            generation = await lookups.destroy_key(worker_id, by=forgotten_by, reason=reason)
+            if generation is None:
+                raise ChangeRefused(answer(AnswerCode.PERSON_ALREADY_FORGOTTEN), 409)
+            command = Forget(worker_id, forgotten_by, reason, generation)
+            (decision,) = await handle(tx, WORKERS, [command], origin=Origin.new())
+            event = decision.events[0]
+            assert isinstance(event, PersonForgotten)
+            return event
+
+        return await kit.transact(work)

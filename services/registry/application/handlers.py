@@ -11,37 +11,29 @@ their places in allocation's queue, in that order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import topics
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaChanged
-from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.enrollment import EnrolledAtBPJS
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
-from libs.eventstore.store import EventStore
+from libs.eventstore.ports import StoreTransaction
 from libs.identity import worker_id_for
-from libs.messaging.consumer import HandlerContext
+from libs.messaging.consumer import Consumed
 from libs.nik import normalize_nik
-from libs.privacy.envelopes import seal_inbox_copies
-from libs.settings import get_settings
-from services.registry.adapters.projections import SEAT_EVENTS, project_consumed
-from services.registry.application.inbound import answer_parked, handle_submitted, handle_submitted_batch
+from services.registry.application.inbound import Inbound, Submitted
+from services.registry.application.refusals import answer_parked
+from services.registry.domain.one_payer import SEAT_EVENTS
+
+ProjectConsumed = Callable[[StoreTransaction, Envelope], Awaitable[None]]
+"""Another service's event applied to the registry's copies (adapters/projections.py)."""
 
 
-class RegistryHandler:
-    """Keeps the registry's copies of programmes and BPJS participants; decides inbound nominations.
-
-    `today` is the business calendar's day (passed in from the entrypoint): a programme whose
-    coverage ended before it takes no more nominations.
-    """
-
-    def __init__(self, today: Callable[[], date]) -> None:
-        self.today = today
+class RegistryReactor:
+    """Keeps the registry's copies of programmes and BPJS participants; decides inbound nominations."""
 
     interested = frozenset(
         {ProgrammeDefined.event_type, EnrolledAtBPJS.event_type, NominationSubmitted.event_type}
@@ -49,68 +41,52 @@ class RegistryHandler:
         | SEAT_EVENTS
     )
 
-    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        if isinstance(event, NominationSubmitted):
-            settings = get_settings()
-            await handle_submitted(ctx.conn, ctx.store, ctx.envelope, event, settings, self.today())
-            await _seal_copies(ctx.conn, ctx.store, [(ctx.envelope, event)], settings.nik_pepper)
-        else:
-            await project_consumed(ctx.conn, ctx.envelope)
+    def __init__(self, inbound: Inbound, project_consumed: ProjectConsumed, *, pepper: str) -> None:
+        self.inbound = inbound
+        self.project_consumed = project_consumed
+        self.pepper = pepper
 
-    async def apply_batch(
-        self, conn: AsyncConnection, store: EventStore, items: Sequence[tuple[Envelope, DomainEvent]]
-    ) -> None:
+    async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
         """The batch in order: each run of inbound nominations decided together, everything else
         (programmes, BPJS participants, which the decisions read) projected in its place."""
-        settings = get_settings()
-        submitted = [(e, event) for e, event in items if isinstance(event, NominationSubmitted)]
-        await _seal_copies(conn, store, submitted, settings.nik_pepper)
-        run: list[tuple[Envelope, NominationSubmitted]] = []
-        for envelope, event in items:
-            if isinstance(event, NominationSubmitted):
-                run.append((envelope, event))
+        submitted = [(i.clear, i.event) for i in items if isinstance(i.event, NominationSubmitted)]
+        # A regency system's nomination comes in clear: its inbox copy keeps the personal fields
+        # sealed under the person's key (libs/privacy), like the WorkerNominated it causes.
+        copies = [(envelope, self._subject(event.nik)) for envelope, event in submitted]
+        await self.inbound.nominations.lookups(tx).seal_inbox_copies(copies)
+        run: list[Submitted] = []
+        for item in items:
+            if isinstance(item.event, NominationSubmitted):
+                run.append((item.clear, item.event))
                 continue
             if run:
-                await handle_submitted_batch(conn, store, _in_submission_order(run), settings, self.today())
+                await self.inbound.decide_in(tx, in_submission_order(run))
                 run = []
-            await project_consumed(conn, envelope)
+            await self.project_consumed(tx, item.clear)
         if run:
-            await handle_submitted_batch(conn, store, _in_submission_order(run), settings, self.today())
+            await self.inbound.decide_in(tx, in_submission_order(run))
 
     async def parked(
         self,
-        conn: AsyncConnection,
-        store: EventStore,
+        tx: StoreTransaction,
         record: ConsumerRecord[bytes, bytes],
         envelope: Envelope | None,
         error: BaseException,
     ) -> None:
         """Called for every record the registry's consumer parks: answer those from regency systems."""
-        if record.topic == topics.NOMINATIONS_INBOUND:
-            await answer_parked(conn, store, record, envelope, error)
-            if envelope is not None:  # its inbox row (outcome parked) is sealed like any other
-                nik = envelope.payload.get("nik")
-                subject = worker_id_for(
-                    normalize_nik(nik if isinstance(nik, str) else ""), get_settings().nik_pepper
-                )
-                await seal_inbox_copies(conn, store.vault, store.tables.inbox, [(envelope, subject)])
+        if record.topic != topics.NOMINATIONS_INBOUND:
+            return
+        await answer_parked(tx, record, envelope, error)
+        if envelope is not None:  # its inbox row (outcome parked) is sealed like any other
+            nik = envelope.payload.get("nik")
+            subject = self._subject(nik if isinstance(nik, str) else "")
+            await self.inbound.nominations.lookups(tx).seal_inbox_copies([(envelope, subject)])
+
+    def _subject(self, nik: str) -> str:
+        return worker_id_for(normalize_nik(nik), self.pepper)
 
 
-async def _seal_copies(
-    conn: AsyncConnection,
-    store: EventStore,
-    items: Sequence[tuple[Envelope, NominationSubmitted]],
-    pepper: str,
-) -> None:
-    """A regency system's nomination comes in clear: its inbox copy keeps the personal fields
-    sealed under the person's key (libs/privacy), like the WorkerNominated it causes."""
-    copies = [(e, worker_id_for(normalize_nik(event.nik), pepper)) for e, event in items]
-    await seal_inbox_copies(conn, store.vault, store.tables.inbox, copies)
-
-
-def _in_submission_order(
-    run: list[tuple[Envelope, NominationSubmitted]],
-) -> list[tuple[Envelope, NominationSubmitted]]:
+def in_submission_order(run: list[Submitted]) -> list[Submitted]:
     """Inbound nominations in the order their senders submitted them (stable: a sender's repeats
     keep their order)."""
     return sorted(run, key=lambda item: item[0].occurred_at)

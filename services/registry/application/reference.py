@@ -2,8 +2,9 @@
 
 The rows of the current extract live in tables keyed by worker id (an HMAC of the NIK: no raw NIK
 is stored); each import that changes the extract appends ReferenceDataImported (kind, version,
-sequence, rows, sha256 of the file, imported_at) to the stream `reference-<kind>`, so the version
-history is in the event log. Importing the same file again changes nothing.
+sequence, rows, sha256 of the file, imported_at) to the stream `reference-<kind>`
+(domain/reference.py), so the version history is in the event log. Importing the same file again
+changes nothing.
 
 An import holds the reference-data lock exclusively: decisions (which hold it shared) see either
 the old extract with its version or the new one with its version, never a mix. Afterwards,
@@ -17,49 +18,25 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
-from sqlalchemy import delete, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from libs.events.contracts.registry import NominationRevalidated, ReferenceDataImported, WorkerValidated
+from libs.events.contracts.registry import ReferenceDataImported, WorkerValidated
 from libs.events.envelope import utcnow
-from libs.eventstore.store import EventStore
+from libs.eventstore.kit import Origin, StreamKit, handle
+from libs.eventstore.ports import StoreTransaction
 from libs.identity import worker_id_for
-from libs.pii import FORGOTTEN
-from services.registry.adapters.tables import (
-    nominations,
-    programmes,
-    reference_dtks,
-    reference_p3ke,
-    reference_versions,
-)
-from services.registry.application.nominate import (
-    current_reference_version,
-    evaluate,
-    hold_reference_lock,
-    in_transaction_with_retries,
-    load_facts,
-    load_programme,
-    outcome_event,
-    remember,
-    stream_of,
-)
-from services.registry.application.streams import fold_nomination
-from services.registry.domain.reasons import ReasonCode
+from services.registry.application.nominate import WORKERS, load_programme
+from services.registry.application.ports import LookupsOf, NominationRecord
+from services.registry.domain.reference import KINDS, ImportExtract, reference_decider
+from services.registry.domain.worker import Revalidate, WorkerState, stream_of
 
-BATCH = 5_000
+__all__ = ["KINDS", "Reference", "ReferenceFileError", "ReferenceImport", "Revalidation"]
+
 REVALIDATION_BATCH = 200
-KINDS = ("p3ke", "dtks")
-POVERTY_REASONS = (
-    ReasonCode.NOT_IN_P3KE_OR_DTKS,
-    ReasonCode.DECILE_NOT_ALLOWED,
-    ReasonCode.DTKS_NOT_ACCEPTED,
-)
+EXTRACTS = reference_decider()
 
 
 class ReferenceFileError(ValueError):
@@ -74,6 +51,12 @@ class Revalidation:
     validated: int = 0
     rejected: int = 0
 
+    def add(self, other: Revalidation) -> None:
+        """Count `other`'s work in this one."""
+        self.revalidated += other.revalidated
+        self.validated += other.validated
+        self.rejected += other.rejected
+
 
 @dataclass
 class ReferenceImport:
@@ -87,11 +70,8 @@ class ReferenceImport:
     revalidation: Revalidation = field(default_factory=Revalidation)
 
 
-def reference_stream(kind: str) -> str:
-    return f"reference-{kind}"
-
-
-def _rows(kind: str, text: str, pepper: str, version: str) -> tuple[list[dict[str, object]], int]:
+def read_extract(kind: str, text: str, pepper: str, version: str) -> tuple[list[dict[str, object]], int]:
+    """The extract's rows keyed by worker id (last row of a NIK wins), and how many were skipped."""
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
@@ -120,168 +100,111 @@ def _rows(kind: str, text: str, pepper: str, version: str) -> tuple[list[dict[st
     return list(rows.values()), skipped
 
 
-async def import_reference(
-    engine: AsyncEngine, store: EventStore, kind: str, content: bytes, pepper: str, source_name: str = ""
-) -> ReferenceImport:
-    """Replace the current extract of `kind` (p3ke | dtks) with `content` (CSV, UTF-8), as an event."""
-    if kind not in KINDS:
-        raise ReferenceFileError(f"Jenis data rujukan '{kind}' tidak dikenal (p3ke atau dtks).")
-    sha256 = hashlib.sha256(content).hexdigest()
-    version = f"{kind}-{sha256[:12]}"
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReferenceFileError("Berkas harus berupa CSV dengan pengodean UTF-8.") from exc
-    rows, skipped = _rows(kind, text, pepper, version)
-    table = reference_p3ke if kind == "p3ke" else reference_dtks
-    async with engine.begin() as conn:
-        await hold_reference_lock(conn, exclusive=True)
-        head, _ = await store.head(conn, reference_stream(kind))
-        current = (
-            await conn.execute(select(reference_versions).where(reference_versions.c.kind == kind))
-        ).first()
-        if current is not None and current.sha256 == sha256:
-            return ReferenceImport(kind, version, current.rows, skipped, current.sequence, sha256, False)
-        await conn.execute(delete(table))
-        for start in range(0, len(rows), BATCH):
-            await conn.execute(insert(table), rows[start : start + BATCH])
-        event = ReferenceDataImported(
-            kind=kind,
-            version=version,
-            sequence=head + 1,
-            rows=len(rows),
-            skipped=skipped,
-            sha256=sha256,
-            imported_at=utcnow(),
-            source_name=source_name[:200],
-        )
-        await store.append(
-            conn, reference_stream(kind), [event], expected_version=head, correlation_id=uuid.uuid4()
-        )
-    return ReferenceImport(kind, version, len(rows), skipped, head + 1, sha256, True)
+@dataclass(frozen=True)
+class Reference:
+    """Reference-data imports and re-validation (the composition root binds its settings)."""
 
+    pepper: str
+    today: Callable[[], date]
+    lookups: LookupsOf
+    now: Callable[[], datetime] = utcnow
 
-async def reference_history(engine: AsyncEngine, store: EventStore, kind: str) -> list[dict[str, Any]]:
-    """Every version of `kind` ever imported, oldest first (from the event stream)."""
-    async with engine.connect() as conn:
-        envelopes = await store.load(conn, reference_stream(kind))
-    return [{**e.payload, "event_id": str(e.event_id)} for e in envelopes]
+    async def import_extract(
+        self, kit: StreamKit, kind: str, content: bytes, source_name: str = ""
+    ) -> ReferenceImport:
+        """Replace the current extract of `kind` (p3ke | dtks) with `content` (CSV, UTF-8), as an event."""
+        if kind not in KINDS:
+            raise ReferenceFileError(f"Jenis data rujukan '{kind}' tidak dikenal (p3ke atau dtks).")
+        sha256 = hashlib.sha256(content).hexdigest()
+        version = f"{kind}-{sha256[:12]}"
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReferenceFileError("Berkas harus berupa CSV dengan pengodean UTF-8.") from exc
+        rows, skipped = read_extract(kind, text, self.pepper, version)
 
+        async def work(tx: StoreTransaction) -> ReferenceImport:
+            lookups = self.lookups(tx)
+            await lookups.hold_reference_lock(exclusive=True)
+            current = await lookups.current_extract(kind)
+            if current is not None and current.sha256 == sha256:
+                return ReferenceImport(kind, version, current.rows, skipped, current.sequence, sha256, False)
+            await lookups.replace_extract(kind, rows)
+            command = ImportExtract(kind, version, len(rows), skipped, sha256, self.now(), source_name)
+            (decision,) = await handle(tx, EXTRACTS, [command], origin=Origin.new())
+            event = decision.events[0]
+            assert isinstance(event, ReferenceDataImported)
+            return ReferenceImport(kind, version, len(rows), skipped, event.sequence, sha256, True)
 
-def _needs_revalidation(reference: str, today: date) -> Any:
-    poverty = or_(*(nominations.c.reasons.contains([{"code": code.value}]) for code in POVERTY_REASONS))
-    return (
-        or_(nominations.c.status == "pending", (nominations.c.status == "rejected") & poverty),
-        nominations.c.reference_version.is_distinct_from(reference),
-        programmes.c.coverage_end >= today,
-        nominations.c.nik != FORGOTTEN,  # a forgotten person's nomination is never decided again
-    )
+        return await kit.transact(work)
 
+    async def revalidate(
+        self, kit: StreamKit, *, trigger: str, batch: int = REVALIDATION_BATCH
+    ) -> Revalidation:
+        """Decide again every nomination waiting on reference data, `batch` per transaction.
 
-async def _revalidate_batch(
-    conn: AsyncConnection,
-    store: EventStore,
-    *,
-    pepper: str,
-    trigger: str,
-    today: date,
-    limit: int,
-    summary: Revalidation,
-) -> int:
-    await hold_reference_lock(conn)
-    reference = await current_reference_version(conn)
-    rows = (
-        await conn.execute(
-            select(nominations.c.nomination_id, nominations.c.worker_id, nominations.c.programme_code,
-                   nominations.c.nominated_at, nominations.c.reference_version)
-            .join(programmes, programmes.c.programme_code == nominations.c.programme_code)
-            .where(*_needs_revalidation(reference, today))
-            .order_by(nominations.c.nominated_at, nominations.c.nomination_id)
-            .limit(limit)
-            .with_for_update(of=nominations, skip_locked=True)
-        )
-    ).all()  # fmt: skip
-    by_programme: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_programme[row.programme_code].append(row)
-    correlation = uuid.uuid4()
-    done = Revalidation()
-    for code, members in by_programme.items():
-        programme = await load_programme(conn, code, today)
-        workers = [r.worker_id for r in members]
-        facts = await load_facts(conn, store, workers, programme.policy.coverage_start, programme.code)
-        for row in members:
-            known = facts[row.worker_id]
-            state = fold_nomination(await store.load(conn, stream_of(row.worker_id)), row.nomination_id)
-            if state is None or state.status not in ("pending", "rejected"):
-                continue
-            context = known.context(excluding=row.nomination_id)
-            outcome = evaluate(state.source, programme, context)
-            decided = outcome_event(state.source, outcome, context, reference, row.nominated_at)
-            marker = NominationRevalidated(
-                worker_id=row.worker_id,
-                nomination_id=row.nomination_id,
-                programme_code=code,
-                regency_code=state.source.regency_code,
-                reference_version=reference,
-                previous_reference_version=row.reference_version,
-                previous_status="pending" if state.status == "pending" else "rejected",
-                trigger=trigger,
-            )
-            await store.append(
-                conn,
-                stream_of(row.worker_id),
-                [marker, decided],
-                expected_version=known.head,
-                correlation_id=correlation,
-            )
-            known.head += 2
-            remember(known, decided, programme)
-            done.revalidated += 1
-            if isinstance(decided, WorkerValidated):
-                done.validated += 1
-            else:
-                done.rejected += 1
-    summary.revalidated += done.revalidated
-    summary.validated += done.validated
-    summary.rejected += done.rejected
-    return len(rows)
+        Resumable and safe to run twice at once: a nomination already decided with the current
+        version is not selected again, and rows being re-decided elsewhere are skipped.
+        """
+        summary = Revalidation()
+        today = self.today()
+        while True:
 
+            async def work(tx: StoreTransaction) -> tuple[int, Revalidation]:
+                return await self._revalidate_batch(tx, trigger=trigger, today=today, limit=batch)
 
-async def revalidate(
-    engine: AsyncEngine,
-    store: EventStore,
-    *,
-    pepper: str,
-    trigger: str,
-    today: date,
-    batch: int = REVALIDATION_BATCH,
-) -> Revalidation:
-    """Decide again every nomination waiting on reference data, `batch` per transaction.
+            selected, done = await kit.transact(work)
+            summary.add(done)
+            if selected < batch or done.revalidated == 0:
+                return summary
 
-    Resumable and safe to run twice at once: a nomination already decided with the current
-    version is not selected again, and rows being re-decided elsewhere are skipped (SKIP LOCKED).
-    """
-    summary = Revalidation()
-    day = today
-    while True:
-        partial = Revalidation()
+    async def _revalidate_batch(
+        self, tx: StoreTransaction, *, trigger: str, today: date, limit: int
+    ) -> tuple[int, Revalidation]:
+        lookups = self.lookups(tx)
+        await lookups.hold_reference_lock()
+        reference = await lookups.reference_version()
+        rows = await lookups.awaiting_revalidation(reference, today, limit)
+        by_programme: dict[str, list[NominationRecord]] = defaultdict(list)
+        for row in rows:
+            by_programme[row.programme_code].append(row)
+        origin = Origin.new()
+        done = Revalidation()
+        for code, members in by_programme.items():
+            programme = await load_programme(lookups, code, today)
+            workers = [r.worker_id for r in members]
+            facts = await lookups.worker_facts(workers, programme.policy.coverage_start, programme.code)
+            open_ = await self._still_open(tx, members)
+            commands = [
+                Revalidate(
+                    row.worker_id,
+                    row.nomination_id,
+                    programme,
+                    facts[row.worker_id],
+                    reference,
+                    row.nominated_at,
+                    row.reference_version,
+                    trigger,
+                )
+                for row in members
+                if row.nomination_id in open_
+            ]
+            for decision in await handle(tx, WORKERS, commands, origin=origin):
+                done.revalidated += 1
+                if isinstance(decision.events[-1], WorkerValidated):
+                    done.validated += 1
+                else:
+                    done.rejected += 1
+        return len(rows), done
 
-        async def work(conn: AsyncConnection, partial: Revalidation = partial) -> int:
-            partial.revalidated = partial.validated = partial.rejected = 0
-            return await _revalidate_batch(
-                conn,
-                store,
-                pepper=pepper,
-                trigger=trigger,
-                today=day,
-                limit=batch,
-                summary=partial,
-            )
-
-        selected: int = await in_transaction_with_retries(engine, work)
-        summary.revalidated += partial.revalidated
-        summary.validated += partial.validated
-        summary.rejected += partial.rejected
-        if selected < batch or partial.revalidated == 0:
-            return summary
+    @staticmethod
+    async def _still_open(tx: StoreTransaction, rows: Sequence[NominationRecord]) -> set[str]:
+        """The nominations whose streams say they are pending or rejected."""
+        streams = await tx.load(list(dict.fromkeys(stream_of(r.worker_id) for r in rows)))
+        states = {s: WORKERS.fold(loaded.recorded, WorkerState()) for s, loaded in streams.items()}
+        open_: set[str] = set()
+        for row in rows:
+            nomination = states[stream_of(row.worker_id)].nominations.get(row.nomination_id)
+            if nomination is not None and nomination.status in ("pending", "rejected"):
+                open_.add(row.nomination_id)
+        return open_

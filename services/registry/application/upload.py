@@ -2,9 +2,9 @@
 
 The file is read into rows (adapters/upload.py); a row that cannot be read is answered `invalid`
 and recorded nowhere; a NIK repeated within the file is recorded and rejected with
-DUPLICATE_IN_UPLOAD (naming the first row); every other row goes to `nominate_many` in batches of
-`batch` rows, one transaction each, in file order. Results come back batch by batch, so the HTTP
-API can stream them while the rest is being decided.
+DUPLICATE_IN_UPLOAD (naming the first row); every other row goes to the nomination handler in
+batches of `batch` rows, each decided as one batch of the kit in one transaction, in file order.
+Results come back batch by batch, so the HTTP API can stream them while the rest is decided.
 """
 
 from __future__ import annotations
@@ -12,25 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events.contracts.common import Reason
-from libs.eventstore.store import EventStore
+from libs.eventstore.kit import Origin, StreamKit
+from libs.eventstore.ports import StoreTransaction
 from libs.pii import mask_nik
 from services.registry.adapters.upload import UploadRow, UploadTable
 from services.registry.application.commands import NominateWorker
 from services.registry.application.nominate import (
     UPLOAD_BATCH,
     NominationRequest,
+    NominationResult,
+    Nominations,
     load_programme,
-    nominate_many,
-    reason_of,
 )
 from services.registry.domain.answers import AnswerCode, answer
+from services.registry.domain.decisions import reason_of
 from services.registry.domain.rules import find_duplicates_in_upload
 
 
@@ -124,25 +124,25 @@ def plan_upload(
     return planned
 
 
-async def check_programme(engine: AsyncEngine, programme_code: str, today: date) -> None:
+async def check_programme(kit: StreamKit, nominations: Nominations, programme_code: str) -> None:
     """Raise ProgrammeUnknown or ProgrammeEnded before any row is read into the handler."""
-    async with engine.connect() as conn:
-        await load_programme(conn, programme_code, today)
+
+    async def work(tx: StoreTransaction) -> None:
+        await load_programme(nominations.lookups(tx), programme_code, nominations.today())
+
+    await kit.transact(work)
 
 
 async def process_upload(
-    engine: AsyncEngine,
-    store: EventStore,
+    kit: StreamKit,
+    nominations: Nominations,
     table: UploadTable,
     *,
     programme_code: str,
     regency_code: str,
     source_name: str,
     submitted_by: str,
-    pepper: str,
-    today: date,
     batch: int = UPLOAD_BATCH,
-    on_commit: Any = None,
 ) -> AsyncIterator[list[RowResult]]:
     """Decide every row, `batch` rows per transaction; yields each batch's results in file order."""
     planned = plan_upload(
@@ -151,22 +151,20 @@ async def process_upload(
     for start in range(0, len(planned), batch):
         chunk = planned[start : start + batch]
         requests = [p.request for p in chunk if p.request is not None]
-        decided = iter(
-            await nominate_many(
-                engine,
-                store,
+
+        async def work(
+            tx: StoreTransaction, requests: list[NominationRequest] = requests
+        ) -> list[NominationResult]:
+            return await nominations.decide_in(
+                tx,
                 requests,
                 programme_code=programme_code,
                 channel="upload",
                 submitted_by=submitted_by,
-                pepper=pepper,
-                today=today,
+                origin=Origin.new(),
             )
-            if requests
-            else []
-        )
-        if on_commit is not None:
-            on_commit()
+
+        decided = iter(await kit.transact(work) if requests else [])
         results = []
         for p in chunk:
             if p.request is None:

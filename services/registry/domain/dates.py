@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from libs.wording import BULAN
 from services.registry.domain.answers import Answer, AnswerCode, answer
-from services.registry.domain.reasons import BULAN
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")

@@ -17,7 +17,8 @@ from libs.nik import WOMEN_DAY_OFFSET
 from libs.nik import mask_nik as mask_nik
 from libs.nik import normalize_nik as normalize_nik
 from libs.regions import PROVINCE_CODE, region_by_code
-from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject
+from libs.wording import tanggal
+from services.registry.domain.reasons import ReasonCode, Rejection, reject
 
 Sex = Literal["L", "P"]
 """Jenis kelamin as on the KTP: L = laki-laki, P = perempuan."""
@@ -94,8 +95,8 @@ def check_nik_against_stated(parsed: ParsedNik, *, birth_date: date, sex: str) -
         rejections.append(
             reject(
                 ReasonCode.NIK_BIRTHDATE_MISMATCH,
-                stated=format_tanggal(birth_date),
-                from_nik=format_tanggal(parsed.birth_date),
+                stated=tanggal(birth_date),
+                from_nik=tanggal(parsed.birth_date),
             )
         )
     stated_sex = parse_sex(sex)

@@ -18,6 +18,31 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from libs.events.contracts.allocation import (
+    AssignmentDecreed,
+    QuotaAssigned,
+    QuotaDeclined,
+    QuotaReleased,
+    QuotaUnseated,
+    QuotaWaitlisted,
+)
+from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, EnrollmentFailed
+
+SEAT_EVENTS = frozenset(
+    {
+        QuotaAssigned.event_type,
+        QuotaWaitlisted.event_type,
+        QuotaUnseated.event_type,
+        QuotaDeclined.event_type,
+        QuotaReleased.event_type,
+        AssignmentDecreed.event_type,
+        EnrolledAtBPJS.event_type,
+        EnrollmentFailed.event_type,
+        CoverageEnded.event_type,
+    }
+)
+"""Allocation's and enrollment's events that say whether a nomination holds a seat."""
+
 
 class Seat(StrEnum):
     """What allocation and enrollment last decided about a validated nomination."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum, unique
 
 
@@ -192,17 +191,6 @@ def withheld(rejection: Rejection) -> Rejection:
 def reason_table() -> list[tuple[ReasonCode, str]]:
     """Every reason code with its message template, in declaration order (for the README)."""
     return [(code, _MESSAGES[code]) for code in ReasonCode]
-
-
-BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
-
-
-def format_tanggal(day: date) -> str:
-    """A date as officers write it, "17 Agustus 1945": no DD/MM versus MM/DD ambiguity."""
-    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
 def placeholders(code: ReasonCode) -> frozenset[str]:

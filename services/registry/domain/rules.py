@@ -18,6 +18,7 @@ from libs.regions import (
     kecamatan_of_regency,
     region_by_code,
 )
+from libs.wording import tanggal
 from services.registry.domain.nik import (
     ParsedNik,
     check_nik_against_stated,
@@ -34,7 +35,7 @@ from services.registry.domain.nomination import (
     ValidationPolicy,
 )
 from services.registry.domain.occupations import occupation_key, same_work
-from services.registry.domain.reasons import ReasonCode, Rejection, format_tanggal, reject, withheld
+from services.registry.domain.reasons import ReasonCode, Rejection, reject, withheld
 
 __all__ = [
     "ExistingNomination",
@@ -134,8 +135,8 @@ def check_period(period_start: date, period_end: date) -> list[Rejection]:
     return [
         reject(
             ReasonCode.PERIOD_INVALID,
-            period_start=format_tanggal(period_start),
-            period_end=format_tanggal(period_end),
+            period_start=tanggal(period_start),
+            period_end=tanggal(period_end),
         )
     ]
 
@@ -278,7 +279,7 @@ def age_on(birth_date: date, day: date) -> int:
 def check_age(birth_date: date, policy: ValidationPolicy) -> list[Rejection]:
     """Age at coverage start must lie in [age_min, age_max], both inclusive."""
     age = age_on(birth_date, policy.coverage_start)
-    details = {"age": str(age), "coverage_start": format_tanggal(policy.coverage_start)}
+    details = {"age": str(age), "coverage_start": tanggal(policy.coverage_start)}
     if age < policy.age_min:
         return [reject(ReasonCode.AGE_BELOW_MIN, age_min=str(policy.age_min), **details)]
     if age > policy.age_max:
@@ -367,8 +368,8 @@ def _duplicate_details(first: ExistingNomination, overlapping_count: int) -> dic
         "programme_name": first.programme_name,
         "regency": _regency_name(first.regency_code),
         "funder": first.funder,
-        "period_start": format_tanggal(first.period_start),
-        "period_end": format_tanggal(first.period_end),
+        "period_start": tanggal(first.period_start),
+        "period_end": tanggal(first.period_end),
         "nomination_id": first.nomination_id,
         "regency_code": first.regency_code,
         "overlapping_count": str(overlapping_count),

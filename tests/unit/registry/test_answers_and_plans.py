@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from libs.events import decode
 from libs.events.contracts.common import Funder, Reason
 from libs.events.contracts.registry import (
     NominationCorrected,
@@ -14,11 +15,12 @@ from libs.events.contracts.registry import (
     WorkerValidated,
 )
 from libs.events.envelope import Envelope
+from libs.eventstore.decider import Recorded
 from services.registry.adapters.upload import read_row
-from services.registry.application.streams import fold_nomination
 from services.registry.application.upload import plan_upload
 from services.registry.domain.answers import AnswerCode, answer, answer_table
 from services.registry.domain.reasons import ReasonCode
+from services.registry.domain.worker import fold_nomination
 
 # Stored in replies and shown to integrators: this list may grow, never change.
 STABLE_ANSWERS = [
@@ -121,6 +123,11 @@ def envelope(event: object, version: int) -> Envelope:
     )
 
 
+def recorded(event: object, version: int) -> Recorded:
+    stored = envelope(event, version)
+    return Recorded(decode(stored), stored)
+
+
 def test_the_fold_follows_a_nomination_through_rejection_correction_and_withdrawal() -> None:
     common = {"worker_id": "w1", "nomination_id": "n1", "programme_code": "P"}
     nominated = WorkerNominated(
@@ -152,7 +159,7 @@ def test_the_fold_follows_a_nomination_through_rejection_correction_and_withdraw
         nominated_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     withdrawn = NominationWithdrawn(**common, regency_code="12.17", reason="moved", withdrawn_by="test")
-    stream = [envelope(e, i) for i, e in enumerate([nominated, other, rejected, corrected, validated], 1)]
+    stream = [recorded(e, i) for i, e in enumerate([nominated, other, rejected, corrected, validated], 1)]
 
     state = fold_nomination(stream[:3], "n1")
     assert (
@@ -160,9 +167,9 @@ def test_the_fold_follows_a_nomination_through_rejection_correction_and_withdraw
     )
     assert state.source_ref == "r-1" and state.submitted_by == "regency-12.17"
     state = fold_nomination(stream, "n1")
-    assert state is not None and state.status == "validated" and state.reasons == []
+    assert state is not None and state.status == "validated" and state.reasons == ()
     assert state.source.birth_date == date(1988, 7, 5) and state.reference_version == "p3ke:b;dtks:none"
-    state = fold_nomination([*stream, envelope(withdrawn, 6)], "n1")
+    state = fold_nomination([*stream, recorded(withdrawn, 6)], "n1")
     assert state is not None and state.status == "withdrawn"
     assert fold_nomination(stream, "n2") is not None and fold_nomination(stream, "n3") is None
     # A nomination whose NIK was corrected continues on the new worker's stream.

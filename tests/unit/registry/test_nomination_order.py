@@ -6,19 +6,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-import pytest
-
 from libs.events import Envelope
 from libs.events.contracts.registry import NominationSubmitted
-from services.registry.application.handlers import _in_submission_order
+from services.registry.application.handlers import in_submission_order
 from services.registry.application.nominate import NominationClock
 
 T0 = datetime(2025, 2, 3, 2, 0, tzinfo=UTC)
 
 
-def test_nomination_instants_never_tie_when_the_clock_stands_still(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("services.registry.application.nominate.utcnow", lambda: T0)
-    clock = NominationClock()
+def test_nomination_instants_never_tie_when_the_clock_stands_still() -> None:
+    clock = NominationClock(now=lambda: T0)
 
     instants = [clock.next() for _ in range(500)]
 
@@ -26,11 +23,11 @@ def test_nomination_instants_never_tie_when_the_clock_stands_still(monkeypatch: 
     assert all(b - a == timedelta(microseconds=1) for a, b in pairwise(instants))
 
 
-def test_a_clock_stepping_back_does_not_reorder_nominations(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = NominationClock()
-    monkeypatch.setattr("services.registry.application.nominate.utcnow", lambda: T0)
+def test_a_clock_stepping_back_does_not_reorder_nominations() -> None:
+    now = [T0]
+    clock = NominationClock(now=lambda: now[0])
     first = clock.next()
-    monkeypatch.setattr("services.registry.application.nominate.utcnow", lambda: T0 - timedelta(seconds=2))
+    now[0] = T0 - timedelta(seconds=2)
 
     assert clock.next() > first
 
@@ -62,7 +59,7 @@ def submitted(ref: str, minutes: int) -> tuple[Envelope, NominationSubmitted]:
     return envelope, event
 
 
-def test_an_inbound_run_from_several_partitions_is_decided_in_submission_order() -> None:
+def test_an_inbound_run_from_several_partitions_is_decidedin_submission_order() -> None:
     run = [submitted("c", 3), submitted("a", 1), submitted("b", 2), submitted("a-again", 1)]
 
-    assert [e.source_ref for _, e in _in_submission_order(run)] == ["a", "a-again", "b", "c"]
+    assert [e.source_ref for _, e in in_submission_order(run)] == ["a", "a-again", "b", "c"]

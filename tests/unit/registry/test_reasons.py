@@ -2,10 +2,10 @@ from datetime import date
 
 import pytest
 
+from libs.wording import tanggal
 from services.registry.domain.reasons import (
     ReasonCode,
     Rejection,
-    format_tanggal,
     placeholders,
     reason_table,
     reject,
@@ -99,4 +99,4 @@ def test_rejections_are_immutable() -> None:
     [(date(1945, 8, 17), "17 Agustus 1945"), (date(2026, 1, 1), "1 Januari 2026")],
 )
 def test_dates_are_written_as_officers_write_them(day: date, text: str) -> None:
-    assert format_tanggal(day) == text
+    assert tanggal(day) == text
