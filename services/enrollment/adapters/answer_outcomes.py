@@ -10,23 +10,13 @@ payment:..., release:..., deregistration:APPLIED / DUPLICATE, clock:<table>:<act
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import BigInteger, Column, Table, Text, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.bpjs import (
-    DeregistrationConfirmed,
-    DeregistrationRejected,
-    PremiumPaymentConfirmed,
-    PremiumPaymentRejected,
-    RegistrationAccepted,
-    RegistrationRejected,
-)
-from services.enrollment.adapters.tables import bills, deregistrations, metadata, registrations
+from services.enrollment.adapters.tables import metadata
 
 answer_outcomes = Table(
     "answer_outcomes",
@@ -37,37 +27,6 @@ answer_outcomes = Table(
     # Handler state, not a projection of events: an audit replay does not rebuild or compare it.
     info={"handler_state": True},
 )
-
-
-async def programmes_of(conn: AsyncConnection, events: Sequence[DomainEvent]) -> list[str]:
-    """The programme each event concerns: a BPJS answer by the request it answers ("" unknown)."""
-    lookups: dict[str, tuple[Any, Any]] = {}
-    wanted: dict[str, list[str]] = {}
-    for e in events:
-        if isinstance(e, RegistrationAccepted | RegistrationRejected):
-            lookups["reg"] = (registrations.c.request_id, registrations.c.programme_code)
-            wanted.setdefault("reg", []).append(e.request_id)
-        elif isinstance(e, DeregistrationConfirmed | DeregistrationRejected):
-            lookups["dereg"] = (deregistrations.c.request_id, deregistrations.c.programme_code)
-            wanted.setdefault("dereg", []).append(e.request_id)
-        elif isinstance(e, PremiumPaymentConfirmed | PremiumPaymentRejected):
-            lookups["bill"] = (bills.c.bill_id, bills.c.programme_code)
-            wanted.setdefault("bill", []).append(e.payment_request_id)
-    found: dict[tuple[str, str], str] = {}
-    for kind, (key, programme) in lookups.items():
-        rows = await conn.execute(select(key, programme).where(key.in_(wanted[kind])))
-        found |= {(kind, r[0]): r[1] for r in rows}
-    out = []
-    for e in events:
-        if isinstance(e, RegistrationAccepted | RegistrationRejected):
-            out.append(found.get(("reg", e.request_id), ""))
-        elif isinstance(e, DeregistrationConfirmed | DeregistrationRejected):
-            out.append(found.get(("dereg", e.request_id), ""))
-        elif isinstance(e, PremiumPaymentConfirmed | PremiumPaymentRejected):
-            out.append(found.get(("bill", e.payment_request_id), ""))
-        else:
-            out.append(str(getattr(e, "programme_code", "")))
-    return out
 
 
 async def record(conn: AsyncConnection, outcomes: Iterable[tuple[str, str]]) -> None:
@@ -84,18 +43,6 @@ async def record(conn: AsyncConnection, outcomes: Iterable[tuple[str, str]]) -> 
             set_={"count": answer_outcomes.c["count"] + stmt.excluded["count"]},
         )
     )
-
-
-async def record_for_row(
-    conn: AsyncConnection, table: Table, keys: tuple[str, ...], key: tuple[Any, ...], outcome: str
-) -> None:
-    """Count `outcome` for the programme of the row of `table` with this key (the clock's acts)."""
-    programme = (
-        await conn.execute(
-            select(table.c.programme_code).where(*(table.c[k] == v for k, v in zip(keys, key, strict=True)))
-        )
-    ).scalar()
-    await record(conn, [(programme or "", outcome)])
 
 
 async def counts(conn: AsyncConnection, programme: str | None) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""Projection of enrollment's events into its read models (same transaction as the append), and of
-the consumed ProgrammeDefined into `programmes`."""
+"""Projection of enrollment's events into its read models, in the transaction that appends them:
+registrations, stop-payments and coverage facts here, bill lines in bill_projections.py."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, func, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import bindparam, case, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.allocation import BudgetChanged, ProgrammeDefined, QuotaChanged
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
-    DeregistrationConfirmed,
-    DeregistrationRejected,
     DeregistrationRequested,
-    PremiumPaymentRequested,
     RegistrationRequested,
 )
 from libs.events.contracts.enrollment import (
@@ -26,20 +22,13 @@ from libs.events.contracts.enrollment import (
     CoverageLapsed,
     EnrolledAtBPJS,
     EnrollmentFailed,
-    PremiumBilled,
-    PremiumPaid,
-    PremiumPaymentFailed,
-    PremiumPaymentRetryScheduled,
     RegistrationRetryScheduled,
 )
-from libs.events.contracts.registry import PersonForgotten
-from libs.pii import FORGOTTEN, mask_nik
+from libs.pii import mask_nik
+from services.enrollment.adapters.bill_projections import project_bill
 from services.enrollment.adapters.tables import (
-    bill_workers,
-    bills,
     coverage_facts,
     deregistrations,
-    programmes,
     registrations,
 )
 
@@ -196,7 +185,7 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     elif isinstance(event, DeregistrationRequested):
         await _project_deregistration(conn, envelope, event)
     else:
-        await _project_bill(conn, envelope, event)
+        await project_bill(conn, envelope, event)
 
 
 async def _project_end(conn: AsyncConnection, envelope: Envelope, event: CoverageEnded) -> None:
@@ -251,163 +240,5 @@ async def _project_deregistration(
         statement.on_conflict_do_update(
             index_elements=["worker_id", "programme_code"],
             set_={"attempts": event.attempt, "attempt_sent_at": at, "updated_at": at},
-        )
-    )
-
-
-async def _project_bill(conn: AsyncConnection, envelope: Envelope, event: object) -> None:
-    at = envelope.occurred_at
-    b = bills
-    if isinstance(event, PremiumBilled):
-        await conn.execute(
-            insert(b).values(
-                bill_id=event.bill_id,
-                programme_code=event.programme_code,
-                month=event.month,
-                funder=event.funder,
-                regency_code=event.regency_code,
-                workers=event.workers,
-                jkk_per_worker=event.jkk_per_worker,
-                jkm_per_worker=event.jkm_per_worker,
-                jkk_total=event.jkk_total,
-                jkm_total=event.jkm_total,
-                total=event.total,
-                status="requested",
-                attempts=0,
-                billed_on=event.billed_on,
-                billed_at=at,
-                updated_at=at,
-            )
-        )
-        await conn.execute(
-            insert(bill_workers),
-            [
-                {
-                    "bill_id": event.bill_id,
-                    "worker_id": w,
-                    "programme_code": event.programme_code,
-                    "month": event.month,
-                }
-                for w in event.worker_ids
-            ],
-        )
-    elif isinstance(event, PremiumPaymentRequested):
-        await conn.execute(
-            update(b)
-            .where(b.c.bill_id == event.payment_request_id)
-            .values(attempts=event.attempt, attempt_sent_at=at, retry_at=None, updated_at=at)
-        )
-    elif isinstance(event, PremiumPaymentRetryScheduled):
-        await conn.execute(
-            update(b)
-            .where(b.c.bill_id == event.bill_id, b.c.status == "requested")
-            .values(
-                retry_at=event.retry_at, reason_code=event.reason_code, reason=event.reason, updated_at=at
-            )
-        )
-    elif isinstance(event, PremiumPaid):
-        await conn.execute(
-            update(b)
-            .where(b.c.bill_id == event.bill_id)
-            .values(
-                status="paid",
-                payment_ref=event.payment_ref,
-                paid_on=event.paid_on,
-                retry_at=None,
-                reason_code=None,
-                reason=None,
-                updated_at=at,
-            )
-        )
-        if event.worker_ids:
-            await conn.execute(
-                insert(coverage_facts),
-                [
-                    {
-                        "worker_id": w,
-                        "programme_code": event.programme_code,
-                        "kind": "paid",
-                        "month": event.month,
-                        "day": event.paid_on or at.date(),
-                        "event_id": envelope.event_id,
-                        "event_type": envelope.event_type,
-                    }
-                    for w in event.worker_ids
-                ],
-            )
-    elif isinstance(event, PremiumPaymentFailed):
-        await conn.execute(
-            update(b)
-            .where(b.c.bill_id == event.bill_id)
-            .values(
-                status="failed",
-                reason_code=event.reason_code,
-                reason=event.reason,
-                retry_at=None,
-                updated_at=at,
-            )
-        )
-
-
-def cell_key(regency_code: str, sector: str) -> str:
-    """The key of a quota cell in `programmes.quotas`."""
-    return f"{regency_code}|{sector}"
-
-
-async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Read-model effects of consumed events: the programmes enrollment bills by (premiums,
-    period, seats and budget cap) and BPJS's confirmations of stop-payments."""
-    event = decode(envelope)
-    p = programmes
-    if isinstance(event, PersonForgotten):
-        # What a replay writes too: the registrations' NIK opened without a key is FORGOTTEN.
-        r = registrations
-        await conn.execute(update(r).where(r.c.worker_id == event.worker_id).values(nik_masked=FORGOTTEN))
-        return
-    if isinstance(event, QuotaChanged):
-        seats = func.jsonb_build_object(cell_key(event.regency_code, event.sector), event.seats)
-        await conn.execute(
-            update(p)
-            .where(p.c.programme_code == event.programme_code)
-            .values(quotas=func.coalesce(p.c.quotas, cast({}, JSONB)).op("||")(seats))
-        )
-        return
-    if isinstance(event, BudgetChanged):
-        await conn.execute(
-            update(p).where(p.c.programme_code == event.programme_code).values(budget_cap=event.budget_cap)
-        )
-        return
-    if isinstance(event, DeregistrationConfirmed | DeregistrationRejected):
-        # BPJS's first answer to a stop-payment stands; repeats match no `requested` row.
-        answer: dict[str, Any] = {"confirmed_attempt": event.attempt, "updated_at": envelope.occurred_at}
-        if isinstance(event, DeregistrationConfirmed):
-            answer |= {"status": "confirmed", "effective_on": event.effective_on}
-        else:
-            answer |= {"status": "rejected", "refusal_code": event.reason_code, "refusal": event.reason}
-        d = deregistrations
-        await conn.execute(
-            update(d).where(d.c.request_id == event.request_id, d.c.status == "requested").values(answer)
-        )
-        return
-    if not isinstance(event, ProgrammeDefined):
-        return
-    row = {
-        "programme_code": event.programme_code,
-        "funder": event.funder,
-        "premium_jkk": event.premium_jkk,
-        "premium_jkm": event.premium_jkm,
-        "months": event.months,
-        "coverage_start": event.coverage_start,
-        "coverage_end": event.coverage_end,
-        "requires_decree": event.requires_decree,
-        "updated_at": envelope.occurred_at,
-        "budget_cap": event.budget_cap,
-        "quotas": {cell_key(q.regency_code, q.sector): q.seats for q in event.quotas},
-    }
-    await conn.execute(
-        insert(programmes)
-        .values(row)
-        .on_conflict_do_update(
-            index_elements=["programme_code"], set_={k: v for k, v in row.items() if k != "programme_code"}
         )
     )

@@ -1,185 +1,112 @@
-"""The enrollment service's background work: timeouts and retries of requests to BPJS, lapses and
-ends of membership.
+"""The enrollment service's background work: timeouts and retries of requests to BPJS.
 
-`deadlines_loop` looks, when the next deadline comes (rounds at least
-`enrollment_clock_interval_ms` apart), for registrations and payment requests whose answer is
+`run_deadlines` looks for registrations, stop-payments and payment requests whose answer is
 overdue (the attempt counts as a retryable failure, TIMEOUT) or whose retry is due (attempt + 1
-is sent); an unanswered stop-payment is sent again. Each is decided in its own transaction, its read-model row
-locked (SKIP LOCKED: several instances share the work) and its stream appended at the version
-read, so a BPJS answer arriving at the same moment and this clock cannot both decide.
-
-`lapses_loop` records CoverageLapsed, and MembershipEnded when arrears ran out, every
-`enrollment_lapse_check_interval_s` as of today.
+is sent); an unanswered stop-payment is sent again. Each is decided in its own transaction on the
+stream kit, its read-model row locked first (SKIP LOCKED: several instances share the work), so
+a BPJS answer arriving at the same moment and this clock cannot both decide.
+`deadlines_loop` runs it when the next deadline comes, rounds at least
+`enrollment_clock_interval_ms` apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from libs.eventstore.errors import ConcurrencyError
-from libs.runtime.service import Runtime
-from services.enrollment.adapters import answer_outcomes
-from services.enrollment.adapters.tables import bills, deregistrations, registrations
-from services.enrollment.application import premiums
-from services.enrollment.application import registrations as regs
-from services.enrollment.application.config import real_now
-from services.enrollment.application.coverage import record_lapses
-from services.enrollment.application.handlers import EnrollmentHandler
+from libs.eventstore.kit import Origin, StreamKit, handle
+from libs.eventstore.ports import StoreTransaction
+from services.enrollment.application.context import Enrollment, folded
+from services.enrollment.application.ports import Waiting
+from services.enrollment.application.registrations import count
+from services.enrollment.domain import premium_payment, registration
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
 IDLE_MAX_S = 5.0
+WAITING: tuple[Waiting, ...] = ("registrations", "deregistrations", "bills")
 
 
-def handler_of(rt: Runtime) -> EnrollmentHandler:
-    handler = rt.definition.handler
-    assert isinstance(handler, EnrollmentHandler)
-    return handler
+async def _registration_due(
+    app: Enrollment, tx: StoreTransaction, kind: Waiting, key: tuple[Any, ...], now: datetime
+) -> str | None:
+    worker_id, programme_code = key
+    stream = registration.registration_stream(worker_id, programme_code)
+    state = (await folded(tx, app.registration, [stream]))[stream]
+    stop = kind == "deregistrations"
+    cause = state.stop_event_id if stop else state.last_sent_id
+    origin = Origin(state.correlation_id or Origin.new().correlation_id, cause)
+    command = registration.Tick(worker_id, programme_code, now, app.jitter(), origin, stop_payment=stop)
+    action, _ = app.registrations.judge_tick(command, state)
+    if action is not None:
+        await handle(tx, app.registration, [command], origin=origin, occurred_at=now)
+        programme = state.requested.programme_code if state.requested else ""
+        await count(app, tx, [(programme, f"clock:{kind}:{action}")])
+    return action
 
 
-def _due(table: Any, now: datetime, timeout: timedelta) -> Any:
-    return and_(
-        table.c.status == "requested",
-        or_(
-            table.c.retry_at <= now,
-            and_(table.c.retry_at.is_(None), table.c.attempt_sent_at <= now - timeout),
-        ),
-    )
+async def _payment_due(app: Enrollment, tx: StoreTransaction, bill_id: str, now: datetime) -> str | None:
+    stream = premium_payment.bill_stream(bill_id)
+    state = (await folded(tx, app.bill, [stream]))[stream]
+    origin = Origin(state.correlation_id or Origin.new().correlation_id, state.last_sent_id)
+    command = premium_payment.PaymentTick(bill_id, now, app.jitter(), origin)
+    action, _ = app.payments.judge_tick(command, state)
+    if action is not None:
+        await handle(tx, app.bill, [command], origin=origin, occurred_at=now)
+        programme = state.billed.programme_code if state.billed else ""
+        await count(app, tx, [(programme, f"clock:bills:{action}")])
+    return action
 
 
-async def _each_due(
-    rt: Runtime,
-    table: Any,
-    keys: tuple[str, ...],
-    act: Callable[[AsyncConnection, tuple[Any, ...], datetime], Awaitable[str | None]],
-) -> int:
-    """Decide every due row of `table`, each in its own transaction; return how many acted."""
-    handler = handler_of(rt)
-    now = real_now()
-    async with rt.engine.connect() as conn:
-        due = (
-            await conn.execute(
-                select(*(table.c[k] for k in keys))
-                .where(_due(table, now, handler.config.answer_timeout))
-                .order_by(table.c.attempt_sent_at)
-                .limit(BATCH)
-            )
-        ).all()
+async def run_deadlines(app: Enrollment, kit: StreamKit) -> int:
+    """One pass over overdue answers and due retries; return how many requests the clock moved."""
+    now, timeout = app.real_now(), app.config.answer_timeout
     acted = 0
-    for key in due:
-        try:
-            async with rt.engine.begin() as conn:
-                locked = (
-                    await conn.execute(
-                        select(table.c[keys[0]])
-                        .where(*(table.c[k] == v for k, v in zip(keys, key, strict=True)))
-                        .where(_due(table, now, handler.config.answer_timeout))
-                        .with_for_update(skip_locked=True)
-                    )
-                ).first()
-                if locked is None:
-                    continue  # answered meanwhile, or another instance has it
-                done = await act(conn, tuple(key), now)
-                if done:
-                    outcome = f"clock:{table.name}:{done}"
-                    await answer_outcomes.record_for_row(conn, table, keys, tuple(key), outcome)
-            if done:
-                acted += 1
-                handler.outcomes[f"clock:{table.name}:{done}"] += 1
-        except ConcurrencyError:
-            continue  # an answer was recorded at the same moment: decide again next round
-    if acted:
-        rt.relay.wake()
+    for kind in WAITING:
+        async with kit.store.transaction() as tx:
+            due = await app.reads_of(tx).due(kind, now, timeout, BATCH)
+        for key in due:
+
+            async def decide(
+                tx: StoreTransaction, kind: Waiting = kind, key: tuple[Any, ...] = key
+            ) -> str | None:
+                if not await app.reads_of(tx).claim_due(kind, key, now, timeout):
+                    return None  # answered meanwhile, or another instance has it
+                if kind == "bills":
+                    return await _payment_due(app, tx, key[0], now)
+                return await _registration_due(app, tx, kind, key, now)
+
+            try:
+                acted += await kit.transact(decide) is not None
+            except ConcurrencyError:
+                continue  # an answer was recorded at the same moment: decide again next round
     return acted
 
 
-async def run_deadlines(rt: Runtime) -> int:
-    """One pass over overdue answers and due retries of registrations and payments."""
-    handler = handler_of(rt)
-    config, rng = handler.config, handler.rng
-
-    async def registration(conn: AsyncConnection, key: tuple[Any, ...], now: datetime) -> str | None:
-        return await regs.on_clock(conn, rt.store, config, key[0], key[1], now=now, jitter=rng.random())
-
-    async def payment(conn: AsyncConnection, key: tuple[Any, ...], now: datetime) -> str | None:
-        return await premiums.on_clock(conn, rt.store, config, key[0], now=now, jitter=rng.random())
-
-    async def stop(conn: AsyncConnection, key: tuple[Any, ...], now: datetime) -> str | None:
-        return await regs.on_clock_stop(conn, rt.store, config, key[0], key[1], now=now)
-
-    acted = await _each_due(rt, registrations, ("worker_id", "programme_code"), registration)
-    acted += await _each_due(rt, deregistrations, ("worker_id", "programme_code"), stop)
-    return acted + await _each_due(rt, bills, ("bill_id",), payment)
+async def next_deadline(app: Enrollment, kit: StreamKit) -> datetime | None:
+    """The earliest instant a waiting request needs the clock (None: none waits)."""
+    async with kit.store.transaction() as tx:
+        return await app.reads_of(tx).next_deadline(app.config.answer_timeout)
 
 
-async def run_lapses(rt: Runtime) -> int:
-    handler = handler_of(rt)
-    today = handler.config.local_date(handler.now())
-    async with rt.engine.begin() as conn:
-        recorded = await record_lapses(conn, rt.store, handler.config, today)
-    if recorded:
-        rt.relay.wake()
-    return recorded
-
-
-async def next_deadline(rt: Runtime) -> datetime | None:
-    """The earliest instant a waiting registration or payment needs the clock (None: none waits)."""
-    timeout = handler_of(rt).config.answer_timeout
-    found: list[datetime] = []
-    async with rt.engine.connect() as conn:
-        for table in (registrations, deregistrations, bills):
-            waiting = table.c.status == "requested"
-            retry = (
-                await conn.execute(
-                    select(func.min(table.c.retry_at)).where(waiting, table.c.retry_at.is_not(None))
-                )
-            ).scalar_one()
-            sent = (
-                await conn.execute(
-                    select(func.min(table.c.attempt_sent_at)).where(waiting, table.c.retry_at.is_(None))
-                )
-            ).scalar_one()
-            found += [retry] if retry is not None else []
-            found += [sent + timeout] if sent is not None else []
-    return min(found) if found else None
-
-
-async def deadlines_loop(rt: Runtime) -> None:
+async def deadlines_loop(app: Enrollment, kit: StreamKit) -> None:
     """Run `run_deadlines` when something falls due: sleeps until the next deadline, at least
     `enrollment_clock_interval_ms` and at most the shortest wait a new request could bring."""
-    config = handler_of(rt).config
+    config = app.config
     shortest = min(IDLE_MAX_S, config.answer_timeout.total_seconds(), float(config.retry.base_seconds))
     while True:
         pause = shortest
         try:
-            await run_deadlines(rt)
-            deadline = await next_deadline(rt)
+            await run_deadlines(app, kit)
+            deadline = await next_deadline(app, kit)
             if deadline is not None:
-                pause = min(shortest, max(0.0, (deadline - real_now()).total_seconds()))
+                pause = min(shortest, max(0.0, (deadline - app.real_now()).total_seconds()))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be down: try again next round
             log.warning("timeouts and retries pass failed: %s", type(exc).__name__)
         await asyncio.sleep(max(pause, config.clock_interval_s))
-
-
-async def lapses_loop(rt: Runtime) -> None:
-    interval = handler_of(rt).config.lapse_interval_s
-    if interval <= 0:
-        return
-    while True:
-        try:
-            await run_lapses(rt)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("recording lapses failed: %s", type(exc).__name__)
-        await asyncio.sleep(interval)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from libs.settings import Settings
 from services.enrollment.domain.billing import PremiumRates
+from services.enrollment.domain.bpjs_request import RequestPolicy, RetryPolicy
 from services.enrollment.domain.coverage import CoveragePolicy
-from services.enrollment.domain.registration import RetryPolicy
 
 # The business calendar: registrations, payments and lapses are dated with it. Tests pass a
 # clock they can move; timeouts and backoff always run on real time (`real_now`).
@@ -39,6 +39,11 @@ class EnrollmentConfig:
     lapse_interval_s: float
     pepper: str
 
+    @property
+    def requests(self) -> RequestPolicy:
+        """Retries and answer timeout of every request to BPJS."""
+        return RequestPolicy(self.retry, self.answer_timeout)
+
     def local_date(self, instant: datetime) -> date:
         """The calendar day of `instant` where the programme runs (WIB by default)."""
         if instant.tzinfo is None:
@@ -47,6 +52,7 @@ class EnrollmentConfig:
 
 
 def config_from(settings: Settings) -> EnrollmentConfig:
+    """The service's configuration from its settings (passed in by the composition root)."""
     if settings.enrollment_bill_max_workers < 1:
         raise ValueError("enrollment_bill_max_workers must be >= 1")
     if settings.enrollment_answer_timeout_s < 1:

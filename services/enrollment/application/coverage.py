@@ -1,4 +1,5 @@
-"""Coverage on a day, with the events that prove it; lapses recorded as the calendar moves on.
+"""Coverage on a day, with the events that prove it (the read side of coverage; lapses are
+recorded by lapses.py).
 
 The facts of each (worker, programme) sit in `coverage_facts` (projected from EnrolledAtBPJS,
 PremiumPaid and CoverageLapsed, each row naming its event) and are read back into the domain's
@@ -7,23 +8,17 @@ PremiumPaid and CoverageLapsed, each row naming its event) and are read back int
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.events.contracts.enrollment import CoverageLapsed
-from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.store import EventStore
-from services.enrollment.adapters.tables import coverage_facts, registrations
-from services.enrollment.application.config import EnrollmentConfig
-from services.enrollment.application.registrations import end_membership, registration_stream
+from services.enrollment.adapters.tables import coverage_facts
 from services.enrollment.domain.coverage import (
     CoverageEnd,
     CoverageLedger,
@@ -34,11 +29,6 @@ from services.enrollment.domain.coverage import (
     PremiumPayment,
 )
 from services.enrollment.domain.months import YearMonth
-
-log = logging.getLogger(__name__)
-
-# Programmes ended longer ago than this are not swept for lapses any more.
-LAPSE_AFTER_END_DAYS = 62
 
 
 @dataclass
@@ -168,85 +158,3 @@ async def ledgers_of(
     wanted = sorted(set(worker_ids))
     rows = (await conn.execute(select(coverage_facts).where(coverage_facts.c.worker_id.in_(wanted)))).all()
     return {key: pc.ledger for key, pc in ledgers_from(rows).items()}
-
-
-async def record_lapses(
-    conn: AsyncConnection, store: EventStore, config: EnrollmentConfig, today: date
-) -> int:
-    """Record, for every enrolled worker, the end of the BPU membership when more months went
-    unpaid than arrears allow (MembershipEnded, CoverageEnded, a stop-payment), else
-    CoverageLapsed when coverage ended by `today` because a month went unpaid past grace (once
-    per unpaid month). Returns how many were recorded."""
-    got = (
-        await conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended('enrollment-lapses', 0))"))
-    ).scalar_one()
-    if not got:
-        return 0  # another instance is recording lapses right now
-    rows = (
-        await conn.execute(
-            select(coverage_facts)
-            .join(
-                registrations,
-                (registrations.c.worker_id == coverage_facts.c.worker_id)
-                & (registrations.c.programme_code == coverage_facts.c.programme_code),
-            )
-            .where(
-                registrations.c.status == "enrolled",
-                registrations.c.coverage_start <= today,
-                # A lapse of a programme's last month is recorded in the month after it ends.
-                registrations.c.coverage_end >= today - timedelta(days=LAPSE_AFTER_END_DAYS),
-            )
-        )
-    ).all()
-    recorded = 0
-    for (worker_id, programme_code), pc in sorted(ledgers_from(rows).items()):
-        ended = pc.ledger.membership_end_to_record(today, config.coverage)
-        lapse = pc.ledger.lapse_to_record(today, config.coverage)
-        try:
-            if ended is not None:
-                done = await end_membership(
-                    conn,
-                    store,
-                    worker_id,
-                    programme_code,
-                    ended.months_unpaid,
-                    ended.ended_on,
-                    config.coverage.arrears_months,
-                )
-            elif lapse is not None:
-                await _append_lapse(conn, store, config, worker_id, programme_code, lapse)
-                done = True
-            else:
-                continue
-        except ConcurrencyError:
-            continue  # the stream moved meanwhile (an answer, a restoration): next round decides
-        recorded += int(done)
-    if recorded:
-        log.info("recorded %s coverage lapses as of %s", recorded, today)
-    return recorded
-
-
-async def _append_lapse(
-    conn: AsyncConnection,
-    store: EventStore,
-    config: EnrollmentConfig,
-    worker_id: str,
-    programme_code: str,
-    lapse: Lapse,
-) -> None:
-    await store.append(
-        conn,
-        registration_stream(worker_id, programme_code),
-        [
-            CoverageLapsed(
-                worker_id=worker_id,
-                programme_code=programme_code,
-                lapsed_on=lapse.coverage_ended_on,
-                month_unpaid=str(lapse.month),
-                recorded_on=lapse.recorded_on,
-                grace_months=config.coverage.grace_months,
-            )
-        ],
-        expected_version=None,
-        correlation_id=uuid.uuid4(),
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from libs.wording import rupiah
 from services.enrollment.domain.months import YearMonth
 
 
@@ -139,12 +140,7 @@ def check_bill_limits(
     if billed_before + bill_total > limits.budget_cap:
         raise BillOverLimitError(
             "BILL_EXCEEDS_BUDGET",
-            f"Tagihan {month} ({_rupiah(bill_total)}) membuat total tagihan program "
-            f"{_rupiah(billed_before + bill_total)}, melebihi pagu {_rupiah(limits.budget_cap)}; "
+            f"Tagihan {month} ({rupiah(bill_total)}) membuat total tagihan program "
+            f"{rupiah(billed_before + bill_total)}, melebihi pagu {rupiah(limits.budget_cap)}; "
             "tagihan tidak dibuat.",
         )
-
-
-def _rupiah(amount: int) -> str:
-    """Rp1.234.567, as Indonesian officers write amounts."""
-    return f"Rp{amount:,}".replace(",", ".")

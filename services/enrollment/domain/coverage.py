@@ -40,13 +40,16 @@ Knowledge time
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from services.enrollment.domain.months import YearMonth, months_from_to
+from services.enrollment.domain.coverage_window import CoverageReason as CoverageReason
+from services.enrollment.domain.coverage_window import CoveredPeriod as CoveredPeriod
+from services.enrollment.domain.coverage_window import Snapshot
+from services.enrollment.domain.months import YearMonth
 
 _ONE_DAY = timedelta(days=1)
 
@@ -145,22 +148,6 @@ def last_month_billable(ended_on: date, first: YearMonth, last: YearMonth) -> Ye
     return month if month >= first else None
 
 
-class CoverageReason(StrEnum):
-    """Why a day is, or is not, covered. Stable codes: they appear in events and reports."""
-
-    NOT_ENROLLED = "NOT_ENROLLED"
-    BEFORE_COVERAGE_START = "BEFORE_COVERAGE_START"
-    AFTER_COVERAGE_END = "AFTER_COVERAGE_END"
-    COVERAGE_ENDED = "COVERAGE_ENDED"
-    MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"
-    PREMIUM_PAID = "PREMIUM_PAID"
-    IN_GRACE = "IN_GRACE"
-    PREMIUM_UNPAID = "PREMIUM_UNPAID"
-
-
-CoveredPeriod = tuple[date, date]
-
-
 @dataclass(frozen=True, slots=True)
 class CoverageAnswer:
     """Whether a day is covered, why, and the unbroken covered period containing it."""
@@ -172,77 +159,6 @@ class CoverageAnswer:
 
 class ConflictingEnrollmentError(ValueError):
     """A second, different enrollment fact for the same worker and programme."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """The facts known at one instant, with the policy applied."""
-
-    start: date
-    end: date  # the programme's last day, or the last covered day once coverage ended
-    paid: frozenset[YearMonth]
-    recorded_ends: Mapping[YearMonth, date]
-    grace_months: int
-    ended: CoverageEnd | None = None
-
-    window_end: date = date.max  # the programme's last day
-
-    @property
-    def first_month(self) -> YearMonth:
-        return YearMonth.of(self.start)
-
-    def months(self) -> list[YearMonth]:
-        return months_from_to(self.first_month, YearMonth.of(self.end))
-
-    def run_start(self, unpaid: YearMonth) -> YearMonth:
-        """The first month of the run of unpaid months containing `unpaid`."""
-        start = unpaid
-        while start > self.first_month and start.plus(-1) not in self.paid:
-            start = start.plus(-1)
-        return start
-
-    def covered_until(self, unpaid: YearMonth) -> date | None:
-        """Last covered day of the unpaid run containing `unpaid`; None if coverage never began."""
-        run_start = self.run_start(unpaid)
-        if run_start == self.first_month:
-            return None
-        recorded = self.recorded_ends.get(run_start)
-        if recorded is not None:
-            return recorded
-        return run_start.plus(self.grace_months - 1).last_day
-
-    def reason_on(self, day: date) -> CoverageReason:
-        """Why `day` (inside the window) is or is not covered."""
-        month = YearMonth.of(day)
-        if month in self.paid:
-            return CoverageReason.PREMIUM_PAID
-        until = self.covered_until(month)
-        if until is not None and day <= until:
-            return CoverageReason.IN_GRACE
-        return CoverageReason.PREMIUM_UNPAID
-
-    def covered_in(self, month: YearMonth) -> CoveredPeriod | None:
-        """The covered days of `month`, which are always one unbroken stretch from its start."""
-        low = max(month.first_day, self.start)
-        high = min(month.last_day, self.end)
-        if month in self.paid:
-            return (low, high)
-        until = self.covered_until(month)
-        if until is None or until < low:
-            return None
-        return (low, min(high, until))
-
-    def periods(self) -> list[CoveredPeriod]:
-        merged: list[CoveredPeriod] = []
-        for month in self.months():
-            stretch = self.covered_in(month)
-            if stretch is None:
-                continue
-            if merged and merged[-1][1] + _ONE_DAY == stretch[0]:
-                merged[-1] = (merged[-1][0], stretch[1])
-            else:
-                merged.append(stretch)
-        return merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +307,7 @@ class CoverageLedger:
         first_unpaid = snapshot.run_start(YearMonth.of(day))
         return Lapse(month=first_unpaid, coverage_ended_on=until, recorded_on=as_of)
 
-    def _snapshot(self, policy: CoveragePolicy, known_at: date | None) -> _Snapshot | None:
+    def _snapshot(self, policy: CoveragePolicy, known_at: date | None) -> Snapshot | None:
         enrollment = self.enrollment
         if enrollment is None or (known_at is not None and enrollment.enrolled_on > known_at):
             return None
@@ -401,7 +317,7 @@ class CoverageLedger:
 
         ended = self.end if self.end is not None and known(self.end.recorded_on) else None
         end = enrollment.coverage_end if ended is None else min(enrollment.coverage_end, ended.ended_on)
-        return _Snapshot(
+        return Snapshot(
             start=max(enrollment.coverage_start, enrollment.enrolled_on),
             end=end,
             paid=frozenset(p.month for p in self.payments if known(p.paid_on)),

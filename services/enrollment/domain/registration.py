@@ -1,211 +1,287 @@
-"""Registration at BPJS Ketenagakerjaan, per (worker, programme): a small state machine.
+"""A worker's registration at BPJS under one programme, as a decider over its stream.
 
-    REQUESTED --accepted(kpj)--> ENROLLED
-    REQUESTED --rejected, retryable, attempts left--> REQUESTED (retry scheduled)
-    REQUESTED --rejected otherwise--> FAILED(reason)
-    FAILED --accepted(kpj)--> ENROLLED
-
-Results arrive at least once and out of order, so every result names the attempt it answers and
-these rules decide (the outcome says which applied):
-
-* An acceptance is a fact about BPJS: the participant exists and holds a KPJ. It enrolls the
-  worker whichever attempt it answers, even after a retry was scheduled or the registration
-  FAILED (an attempt we gave up on may have succeeded at BPJS; ignoring it would leave a
-  registered worker unpaid). Nothing moves a registration out of ENROLLED.
-* A rejection counts only for the attempt in flight; a rejection for an older attempt, or
-  arriving once ENROLLED, is STALE and changes nothing.
-* The same result twice is a DUPLICATE no-op. An acceptance with another KPJ once ENROLLED is a
-  KPJ_CONFLICT: the state keeps the first KPJ and the caller must raise it with BPJS.
-* A result for an attempt never sent is UNKNOWN_ATTEMPT and changes nothing.
+One stream per worker and programme, `registration-{worker_id}:{programme_code}`, holds every
+attempt sent (RegistrationRequested 1, 2, ...), every retry scheduled, and the outcome
+(EnrolledAtBPJS or EnrollmentFailed): the request lifecycle of bpjs_request.py, written in
+registration events (`RegistrationEvents`), with the KPJ as BPJS's answer. Then, when the
+programme lets the worker go (a release, or the end of the BPU membership, release.py), it holds
+CoverageEnded and the stop-payment sent to BPJS (DeregistrationRequested 1, 2, ...), and the
+coverage facts recorded as the calendar moves on (CoverageLapsed, CoverageRestored).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import date, datetime
 
-# 2**62 s is far beyond any sane cap; bounding the exponent keeps the integers small.
-_MAX_DOUBLINGS = 62
+from libs.events.contracts.allocation import QuotaReleased
+from libs.events.contracts.base import DomainEvent
+from libs.events.contracts.bpjs import (
+    DeregistrationRequested,
+    RegistrationAccepted,
+    RegistrationRejected,
+    RegistrationRequested,
+)
+from libs.events.contracts.enrollment import (
+    CoverageEnded,
+    CoverageLapsed,
+    CoverageRestored,
+    EnrolledAtBPJS,
+    EnrollmentFailed,
+    MembershipEnded,
+    RegistrationRetryScheduled,
+)
+from libs.eventstore.decider import Decider, Recorded
+from libs.eventstore.kit import Origin
+from services.enrollment.domain import bpjs_request as lifecycle
+from services.enrollment.domain.bpjs_request import Answered, Outcome, Request, RequestPolicy
+from services.enrollment.domain.registration_events import RegistrationEvents, result_of
+from services.enrollment.domain.release import (
+    ReleaseAction,
+    deregistration_overdue,
+    end_events,
+    release_action,
+    stop_payment,
+)
 
-
-class RegistrationStatus(StrEnum):
-    """Where a registration stands."""
-
-    REQUESTED = "REQUESTED"
-    ENROLLED = "ENROLLED"
-    FAILED = "FAILED"
-
-
-class ResultOutcome(StrEnum):
-    """What applying a BPJS result did."""
-
-    APPLIED = "APPLIED"
-    DUPLICATE = "DUPLICATE"
-    STALE = "STALE"
-    KPJ_CONFLICT = "KPJ_CONFLICT"
-    UNKNOWN_ATTEMPT = "UNKNOWN_ATTEMPT"
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how fast to retry a registration. Configuration, never hard-coded."""
-
-    max_attempts: int
-    base_seconds: int
-    max_seconds: int
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
-        if not 0 < self.base_seconds <= self.max_seconds:
-            raise ValueError("need 0 < base_seconds <= max_seconds")
+KIND = "registration"
+LocalDate = Callable[[datetime], date]
 
 
-@dataclass(frozen=True, slots=True)
+def registration_stream(worker_id: str, programme_code: str) -> str:
+    """One stream per worker and programme: at most one registration each."""
+    return f"registration-{worker_id}:{programme_code}"
+
+
+def request_id_of(worker_id: str, programme_code: str) -> str:
+    """The id BPJS echoes back; it names the registration stream."""
+    return f"{worker_id}:{programme_code}"
+
+
+def stream_of_request(request_id: str) -> str:
+    return f"registration-{request_id}"
+
+
+@dataclass(frozen=True)
 class Registration:
-    """One worker's registration under one programme.
+    """A registration stream folded. `requested` is attempt 1 (None: nothing was ever sent);
+    `request` its lifecycle at BPJS; `ended` set once the programme let the worker go (nothing
+    enrolls them any more); `stop` the latest attempt of the stop-payment."""
 
-    `attempt` is the latest attempt sent to BPJS. `retry_at` is set while REQUESTED once that
-    attempt was rejected with a retryable reason: attempt `attempt + 1` is due at that instant.
-    """
+    requested: RegistrationRequested | None = None
+    request: Request | None = None
+    correlation_id: uuid.UUID | None = None
+    last_sent_id: uuid.UUID | None = None  # event id of the latest attempt (the cause of a timeout)
+    enrolled: EnrolledAtBPJS | None = None
+    ended: CoverageEnded | None = None
+    stop: DeregistrationRequested | None = None
+    stop_sent_at: datetime | None = None
+    stop_event_id: uuid.UUID | None = None
+
+
+def evolve(state: Registration, recorded: Recorded) -> Registration:
+    """One recorded event applied to a registration."""
+    event, envelope = recorded.event, recorded.envelope
+    if state.correlation_id is None:
+        state = replace(state, correlation_id=envelope.correlation_id)
+    if isinstance(event, CoverageEnded):
+        return state if state.ended else replace(state, ended=event)
+    if isinstance(event, DeregistrationRequested):
+        return replace(state, stop=event, stop_sent_at=envelope.occurred_at, stop_event_id=envelope.event_id)
+    if isinstance(event, RegistrationRequested):
+        request = lifecycle.sent(state.request, event.attempt, envelope.occurred_at)
+        first = state.requested or event
+        return replace(state, requested=first, request=request, last_sent_id=envelope.event_id)
+    if state.request is None:
+        return state
+    if isinstance(event, RegistrationRetryScheduled):
+        return replace(state, request=lifecycle.scheduled(state.request, event.retry_at))
+    if isinstance(event, EnrolledAtBPJS):
+        return replace(state, enrolled=event, request=lifecycle.answered(state.request, event.kpj))
+    if isinstance(event, EnrollmentFailed):
+        return replace(state, request=lifecycle.refused(state.request, event.reason))
+    return state
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestRegistration:
+    """Send attempt 1 (built from an assignment or its decree), unless the stream exists."""
+
+    first: RegistrationRequested
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ApplyAnswer:
+    """Record BPJS's answer to an attempt; `jitter` spreads the retry it may schedule."""
+
+    answer: RegistrationAccepted | RegistrationRejected
+    received_at: datetime
+    jitter: float
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The clock at `now`: a due retry is sent, an unanswered attempt times out, an unanswered
+    stop-payment is sent again."""
 
     worker_id: str
-    programme_id: str
-    status: RegistrationStatus
-    attempt: int
-    kpj: str | None = None
-    failure_reason: str | None = None
-    retry_at: datetime | None = None
+    programme_code: str
+    now: datetime
+    jitter: float
+    origin: Origin
+    stop_payment: bool = False  # the stop-payment's clock, not the registration's
 
 
-@dataclass(frozen=True, slots=True)
-class RegistrationAccepted:
-    """BPJS registered the participant in answer to `attempt` and issued (or found) a KPJ."""
+@dataclass(frozen=True)
+class Release:
+    """Allocation let the worker go on `today` (the business day)."""
 
-    attempt: int
-    kpj: str
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationRejected:
-    """BPJS (or a timeout, when `retryable`) refused `attempt`."""
-
-    attempt: int
-    reason_code: str
-    reason: str
-    retryable: bool
+    release: QuotaReleased
+    today: date
+    origin: Origin
 
 
-BpjsResult = RegistrationAccepted | RegistrationRejected
+@dataclass(frozen=True)
+class EndMembership:
+    """More months went unpaid than the BPU arrears allow: the membership ends on `ended_on`."""
+
+    worker_id: str
+    programme_code: str
+    months_unpaid: tuple[str, ...]
+    ended_on: date
+    arrears_months_allowed: int
+    origin: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class RegistrationChange:
-    """The registration after a result, and what the result did."""
+@dataclass(frozen=True)
+class RecordFact:
+    """A coverage fact decided from the coverage ledger (a lapse, a restoration)."""
 
-    registration: Registration
-    outcome: ResultOutcome
-
-    @property
-    def changed(self) -> bool:
-        """True when the state moved and an event must be recorded."""
-        return self.outcome is ResultOutcome.APPLIED
+    fact: CoverageLapsed | CoverageRestored
+    origin: Origin
 
 
-def request_registration(worker_id: str, programme_id: str) -> Registration:
-    """A new registration whose first attempt is to be sent now."""
-    return Registration(worker_id, programme_id, RegistrationStatus.REQUESTED, attempt=1)
+Command = RequestRegistration | ApplyAnswer | Tick | Release | EndMembership | RecordFact
 
 
-def is_terminal(registration: Registration) -> bool:
-    """True when no further attempt will be sent (ENROLLED or FAILED). A FAILED registration
-    still accepts a late acceptance: see the module rules."""
-    return registration.status is not RegistrationStatus.REQUESTED
+def stream_of(command: Command) -> str:
+    """The registration stream a command is about."""
+    if isinstance(command, RequestRegistration):
+        return registration_stream(command.first.worker_id, command.first.programme_code)
+    if isinstance(command, ApplyAnswer):
+        return stream_of_request(command.answer.request_id)
+    if isinstance(command, Release):
+        return registration_stream(command.release.worker_id, command.release.programme_code)
+    if isinstance(command, RecordFact):
+        return registration_stream(command.fact.worker_id, command.fact.programme_code)
+    return registration_stream(command.worker_id, command.programme_code)
 
 
-def retry_due(registration: Registration, now: datetime) -> bool:
-    """True when a scheduled retry may be sent at `now`."""
-    return registration.retry_at is not None and now >= registration.retry_at
+# --- deciding ------------------------------------------------------------------------------------
 
 
-def begin_retry(registration: Registration) -> Registration:
-    """The registration once the next attempt is sent; raises if no retry is scheduled."""
-    if registration.status is not RegistrationStatus.REQUESTED or registration.retry_at is None:
-        raise ValueError(f"no retry scheduled for {registration}")
-    return replace(registration, attempt=registration.attempt + 1, retry_at=None)
+@dataclass(frozen=True)
+class Registrations:
+    """The registration decisions under the service's policies (bound once, at bootstrap)."""
 
+    policy: RequestPolicy
+    local_date: LocalDate  # the business calendar's day of an instant (WIB by default)
 
-def apply_result(
-    registration: Registration,
-    result: BpjsResult,
-    retry: RetryPolicy,
-    received_at: datetime,
-    jitter: float,
-) -> RegistrationChange:
-    """Apply one BPJS result under the module rules. `received_at` and `jitter` only serve to
-    schedule a retry (see `next_retry_at`)."""
-    if not 1 <= result.attempt <= registration.attempt:
-        return RegistrationChange(registration, ResultOutcome.UNKNOWN_ATTEMPT)
-    if isinstance(result, RegistrationAccepted):
-        return _accept(registration, result)
-    return _reject(registration, result, retry, received_at, jitter)
+    def judge_answer(self, command: ApplyAnswer, state: Registration) -> tuple[Outcome, list[DomainEvent]]:
+        """What BPJS's answer does to the registration (the rule applied) and its events."""
+        answer = command.answer
+        if state.requested is None or state.request is None:
+            raise LookupError(f"BPJS answered registration {answer.request_id} that Lindung never sent")
+        if answer.worker_id != state.requested.worker_id:
+            raise ValueError(f"BPJS answered registration {answer.request_id} for another worker")
+        if state.ended is not None:
+            # Released: the answer enrolls nobody; an acceptance is stopped at BPJS at once.
+            if isinstance(answer, RegistrationAccepted) and state.stop is None:
+                stop = stop_payment(state.requested, answer.kpj, state.ended.ended_on, state.ended.reason)
+                return Outcome.APPLIED, [stop]
+            return Outcome.STALE, []
+        accepted = isinstance(answer, RegistrationAccepted)
+        events = RegistrationEvents(
+            state.requested,
+            self.local_date(answer.registered_at) if isinstance(answer, RegistrationAccepted) else None,
+            answer.continued if isinstance(answer, RegistrationAccepted) else False,
+        )
+        result = result_of(answer)
+        assert accepted == isinstance(result, Answered)
+        return lifecycle.decide_result(
+            state.request, result, self.policy, command.received_at, command.jitter, events
+        )
 
+    def judge_tick(self, command: Tick, state: Registration) -> tuple[str | None, list[DomainEvent]]:
+        """What the clock does to the registration's request (`retry`, `timeout`), or with
+        `stop_payment` to its stop-payment (`retry`: sent again); None: nothing due."""
+        if state.requested is None or state.request is None:
+            return None, []
+        if not command.stop_payment:
+            if state.ended is not None:
+                return None, []  # cancelled by a release: no attempt follows
+            action, events = lifecycle.decide_clock(
+                state.request, command.now, self.policy, command.jitter, RegistrationEvents(state.requested)
+            )
+            return (action.value if action else None), events
+        stop, sent_at = state.stop, state.stop_sent_at
+        if stop is None or sent_at is None:
+            return None, []
+        if not deregistration_overdue(sent_at, command.now, self.policy.answer_timeout):
+            return None, []
+        return "retry", [stop.model_copy(update={"attempt": stop.attempt + 1})]
 
-def _accept(registration: Registration, result: RegistrationAccepted) -> RegistrationChange:
-    if registration.status is RegistrationStatus.ENROLLED:
-        same = registration.kpj == result.kpj
-        outcome = ResultOutcome.DUPLICATE if same else ResultOutcome.KPJ_CONFLICT
-        return RegistrationChange(registration, outcome)
-    enrolled = replace(
-        registration,
-        status=RegistrationStatus.ENROLLED,
-        kpj=result.kpj,
-        failure_reason=None,
-        retry_at=None,
-    )
-    return RegistrationChange(enrolled, ResultOutcome.APPLIED)
+    def release_action(self, state: Registration) -> ReleaseAction:
+        """What a release does to this registration (release.py)."""
+        if state.request is None:
+            return ReleaseAction.NOTHING
+        return release_action(state.request.status, state.ended is not None)
 
+    def decide(self, command: Command, state: Registration) -> Sequence[DomainEvent]:
+        """The events a command records in the registration's stream."""
+        if isinstance(command, RequestRegistration):
+            # Already requested: a replayed or repeated assignment asks BPJS nothing new.
+            return [] if state.requested is not None else [command.first]
+        if isinstance(command, ApplyAnswer):
+            return self.judge_answer(command, state)[1]
+        if isinstance(command, Tick):
+            return self.judge_tick(command, state)[1]
+        if isinstance(command, Release):
+            action = self.release_action(state)
+            if action is ReleaseAction.NOTHING or state.requested is None:
+                return []
+            enrolled = state.enrolled if action is ReleaseAction.END else None
+            release = command.release
+            cause = command.origin.causation_id
+            return end_events(state.requested, enrolled, release.reason, command.today, cause)
+        if isinstance(command, EndMembership):
+            return self._end_membership(command, state)
+        return [command.fact]
 
-def _reject(
-    registration: Registration,
-    result: RegistrationRejected,
-    retry: RetryPolicy,
-    received_at: datetime,
-    jitter: float,
-) -> RegistrationChange:
-    if registration.status is RegistrationStatus.ENROLLED or result.attempt < registration.attempt:
-        return RegistrationChange(registration, ResultOutcome.STALE)
-    # From here the rejection answers the latest attempt; if that attempt was already settled
-    # (a retry is scheduled, or the registration failed), this is the same result again.
-    if registration.status is RegistrationStatus.FAILED or registration.retry_at is not None:
-        return RegistrationChange(registration, ResultOutcome.DUPLICATE)
-    if result.retryable and registration.attempt < retry.max_attempts:
-        when = next_retry_at(received_at, registration.attempt, retry.base_seconds, retry.max_seconds, jitter)
-        return RegistrationChange(replace(registration, retry_at=when), ResultOutcome.APPLIED)
-    failed = replace(registration, status=RegistrationStatus.FAILED, failure_reason=result.reason)
-    return RegistrationChange(failed, ResultOutcome.APPLIED)
+    def _end_membership(self, command: EndMembership, state: Registration) -> list[DomainEvent]:
+        if state.requested is None or state.ended is not None or state.enrolled is None:
+            return []
+        ended = MembershipEnded(
+            worker_id=command.worker_id,
+            programme_code=command.programme_code,
+            regency_code=state.requested.regency_code,
+            kpj=state.enrolled.kpj,
+            months_unpaid=list(command.months_unpaid),
+            ended_on=command.ended_on,
+            arrears_months_allowed=command.arrears_months_allowed,
+        )
+        return [
+            ended,
+            *end_events(state.requested, state.enrolled, "membership_ended", command.ended_on, None),
+        ]
 
-
-def backoff_seconds(attempt: int, base_seconds: int, max_seconds: int, jitter: float) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1-based).
-
-    The plain schedule doubles from `base_seconds` and is capped at `max_seconds`:
-    base, 2·base, 4·base, ... `jitter` in [0, 1] is drawn by the caller (`random.random()` in
-    production, a constant in tests) and spreads the wait over [capped/2, capped] ("equal
-    jitter"), so workers rejected together do not retry together, and the wait never exceeds
-    the cap. jitter=1 gives the plain schedule.
-    """
-    if attempt < 1:
-        raise ValueError(f"attempt must be >= 1, got {attempt}")
-    if not 0.0 <= jitter <= 1.0:
-        raise ValueError(f"jitter must be in [0, 1], got {jitter}")
-    capped = min(max_seconds, base_seconds << min(attempt - 1, _MAX_DOUBLINGS))
-    return capped / 2 * (1 + jitter)
-
-
-def next_retry_at(
-    failed_at: datetime, attempt: int, base_seconds: int, max_seconds: int, jitter: float
-) -> datetime:
-    """When to send the attempt after `attempt`, which failed at `failed_at`."""
-    return failed_at + timedelta(seconds=backoff_seconds(attempt, base_seconds, max_seconds, jitter))
+    def decider(self) -> Decider[Command, Registration]:
+        """The registration stream as a decider for the stream kit."""
+        return Decider(KIND, Registration(), evolve, self.decide, stream_of)

@@ -1,4 +1,4 @@
-"""Enrollment's application layer without a database: streams folded back into the domain's state,
+"""Enrollment's deciders and read side without a database: streams folded back into their state,
 the events each decision records, coverage answers with their proofs, configuration."""
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import pytest
 
 from libs.events import Envelope
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.bpjs import PremiumPaymentRequested, RegistrationRequested
+from libs.events.contracts.bpjs import (
+    PremiumPaymentConfirmed,
+    PremiumPaymentRejected,
+    PremiumPaymentRequested,
+    RegistrationAccepted,
+    RegistrationRejected,
+    RegistrationRequested,
+)
 from libs.events.contracts.common import Funder, WorkerIdentity
 from libs.events.contracts.enrollment import (
     EnrolledAtBPJS,
@@ -24,12 +31,13 @@ from libs.events.contracts.enrollment import (
     PremiumPaymentRetryScheduled,
     RegistrationRetryScheduled,
 )
+from libs.eventstore.decider import Recorded
+from libs.eventstore.kit import Origin
 from libs.settings import Settings
-from services.enrollment.application import premiums, registrations
 from services.enrollment.application.config import config_from
 from services.enrollment.application.coverage import answer_for, ledgers_from
-from services.enrollment.domain import registration as domain
-from services.enrollment.domain.registration import RegistrationStatus
+from services.enrollment.domain import premium_payment, registration
+from services.enrollment.domain.bpjs_request import Outcome, RequestStatus, timeout_refusal
 from services.enrollment.domain.settings_defaults import (
     COVERAGE_POLICY_DEFAULTS,
     PREMIUM_RATES_DEFAULTS,
@@ -40,6 +48,9 @@ CONFIG = config_from(Settings(_env_file=None))
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 WORKER = "7d1c2b9e-0000-4000-8000-000000000001"
 PROGRAMME = "SUMUT-2026"
+REGISTRATION = registration.Registrations(CONFIG.requests, CONFIG.local_date).decider()
+PAYMENTS = premium_payment.Payments(CONFIG.requests, CONFIG.local_date)
+BILL_STREAM = PAYMENTS.decider()
 
 
 def env(event: DomainEvent, version: int, at: datetime, stream: str = "s") -> Envelope:
@@ -92,50 +103,69 @@ def test_config_defaults_are_the_domain_defaults() -> None:
     assert CONFIG.local_date(datetime(2026, 1, 5, 16, 59, tzinfo=UTC)) == date(2026, 1, 5)
 
 
+def rec(event: DomainEvent, version: int, at: datetime) -> Recorded:
+    return Recorded(event, env(event, version, at))
+
+
 def test_a_registration_stream_folds_into_the_domain_state() -> None:
     history = [
-        env(requested(1), 1, T0),
-        env(retry_scheduled(1, T0 + timedelta(minutes=6)), 2, T0 + timedelta(minutes=5)),
-        env(requested(2), 3, T0 + timedelta(minutes=6)),
+        rec(requested(1), 1, T0),
+        rec(retry_scheduled(1, T0 + timedelta(minutes=6)), 2, T0 + timedelta(minutes=5)),
+        rec(requested(2), 3, T0 + timedelta(minutes=6)),
     ]
-    h = registrations.fold(history)
-    assert h is not None
-    assert (h.state.status, h.state.attempt, h.state.retry_at) == (RegistrationStatus.REQUESTED, 2, None)
-    assert (h.version, h.sent_at, h.last_request_id) == (3, T0 + timedelta(minutes=6), history[2].event_id)
-    scheduled = registrations.fold(history[:2])
-    assert scheduled is not None and scheduled.state.retry_at == T0 + timedelta(minutes=6)
-    assert registrations.fold([]) is None
+    state = REGISTRATION.fold(history)
+    assert state.request is not None
+    assert (state.request.status, state.request.attempt, state.request.retry_at) == (
+        RequestStatus.WAITING,
+        2,
+        None,
+    )
+    assert (state.request.sent_at, state.last_sent_id) == (
+        T0 + timedelta(minutes=6),
+        history[2].envelope.event_id,
+    )
+    scheduled = REGISTRATION.fold(history[:2])
+    assert scheduled.request is not None and scheduled.request.retry_at == T0 + timedelta(minutes=6)
+    assert REGISTRATION.fold([]).request is None
 
 
-def decide(
-    h: registrations.RegistrationHistory, result: domain.BpjsResult, registered_at: datetime | None = None
-) -> list[DomainEvent]:
-    change = domain.apply_result(h.state, result, CONFIG.retry, T0 + timedelta(minutes=10), jitter=1.0)
-    return registrations._events_for(h, change, result, CONFIG, registered_at)
+def accepted(attempt: int, kpj: str, at: datetime = T0) -> RegistrationAccepted:
+    return RegistrationAccepted(
+        request_id=f"{WORKER}:{PROGRAMME}", attempt=attempt, worker_id=WORKER, kpj=kpj, registered_at=at
+    )
+
+
+def rejected(attempt: int, code: str, reason: str, retryable: bool) -> RegistrationRejected:
+    return RegistrationRejected(
+        request_id=f"{WORKER}:{PROGRAMME}",
+        attempt=attempt,
+        worker_id=WORKER,
+        reason_code=code,
+        reason=reason,
+        retryable=retryable,
+    )
+
+
+def decide(history: list[Recorded], answer: RegistrationAccepted | RegistrationRejected) -> list[DomainEvent]:
+    command = registration.ApplyAnswer(answer, T0 + timedelta(minutes=10), 1.0, Origin.new())
+    return list(REGISTRATION.decide(command, REGISTRATION.fold(history)))
 
 
 def test_answers_become_the_events_the_rules_call_for() -> None:
-    h = registrations.fold([env(requested(1), 1, T0)])
-    assert h is not None
-    (enrolled,) = decide(
-        h, domain.RegistrationAccepted(1, "KPJ26000000001"), datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
-    )
+    h = [rec(requested(1), 1, T0)]
+    (enrolled,) = decide(h, accepted(1, "KPJ26000000001", datetime(2026, 1, 5, 18, 0, tzinfo=UTC)))
     assert isinstance(enrolled, EnrolledAtBPJS)
     assert (enrolled.kpj, enrolled.enrolled_on, enrolled.attempt) == ("KPJ26000000001", date(2026, 1, 6), 1)
     assert enrolled.coverage_start == date(2026, 1, 1)  # the programme's period; coverage needs premiums
-    (retry,) = decide(h, domain.RegistrationRejected(1, "DUKCAPIL_UNAVAILABLE", "coba lagi", retryable=True))
+    (retry,) = decide(h, rejected(1, "DUKCAPIL_UNAVAILABLE", "coba lagi", retryable=True))
     assert isinstance(retry, RegistrationRetryScheduled)
     assert retry.retry_at == T0 + timedelta(minutes=10, seconds=60)  # base 60 s, jitter 1
-    (failed,) = decide(
-        h, domain.RegistrationRejected(1, "NIK_NOT_FOUND", "NIK tidak ditemukan", retryable=False)
-    )
+    (failed,) = decide(h, rejected(1, "NIK_NOT_FOUND", "NIK tidak ditemukan", retryable=False))
     assert isinstance(failed, EnrollmentFailed) and (failed.reason_code, failed.attempts) == (
         "NIK_NOT_FOUND",
         1,
     )
-    assert (
-        decide(h, domain.RegistrationRejected(2, "NIK_NOT_FOUND", "x", retryable=False)) == []
-    )  # unknown attempt
+    assert decide(h, rejected(2, "NIK_NOT_FOUND", "x", retryable=False)) == []  # unknown attempt
 
 
 def test_a_second_kpj_for_an_enrolled_worker_is_reported_not_applied() -> None:
@@ -149,10 +179,11 @@ def test_a_second_kpj_for_an_enrolled_worker_is_reported_not_applied() -> None:
         coverage_end=date(2026, 12, 31),
         request_id=f"{WORKER}:{PROGRAMME}",
     )
-    h = registrations.fold([env(requested(1), 1, T0), env(enrolled, 2, T0)])
-    assert h is not None and h.state.status is RegistrationStatus.ENROLLED
-    assert decide(h, domain.RegistrationAccepted(1, "KPJ1")) == []
-    (conflict,) = decide(h, domain.RegistrationAccepted(1, "KPJ2"))
+    h = [rec(requested(1), 1, T0), rec(enrolled, 2, T0)]
+    state = REGISTRATION.fold(h)
+    assert state.request is not None and state.request.status is RequestStatus.ANSWERED
+    assert decide(h, accepted(1, "KPJ1")) == []
+    (conflict,) = decide(h, accepted(1, "KPJ2"))
     assert isinstance(conflict, KpjConflictDetected) and (conflict.kpj_held, conflict.kpj_answered) == (
         "KPJ1",
         "KPJ2",
@@ -160,7 +191,7 @@ def test_a_second_kpj_for_an_enrolled_worker_is_reported_not_applied() -> None:
 
 
 def test_an_unanswered_attempt_is_a_retryable_timeout() -> None:
-    result = registrations.timeout_result(3, CONFIG)
+    result = timeout_refusal(3, CONFIG.answer_timeout)
     assert (result.attempt, result.reason_code, result.retryable) == (3, "TIMEOUT", True)
     assert "300 detik" in result.reason
 
@@ -204,15 +235,35 @@ def pay_request(attempt: int) -> PremiumPaymentRequested:
     )
 
 
+def confirmed(
+    attempt: int, receipt: str, participants: int = 2, total: int = 33_600
+) -> PremiumPaymentConfirmed:
+    return PremiumPaymentConfirmed(
+        payment_request_id=BILL,
+        attempt=attempt,
+        payment_ref=receipt,
+        participants=participants,
+        total=total,
+        paid_at=datetime(2026, 2, 26, 3, 0, tzinfo=UTC),
+    )
+
+
+def payment_rejected(attempt: int, code: str, reason: str, retryable: bool) -> PremiumPaymentRejected:
+    return PremiumPaymentRejected(
+        payment_request_id=BILL, attempt=attempt, reason_code=code, reason=reason, retryable=retryable
+    )
+
+
 def test_a_bill_stream_folds_and_its_answers_become_payments_or_failures() -> None:
-    h = premiums.fold([env(billed(), 1, T0), env(pay_request(1), 2, T0)])
-    assert h is not None and (h.state.attempt, h.version) == (1, 2)
+    history = [rec(billed(), 1, T0), rec(pay_request(1), 2, T0)]
+    state = BILL_STREAM.fold(history)
+    assert state.request is not None and state.request.attempt == 1 and not state.paid
 
-    def decide_bill(result: domain.BpjsResult) -> list[DomainEvent]:
-        change = domain.apply_result(h.state, result, CONFIG.retry, T0, jitter=0.0)
-        return premiums._events_for(h, change, result, date(2026, 2, 26))
+    def decide_bill(answer: PremiumPaymentConfirmed | PremiumPaymentRejected) -> list[DomainEvent]:
+        command = premium_payment.ApplyPayment(answer, T0, 0.0, Origin.new())
+        return list(BILL_STREAM.decide(command, state))
 
-    (paid,) = decide_bill(domain.RegistrationAccepted(1, "BPJS-PAY-0000000001"))
+    (paid,) = decide_bill(confirmed(1, "BPJS-PAY-0000000001"))
     assert isinstance(paid, PremiumPaid)
     assert (paid.workers, paid.total, paid.worker_ids, paid.paid_on) == (
         2,
@@ -221,17 +272,23 @@ def test_a_bill_stream_folds_and_its_answers_become_payments_or_failures() -> No
         date(2026, 2, 26),
     )
     assert (paid.bill_id, paid.payment_ref) == (BILL, "BPJS-PAY-0000000001")
-    (retry,) = decide_bill(domain.RegistrationRejected(1, "SERVICE_UNAVAILABLE", "coba lagi", retryable=True))
+    (retry,) = decide_bill(payment_rejected(1, "SERVICE_UNAVAILABLE", "coba lagi", retryable=True))
     assert isinstance(retry, PremiumPaymentRetryScheduled) and retry.retry_at == T0 + timedelta(seconds=30)
-    (failed,) = decide_bill(domain.RegistrationRejected(1, "ALREADY_PAID", "sudah dibayar", retryable=False))
+    (failed,) = decide_bill(payment_rejected(1, "ALREADY_PAID", "sudah dibayar", retryable=False))
     assert isinstance(failed, PremiumPaymentFailed) and (failed.reason_code, failed.workers) == (
         "ALREADY_PAID",
         2,
     )
+    with pytest.raises(ValueError, match="confirmed 3 participants"):
+        decide_bill(confirmed(1, "BPJS-PAY-0000000001", participants=3))
 
-    done = premiums.fold([env(billed(), 1, T0), env(pay_request(1), 2, T0), env(paid, 3, T0)])
-    assert done is not None and done.state.status is RegistrationStatus.ENROLLED
-    assert done.state.kpj == "BPJS-PAY-0000000001"
+    done = BILL_STREAM.fold([*history, rec(paid, 3, T0)])
+    assert done.paid and done.receipt == "BPJS-PAY-0000000001"
+    judged = PAYMENTS.judge_answer(
+        premium_payment.ApplyPayment(confirmed(1, "OTHER"), T0, 0.0, Origin.new()), done
+    )
+    assert judged == (Outcome.CONFLICT, [])  # a second receipt: counted as TWO_RECEIPTS, no event
+    assert premium_payment.outcome_name(judged[0]) == "TWO_RECEIPTS"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Registration at BPJS: transitions, retries, duplicates and out-of-order results."""
+"""A request to BPJS (a registration, a premium payment): transitions, retries, duplicates and
+out-of-order answers."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,19 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.enrollment.domain.registration import (
-    Registration,
-    RegistrationAccepted,
-    RegistrationRejected,
-    RegistrationStatus,
-    ResultOutcome,
+from services.enrollment.domain.bpjs_request import (
+    Answered,
+    Outcome,
+    Refused,
+    Request,
+    RequestStatus,
     RetryPolicy,
     apply_result,
     backoff_seconds,
     begin_retry,
     is_terminal,
     next_retry_at,
-    request_registration,
     retry_due,
 )
 from services.enrollment.domain.settings_defaults import REGISTRATION_RETRY_DEFAULTS
@@ -28,29 +28,27 @@ NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 KPJ = "25011234567"
 
 
-def accepted(attempt: int, kpj: str = KPJ) -> RegistrationAccepted:
-    return RegistrationAccepted(attempt=attempt, kpj=kpj)
+def accepted(attempt: int, kpj: str = KPJ) -> Answered:
+    return Answered(attempt=attempt, answer=kpj)
 
 
-def timeout(attempt: int) -> RegistrationRejected:
-    return RegistrationRejected(attempt, "TIMEOUT", "no answer from BPJS", retryable=True)
+def timeout(attempt: int) -> Refused:
+    return Refused(attempt, "TIMEOUT", "no answer from BPJS", retryable=True)
 
 
-def refused(attempt: int) -> RegistrationRejected:
-    return RegistrationRejected(attempt, "NIK_NOT_FOUND", "NIK tidak ditemukan", retryable=False)
+def refused(attempt: int) -> Refused:
+    return Refused(attempt, "NIK_NOT_FOUND", "NIK tidak ditemukan", retryable=False)
 
 
-def apply(
-    registration: Registration, result: RegistrationAccepted | RegistrationRejected
-) -> tuple[Registration, ResultOutcome]:
-    change = apply_result(registration, result, RETRY, NOW, jitter=1.0)
-    return change.registration, change.outcome
+def apply(request: Request, result: Answered | Refused) -> tuple[Request, Outcome]:
+    change = apply_result(request, result, RETRY, NOW, jitter=1.0)
+    return change.request, change.outcome
 
 
-NEW = request_registration("worker-1", "SUMUT-2025")
+NEW = Request()
 
 
-def retried_once() -> Registration:
+def retried_once() -> Request:
     """Attempt 1 timed out; attempt 2 is in flight."""
     waiting, _ = apply(NEW, timeout(1))
     return begin_retry(waiting)
@@ -60,23 +58,23 @@ def retried_once() -> Registration:
 
 
 def test_a_new_registration_has_its_first_attempt_in_flight() -> None:
-    assert Registration("worker-1", "SUMUT-2025", RegistrationStatus.REQUESTED, attempt=1) == NEW
+    assert Request(attempt=1, status=RequestStatus.WAITING) == NEW
     assert is_terminal(NEW) is False
 
 
 def test_acceptance_enrolls_with_the_kpj() -> None:
     enrolled, outcome = apply(NEW, accepted(1))
-    assert outcome is ResultOutcome.APPLIED
-    assert enrolled.status is RegistrationStatus.ENROLLED
-    assert enrolled.kpj == KPJ
+    assert outcome is Outcome.APPLIED
+    assert enrolled.status is RequestStatus.ANSWERED
+    assert enrolled.answer == KPJ
     assert is_terminal(enrolled) is True
 
 
 def test_final_rejection_fails_with_the_reason() -> None:
     failed, outcome = apply(NEW, refused(1))
-    assert outcome is ResultOutcome.APPLIED
-    assert failed.status is RegistrationStatus.FAILED
-    assert failed.failure_reason == "NIK tidak ditemukan"
+    assert outcome is Outcome.APPLIED
+    assert failed.status is RequestStatus.REFUSED
+    assert failed.refusal == "NIK tidak ditemukan"
     assert is_terminal(failed) is True
 
 
@@ -85,8 +83,8 @@ def test_final_rejection_fails_with_the_reason() -> None:
 
 def test_retryable_rejection_schedules_the_next_attempt_with_backoff() -> None:
     waiting, outcome = apply(NEW, timeout(1))
-    assert outcome is ResultOutcome.APPLIED
-    assert waiting.status is RegistrationStatus.REQUESTED
+    assert outcome is Outcome.APPLIED
+    assert waiting.status is RequestStatus.WAITING
     assert waiting.attempt == 1
     assert waiting.retry_at == NOW + timedelta(seconds=60)
     assert retry_due(waiting, NOW + timedelta(seconds=59)) is False
@@ -110,9 +108,9 @@ def test_retries_stop_after_max_attempts() -> None:
     waiting, _ = apply(retried_once(), timeout(2))
     third = begin_retry(waiting)
     failed, outcome = apply(third, timeout(3))
-    assert outcome is ResultOutcome.APPLIED
-    assert failed.status is RegistrationStatus.FAILED
-    assert (failed.attempt, failed.failure_reason) == (3, "no answer from BPJS")
+    assert outcome is Outcome.APPLIED
+    assert failed.status is RequestStatus.REFUSED
+    assert (failed.attempt, failed.refusal) == (3, "no answer from BPJS")
 
 
 # --- duplicates and out-of-order results -----------------------------------------------------
@@ -121,46 +119,46 @@ def test_retries_stop_after_max_attempts() -> None:
 def test_the_same_acceptance_twice_is_a_duplicate() -> None:
     enrolled, _ = apply(NEW, accepted(1))
     again, outcome = apply(enrolled, accepted(1))
-    assert (again, outcome) == (enrolled, ResultOutcome.DUPLICATE)
+    assert (again, outcome) == (enrolled, Outcome.DUPLICATE)
 
 
 def test_the_same_rejection_twice_is_a_duplicate() -> None:
     waiting, _ = apply(NEW, timeout(1))
-    assert apply(waiting, timeout(1)) == (waiting, ResultOutcome.DUPLICATE)
+    assert apply(waiting, timeout(1)) == (waiting, Outcome.DUPLICATE)
     failed, _ = apply(NEW, refused(1))
-    assert apply(failed, refused(1)) == (failed, ResultOutcome.DUPLICATE)
+    assert apply(failed, refused(1)) == (failed, Outcome.DUPLICATE)
 
 
 def test_a_rejection_after_enrollment_does_not_undo_it() -> None:
     enrolled, _ = apply(retried_once(), accepted(2))
     for late in (refused(1), refused(2), timeout(2)):
-        assert apply(enrolled, late) == (enrolled, ResultOutcome.STALE)
+        assert apply(enrolled, late) == (enrolled, Outcome.STALE)
 
 
 def test_a_rejection_for_an_older_attempt_is_stale() -> None:
     in_flight = retried_once()
-    assert apply(in_flight, refused(1)) == (in_flight, ResultOutcome.STALE)
+    assert apply(in_flight, refused(1)) == (in_flight, Outcome.STALE)
 
 
 def test_a_late_acceptance_of_an_older_attempt_still_enrolls() -> None:
     # Attempt 1 timed out on our side but BPJS did register the worker.
     enrolled, outcome = apply(retried_once(), accepted(1))
-    assert outcome is ResultOutcome.APPLIED
-    assert (enrolled.status, enrolled.kpj) == (RegistrationStatus.ENROLLED, KPJ)
+    assert outcome is Outcome.APPLIED
+    assert (enrolled.status, enrolled.answer) == (RequestStatus.ANSWERED, KPJ)
 
 
 def test_an_acceptance_while_a_retry_waits_enrolls_and_cancels_the_retry() -> None:
     waiting, _ = apply(NEW, timeout(1))
     enrolled, _ = apply(waiting, accepted(1))
-    assert (enrolled.status, enrolled.retry_at) == (RegistrationStatus.ENROLLED, None)
+    assert (enrolled.status, enrolled.retry_at) == (RequestStatus.ANSWERED, None)
 
 
 def test_a_late_acceptance_after_failure_enrolls() -> None:
     failed, _ = apply(NEW, refused(1))
     enrolled, outcome = apply(failed, accepted(1))
-    assert outcome is ResultOutcome.APPLIED
-    assert (enrolled.status, enrolled.kpj, enrolled.failure_reason) == (
-        RegistrationStatus.ENROLLED,
+    assert outcome is Outcome.APPLIED
+    assert (enrolled.status, enrolled.answer, enrolled.refusal) == (
+        RequestStatus.ANSWERED,
         KPJ,
         None,
     )
@@ -168,26 +166,26 @@ def test_a_late_acceptance_after_failure_enrolls() -> None:
 
 def test_an_acceptance_with_another_kpj_keeps_the_first() -> None:
     enrolled, _ = apply(NEW, accepted(1))
-    assert apply(enrolled, accepted(1, kpj="99999999999")) == (enrolled, ResultOutcome.KPJ_CONFLICT)
+    assert apply(enrolled, accepted(1, kpj="99999999999")) == (enrolled, Outcome.CONFLICT)
 
 
 @pytest.mark.parametrize("attempt", [0, 2, 7])
 def test_a_result_for_an_attempt_never_sent_is_ignored(attempt: int) -> None:
-    assert apply(NEW, accepted(attempt)) == (NEW, ResultOutcome.UNKNOWN_ATTEMPT)
-    assert apply(NEW, refused(attempt)) == (NEW, ResultOutcome.UNKNOWN_ATTEMPT)
+    assert apply(NEW, accepted(attempt)) == (NEW, Outcome.UNKNOWN_ATTEMPT)
+    assert apply(NEW, refused(attempt)) == (NEW, Outcome.UNKNOWN_ATTEMPT)
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(min_value=1, max_value=3), st.booleans()), max_size=12))
 def test_once_enrolled_no_sequence_of_results_unenrolls(
     results: list[tuple[bool, int, bool]],
 ) -> None:
-    registration, _ = apply(retried_once(), accepted(2))
+    request, _ = apply(retried_once(), accepted(2))
     for is_acceptance, attempt, retryable in results:
-        result: RegistrationAccepted | RegistrationRejected = (
-            accepted(attempt) if is_acceptance else RegistrationRejected(attempt, "OTHER", "x", retryable)
+        result: Answered | Refused = (
+            accepted(attempt) if is_acceptance else Refused(attempt, "OTHER", "x", retryable)
         )
-        registration, _ = apply(registration, result)
-        assert (registration.status, registration.kpj) == (RegistrationStatus.ENROLLED, KPJ)
+        request, _ = apply(request, result)
+        assert (request.status, request.answer) == (RequestStatus.ANSWERED, KPJ)
 
 
 # --- backoff schedule -----------------------------------------------------------------------

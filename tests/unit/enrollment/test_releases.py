@@ -10,11 +10,12 @@ import pytest
 
 from libs.events.contracts.bpjs import DeregistrationRequested
 from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, EnrollmentFailed
+from libs.eventstore.kit import Origin
 from libs.settings import Settings
-from services.enrollment.application import registrations
 from services.enrollment.application.config import config_from
-from services.enrollment.domain import registration as domain
+from services.enrollment.domain import registration
 from services.enrollment.domain.billing import BillOverLimitError, ProgrammeLimits, check_bill_limits
+from services.enrollment.domain.bpjs_request import RequestStatus
 from services.enrollment.domain.coverage import (
     CoverageEnd,
     CoverageLedger,
@@ -27,9 +28,24 @@ from services.enrollment.domain.coverage import (
     last_month_billable,
 )
 from services.enrollment.domain.months import YearMonth
-from services.enrollment.domain.registration import RegistrationStatus
-from services.enrollment.domain.release import ReleaseAction, deregistration_overdue, release_action
-from tests.unit.enrollment.test_application import CONFIG, PROGRAMME, T0, WORKER, decide, env, requested
+from services.enrollment.domain.release import (
+    ReleaseAction,
+    deregistration_id_of,
+    deregistration_overdue,
+    end_events,
+    release_action,
+)
+from tests.unit.enrollment.test_application import (
+    CONFIG,
+    PROGRAMME,
+    REGISTRATION,
+    T0,
+    WORKER,
+    accepted,
+    decide,
+    rec,
+    requested,
+)
 
 POLICY = CoveragePolicy(grace_months=0, arrears_months=3)
 YEAR = Enrollment(
@@ -65,15 +81,15 @@ def test_an_end_outside_the_window_owes_the_window_or_nothing() -> None:
 @pytest.mark.parametrize(
     ("status", "ended", "action"),
     [
-        (RegistrationStatus.ENROLLED, False, ReleaseAction.END),
-        (RegistrationStatus.REQUESTED, False, ReleaseAction.CANCEL),
-        (RegistrationStatus.FAILED, False, ReleaseAction.NOTHING),
-        (RegistrationStatus.ENROLLED, True, ReleaseAction.NOTHING),
-        (RegistrationStatus.REQUESTED, True, ReleaseAction.NOTHING),
+        (RequestStatus.ANSWERED, False, ReleaseAction.END),
+        (RequestStatus.WAITING, False, ReleaseAction.CANCEL),
+        (RequestStatus.REFUSED, False, ReleaseAction.NOTHING),
+        (RequestStatus.ANSWERED, True, ReleaseAction.NOTHING),
+        (RequestStatus.WAITING, True, ReleaseAction.NOTHING),
     ],
 )
 def test_a_release_ends_cancels_or_changes_nothing(
-    status: RegistrationStatus, ended: bool, action: ReleaseAction
+    status: RequestStatus, ended: bool, action: ReleaseAction
 ) -> None:
     assert release_action(status, ended) is action
 
@@ -100,7 +116,7 @@ def enrolled_event(kpj: str = "KPJ26000000001") -> EnrolledAtBPJS:
 
 
 def test_ending_an_enrolled_worker_records_the_end_and_stops_the_payment() -> None:
-    ended, stop = registrations.end_events(requested(1), enrolled_event(), "died", date(2026, 3, 10), None)
+    ended, stop = end_events(requested(1), enrolled_event(), "died", date(2026, 3, 10), None)
     assert isinstance(ended, CoverageEnded) and isinstance(stop, DeregistrationRequested)
     assert (ended.ended_on, ended.last_month_billable, ended.reason, ended.kpj) == (
         date(2026, 3, 10),
@@ -108,25 +124,24 @@ def test_ending_an_enrolled_worker_records_the_end_and_stops_the_payment() -> No
         "died",
         "KPJ26000000001",
     )
-    assert stop.request_id == registrations.deregistration_id_of(WORKER, PROGRAMME)
+    assert stop.request_id == deregistration_id_of(WORKER, PROGRAMME)
     assert (stop.kpj, stop.last_covered_day, stop.attempt, stop.reason) == (
         "KPJ26000000001",
         date(2026, 3, 10),
         1,
         "died",
     )
-    assert registrations.stream_of_deregistration(stop.request_id) == registrations.registration_stream(
-        WORKER, PROGRAMME
-    )
 
 
 def test_cancelling_a_waiting_registration_owes_nothing_and_stops_its_retries() -> None:
-    (ended,) = registrations.end_events(requested(1), None, "withdrawn", date(2026, 1, 6), None)
+    (ended,) = end_events(requested(1), None, "withdrawn", date(2026, 1, 6), None)
     assert isinstance(ended, CoverageEnded) and (ended.last_month_billable, ended.kpj) == (None, None)
-    history = [env(requested(1), 1, T0), env(ended, 2, T0 + timedelta(minutes=1))]
-    h = registrations.fold(history)
-    assert h is not None and h.ended == ended and h.state.status is RegistrationStatus.REQUESTED
-    assert h.state.retry_at is None and h.stop is None
+    history = [rec(requested(1), 1, T0), rec(ended, 2, T0 + timedelta(minutes=1))]
+    h = REGISTRATION.fold(history)
+    assert h.ended == ended and h.request is not None and h.request.status is RequestStatus.WAITING
+    assert h.request.retry_at is None and h.stop is None
+    tick = registration.Tick(WORKER, PROGRAMME, T0 + timedelta(days=1), 1.0, Origin.new())
+    assert REGISTRATION.decide(tick, h) == []  # no attempt follows a cancellation
 
 
 def test_a_late_acceptance_of_a_failed_registration_is_ended_and_stopped() -> None:
@@ -138,9 +153,10 @@ def test_a_late_acceptance_of_a_failed_registration_is_ended_and_stopped() -> No
         reason="x",
         request_id=f"{WORKER}:{PROGRAMME}",
     )
-    h = registrations.fold([env(requested(1), 1, T0), env(failed, 2, T0)])
-    assert h is not None and h.state.status is RegistrationStatus.FAILED
-    events = decide(h, domain.RegistrationAccepted(1, "KPJ26000000009"), T0)
+    h = [rec(requested(1), 1, T0), rec(failed, 2, T0)]
+    state = REGISTRATION.fold(h)
+    assert state.request is not None and state.request.status is RequestStatus.REFUSED
+    events = decide(h, accepted(1, "KPJ26000000009", T0))
     assert [type(e).__name__ for e in events] == [
         "EnrolledAtBPJS",
         "CoverageEnded",
