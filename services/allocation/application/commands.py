@@ -1,52 +1,40 @@
-"""The province admin's commands: change seats or the budget, issue a decree (SK).
-
-Commands run one at a time per process (they are rare, and their quota-state cache is advanced in
-place, see quota_stream.py), each in one transaction retried when a consumer appended to the same
-programme first. Refusals carry a machine code and a message for officers, in Indonesian.
+"""The province admin's commands: define a programme, change seats or the budget, issue a decree
+(SK). Each runs in a transaction of the stream kit (`StreamKit.transact`: retried when a consumer
+appended to the same programme first, the relay woken after commit). Refusals carry a machine
+code and a message for officers, in Indonesian (domain/refusals.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
+import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
+from libs.events.contracts.allocation import DecreeIssued
+from libs.eventstore.decider import Recorded
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.store import EventStore
-from libs.privacy.vault import KeyVault
-from libs.regions import PROVINCE_CODE, region_by_code
-from services.allocation.adapters.tables import eventstore
-from services.allocation.application.allocate import Allocator, Outcome, Step
-from services.allocation.application.programmes import ProgrammeBook, ProgrammeFacts
-from services.allocation.application.quota_stream import QuotaStates
-from services.allocation.domain.quota import Decision, QuotaState, decide_budget, decide_move, decide_seats
-from services.allocation.domain.sector import QuotaCell, Sector
-from services.allocation.domain.wording import number, rupiah, sector_name
+from libs.eventstore.kit import Decision, Origin, StreamKit, handle
+from libs.eventstore.ports import StoreTransaction
+from services.allocation.application.allocate import Allocator, Asked
+from services.allocation.application.decrees import DecreeSummary, summary_of
+from services.allocation.domain.decree_issue import IssueDecree, recorded_decree
+from services.allocation.domain.programme import DecreeKind, Programme
+from services.allocation.domain.programme_commands import (
+    DefineProgramme,
+    MoveSeats,
+    ProgrammeCommand,
+    QuotaCommand,
+    SetBudget,
+    SetSeats,
+)
+from services.allocation.domain.programme_facts import programme_defined
+from services.allocation.domain.quota_wire import stream_of
+from services.allocation.domain.refusals import Refused
+
+__all__ = ["ChangeResult", "Commands", "Refused"]
 
 T = TypeVar("T")
-MAX_ATTEMPTS = 30
-
-
-class Refused(Exception):
-    """A command the rules refuse: HTTP status, machine code, message for officers (Indonesian)."""
-
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            **({"details": self.details} if self.details else {}),
-        }
 
 
 @dataclass
@@ -60,66 +48,45 @@ class ChangeResult:
     released: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, code: str, outcome: Outcome) -> ChangeResult:
-        mine = [e for e in outcome.envelopes if e.payload.get("programme_code") == code]
+    def of(cls, code: str, recorded: list[Recorded]) -> ChangeResult:
+        """The result of a change that recorded `recorded` (in every programme it touched)."""
+        envelopes = [r.envelope for r in recorded]
+        mine = [e for e in envelopes if e.payload.get("programme_code") == code]
         return cls(
             programme_code=code,
-            changed=bool(outcome.envelopes),
-            events=[e.event_type for e in outcome.envelopes],
+            changed=bool(envelopes),
+            events=[e.event_type for e in envelopes],
             promoted=[e.payload["worker_id"] for e in mine if e.event_type == "QuotaAssigned"],
             released=[e.payload["worker_id"] for e in mine if e.event_type == "QuotaReleased"],
         )
 
 
 class Commands:
-    """Runs admin commands with their own quota-state cache, one at a time."""
+    """The admin's commands over the programme streams (see the module doc)."""
 
-    def __init__(self, book: ProgrammeBook, vault: KeyVault | None = None) -> None:
-        self.book = book
-        self.states = QuotaStates(EventStore(eventstore, "allocation", vault=vault))
-        self.allocator = Allocator(self.states, book)
-        self._lock = asyncio.Lock()
+    def __init__(self, allocator: Allocator) -> None:
+        self.allocator = allocator
 
-    async def run(self, engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """`work` in one transaction; retried while another writer wins the race."""
-        async with self._lock:
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                try:
-                    async with engine.begin() as conn:
-                        return await work(conn)
-                except ConcurrencyError:
-                    await asyncio.sleep(0.01 * attempt)
-        raise Refused(503, "ALLOCATION_BUSY", "Sistem alokasi sedang sibuk; silakan coba lagi sebentar lagi.")
+    async def define_programme(self, kit: StreamKit, programme: Programme) -> bool:
+        """Record the programme; False when the identical definition exists already (idempotent);
+        ProgrammeAlreadyDefined when another one does."""
+        command = DefineProgramme(programme_defined(programme))
+
+        async def work(tx: StoreTransaction) -> bool:
+            decisions = await self._handle(tx, command)
+            return bool(decisions[0].recorded)
+
+        return await self._transact(kit, work)
 
     async def set_seats(
-        self,
-        engine: AsyncEngine,
-        store: EventStore,
-        code: str,
-        regency: str,
-        sector: str,
-        seats: int,
-        note: str,
+        self, kit: StreamKit, code: str, regency: str, sector: str, seats: int, note: str
     ) -> ChangeResult:
         """Raise or cut one cell's seats; a raise re-flows the waitlist."""
-        if seats < 0:
-            raise Refused(422, "SEATS_INVALID", f"Jumlah kursi tidak boleh negatif ({seats}).")
-
-        async def work(conn: AsyncConnection) -> ChangeResult:
-            programme = await self.book.get(conn, code)
-            cell = _cell(programme, regency, sector)
-
-            def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
-                return decide_seats(state, cell, seats, blocked)
-
-            return await self._decide(conn, store, code, decide, note)
-
-        return await self.run(engine, work)
+        return await self._change(kit, SetSeats(code, regency, sector, seats, note))
 
     async def move_seats(
         self,
-        engine: AsyncEngine,
-        store: EventStore,
+        kit: StreamKit,
         code: str,
         source: tuple[str, str],
         target: tuple[str, str],
@@ -127,79 +94,65 @@ class Commands:
         note: str,
     ) -> ChangeResult:
         """Move seats between two cells (between regencies or sectors)."""
-        if seats <= 0:
-            raise Refused(422, "MOVE_SEATS_INVALID", "Jumlah kursi yang dipindahkan harus lebih dari 0.")
+        return await self._change(kit, MoveSeats(code, source, target, seats, note))
 
-        async def work(conn: AsyncConnection) -> ChangeResult:
-            programme = await self.book.get(conn, code)
-            src, dst = _cell(programme, *source), _cell(programme, *target)
-            if src == dst:
-                raise Refused(422, "MOVE_SAME_CELL", f"Kuota asal dan tujuan sama ({_label(src)}).")
-            available = (await self.states.load(conn, code)).state.seats.get(src, 0)
-            if available < seats:
-                raise Refused(
-                    409,
-                    "MOVE_NOT_ENOUGH_SEATS",
-                    f"Kuota {_label(src)} hanya {number(available)} kursi; "
-                    f"tidak dapat memindahkan {number(seats)} kursi.",
-                    available=available,
-                )
-
-            def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
-                return decide_move(state, src, dst, seats, blocked)
-
-            return await self._decide(conn, store, code, decide, note)
-
-        return await self.run(engine, work)
-
-    async def set_budget(
-        self, engine: AsyncEngine, store: EventStore, code: str, budget_cap: int, note: str
-    ) -> ChangeResult:
+    async def set_budget(self, kit: StreamKit, code: str, budget_cap: int, note: str) -> ChangeResult:
         """Set the budget cap (e.g. APBD-P); a raise re-flows the waitlist."""
-        if budget_cap < 0:
-            raise Refused(422, "BUDGET_INVALID", f"Pagu anggaran tidak boleh negatif ({rupiah(budget_cap)}).")
+        return await self._change(kit, SetBudget(code, budget_cap, note))
 
-        async def work(conn: AsyncConnection) -> ChangeResult:
-            await self.book.get(conn, code)
+    async def issue_decree(
+        self,
+        kit: StreamKit,
+        code: str,
+        decree_number: str,
+        decree_date: dt.date,
+        signer: str,
+        kind: DecreeKind | None = None,
+    ) -> DecreeSummary:
+        """Record decree `decree_number` (idempotent for the same number, date and signer)."""
+        command = IssueDecree(code, decree_number, decree_date, signer, kind)
 
-            def decide(state: QuotaState, blocked: Mapping[str, str]) -> Decision:
-                return decide_budget(state, budget_cap, blocked)
+        async def work(tx: StoreTransaction) -> DecreeSummary:
+            tx = self.allocator.states.over(tx)
+            decisions = await self._handle(tx, command)
+            events = decisions[0].events
+            if events:
+                issued = events[0]
+                assert isinstance(issued, DecreeIssued) and issued.kind is not None
+                return summary_of(issued, created=True, kind=DecreeKind(issued.kind))
+            # The same decree again: answered as the stream recorded it.
+            loaded = (await tx.load([stream_of(code)]))[stream_of(code)]
+            state = self.allocator.decider.fold(loaded.recorded)
+            same = recorded_decree(state, decree_number.strip())
+            assert same is not None
+            return summary_of(same, created=False, kind=state.defined(code).decree_kind)
 
-            return await self._decide(conn, store, code, decide, note)
+        return await self._transact(kit, work)
 
-        return await self.run(engine, work)
+    async def _change(self, kit: StreamKit, command: QuotaCommand) -> ChangeResult:
+        async def work(tx: StoreTransaction) -> ChangeResult:
+            recorded = await self.allocator.run(
+                self.allocator.states.over(tx), [Asked(command, Origin.new())]
+            )
+            return ChangeResult.of(command.programme_code, recorded)
 
-    async def _decide(
-        self, conn: AsyncConnection, store: EventStore, code: str, decide: Any, note: str
-    ) -> ChangeResult:
-        outcome = await self.allocator.run(
-            conn, store, Step(code, decide, note=note), correlation_id=uuid.uuid4(), causation_id=None
+        return await self._transact(kit, work)
+
+    async def _handle(
+        self, tx: StoreTransaction, command: DefineProgramme | IssueDecree
+    ) -> list[Decision[ProgrammeCommand]]:
+        return await handle(
+            self.allocator.states.over(tx),
+            self.allocator.decider,
+            [command],
+            origin=Origin.new(),
+            occurred_at=self.allocator.clock(),
         )
-        return ChangeResult.of(code, outcome)
 
-
-def _cell(programme: ProgrammeFacts, regency: str, sector: str) -> QuotaCell:
-    """The quota cell named by an officer, checked against the region table and jurisdiction."""
-    region = region_by_code(regency)
-    if region is None or region.kemendagri_code != regency:
-        raise Refused(
-            422, "REGENCY_UNKNOWN", f"Kode kabupaten/kota {regency} tidak dikenal di Sumatera Utara."
-        )
-    if programme.jurisdiction != PROVINCE_CODE and regency != programme.jurisdiction:
-        raise Refused(
-            422,
-            "REGENCY_OUTSIDE_JURISDICTION",
-            f"{region.official_name} berada di luar wilayah program {programme.code}.",
-        )
-    try:
-        return QuotaCell(regency, Sector(sector))
-    except ValueError:
-        raise Refused(
-            422, "SECTOR_INVALID", f"Sektor '{sector}' tidak dikenal; isi 'sawit' atau 'non_sawit'."
-        ) from None
-
-
-def _label(cell: QuotaCell) -> str:
-    region = region_by_code(cell.regency)
-    name = region.official_name if region else cell.regency
-    return f"{name} sektor {sector_name(cell.sector)}"
+    async def _transact(self, kit: StreamKit, work: Callable[[StoreTransaction], Awaitable[T]]) -> T:
+        try:
+            return await kit.transact(work)
+        except ConcurrencyError:
+            raise Refused(
+                503, "ALLOCATION_BUSY", "Sistem alokasi sedang sibuk; silakan coba lagi sebentar lagi."
+            ) from None

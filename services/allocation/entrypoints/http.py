@@ -17,16 +17,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from libs.auth import ADMINS, READERS, Principal, caller, listing_regency
+from libs.eventstore.kit import StreamKit
 from libs.pii import mask_name
-from libs.runtime.service import Runtime, runtime_of
+from libs.runtime.service import Runtime, application_of, runtime_of
 from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv, annex_pdf
-from services.allocation.application import views
+from services.allocation.application import decree_views, views
 from services.allocation.application.commands import ChangeResult, Commands, Refused
-from services.allocation.application.decrees import issue_decree
 from services.allocation.application.programmes import (
     ProgrammeAlreadyDefined,
     ProgrammeNotDefined,
-    define_programme,
     parse_programme,
 )
 from services.allocation.domain.programme import DecreeKind
@@ -116,8 +115,21 @@ def _annex_for(who: Principal, annex: Annex) -> Annex:
     )
 
 
-def build_router(commands: Commands) -> APIRouter:
-    """The routes of one allocation instance, over its command runner."""
+def _commands(request: Request) -> Commands:
+    return application_of(request, Commands)
+
+
+def _kit(rt: Runtime) -> StreamKit:
+    if rt.kit is None:
+        raise RuntimeError("the allocation service runs without its stream kit")
+    return rt.kit
+
+
+CommandsDep = Annotated[Commands, Depends(_commands)]
+
+
+def build_router() -> APIRouter:
+    """The routes of one allocation instance (its commands are the service's application)."""
     router = APIRouter()
 
     async def change(rt: Runtime, code: str, run: Any) -> dict[str, Any]:
@@ -127,13 +139,14 @@ def build_router(commands: Commands) -> APIRouter:
             raise _refused(exc) from exc
         except ProgrammeNotDefined as exc:
             raise _unknown(code) from exc
-        rt.relay.wake()
         async with rt.engine.connect() as conn:
             budget = (await views.programme(conn, code) or {}).get("budget")
         return {**vars(result), "budget": budget}
 
     @router.post("/programmes", status_code=201, tags=["programmes"])
-    async def post_programme(request: Request, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
+    async def post_programme(
+        request: Request, rt: RuntimeDep, commands: CommandsDep, who: Admin
+    ) -> dict[str, Any]:
         """Define a programme from JSON or YAML (Content-Type application/yaml); see docs/examples/."""
         raw = await request.body()
         try:
@@ -143,10 +156,11 @@ def build_router(commands: Commands) -> APIRouter:
         except (ValidationError, ValueError, yaml.YAMLError) as exc:
             raise HTTPException(422, {"code": "PROGRAMME_INVALID", "message": str(exc)[:2000]}) from exc
         try:
-            created = await define_programme(rt.engine, rt.store, programme)
+            created = await commands.define_programme(_kit(rt), programme)
         except ProgrammeAlreadyDefined as exc:
             raise HTTPException(409, {"code": exc.code, "message": str(exc)}) from exc
-        rt.relay.wake()
+        except Refused as exc:
+            raise _refused(exc) from exc
         budget = views.budget_view(
             programme.budget_cap, programme.cost_per_worker, programme.seats_total, 0, programme.months
         )
@@ -173,11 +187,11 @@ def build_router(commands: Commands) -> APIRouter:
         return dict((await get_programme(code, rt, who))["budget"])
 
     @router.put("/programmes/{code}/budget", tags=["quota changes"])
-    async def put_budget(code: str, body: BudgetChange, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
+    async def put_budget(
+        code: str, body: BudgetChange, rt: RuntimeDep, commands: CommandsDep, who: Admin
+    ) -> dict[str, Any]:
         """Set the budget cap; a raise seats waiting workers in order, a cut unassigns nobody."""
-        return await change(
-            rt, code, commands.set_budget(rt.engine, rt.store, code, body.budget_cap, body.note)
-        )
+        return await change(rt, code, commands.set_budget(_kit(rt), code, body.budget_cap, body.note))
 
     @router.get("/programmes/{code}/quotas", tags=["programmes"])
     async def quota_use(code: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
@@ -189,18 +203,25 @@ def build_router(commands: Commands) -> APIRouter:
 
     @router.put("/programmes/{code}/quotas/{regency_code}/{sector}", tags=["quota changes"])
     async def put_seats(
-        code: str, regency_code: str, sector: str, body: SeatsChange, rt: RuntimeDep, who: Admin
+        code: str,
+        regency_code: str,
+        sector: str,
+        body: SeatsChange,
+        rt: RuntimeDep,
+        commands: CommandsDep,
+        who: Admin,
     ) -> dict[str, Any]:
         """Raise or cut a cell's seats; a raise seats waiting workers in order, a cut unassigns nobody."""
-        run = commands.set_seats(rt.engine, rt.store, code, regency_code, sector, body.seats, body.note)
+        run = commands.set_seats(_kit(rt), code, regency_code, sector, body.seats, body.note)
         return await change(rt, code, run)
 
     @router.post("/programmes/{code}/quotas/move", tags=["quota changes"])
-    async def move_seats(code: str, body: SeatsMove, rt: RuntimeDep, who: Admin) -> dict[str, Any]:
+    async def move_seats(
+        code: str, body: SeatsMove, rt: RuntimeDep, commands: CommandsDep, who: Admin
+    ) -> dict[str, Any]:
         """Move seats between regencies (or sectors); the receiving cell seats waiting workers."""
         run = commands.move_seats(
-            rt.engine,
-            rt.store,
+            _kit(rt),
             code,
             (body.from_regency, body.from_sector),
             (body.to_regency, body.to_sector),
@@ -244,7 +265,12 @@ def build_router(commands: Commands) -> APIRouter:
 
     @router.post("/programmes/{code}/decrees", status_code=201, tags=["decrees"])
     async def post_decree(
-        code: str, body: DecreeRequest, response: Response, rt: RuntimeDep, who: Admin
+        code: str,
+        body: DecreeRequest,
+        response: Response,
+        rt: RuntimeDep,
+        commands: CommandsDep,
+        who: Admin,
     ) -> dict[str, Any]:
         """Record a signed decree (SK) fixing the assigned list; a later one is an SK perubahan.
 
@@ -262,33 +288,27 @@ def build_router(commands: Commands) -> APIRouter:
                 },
             ) from None
         try:
-            summary = await commands.run(
-                rt.engine,
-                lambda conn: issue_decree(
-                    commands, conn, rt.store, code, body.number, on, body.signer, body.kind
-                ),
-            )
+            summary = await commands.issue_decree(_kit(rt), code, body.number, on, body.signer, body.kind)
         except Refused as exc:
             raise _refused(exc) from exc
         except ProgrammeNotDefined as exc:
             raise _unknown(code) from exc
         if not summary.created:
             response.status_code = 200
-        rt.relay.wake()
         return summary.as_json()
 
     @router.get("/programmes/{code}/decrees", tags=["decrees"])
     async def list_decrees(code: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
         """The programme's decrees, first to latest."""
         async with rt.engine.connect() as conn:
-            return await views.list_decrees(conn, code)
+            return await decree_views.list_decrees(conn, code)
 
     @router.get("/programmes/{code}/decrees/{version}", tags=["decrees"])
     async def get_decree(code: str, version: str, rt: RuntimeDep, who: Reader) -> dict[str, Any]:
         """One decree (number or 'latest'), with the workers it added and removed (names masked
         outside the regencies the caller answers for)."""
         async with rt.engine.connect() as conn:
-            found = await views.decree(conn, code, _decree_version(version))
+            found = await decree_views.decree(conn, code, _decree_version(version))
         if found is None:
             raise HTTPException(
                 404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}
@@ -306,7 +326,7 @@ def build_router(commands: Commands) -> APIRouter:
                 404, {"code": "ANNEX_FORMAT", "message": "Lampiran tersedia sebagai .csv atau .pdf."}
             )
         async with rt.engine.connect() as conn:
-            annex = await views.annex_of(conn, code, _decree_version(version))
+            annex = await decree_views.annex_of(conn, code, _decree_version(version))
         if annex is None:
             raise HTTPException(
                 404, {"code": "DECREE_UNKNOWN", "message": f"SK versi {version} program {code} tidak ada."}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from libs.events.contracts.common import Funder, WorkerIdentity
+from libs.events.contracts.registry import WorkerValidated
 from services.allocation.domain.programme import Programme
 from services.allocation.domain.quota import QuotaState, ValidatedWorker
 from services.allocation.domain.quota_events import QuotaEvent, QuotasOpened
@@ -63,3 +66,25 @@ def apply_all(state: QuotaState, events: Iterable[QuotaEvent]) -> None:
     """Apply decided events in order."""
     for event in events:
         state.apply(event)
+
+
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def validated_event(worker: str, minutes: int, decile: int | None = 1, *, code: str = "P") -> WorkerValidated:
+    """The registry's WorkerValidated of `worker` for programme `code` in Medan sawit, nominated
+    `minutes` after T0."""
+    return WorkerValidated(
+        worker_id=worker,
+        nomination_id=f"n-{worker}",
+        programme_code=code,
+        identity=WorkerIdentity(nik="1271010101850001", full_name="X", birth_date="1985-01-01", sex="L"),
+        occupation="petani",
+        regency_code="12.71",
+        sector="sawit",
+        decile=decile,
+        funder=Funder.APBD_PROVINSI,
+        poverty_source="P3KE",
+        reference_version="v",
+        nominated_at=T0 + timedelta(minutes=minutes),
+    )

@@ -5,39 +5,25 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from libs.events import Envelope
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.common import Funder, WorkerIdentity
 from libs.events.contracts.registry import NominationWithdrawn, WorkerValidated
 from services.allocation.application.handlers import in_nomination_order
 from services.allocation.application.quota_stream import nomination_seq, rank_desil
 from services.allocation.domain.quota import QuotaState, ValidatedWorker, decide_validated
 from services.allocation.domain.quota_events import QuotaEvent, QuotasOpened
 from services.allocation.domain.sector import Sector
-from tests.unit.allocation.factories import COST, MEDAN_SAWIT, apply_all
+from tests.unit.allocation.factories import COST, MEDAN_SAWIT, apply_all, validated_event
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 def validated(worker: str, minutes: int, decile: int | None = 1) -> WorkerValidated:
-    return WorkerValidated(
-        worker_id=worker,
-        nomination_id=f"n-{worker}",
-        programme_code="P",
-        identity=WorkerIdentity(nik="1271010101850001", full_name="X", birth_date="1985-01-01", sex="L"),
-        occupation="petani",
-        regency_code="12.71",
-        sector="sawit",
-        decile=decile,
-        funder=Funder.APBD_PROVINSI,
-        poverty_source="P3KE",
-        reference_version="v",
-        nominated_at=T0 + timedelta(minutes=minutes),
-    )
+    return validated_event(worker, minutes, decile)
 
 
 def withdrawn(worker: str) -> NominationWithdrawn:
@@ -70,14 +56,14 @@ def workers(items: list[tuple[Envelope, DomainEvent]]) -> list[str]:
 
 def test_partitions_delivered_out_of_order_are_decided_in_nomination_order() -> None:
     batch = [item(validated("c", 3)), item(validated("b", 2)), item(validated("a", 1))]
-    assert workers(in_nomination_order(batch)) == ["W:a", "W:b", "W:c"]
+    assert workers(in_nomination_order(batch, lambda i: i[1])) == ["W:a", "W:b", "W:c"]
 
 
 def test_desil_does_not_reorder_a_batch() -> None:
     # Desil priority is the quota's rule (waitlist rank, provisional seats), the same for every
     # cut; a batch-wide sort by desil would decide differently depending on the cut (below).
     batch = [item(validated("dtks", 0, None)), item(validated("d2", 1, 2)), item(validated("d1", 9, 1))]
-    assert workers(in_nomination_order(batch)) == ["W:dtks", "W:d2", "W:d1"]
+    assert workers(in_nomination_order(batch, lambda i: i[1])) == ["W:dtks", "W:d2", "W:d1"]
 
 
 def test_other_events_keep_their_place_between_runs() -> None:
@@ -88,7 +74,7 @@ def test_other_events_keep_their_place_between_runs() -> None:
         item(validated("e", 5)),
         item(validated("d", 4)),
     ]
-    assert workers(in_nomination_order(batch)) == ["W:a", "W:c", "N:c", "W:d", "W:e"]
+    assert workers(in_nomination_order(batch, lambda i: i[1])) == ["W:a", "W:c", "N:c", "W:d", "W:e"]
 
 
 # One partition's workers, in the order the registry nominated (and published) them: desil 2
@@ -104,7 +90,7 @@ def decided(cuts: tuple[int, ...], *, requires_decree: bool) -> list[QuotaEvent]
     bounds = (0, *cuts, len(arrivals))
     log: list[QuotaEvent] = []
     for start, end in itertools.pairwise(bounds):
-        for _, event in in_nomination_order(arrivals[start:end]):
+        for _, event in in_nomination_order(arrivals[start:end], lambda i: i[1]):
             assert isinstance(event, WorkerValidated)
             worker = ValidatedWorker(
                 event.worker_id,

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from libs.events.contracts.common import Funder, WorkerIdentity
-from services.allocation.application.allocate import WorkerFacts, to_wire
 from services.allocation.application.programmes import ProgrammeFacts
 from services.allocation.application.quota_stream import (
     DTKS_RANK,
@@ -27,6 +26,7 @@ from services.allocation.domain.quota_events import (
     Waitlist,
     WaitlistReason,
 )
+from services.allocation.domain.quota_wire import WorkerFacts, to_wire
 from services.allocation.domain.sector import Sector
 from tests.unit.allocation.factories import MEDAN_SAWIT, opened, worker
 
