@@ -6,6 +6,7 @@ code and a message for officers, in Indonesian (domain/refusals.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -131,9 +132,9 @@ class Commands:
 
     async def _change(self, kit: StreamKit, command: QuotaCommand) -> ChangeResult:
         async def work(tx: StoreTransaction) -> ChangeResult:
-            recorded = await self.allocator.run(
-                self.allocator.states.over(tx), [Asked(command, Origin.new())]
-            )
+            # Holds read (and workers locked) by an attempt that lost a race are read again.
+            fresh = dataclasses.replace(command, holds={})
+            recorded = await self.allocator.run(self.allocator.states.over(tx), [Asked(fresh, Origin.new())])
             return ChangeResult.of(command.programme_code, recorded)
 
         return await self._transact(kit, work)

@@ -20,7 +20,8 @@ from libs.auth import ADMINS, READERS, Principal, caller, listing_regency
 from libs.eventstore.kit import StreamKit
 from libs.pii import mask_name
 from libs.runtime.service import Runtime, application_of, runtime_of
-from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv, annex_pdf
+from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv
+from services.allocation.adapters.annex_pdf import annex_pdf
 from services.allocation.application import decree_views, views
 from services.allocation.application.commands import ChangeResult, Commands, Refused
 from services.allocation.application.programmes import (

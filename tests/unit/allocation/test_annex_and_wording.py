@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv, annex_pdf
+from services.allocation.adapters.annex import Annex, AnnexLine, annex_csv
+from services.allocation.adapters.annex_pdf import annex_pdf
 from services.allocation.application.views import budget_view
 from services.allocation.domain.wording import number, rupiah, tanggal
 

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from services.allocation.adapters.annex import Annex, AnnexLine, annex_pdf
+from services.allocation.adapters.annex import Annex, AnnexLine
+from services.allocation.adapters.annex_pdf import annex_pdf
 from services.allocation.application.programmes import ProgrammeFacts, programme_defined
 from services.allocation.domain.decree import decree_kind_of
 from services.allocation.domain.programme import DecreeKind, Funder
