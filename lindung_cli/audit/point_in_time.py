@@ -27,20 +27,15 @@ def beneficiaries(
     decrees: Annotated[bool, typer.Option(help="Check every decree's frozen list")] = False,
 ) -> None:
     """The beneficiary list as it stood at an instant, from allocation's events; decrees checked."""
-    from libs.audit.beneficiaries import (
-        ALLOCATION_TYPES,
-        beneficiaries,
-        canonical_list,
-        decree_checks,
-        list_sha256,
-    )
     from libs.audit.history import events_until
+    from lindung_cli.audit.beneficiaries import beneficiaries, canonical_list, decree_checks, list_sha256
+    from lindung_cli.audit.programme import PROGRAMME_TYPES
 
     instant = parse_instant(on)
     table = events_table("allocation")
 
     async def work(conn: AsyncConnection) -> Any:
-        return await events_until(conn, table, types=ALLOCATION_TYPES, until=instant)
+        return await events_until(conn, table, types=PROGRAMME_TYPES, until=instant)
 
     envelopes = run(read_only(work))
     listed = beneficiaries(envelopes, programme)
@@ -128,10 +123,10 @@ def quota(
     month: Annotated[str, typer.Option(help="YYYY-MM: the position at that month's end (WIB)")],
 ) -> None:
     """Quota use per regency × sector and the budget position at a month end, from allocation's events."""
-    from libs.audit.beneficiaries import ALLOCATION_TYPES
     from libs.audit.history import end_of_month, events_until
+    from lindung_cli.audit.programme import PROGRAMME_TYPES
     from lindung_cli.audit.quota import quota_position
-    from services.allocation.domain.quota import QuotaError
+    from services.allocation.domain.quota_state import QuotaError
 
     match = re.fullmatch(r"(\d{4})-(\d{2})", month)
     if not match or not 1 <= int(match.group(2)) <= 12:
@@ -140,7 +135,7 @@ def quota(
     table = events_table("allocation")
 
     async def work(conn: AsyncConnection) -> Any:
-        return await events_until(conn, table, types=ALLOCATION_TYPES, until=instant)
+        return await events_until(conn, table, types=PROGRAMME_TYPES, until=instant)
 
     envelopes = run(read_only(work))
     try:

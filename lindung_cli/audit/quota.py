@@ -1,9 +1,8 @@
 """A programme's quota use and budget position at an instant (e.g. a month end), from its events.
 
-Replayed through allocation's own rules: each event of the programme's stream up to the instant
-becomes the quota decision it stands for and is applied to allocation's `QuotaState`, the state
-allocation itself decides from (seats per regency × sector, seated workers, the waitlist, the cap
-and the cost per worker); the money is allocation's `BudgetPosition` (whole rupiah).
+Replayed through allocation's own decider (lindung_cli/audit/programme.py): its quota state is the
+one allocation decides from (seats per regency × sector, seated workers, the waitlist, the cap and
+the cost per worker); the money is allocation's `BudgetPosition` (whole rupiah).
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from libs.audit.beneficiaries import ALLOCATION_TYPES
-from libs.events.catalog import decode
 from libs.events.envelope import Envelope
-from lindung_cli.audit.allocation_stream import quota_decision
+from lindung_cli.audit.programme import replay_programme
 from services.allocation.domain.budget import BudgetPosition
 from services.allocation.domain.quota import QuotaState
 
@@ -82,14 +79,5 @@ def quota_position(
     envelopes: Iterable[Envelope], programme_code: str, as_of: datetime | None = None
 ) -> QuotaPosition | None:
     """The position after `envelopes` (allocation events in log order); None if never defined."""
-    state = QuotaState()
-    for envelope in envelopes:
-        if envelope.event_type not in ALLOCATION_TYPES:
-            continue
-        event = decode(envelope)
-        if getattr(event, "programme_code", None) != programme_code:
-            continue
-        decision = quota_decision(event)
-        if decision is not None:
-            state.apply(decision)
-    return position_of(state, as_of) if state.programme_code else None
+    state = replay_programme(envelopes, programme_code)
+    return None if state is None else position_of(state.quota, as_of)

@@ -18,7 +18,7 @@ from services.enrollment.adapters.reads import sql_reads
 from services.enrollment.adapters.tables import eventstore
 from services.enrollment.application.clock import deadlines_loop
 from services.enrollment.application.config import Now, config_from, real_now
-from services.enrollment.application.context import Enrollment
+from services.enrollment.application.context import EnrollmentApp
 from services.enrollment.application.handlers import EnrollmentReactor
 from services.enrollment.application.lapses import lapses_loop
 from services.enrollment.entrypoints.http import router
@@ -31,7 +31,7 @@ def bootstrap(
 ) -> ServiceDefinition:
     """The enrollment service. `now` is its business calendar (billing day, lapses, releases);
     `timer` the real time timeouts and retries run on; `rng` draws the retries' jitter."""
-    app = Enrollment(config_from(settings), sql_reads, now=now, real_now=timer, rng=rng or random.Random())
+    app = EnrollmentApp(config_from(settings), sql_reads, now=now, real_now=timer, rng=rng or random.Random())
     auth = Authenticator.from_settings(settings)
 
     async def deadlines(rt: Runtime) -> None:

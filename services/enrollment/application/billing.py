@@ -18,7 +18,7 @@ from libs.events.contracts.bpjs import PremiumPaymentRequested
 from libs.events.contracts.enrollment import PremiumBilled
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import Enrollment
+from services.enrollment.application.context import EnrollmentApp
 from services.enrollment.application.ports import BillableRegistration, EnrollmentReads, ProgrammeTerms
 from services.enrollment.domain.billing import (
     CoveredWorker,
@@ -119,7 +119,11 @@ def _line_events(
 
 
 async def bill_month(
-    app: Enrollment, tx: StoreTransaction, programme_code: str, month: YearMonth, regency: str | None = None
+    app: EnrollmentApp,
+    tx: StoreTransaction,
+    programme_code: str,
+    month: YearMonth,
+    regency: str | None = None,
 ) -> list[str]:
     """Bill `month` for the programme's enrolled workers not billed yet (of `regency` only, when
     given: a funder may pay one regency and not another); return the new bill ids.

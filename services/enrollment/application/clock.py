@@ -19,7 +19,7 @@ from typing import Any
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.kit import Origin, StreamKit, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import Enrollment, folded
+from services.enrollment.application.context import EnrollmentApp, folded
 from services.enrollment.application.ports import Waiting
 from services.enrollment.application.registrations import count
 from services.enrollment.domain import premium_payment, registration
@@ -32,7 +32,7 @@ WAITING: tuple[Waiting, ...] = ("registrations", "deregistrations", "bills")
 
 
 async def _registration_due(
-    app: Enrollment, tx: StoreTransaction, kind: Waiting, key: tuple[Any, ...], now: datetime
+    app: EnrollmentApp, tx: StoreTransaction, kind: Waiting, key: tuple[Any, ...], now: datetime
 ) -> str | None:
     worker_id, programme_code = key
     stream = registration.registration_stream(worker_id, programme_code)
@@ -49,7 +49,7 @@ async def _registration_due(
     return action
 
 
-async def _payment_due(app: Enrollment, tx: StoreTransaction, bill_id: str, now: datetime) -> str | None:
+async def _payment_due(app: EnrollmentApp, tx: StoreTransaction, bill_id: str, now: datetime) -> str | None:
     stream = premium_payment.bill_stream(bill_id)
     state = (await folded(tx, app.bill, [stream]))[stream]
     origin = Origin(state.correlation_id or Origin.new().correlation_id, state.last_sent_id)
@@ -62,7 +62,7 @@ async def _payment_due(app: Enrollment, tx: StoreTransaction, bill_id: str, now:
     return action
 
 
-async def run_deadlines(app: Enrollment, kit: StreamKit) -> int:
+async def run_deadlines(app: EnrollmentApp, kit: StreamKit) -> int:
     """One pass over overdue answers and due retries; return how many requests the clock moved."""
     now, timeout = app.real_now(), app.config.answer_timeout
     acted = 0
@@ -87,13 +87,13 @@ async def run_deadlines(app: Enrollment, kit: StreamKit) -> int:
     return acted
 
 
-async def next_deadline(app: Enrollment, kit: StreamKit) -> datetime | None:
+async def next_deadline(app: EnrollmentApp, kit: StreamKit) -> datetime | None:
     """The earliest instant a waiting request needs the clock (None: none waits)."""
     async with kit.store.transaction() as tx:
         return await app.reads_of(tx).next_deadline(app.config.answer_timeout)
 
 
-async def deadlines_loop(app: Enrollment, kit: StreamKit) -> None:
+async def deadlines_loop(app: EnrollmentApp, kit: StreamKit) -> None:
     """Run `run_deadlines` when something falls due: sleeps until the next deadline, at least
     `enrollment_clock_interval_ms` and at most the shortest wait a new request could bring."""
     config = app.config

@@ -20,7 +20,7 @@ from services.enrollment.domain.registration import Registrations
 
 
 @dataclass
-class Enrollment:
+class EnrollmentApp:
     """Enrollment's application layer (see the module doc)."""
 
     config: EnrollmentConfig

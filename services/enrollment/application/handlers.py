@@ -27,7 +27,7 @@ from libs.events.contracts.registry import PersonForgotten
 from libs.eventstore.ports import StoreTransaction
 from libs.messaging.consumer import Consumed
 from services.enrollment.application import premiums, registrations
-from services.enrollment.application.context import Enrollment
+from services.enrollment.application.context import EnrollmentApp
 from services.enrollment.application.registrations import Answer, Assignment
 
 
@@ -52,7 +52,7 @@ class EnrollmentReactor:
         }
     )
 
-    def __init__(self, app: Enrollment) -> None:
+    def __init__(self, app: EnrollmentApp) -> None:
         self.app = app
 
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:

@@ -10,7 +10,7 @@ import logging
 from libs.events.contracts.enrollment import CoverageLapsed
 from libs.eventstore.kit import Origin, StreamKit, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import Enrollment, folded
+from services.enrollment.application.context import EnrollmentApp, folded
 from services.enrollment.domain.registration import (
     Command,
     EndMembership,
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 LAPSE_AFTER_END_DAYS = 62
 
 
-async def record_lapses(app: Enrollment, tx: StoreTransaction) -> int:
+async def record_lapses(app: EnrollmentApp, tx: StoreTransaction) -> int:
     """Record, for every enrolled worker, the end of the BPU membership when more months went
     unpaid than arrears allow (MembershipEnded, CoverageEnded, a stop-payment), else
     CoverageLapsed when coverage ended by today because a month went unpaid past grace (once per
@@ -76,12 +76,12 @@ async def record_lapses(app: Enrollment, tx: StoreTransaction) -> int:
     return recorded
 
 
-async def run_lapses(app: Enrollment, kit: StreamKit) -> int:
+async def run_lapses(app: EnrollmentApp, kit: StreamKit) -> int:
     """`record_lapses` in a transaction of its own (retried when it lost a race)."""
     return await kit.transact(lambda tx: record_lapses(app, tx))
 
 
-async def lapses_loop(app: Enrollment, kit: StreamKit) -> None:
+async def lapses_loop(app: EnrollmentApp, kit: StreamKit) -> None:
     """Record lapses every `enrollment_lapse_check_interval_s` (0: never on its own)."""
     interval = app.config.lapse_interval_s
     if interval <= 0:

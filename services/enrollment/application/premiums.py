@@ -10,7 +10,7 @@ from libs.events.contracts.enrollment import CoverageRestored, PremiumBilled, Pr
 from libs.events.envelope import Envelope
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import Enrollment, folded
+from services.enrollment.application.context import EnrollmentApp, folded
 from services.enrollment.application.registrations import count
 from services.enrollment.domain.bpjs_request import Outcome
 from services.enrollment.domain.months import YearMonth
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 async def apply_payment_answer(
-    app: Enrollment,
+    app: EnrollmentApp,
     tx: StoreTransaction,
     answer: PremiumPaymentConfirmed | PremiumPaymentRejected,
     cause: Envelope,
@@ -44,7 +44,7 @@ async def apply_payment_answer(
 
 
 async def restore_lapsed(
-    app: Enrollment, tx: StoreTransaction, billed: PremiumBilled, origin: Origin
+    app: EnrollmentApp, tx: StoreTransaction, billed: PremiumBilled, origin: Origin
 ) -> None:
     """CoverageRestored for each worker whose recorded lapse began with the month now paid."""
     lapsed = await app.reads_of(tx).lapsed_workers(billed.programme_code, billed.month, billed.worker_ids)

@@ -21,7 +21,7 @@ from libs.events.contracts.bpjs import (
 from libs.events.envelope import Envelope
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import Enrollment, folded
+from services.enrollment.application.context import EnrollmentApp, folded
 from services.enrollment.domain.registration import (
     ApplyAnswer,
     Release,
@@ -54,7 +54,7 @@ def first_request(event: Assignment, kpj: str | None = None) -> RegistrationRequ
 
 
 async def request_registrations(
-    app: Enrollment, tx: StoreTransaction, assignments: Sequence[tuple[Assignment, Envelope]]
+    app: EnrollmentApp, tx: StoreTransaction, assignments: Sequence[tuple[Assignment, Envelope]]
 ) -> int:
     """Send attempt 1 of each assigned worker's registration unless it was sent before (a
     replayed or repeated assignment asks BPJS nothing new); return how many were sent."""
@@ -70,7 +70,7 @@ async def request_registrations(
 
 
 async def apply_answers(
-    app: Enrollment, tx: StoreTransaction, answers: Sequence[tuple[Answer, Envelope]]
+    app: EnrollmentApp, tx: StoreTransaction, answers: Sequence[tuple[Answer, Envelope]]
 ) -> None:
     """Record what BPJS's answers (to distinct registrations) change, together; count the rule
     each applied (APPLIED, DUPLICATE, STALE, KPJ_CONFLICT, UNKNOWN_ATTEMPT) per programme."""
@@ -93,7 +93,7 @@ async def apply_answers(
 
 
 async def apply_release(
-    app: Enrollment, tx: StoreTransaction, release: QuotaReleased, cause: Envelope
+    app: EnrollmentApp, tx: StoreTransaction, release: QuotaReleased, cause: Envelope
 ) -> None:
     """End the coverage of a worker allocation released (domain/release.py), dated today on the
     business calendar. A worker enrollment never asked BPJS about has nothing to end."""
@@ -106,7 +106,7 @@ async def apply_release(
 
 
 async def apply_stop_answer(
-    app: Enrollment,
+    app: EnrollmentApp,
     tx: StoreTransaction,
     answer: DeregistrationConfirmed | DeregistrationRejected,
     cause: Envelope,
@@ -123,7 +123,7 @@ async def apply_stop_answer(
     await count(app, tx, [(programme, f"deregistration:{'APPLIED' if is_first else 'DUPLICATE'}")])
 
 
-async def count(app: Enrollment, tx: StoreTransaction, outcomes: Sequence[tuple[str, str]]) -> None:
+async def count(app: EnrollmentApp, tx: StoreTransaction, outcomes: Sequence[tuple[str, str]]) -> None:
     """Count what events did, in their transaction (durable, per programme: /enrollments/stats)."""
     app.outcomes.update(outcome for _, outcome in outcomes)
     await app.reads_of(tx).count(outcomes)

@@ -18,7 +18,7 @@ from libs.identity import worker_id_for
 from libs.runtime.service import Runtime, application_of, runtime_of
 from services.enrollment.application import views
 from services.enrollment.application.billing import MonthOutsideProgramme, ProgrammeUnknown, bill_month
-from services.enrollment.application.context import Enrollment
+from services.enrollment.application.context import EnrollmentApp
 from services.enrollment.application.lapses import run_lapses
 from services.enrollment.domain.billing import BillOverLimitError
 from services.enrollment.domain.months import YearMonth
@@ -27,11 +27,11 @@ router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
-def _application(request: Request) -> Enrollment:
-    return application_of(request, Enrollment)
+def _application(request: Request) -> EnrollmentApp:
+    return application_of(request, EnrollmentApp)
 
 
-App = Annotated[Enrollment, Depends(_application)]
+App = Annotated[EnrollmentApp, Depends(_application)]
 # Billing and lapses are the province admin's; officers (their own regency) and auditors read.
 # BPJS answers on its Kafka topic, not here.
 Reader = Annotated[Principal, Depends(caller(*READERS))]
@@ -176,7 +176,7 @@ async def record_lapses_now(rt: RuntimeDep, app: App, who: Admin) -> dict[str, A
 
 async def _coverage(
     rt: Runtime,
-    app: Enrollment,
+    app: EnrollmentApp,
     who: Principal,
     worker_id: str,
     on: date,

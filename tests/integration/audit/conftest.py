@@ -30,7 +30,6 @@ import pytest
 from sqlalchemy import MetaData, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.audit.beneficiaries import Beneficiary, list_sha256
 from libs.db import make_engine
 from libs.events import topics
 from libs.events.contracts.bpjs import ClaimPaid
@@ -45,6 +44,7 @@ from libs.regions import kecamatan_numbers, kecamatan_of_nik
 from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
 from libs.runtime.service import ServiceDefinition, create_app
 from libs.settings import get_settings
+from lindung_cli.audit.beneficiaries import Beneficiary, list_sha256
 from lindung_cli.demo import demo_programme_path
 from lindung_cli.status import consumer_lag
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)

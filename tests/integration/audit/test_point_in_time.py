@@ -11,12 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, text
 
-from libs.audit.beneficiaries import (
-    ALLOCATION_TYPES,
-    beneficiaries,
-    decree_checks,
-    list_sha256,
-)
 from libs.audit.history import WIB, end_of_month, events_until
 from libs.audit.session import read_only
 from libs.db import make_engine
@@ -26,7 +20,13 @@ from libs.events.envelope import Envelope
 from libs.eventstore.migration import create_eventstore
 from libs.eventstore.store import EventStore
 from libs.eventstore.tables import eventstore_tables
+from lindung_cli.audit.beneficiaries import (
+    beneficiaries,
+    decree_checks,
+    list_sha256,
+)
 from lindung_cli.audit.coverage import ENROLLMENT_TYPES, coverage_on
+from lindung_cli.audit.programme import PROGRAMME_TYPES as ALLOCATION_TYPES
 from lindung_cli.audit.quota import quota_position
 from services.allocation.domain.decree import Decree, DecreeEntry
 from services.allocation.domain.sector import Sector

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from libs.audit.beneficiaries import Beneficiary, beneficiaries, decree_checks, list_sha256
+from lindung_cli.audit.beneficiaries import Beneficiary, beneficiaries, decree_checks, list_sha256
 from tests.unit.audit.factories import PROGRAMME, Log, assigned, decree, defined, released, waitlisted
 
 

@@ -1,4 +1,4 @@
-"""libs.audit's canonical beneficiary list is allocation's decree list, byte for byte."""
+"""The audit's canonical beneficiary list is allocation's decree list, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from libs.audit.beneficiaries import Beneficiary, canonical_list, list_sha256
+from lindung_cli.audit.beneficiaries import Beneficiary, canonical_list, list_sha256
 from services.allocation.domain.decree import Decree, DecreeEntry
 from services.allocation.domain.sector import Sector
 

@@ -6,7 +6,7 @@ import pytest
 
 from libs.events.contracts.allocation import BudgetChanged
 from lindung_cli.audit.quota import quota_position
-from services.allocation.domain.quota import QuotaError
+from services.allocation.domain.quota_state import QuotaError
 from tests.unit.audit.factories import PROGRAMME, Log, assigned, defined, released, waitlisted
 
 COST = (10_000 + 6_800) * 12

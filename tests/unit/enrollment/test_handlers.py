@@ -31,12 +31,11 @@ from libs.eventstore.ports import StoreTransaction
 from libs.messaging.consumer import Consumed
 from services.enrollment.application.billing import bill_month
 from services.enrollment.application.clock import run_deadlines
-from services.enrollment.application.context import Enrollment
+from services.enrollment.application.context import EnrollmentApp
 from services.enrollment.application.handlers import EnrollmentReactor
 from services.enrollment.application.lapses import run_lapses
 from services.enrollment.application.ports import BillableRegistration, ProgrammeTerms, Waiting
-from services.enrollment.domain.coverage import CoverageLedger, PremiumPayment
-from services.enrollment.domain.coverage import Enrollment as Enrolled
+from services.enrollment.domain.coverage import CoverageLedger, Enrollment, PremiumPayment
 from services.enrollment.domain.months import YearMonth
 from services.enrollment.domain.premium_payment import bill_stream
 from services.enrollment.domain.registration import registration_stream
@@ -142,7 +141,7 @@ class Service:
     store: InMemoryStore
     reads: FakeReads
     clock: Clock
-    app: Enrollment
+    app: EnrollmentApp
     kit: StreamKit
 
     async def consume(self, *events: DomainEvent) -> None:
@@ -178,7 +177,7 @@ def service() -> Service:
     def reads_of(tx: StoreTransaction) -> FakeReads:
         return reads
 
-    app = Enrollment(CONFIG, reads_of, now=clock.now, real_now=clock.now, rng=random.Random(7))
+    app = EnrollmentApp(CONFIG, reads_of, now=clock.now, real_now=clock.now, rng=random.Random(7))
     return Service(store, reads, clock, app, StreamKit(store, clock=clock.now))
 
 
@@ -438,7 +437,7 @@ async def test_a_payment_left_unanswered_times_out_then_is_sent_again(service: S
 
 async def test_an_unpaid_month_lapses_and_too_many_end_the_membership(service: Service) -> None:
     await service.consume(assigned(), accepted())
-    enrolled = Enrolled(date(2026, 1, 6), date(2026, 1, 1), date(2026, 12, 31))
+    enrolled = Enrollment(date(2026, 1, 6), date(2026, 1, 1), date(2026, 12, 31))
     january = PremiumPayment(YearMonth(2026, 1), date(2026, 1, 6))
     service.reads.ledgers = {(WORKER, PROGRAMME): CoverageLedger.from_facts([enrolled, january])}
     service.clock.at = datetime(2026, 2, 10, 3, 0, tzinfo=UTC)
