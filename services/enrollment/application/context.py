@@ -7,9 +7,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypeVar
 
+from libs.events.contracts.base import DomainEvent
 from libs.eventstore.decider import C, Decider, S
 from libs.eventstore.ports import StoreTransaction
 from services.enrollment.application.config import EnrollmentConfig, Now, real_now
@@ -49,7 +51,26 @@ class EnrollmentApp:
 
 
 async def folded(tx: StoreTransaction, decider: Decider[C, S], stream_ids: Sequence[str]) -> dict[str, S]:
-    """The states of streams as this transaction reads them: what a handler reports on (the
-    outcome of an answer, the action of a release) before the kit decides on the same state."""
+    """The states of streams as this transaction reads them (what the clock names as the cause of
+    what it decides, before the kit decides on the same state)."""
     loaded = await tx.load(list(dict.fromkeys(stream_ids)))
     return {stream_id: decider.fold(stream.recorded) for stream_id, stream in loaded.items()}
+
+
+V = TypeVar("V")
+
+
+def judged(
+    decider: Decider[C, S], judge: Callable[[C, S], tuple[V, Sequence[DomainEvent]]]
+) -> tuple[Decider[C, S], list[V]]:
+    """`decider` deciding with `judge`, which also says what each command did (the rule an
+    answer applied, the action a release took), and the list those verdicts are kept in, in
+    the order the kit decides: a handler reports on the very state the kit decided on."""
+    verdicts: list[V] = []
+
+    def decide(command: C, state: S) -> Sequence[DomainEvent]:
+        verdict, events = judge(command, state)
+        verdicts.append(verdict)
+        return events
+
+    return replace(decider, decide=decide), verdicts

@@ -4,17 +4,19 @@ decides); a month paid restores the coverage of the workers whose lapse began wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import PremiumPaymentConfirmed, PremiumPaymentRejected
 from libs.events.contracts.enrollment import CoverageRestored, PremiumBilled, PremiumPaid
 from libs.events.envelope import Envelope
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import EnrollmentApp, folded
+from services.enrollment.application.context import EnrollmentApp, judged
 from services.enrollment.application.registrations import count
 from services.enrollment.domain.bpjs_request import Outcome
 from services.enrollment.domain.months import YearMonth
-from services.enrollment.domain.premium_payment import ApplyPayment, outcome_name, stream_of
+from services.enrollment.domain.premium_payment import ApplyPayment, Bill, Command, outcome_name
 from services.enrollment.domain.registration import RecordFact
 
 log = logging.getLogger(__name__)
@@ -29,17 +31,23 @@ async def apply_payment_answer(
     """Record what BPJS's answer to a payment request changes; count and return the rule applied."""
     await app.reads_of(tx).lock_bill(answer.payment_request_id)
     command = ApplyPayment(answer, app.real_now(), app.jitter(), Origin.of(cause))
-    state = (await folded(tx, app.bill, [stream_of(command)]))[stream_of(command)]
-    outcome, _ = app.payments.judge_answer(command, state)
+    billed: list[PremiumBilled] = []
+
+    def judge(command: Command, state: Bill) -> tuple[Outcome, Sequence[DomainEvent]]:
+        assert isinstance(command, ApplyPayment)
+        billed.extend([state.billed] if state.billed else [])
+        return app.payments.judge_answer(command, state)
+
+    deciding, outcomes = judged(app.bill, judge)
+    (decision,) = await handle(
+        tx, deciding, [command], origin=command.origin, occurred_at=command.received_at
+    )
+    (outcome,) = outcomes
     if outcome is Outcome.CONFLICT:
         log.warning("payment %s confirmed twice under different receipts", answer.payment_request_id)
-    (decision,) = await handle(
-        tx, app.bill, [command], origin=command.origin, occurred_at=command.received_at
-    )
-    if state.billed is not None and any(isinstance(e, PremiumPaid) for e in decision.events):
-        await restore_lapsed(app, tx, state.billed, command.origin)
-    programme = state.billed.programme_code if state.billed else ""
-    await count(app, tx, [(programme, f"payment:{outcome_name(outcome)}")])
+    if any(isinstance(e, PremiumPaid) for e in decision.events):
+        await restore_lapsed(app, tx, billed[0], command.origin)
+    await count(app, tx, [(billed[0].programme_code, f"payment:{outcome_name(outcome)}")])
     return outcome
 
 

@@ -2,8 +2,9 @@
 BPJS's answers move the request (domain/registration.py decides), a release ends the coverage and
 stops the payment, and BPJS's answers to stop-payments are recorded once.
 
-Each handler runs in the caller's transaction (the consumer's batch): the outcome it counts per
-programme (what the answer did) is judged on the state the kit then decides on.
+Each handler runs in the caller's transaction (the consumer's batch); what it counts per programme
+(the rule an answer applied, the action a release took) is the verdict of the very decision the
+kit made (`context.judged`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from libs.events.contracts.allocation import AssignmentDecreed, QuotaAssigned, QuotaReleased
+from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import (
     DeregistrationConfirmed,
     DeregistrationRejected,
@@ -21,13 +23,14 @@ from libs.events.contracts.bpjs import (
 from libs.events.envelope import Envelope
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
-from services.enrollment.application.context import EnrollmentApp, folded
+from services.enrollment.application.context import EnrollmentApp, judged
 from services.enrollment.domain.registration import (
     ApplyAnswer,
+    Command,
+    Registration,
     Release,
     RequestRegistration,
     request_id_of,
-    stream_of,
 )
 from services.enrollment.domain.registration_events import outcome_name
 
@@ -77,18 +80,18 @@ async def apply_answers(
     request_ids = [answer.request_id for answer, _ in answers]
     if len(set(request_ids)) != len(request_ids):
         raise ValueError("one batch of answers names a registration twice: apply them in turn")
-    reads = app.reads_of(tx)
-    await reads.lock_registrations(request_ids)
+    await app.reads_of(tx).lock_registrations(request_ids)
     received_at = app.real_now()
     commands = [ApplyAnswer(answer, received_at, app.jitter(), Origin.of(cause)) for answer, cause in answers]
-    before = await folded(tx, app.registration, [stream_of(c) for c in commands])
-    counted: list[tuple[str, str]] = []
-    for command in commands:
-        state = before[stream_of(command)]
-        outcome, _ = app.registrations.judge_answer(command, state)
+
+    def judge(command: Command, state: Registration) -> tuple[tuple[str, str], Sequence[DomainEvent]]:
+        assert isinstance(command, ApplyAnswer)
+        outcome, events = app.registrations.judge_answer(command, state)
         programme = state.requested.programme_code if state.requested else ""
-        counted.append((programme, f"registration:{outcome_name(outcome)}"))
-    await handle(tx, app.registration, commands, origin=lambda c: c.origin, occurred_at=received_at)
+        return (programme, f"registration:{outcome_name(outcome)}"), events
+
+    deciding, counted = judged(app.registration, judge)
+    await handle(tx, deciding, commands, origin=lambda c: c.origin, occurred_at=received_at)
     await count(app, tx, counted)
 
 
@@ -99,10 +102,9 @@ async def apply_release(
     business calendar. A worker enrollment never asked BPJS about has nothing to end."""
     await app.reads_of(tx).lock_registration(release.worker_id, release.programme_code)
     command = Release(release, app.today(), Origin.of(cause))
-    state = (await folded(tx, app.registration, [stream_of(command)]))[stream_of(command)]
-    action = app.registrations.release_action(state)
-    await handle(tx, app.registration, [command], origin=command.origin, occurred_at=app.real_now())
-    await count(app, tx, [(release.programme_code, f"release:{action.value}")])
+    deciding, actions = judged(app.registration, app.registrations.judge_release)
+    await handle(tx, deciding, [command], origin=command.origin, occurred_at=app.real_now())
+    await count(app, tx, [(release.programme_code, f"release:{action.value}") for action in actions])
 
 
 async def apply_stop_answer(

@@ -244,6 +244,16 @@ class Registrations:
             return ReleaseAction.NOTHING
         return release_action(state.request.status, state.ended is not None)
 
+    def judge_release(self, command: Command, state: Registration) -> tuple[ReleaseAction, list[DomainEvent]]:
+        """What a release does to the registration (release.py) and its events."""
+        assert isinstance(command, Release)
+        action = self.release_action(state)
+        if action is ReleaseAction.NOTHING or state.requested is None:
+            return ReleaseAction.NOTHING, []
+        enrolled = state.enrolled if action is ReleaseAction.END else None
+        cause = command.origin.causation_id
+        return action, end_events(state.requested, enrolled, command.release.reason, command.today, cause)
+
     def decide(self, command: Command, state: Registration) -> Sequence[DomainEvent]:
         """The events a command records in the registration's stream."""
         if isinstance(command, RequestRegistration):
@@ -254,13 +264,7 @@ class Registrations:
         if isinstance(command, Tick):
             return self.judge_tick(command, state)[1]
         if isinstance(command, Release):
-            action = self.release_action(state)
-            if action is ReleaseAction.NOTHING or state.requested is None:
-                return []
-            enrolled = state.enrolled if action is ReleaseAction.END else None
-            release = command.release
-            cause = command.origin.causation_id
-            return end_events(state.requested, enrolled, release.reason, command.today, cause)
+            return self.judge_release(command, state)[1]
         if isinstance(command, EndMembership):
             return self._end_membership(command, state)
         return [command.fact]
