@@ -37,7 +37,8 @@ from services.registry.application.ports import LookupsOf
 from services.registry.application.reference import Reference
 from services.registry.application.service import Registry, UploadPolicy
 from services.registry.entrypoints.calendar import business_today
-from services.registry.entrypoints.http import request_invalid, router
+from services.registry.entrypoints.http import router
+from services.registry.entrypoints.schemas import request_invalid
 
 log = logging.getLogger("services.registry")
 DEFAULT_UPLOAD = UploadPolicy(

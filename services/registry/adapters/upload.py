@@ -18,11 +18,40 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from typing import IO, Any, Literal
 
+from services.registry.adapters.upload_cells import (
+    UploadRow,
+    cell_text,
+    read_birth_date,
+    read_date,
+    read_decile,
+    read_nik,
+    read_phone,
+    read_row,
+    read_sector,
+    read_sex,
+)
 from services.registry.domain.answers import Answer, AnswerCode, answer
-from services.registry.domain.dates import calendar_date
+
+# The cell readers live in upload_cells.py; they are read from here too.
+__all__ = [
+    "UploadError",
+    "UploadRow",
+    "UploadTable",
+    "ZipLimits",
+    "check_zip",
+    "normalise_header",
+    "read_birth_date",
+    "read_date",
+    "read_decile",
+    "read_nik",
+    "read_phone",
+    "read_row",
+    "read_sector",
+    "read_sex",
+    "read_upload",
+]
 
 MAX_ROWS = 50_000
 """Rows per upload: a province-year is ~25,000 rows; bigger lists are split by kecamatan."""
@@ -78,18 +107,6 @@ HEADERS: dict[str, str] = {
 _HEADER_SCAN_ROWS = 15
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-_SPACES = re.compile(r"\s+")
-_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year quirk
-_EXCEL_SERIAL = re.compile(r"^\d{4,5}(?:\.0+)?$")
-_DECILE = re.compile(r"^(?:desil\s*)?(\d{1,2})(?:[.,]0+)?$")
-_SEX_WORDS = {
-    "l": "L", "lk": "L", "laki": "L", "lakilaki": "L", "pria": "L",
-    "p": "P", "pr": "P", "perempuan": "P", "wanita": "P", "w": "P",
-}  # fmt: skip
-_SECTOR_WORDS = {
-    "sawit": "sawit", "kelapasawit": "sawit", "perkebunansawit": "sawit",
-    "nonsawit": "non_sawit", "bukansawit": "non_sawit", "non": "non_sawit",
-}  # fmt: skip
 
 
 class UploadError(ValueError):
@@ -98,20 +115,6 @@ class UploadError(ValueError):
     def __init__(self, answer: Answer) -> None:
         super().__init__(answer.message)
         self.answer = answer
-
-
-@dataclass(frozen=True)
-class UploadRow:
-    """One data row: where it is in the file, its normalised fields, and what could not be read.
-
-    ``fields`` holds the nomination command's fields (without programme and regency, which come
-    with the upload); ``birth_date`` is absent and ``problems`` non-empty when it cannot be read.
-    """
-
-    row: int  # the row number the spreadsheet shows (the header row counts)
-    nik: str  # as written, for duplicate detection within the upload
-    fields: dict[str, Any]
-    problems: tuple[Answer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def _table(
             best_missing = missing
         if not missing:
             ignored = [
-                str(c).strip() for i, c in enumerate(cells) if _cell(c) and i not in positions.values()
+                str(c).strip() for i, c in enumerate(cells) if cell_text(c) and i not in positions.values()
             ]
             header = (number, positions, written, ignored)
             break
@@ -286,7 +289,7 @@ def _table(
     table = UploadTable(fmt, header_row, written, ignored)
     for number, cells in iterator:
         values = {name: cells[i] if i < len(cells) else None for name, i in positions.items()}
-        if not any(_cell(v) for v in values.values()):
+        if not any(cell_text(v) for v in values.values()):
             continue  # blank line, or a template row numbered in advance
         if len(table.rows) >= max_rows:
             raise UploadError(answer(AnswerCode.UPLOAD_TOO_LARGE, rows=f"> {max_rows}", limit=str(max_rows)))
@@ -311,120 +314,3 @@ def normalise_header(header: str) -> str:
     """ "Desa/Kelurahan" -> "desa kelurahan", "No. HP" -> "no hp", "Sektor (sawit/non-sawit)" -> "sektor"."""
     without_notes = _PARENTHESES.sub(" ", header.casefold())
     return _NOT_ALNUM.sub(" ", without_notes).strip()
-
-
-def read_row(number: int, values: dict[str, Any]) -> UploadRow:
-    """Normalise one row's cells (by field name) into the command's fields and the row's problems."""
-    problems: list[Answer] = []
-    fields: dict[str, Any] = {
-        "nik": read_nik(values.get("nik")),
-        "full_name": _SPACES.sub(" ", _cell(values.get("full_name"))),
-        "sex": read_sex(_cell(values.get("sex"))),
-        "occupation": _SPACES.sub(" ", _cell(values.get("occupation"))),
-        "kecamatan": _cell(values.get("kecamatan")),
-        "desa": _cell(values.get("desa")),
-        "address": _cell(values.get("address")),
-        "phone": read_phone(values.get("phone")),
-        "sector": read_sector(_cell(values.get("sector"))),
-    }
-    birth = read_birth_date(values.get("birth_date"))
-    if isinstance(birth, Answer):
-        problems.append(birth)
-    else:
-        fields["birth_date"] = birth
-    raw_decile = values.get("decile")
-    decile = read_decile(raw_decile)
-    if decile == "invalid":
-        problems.append(answer(AnswerCode.DECILE_INVALID, value=_cell(raw_decile)))
-    else:
-        fields["decile"] = decile
-    return UploadRow(number, fields["nik"], fields, tuple(problems))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_nik(value: Any) -> str:
-    """The NIK as text: spaces, dots and the apostrophe Excel users type to keep it as text removed.
-
-    A number cell (XLSX) is written back in full; a NIK Excel already turned into "1.21705E+15" is
-    left as it is: its digits are lost and the NIK rules will say so.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _cell(value)
-    text = _cell(value).lstrip("'`")
-    compact = re.sub(r"[\s.\-]", "", text)
-    return compact if compact.isdigit() else text
-
-
-def read_date(value: Any) -> date | None:
-    """A birth date from DD-MM-YYYY, DD/MM/YYYY, DD.MM.YYYY, YYYY-MM-DD, "5 Juli 1988", an Excel
-    date cell or Excel serial number, or "Tempat, tanggal" (the place is dropped); None otherwise."""
-    found = read_birth_date(value)
-    return None if isinstance(found, Answer) else found
-
-
-def read_birth_date(value: Any) -> date | Answer:
-    """The date of :func:`read_date`, or the answer for the officer: the date does not exist
-    (31-02-1988: BIRTH_DATE_NONEXISTENT), or it cannot be read at all (BIRTH_DATE_UNREADABLE)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    unreadable = answer(AnswerCode.BIRTH_DATE_UNREADABLE, value=_cell(value))
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_serial(float(value)) or unreadable
-    text = _cell(value)
-    if "," in text:
-        text = text.rsplit(",", 1)[1].strip()  # "Pangururan, 05-07-1988"
-    found = calendar_date(text)
-    if found is not None:
-        return found
-    if _EXCEL_SERIAL.match(text):
-        return _from_serial(float(text)) or unreadable
-    return unreadable
-
-
-def _from_serial(serial: float) -> date | None:
-    # Serials of people's birth dates: 1900-01-01 (1) to 2118 (80000); a time part is dropped.
-    if not 1 <= serial < 80_000:
-        return None
-    return _EXCEL_EPOCH + timedelta(days=int(serial))
-
-
-def read_sex(value: str) -> str:
-    """ "L"/"P" from L, P, Lk, Pr, Laki-laki, Perempuan, Pria, Wanita (any case); else as written."""
-    key = re.sub(r"[^a-z]", "", value.casefold())
-    return _SEX_WORDS.get(key, value)
-
-
-def read_sector(value: str) -> str:
-    """ "sawit"/"non_sawit" from sawit, kelapa sawit, non sawit, non-sawit, Non_Sawit...; else as written."""
-    key = re.sub(r"[^a-z]", "", value.casefold())
-    return _SECTOR_WORDS.get(key, value)
-
-
-def read_decile(value: Any) -> int | Literal["invalid"] | None:
-    """The stated desil (1-10), None when blank, "invalid" when it is something else."""
-    text = _cell(value).casefold()
-    if not text or text == "-":
-        return None
-    match = _DECILE.match(text)
-    if match and 1 <= int(match.group(1)) <= 10:
-        return int(match.group(1))
-    return "invalid"
-
-
-def read_phone(value: Any) -> str | None:
-    """The phone number as written; a number cell that lost its leading 0 gets it back."""
-    text = _cell(value)
-    if not text:
-        return None
-    if isinstance(value, int | float) and text.startswith("8"):
-        return "0" + text
-    return text

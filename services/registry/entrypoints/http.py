@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
 
 from libs.auth import (
     ADMINS,
@@ -26,7 +23,6 @@ from libs.auth import (
     ensure_regency_writable,
     listing_regency,
 )
-from libs.events.contracts.common import Reason
 from libs.eventstore.kit import StreamKit
 from libs.regions import region_by_code
 from libs.runtime.service import Runtime, application_of, runtime_of
@@ -38,10 +34,16 @@ from services.registry.application.nominate import ProgrammeRefused
 from services.registry.application.reference import KINDS, ReferenceFileError
 from services.registry.application.service import Registry
 from services.registry.application.upload import UploadSummary, check_programme, process_upload
-from services.registry.domain.answers import Answer, AnswerCode, answer, answer_table
-from services.registry.domain.dates import birth_date_answer
-from services.registry.domain.reasons import ReasonCode, Rejection, reason_table, reject
+from services.registry.domain.answers import AnswerCode, answer, answer_table
+from services.registry.domain.reasons import ReasonCode, reason_table, reject
 from services.registry.domain.worker import CORRECTABLE
+from services.registry.entrypoints.schemas import (
+    CorrectNomination,
+    ForgetPerson,
+    NominationAnswer,
+    WithdrawNomination,
+    refuse,
+)
 
 router = APIRouter()
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -65,61 +67,10 @@ Admin = Annotated[Principal, Depends(caller(*ADMINS))]
 Anyone = Annotated[Principal, Depends(caller(*EVERYONE))]
 
 
-class NominationAnswer(BaseModel):
-    nomination_id: str | None
-    worker_id: str
-    status: str
-    reasons: list[Reason]
-    reference_version: str | None = None
-    # Warnings with a validated nomination (e.g. NIK_ISSUED_ELSEWHERE), not reasons to refuse.
-    notes: list[Reason] = []
-
-
-class CorrectNomination(BaseModel):
-    """Corrected fields of a rejected nomination; fields left out keep their value."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    nik: str | None = Field(default=None, max_length=32)
-    full_name: str | None = Field(default=None, max_length=200)
-    birth_date: date | None = None
-    sex: str | None = Field(default=None, max_length=10)
-    occupation: str | None = Field(default=None, max_length=100)
-    kecamatan: str | None = Field(default=None, max_length=100)
-    desa: str | None = Field(default=None, max_length=100)
-    address: str | None = Field(default=None, max_length=300)
-    phone: str | None = Field(default=None, max_length=30)
-    sector: str | None = Field(default=None, max_length=20)
-    decile: int | None = Field(default=None, ge=1, le=10)
-    note: str = Field(default="", max_length=500, description="Why (shown in the history).")
-
-
-class WithdrawNomination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Literal["died", "moved", "declined", "other"]
-    note: str = Field(default="", max_length=500)
-
-
-def _refuse(status: int, why: Answer | Rejection, **extra: Any) -> HTTPException:
-    return HTTPException(status, {"code": why.code.value, "message": why.message, **extra})
-
-
 def kit_of(rt: Runtime) -> StreamKit:
     """The runtime's stream kit (every running service has one)."""
     assert rt.kit is not None
     return rt.kit
-
-
-async def request_invalid(request: Request, exc: Exception) -> JSONResponse:
-    """A request FastAPI could not read, answered in the documented shape with a Lindung code
-    (installed for the registry by its entrypoint): a birth date that does not exist says so
-    (BIRTH_DATE_NONEXISTENT); anything else names the fields to check (REQUEST_INVALID)."""
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    fields = list(dict.fromkeys(".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in errors))
-    why = birth_date_answer(errors) or answer(AnswerCode.REQUEST_INVALID, fields=", ".join(fields))
-    body = {"code": why.code.value, "message": why.message, "fields": fields}
-    return JSONResponse({"detail": body}, status_code=422)
 
 
 @router.post("/nominations", status_code=201, response_model=NominationAnswer, tags=["nominations"])
@@ -135,10 +86,10 @@ async def post_nomination(
             kit_of(rt), cmd, channel="http", submitted_by=actor(who, officer, "http")
         )
     except ProgrammeRefused as exc:
-        raise _refuse(exc.status, exc.answer) from exc
+        raise refuse(exc.status, exc.answer) from exc
     if result.status == "invalid":
         reasons = [r.model_dump() for r in result.reasons]
-        raise _refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
+        raise refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
     return NominationAnswer(**result.__dict__)
 
 
@@ -165,12 +116,12 @@ async def upload_nominations(
     ensure_regency_writable(who, _regency_of(regency))
     region = region_by_code(regency)
     if region is None:
-        raise _refuse(422, reject(ReasonCode.REGENCY_UNKNOWN, regency_code=regency))
+        raise refuse(422, reject(ReasonCode.REGENCY_UNKNOWN, regency_code=regency))
     regency_code = region.kemendagri_code
     try:
         await check_programme(kit_of(rt), registry.nominations, programme)
     except ProgrammeRefused as exc:
-        raise _refuse(exc.status, exc.answer) from exc
+        raise refuse(exc.status, exc.answer) from exc
     name = file.filename or "upload"
     policy = registry.upload
     try:
@@ -180,7 +131,7 @@ async def upload_nominations(
             read_upload, file.file, name, max_rows=policy.max_rows, zip_limits=policy.zip_limits
         )
     except UploadError as exc:
-        raise _refuse(413 if exc.answer.code is AnswerCode.UPLOAD_TOO_LARGE else 422, exc.answer) from exc
+        raise refuse(413 if exc.answer.code is AnswerCode.UPLOAD_TOO_LARGE else 422, exc.answer) from exc
     summary = UploadSummary()
     batches = process_upload(
         kit_of(rt),
@@ -255,7 +206,7 @@ async def _row(rt: Runtime, nomination_id: str, who: Principal, *, change: bool 
     async with rt.engine.connect() as conn:
         row = await views.nomination_row(conn, nomination_id)
     if row is None:
-        raise _refuse(404, answer(AnswerCode.NOMINATION_NOT_FOUND))
+        raise refuse(404, answer(AnswerCode.NOMINATION_NOT_FOUND))
     if change:
         ensure_regency_writable(who, row.regency_code)
     else:
@@ -295,15 +246,15 @@ async def correct_nomination(
     await _row(rt, nomination_id, who, change=True)
     changes = {name: getattr(body, name) for name in body.model_fields_set if name in CORRECTABLE}
     if not changes:
-        raise _refuse(422, answer(AnswerCode.CORRECTION_EMPTY))
+        raise refuse(422, answer(AnswerCode.CORRECTION_EMPTY))
     correction = Correction(changes, corrected_by=actor(who, officer, "http"), note=body.note)
     try:
         result = await registry.correct(kit_of(rt), nomination_id, correction)
     except (ChangeRefused, ProgrammeRefused) as exc:
-        raise _refuse(exc.status, exc.answer) from exc
+        raise refuse(exc.status, exc.answer) from exc
     if result.status == "invalid":
         reasons = [r.model_dump() for r in result.reasons]
-        raise _refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
+        raise refuse(422, answer(AnswerCode.NOMINATION_INVALID), reasons=reasons)
     return NominationAnswer(**result.__dict__)
 
 
@@ -324,17 +275,8 @@ async def withdraw_nomination(
             kit_of(rt), nomination_id, body.reason, body.note, withdrawn_by=actor(who, officer, "http")
         )
     except ChangeRefused as exc:
-        raise _refuse(exc.status, exc.answer) from exc
+        raise refuse(exc.status, exc.answer) from exc
     return {"nomination_id": nomination_id, "worker_id": state.worker_id, "status": state.status}
-
-
-class ForgetPerson(BaseModel):
-    """Whom to forget (the NIK goes in the body, never in a URL) and why."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    nik: str = Field(min_length=16, max_length=32)
-    reason: str = Field(min_length=1, max_length=500, description="Why (no personal data in it).")
 
 
 @router.post("/privacy/forget", status_code=201, tags=["privacy"])
@@ -349,7 +291,7 @@ async def forget_person(
             kit_of(rt), body.nik, forgotten_by=actor(who, officer, "http"), reason=body.reason
         )
     except ChangeRefused as exc:
-        raise _refuse(exc.status, exc.answer) from exc
+        raise refuse(exc.status, exc.answer) from exc
     return {"worker_id": event.worker_id, "forgotten_by": event.forgotten_by, "reason": event.reason}
 
 
@@ -377,7 +319,7 @@ async def post_reference(
     try:
         result = await registry.reference.import_extract(kit_of(rt), kind, await request.body(), source)
     except ReferenceFileError as exc:
-        raise _refuse(422, answer(AnswerCode.REFERENCE_INVALID, error=str(exc))) from exc
+        raise refuse(422, answer(AnswerCode.REFERENCE_INVALID, error=str(exc))) from exc
     if result.changed:
         result.revalidation = await registry.reference.revalidate(kit_of(rt), trigger=result.version)
     return {**result.__dict__, "revalidation": result.revalidation.__dict__}
@@ -394,7 +336,7 @@ async def current_reference(rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]
 async def reference_versions_history(kind: str, rt: RuntimeDep, who: Reader) -> list[dict[str, Any]]:
     """Every version of one extract ever imported, oldest first (ReferenceDataImported events)."""
     if kind not in KINDS:
-        raise _refuse(404, answer(AnswerCode.REFERENCE_INVALID, error=f"jenis '{kind}' tidak dikenal"))
+        raise refuse(404, answer(AnswerCode.REFERENCE_INVALID, error=f"jenis '{kind}' tidak dikenal"))
     return await views.extract_history(kit_of(rt).store, kind)
 
 
