@@ -31,23 +31,25 @@ async def apply_payment_answer(
     """Record what BPJS's answer to a payment request changes; count and return the rule applied."""
     await app.reads_of(tx).lock_bill(answer.payment_request_id)
     command = ApplyPayment(answer, app.real_now(), app.jitter(), Origin.of(cause))
-    billed: list[PremiumBilled] = []
 
-    def judge(command: Command, state: Bill) -> tuple[Outcome, Sequence[DomainEvent]]:
+    def judge(
+        command: Command, state: Bill
+    ) -> tuple[tuple[Outcome, PremiumBilled | None], Sequence[DomainEvent]]:
         assert isinstance(command, ApplyPayment)
-        billed.extend([state.billed] if state.billed else [])
-        return app.payments.judge_answer(command, state)
+        outcome, events = app.payments.judge_answer(command, state)
+        return (outcome, state.billed), events
 
-    deciding, outcomes = judged(app.bill, judge)
+    deciding, verdicts = judged(app.bill, judge)
     (decision,) = await handle(
         tx, deciding, [command], origin=command.origin, occurred_at=command.received_at
     )
-    (outcome,) = outcomes
+    ((outcome, billed),) = verdicts
+    assert billed is not None  # judge_answer refuses an answer to a line never billed
     if outcome is Outcome.CONFLICT:
         log.warning("payment %s confirmed twice under different receipts", answer.payment_request_id)
     if any(isinstance(e, PremiumPaid) for e in decision.events):
-        await restore_lapsed(app, tx, billed[0], command.origin)
-    await count(app, tx, [(billed[0].programme_code, f"payment:{outcome_name(outcome)}")])
+        await restore_lapsed(app, tx, billed, command.origin)
+    await count(app, tx, [(billed.programme_code, f"payment:{outcome_name(outcome)}")])
     return outcome
 
 

@@ -43,6 +43,7 @@ from services.enrollment.domain.settings_defaults import (
     PREMIUM_RATES_DEFAULTS,
     REGISTRATION_RETRY_DEFAULTS,
 )
+from tests.support.envelopes import envelope_of
 
 CONFIG = config_from(Settings(_env_file=None))
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -54,15 +55,8 @@ BILL_STREAM = PAYMENTS.decider()
 
 
 def env(event: DomainEvent, version: int, at: datetime, stream: str = "s") -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        occurred_at=at,
-        aggregate_id=stream,
-        aggregate_version=version,
-        correlation_id=uuid.UUID(int=1),
-        producer="enrollment",
-        payload=event.model_dump(mode="json"),
+    return envelope_of(
+        event, "enrollment", stream, version=version, occurred_at=at, correlation_id=uuid.UUID(int=1)
     )
 
 

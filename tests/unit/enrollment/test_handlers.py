@@ -5,7 +5,6 @@ and the read models a decision needs come from a fake read port."""
 from __future__ import annotations
 
 import random
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from services.enrollment.domain.coverage import CoverageLedger, Enrollment, Prem
 from services.enrollment.domain.months import YearMonth
 from services.enrollment.domain.premium_payment import bill_stream
 from services.enrollment.domain.registration import registration_stream
+from tests.support.envelopes import envelope_of
 from tests.unit.enrollment.test_application import CONFIG, PROGRAMME, WORKER, requested
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -157,15 +157,7 @@ class Service:
 
 
 def consumed(event: DomainEvent) -> Consumed:
-    envelope = Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id="source",
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer="allocation",
-        payload=event.model_dump(mode="json"),
-    )
+    envelope = envelope_of(event, "allocation", "source")
     record = ConsumerRecord(event.topic, 0, 0, 0, 0, None, envelope.to_bytes(), None, 0, 0, [])
     return Consumed(record, envelope, event, envelope)
 
