@@ -3,7 +3,7 @@
 The dashboard has no events of its own (its `events` table stays empty): it is a projection of
 the registry, allocation, enrollment and claims topics. No table holds personal data: workers
 appear only by their pseudonymous worker id (HMAC of the NIK), and the inbox keeps each consumed
-event reduced to its counting facts (services/dashboard/domain/facts.py).
+event reduced to its counting facts (services/dashboard/domain/facts/).
 """
 
 from __future__ import annotations
