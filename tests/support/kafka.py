@@ -33,13 +33,29 @@ async def produce(
     every message as given (a signature over other bytes, a forged one). Each send is
     acknowledged before the next, or with `in_flight` all are sent and then awaited (fast for
     many). `options` go to AIOKafkaProducer (linger_ms, max_request_size, security settings)."""
+    records = ((topic, key, message) for key, message in messages)
+    return await produce_records(
+        bootstrap, records, signer=signer, headers=headers, in_flight=in_flight, **options
+    )
+
+
+async def produce_records(
+    bootstrap: str,
+    records: Iterable[tuple[str, Key, Envelope | bytes]],
+    *,
+    signer: Signer | None = None,
+    headers: Sequence[tuple[str, bytes]] = (),
+    in_flight: bool = False,
+    **options: Any,
+) -> list[RecordMetadata]:
+    """`produce` for (topic, key, envelope or bytes) records bound for several topics, in order."""
     options.setdefault("bootstrap_servers", bootstrap)
     producer = AIOKafkaProducer(**options)
     await producer.start()
     try:
         landed: list[RecordMetadata] = []
         pending = []
-        for key, message in messages:
+        for topic, key, message in records:
             value = message.to_bytes() if isinstance(message, Envelope) else message
             signed = [*headers, *(signer.headers(value) if signer else [])] or None
             record_key = key.encode() if isinstance(key, str) else key

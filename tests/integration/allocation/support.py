@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events import topics
-from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import Funder, WorkerIdentity
 from libs.events.contracts.enrollment import EnrollmentFailed
 from libs.events.contracts.registry import NominationWithdrawn, WorkerValidated
@@ -31,12 +30,15 @@ from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
 from libs.messaging.kafka import ensure_topics
 from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import get_settings
 from services.allocation.adapters.tables import eventstore
 from services.allocation.entrypoints.app import definition
 from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, running, use_env
+from tests.running import eventually, serving_http, use_env
+from tests.support import kafka
+from tests.support.envelopes import envelope_of
+from tests.support.stack import partial_stack, topics_of
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -87,18 +89,6 @@ class People:
         return Worker(nik, worker_id_for(nik, get_settings().nik_pepper), name, regency, sector, decile, at)
 
 
-def envelope(event: DomainEvent, producer: str, aggregate_id: str) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=aggregate_id,
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer=producer,
-        payload=event.model_dump(mode="json"),
-    )
-
-
 def validated(w: Worker, programme_code: str, funder: Funder = Funder.APBD_PROVINSI) -> Envelope:
     event = WorkerValidated(
         worker_id=w.worker_id,
@@ -114,7 +104,7 @@ def validated(w: Worker, programme_code: str, funder: Funder = Funder.APBD_PROVI
         reference_version="p3ke:test;dtks:test",
         nominated_at=w.nominated_at,
     )
-    return envelope(event, "registry", f"worker-{w.worker_id}")
+    return envelope_of(event, "registry", f"worker-{w.worker_id}")
 
 
 def withdrawn(w: Worker, programme_code: str, reason: str = "died") -> Envelope:
@@ -126,7 +116,7 @@ def withdrawn(w: Worker, programme_code: str, reason: str = "died") -> Envelope:
         reason=reason,  # type: ignore[arg-type]
         withdrawn_by="test",
     )
-    return envelope(event, "registry", f"worker-{w.worker_id}")
+    return envelope_of(event, "registry", f"worker-{w.worker_id}")
 
 
 def enrollment_failed(w: Worker, programme_code: str) -> Envelope:
@@ -138,21 +128,13 @@ def enrollment_failed(w: Worker, programme_code: str) -> Envelope:
         reason="NIK tidak ditemukan di Dukcapil",
         request_id=f"{w.worker_id}:{programme_code}",
     )
-    return envelope(event, "enrollment", f"registration-{w.worker_id}:{programme_code}")
+    return envelope_of(event, "enrollment", f"registration-{w.worker_id}:{programme_code}")
 
 
 async def produce(bootstrap: str, topic: str, envelopes: Sequence[Envelope]) -> None:
     """Publish envelopes keyed by their worker id (all sends in flight, then awaited)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        futures = [
-            await producer.send(topic, e.to_bytes(), key=str(e.payload["worker_id"]).encode())
-            for e in envelopes
-        ]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    keyed = [(str(e.payload["worker_id"]), e) for e in envelopes]
+    await kafka.produce(bootstrap, topic, keyed, in_flight=True, linger_ms=5)
 
 
 async def inbox_count(engine: AsyncEngine, event_ids: Iterable[uuid.UUID]) -> int:
@@ -253,36 +235,36 @@ class Service:
         return answer.json()
 
 
+# The topics allocation reads and writes.
+TOPICS = topics_of(["allocation"])
+
+
 async def prepare(infra: Infra, **env: str) -> str:
-    """A migrated database, the environment pointed at it, the topics present."""
+    """A migrated database, the environment pointed at it, the topics present (for the tests
+    that run two instances of allocation; one instance: `one_instance`)."""
     url = await asyncio.to_thread(fresh_database_url, infra, "lindung_alloc")
     await asyncio.to_thread(upgrade, "allocation", url)
     use_env(url, infra.bootstrap, **env)
-    await ensure_topics(
-        infra.bootstrap,
-        [topics.REGISTRY, topics.ENROLLMENT, topics.ALLOCATION, topics.dead_letter_topic("allocation")],
-        partitions=get_settings().topic_partitions,
-    )
+    await ensure_topics(infra.bootstrap, TOPICS, partitions=get_settings().topic_partitions)
     return url
 
 
 @asynccontextmanager
 async def serving(defn: ServiceDefinition, bootstrap: str) -> AsyncIterator[Service]:
     """Run `defn` and give an HTTP client over its routes."""
-    async with running(defn) as rt:
-        app = create_app(defn)
-        app.state.runtime = rt
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://allocation"
-        ) as http:
-            yield Service(rt, http, bootstrap)
+    async with serving_http(defn, "allocation") as (rt, http):
+        yield Service(rt, http, bootstrap)
 
 
 @asynccontextmanager
 async def one_instance(infra: Infra, **env: str) -> AsyncIterator[Service]:
-    await prepare(infra, **env)
-    async with serving(definition(), infra.bootstrap) as service:
-        yield service
+    """One allocation on a fresh database of its own, over the package's broker."""
+    services = {"allocation": definition}
+    async with (
+        partial_stack(infra, services, prefix="lindung_alloc", env=env) as started,
+        started.client("allocation") as http,
+    ):
+        yield Service(started.runtimes["allocation"], http, infra.bootstrap)
 
 
 def programme_yaml(code: str, cells: dict[tuple[str, str], int], budget_cap: int, **extra: Any) -> str:

@@ -26,13 +26,13 @@ from tests.integration.allocation.support import (
     allocation_records,
     drained,
     enrollment_failed,
-    envelope,
     one_instance,
     programme_yaml,
     stored,
     validated,
     withdrawn,
 )
+from tests.support.envelopes import envelope_of
 
 pytestmark = pytest.mark.integration
 
@@ -301,7 +301,7 @@ async def test_a_membership_ended_by_bpjs_frees_the_seat_and_other_ends_change_n
             ended_on=T0.date(),
             reason=reason,  # type: ignore[arg-type]
         )
-        return envelope(event, "enrollment", f"registration-{w.worker_id}:{code}")
+        return envelope_of(event, "enrollment", f"registration-{w.worker_id}:{code}")
 
     await service.feed([ended(w1, "withdrawn")], topic=topics.ENROLLMENT)
     assert await status(service, code) == {w1.worker_id: "assigned", w2.worker_id: "waitlisted"}

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.db import async_url
@@ -17,31 +16,14 @@ from tests.infra import Infra, fresh_database_url, started_broker
 from tests.integration.backbone.support import count, create_schema, ledger_definition
 from tests.integration.backbone.test_eventstore import withdrawn
 from tests.running import eventually, read_topic, running, use_env
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 
 
-def envelope_of(note: str, worker: str = "w1") -> Envelope:
-    event = withdrawn(worker, note)
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=f"worker-{worker}",
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer="registry",
-        payload=event.model_dump(mode="json"),
-    )
-
-
-async def produce(bootstrap: str, topic: str, values: list[bytes], key: bytes = b"same-worker") -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
+def withdrawal(note: str, worker: str = "w1") -> Envelope:
+    return envelope_of(withdrawn(worker, note), "registry", f"worker-{worker}")
 
 
 async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_partition_flows(
@@ -54,13 +36,10 @@ async def test_redelivered_event_has_one_effect_and_poison_is_parked_while_parti
     use_env(url, infra.bootstrap)
     name = f"ledger{uuid.uuid4().hex[:6]}"
     await ensure_topics(infra.bootstrap, [topic, dead_letter_topic(name)], partitions=1)
-    first, poison, after = envelope_of("first"), envelope_of("poison"), envelope_of("after")
+    first, poison, after = withdrawal("first"), withdrawal("poison"), withdrawal("after")
     # One partition, one key: the poison event sits between two good ones.
-    await produce(
-        infra.bootstrap,
-        topic,
-        [first.to_bytes(), first.to_bytes(), b"\x00not json at all", poison.to_bytes(), after.to_bytes()],
-    )
+    values = [first, first, b"\x00not json at all", poison, after]
+    await produce(infra.bootstrap, topic, [(b"same-worker", value) for value in values])
     engine = create_async_engine(async_url(url))
     async with running(ledger_definition(name, tables, effects, topic)) as rt:
 

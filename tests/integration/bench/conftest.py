@@ -19,22 +19,18 @@ from tests.conftest import (
     TEST_ENV,
     package_infra,  # noqa: F401  (`infra`: a broker of this package's own)
 )
+from tests.support.stack import kept_env
 
 
 @pytest.fixture
 def bench_env(tmp_path: Path) -> Iterator[Path]:
     """Short consumer-group sessions (fast joins); the suite's own servers are left alone."""
-    saved = dict(os.environ)
-    os.environ.update(TEST_ENV)
-    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
-        os.environ.pop(name, None)
-    get_settings.cache_clear()
-    try:
-        yield tmp_path
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with kept_env():
+        os.environ.update(TEST_ENV)
+        for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+            os.environ.pop(name, None)
         get_settings.cache_clear()
+        yield tmp_path
 
 
 def run_pipeline_bench(bench_env: Path, workers: int, *options: str) -> dict[str, Any]:

@@ -18,25 +18,25 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events import topics
-from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.bpjs import ClaimPaid
 from libs.events.contracts.common import Funder
 from libs.events.contracts.enrollment import EnrolledAtBPJS, PremiumPaid
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, create_app
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from services.claims.adapters.tables import claims, eventstore
 from services.claims.entrypoints.app import definition
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, running, use_env
+from tests.infra import Infra
+from tests.running import eventually
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
+from tests.support.stack import partial_stack
 
 pytestmark = pytest.mark.integration
 
@@ -55,18 +55,6 @@ def cid(name: str) -> str:
     return f"CLM-{RUN}-{name}"
 
 
-def envelope(event: DomainEvent, producer: str, aggregate_id: str) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=aggregate_id,
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer=producer,
-        payload=event.model_dump(mode="json"),
-    )
-
-
 def enrolled(worker_id: str, programme: str, regency: str, kpj_: str, start: date, end: date) -> Envelope:
     event = EnrolledAtBPJS(
         worker_id=worker_id,
@@ -78,7 +66,7 @@ def enrolled(worker_id: str, programme: str, regency: str, kpj_: str, start: dat
         coverage_end=end,
         request_id=f"{worker_id}:{programme}",
     )
-    return envelope(event, "enrollment", f"registration-{worker_id}:{programme}")
+    return envelope_of(event, "enrollment", f"registration-{worker_id}:{programme}")
 
 
 def premium_paid(programme: str, regency: str, month: str, worker_ids: list[str]) -> Envelope:
@@ -96,7 +84,7 @@ def premium_paid(programme: str, regency: str, month: str, worker_ids: list[str]
         bill_id=f"{programme}:{month}:{regency}",
         worker_ids=worker_ids,
     )
-    return envelope(event, "enrollment", f"bill-{programme}:{month}:{regency}")
+    return envelope_of(event, "enrollment", f"bill-{programme}:{month}:{regency}")
 
 
 def paid(
@@ -112,22 +100,12 @@ def paid(
         paid_date=date(incident.year, incident.month, 28),
         amount=amount,
     )
-    return envelope(event, "bpjs", f"bpjs-claim-{claim_id}")
+    return envelope_of(event, "bpjs", f"bpjs-claim-{claim_id}")
 
 
 def again(env: Envelope, **payload: Any) -> Envelope:
     """The same claim pushed again by BPJS: a new event id, the payload changed by `payload`."""
     return env.model_copy(update={"event_id": uuid.uuid4(), "payload": {**env.payload, **payload}})
-
-
-async def produce(bootstrap: str, topic: str, envelopes: list[tuple[str, Envelope]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for key, env in envelopes:
-            await producer.send_and_wait(topic, env.to_bytes(), key=key.encode())
-    finally:
-        await producer.stop()
 
 
 async def read_streams(
@@ -188,27 +166,16 @@ async def inbox_holds(engine: AsyncEngine, event_ids: set[uuid.UUID], parked: in
 
 @pytest.fixture(scope="module")
 async def flow(infra: Infra) -> AsyncIterator[Flow]:
-    url = await asyncio.to_thread(fresh_database_url, infra)
-    await asyncio.to_thread(upgrade, "claims", url)
-    use_env(url, infra.bootstrap)
-    settings = get_settings()
-    await ensure_topics(
-        infra.bootstrap,
-        [topics.ENROLLMENT, topics.BPJS_CLAIMS, topics.CLAIMS, topics.dead_letter_topic("claims")],
-        partitions=settings.topic_partitions,
-    )
-    niks = {name: nik() for name in ("ani", "budi", "citra", "dedi", "eka")}
-    workers = {name: worker_id_for(n, settings.nik_pepper) for name, n in niks.items()}
-    defn = definition()
-    async with running(defn) as rt:
-        app = create_app(defn)
-        app.state.runtime = rt  # the routes over the running service's runtime
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://claims"
-        ) as http:
-            f = Flow(rt, http, niks, workers)
-            await _feed(f, infra.bootstrap)
-            yield f
+    services = {"claims": definition}
+    async with (
+        partial_stack(infra, services) as started,
+        started.client("claims") as http,
+    ):
+        niks = {name: nik() for name in ("ani", "budi", "citra", "dedi", "eka")}
+        workers = {name: worker_id_for(n, get_settings().nik_pepper) for name, n in niks.items()}
+        f = Flow(started.runtimes["claims"], http, niks, workers)
+        await _feed(f, infra.bootstrap)
+        yield f
 
 
 async def _feed(f: Flow, bootstrap: str) -> None:

@@ -20,16 +20,12 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.auth import hash_key
-from libs.events import topics
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, create_app
-from libs.settings import get_settings
+from libs.runtime.service import Runtime
 from lindung_cli.embedded import free_port
 from services.dashboard.entrypoints.app import definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
-from tests.running import running, use_env
+from tests.infra import Infra
+from tests.support.stack import partial_stack
 
 # Topics outlive a session's databases (and other modules publish on them): unique programme codes.
 RUN = uuid.uuid4().hex[:6].upper()
@@ -69,40 +65,30 @@ class Dashboard:
 
 @pytest.fixture(scope="package")
 async def dashboard(infra: Infra) -> AsyncIterator[Dashboard]:
-    url = await asyncio.to_thread(fresh_database_url, infra)
-    await asyncio.to_thread(upgrade, "dashboard", url)
-    use_env(url, infra.bootstrap, LINDUNG_API_KEYS=API_KEYS, LINDUNG_DASHBOARD_POLL_SECONDS="2")
-    try:
-        settings = get_settings()
-        await ensure_topics(
-            infra.bootstrap,
-            [*topics.SUBSCRIPTIONS["dashboard"], topics.dead_letter_topic("dashboard")],
-            partitions=settings.topic_partitions,
-        )
-        defn = definition()
-        async with running(defn) as rt:
-            app = create_app(defn)
-            app.state.runtime = rt  # the routes over the running service's runtime
-            port = free_port()
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False
-                )
+    services = {"dashboard": definition}
+    env = {"LINDUNG_API_KEYS": API_KEYS, "LINDUNG_DASHBOARD_POLL_SECONDS": "2"}
+    async with partial_stack(infra, services, env=env) as started:
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                started.apps["dashboard"],
+                host="127.0.0.1",
+                port=port,
+                lifespan="off",
+                log_config=None,
+                access_log=False,
             )
-            serving = asyncio.create_task(server.serve())
-            while not server.started:
-                if serving.done():
-                    serving.result()
-                await asyncio.sleep(0.02)
-            try:
-                yield Dashboard(rt, f"http://127.0.0.1:{port}", infra.bootstrap)
-            finally:
-                server.should_exit = True
-                await serving
-    finally:
-        os.environ.pop("LINDUNG_API_KEYS", None)
-        os.environ.pop("LINDUNG_DASHBOARD_POLL_SECONDS", None)
-        get_settings.cache_clear()
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.02)
+        try:
+            yield Dashboard(started.runtimes["dashboard"], f"http://127.0.0.1:{port}", infra.bootstrap)
+        finally:
+            server.should_exit = True
+            await serving
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,6 +49,8 @@ from libs.pii import mask_nik
 from libs.regions import kecamatan_numbers
 from libs.settings import get_settings
 from services.dashboard.adapters.tables import eventstore
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce_records
 
 PRODUCERS = {
     "lindung.registry.v1": "registry",
@@ -105,15 +106,12 @@ class Feed:
 
     def emit(self, event: DomainEvent, aggregate_id: str, *, schema_version: int | None = None) -> Envelope:
         self.clock += timedelta(seconds=1)
-        env = Envelope(
-            event_type=event.event_type,
-            schema_version=schema_version or event.schema_version,
+        env = envelope_of(
+            event,
+            PRODUCERS[event.topic],
+            aggregate_id,
             occurred_at=self.clock,
-            aggregate_id=aggregate_id,
-            aggregate_version=1,
-            correlation_id=uuid.uuid4(),
-            producer=PRODUCERS[event.topic],
-            payload=event.model_dump(mode="json"),
+            schema_version=schema_version or event.schema_version,
         )
         self.sent.append((event.topic, event.partition_key() or aggregate_id, env))
         return env
@@ -496,14 +494,7 @@ class Feed:
 
 async def publish(bootstrap: str, sent: list[tuple[str, str, Envelope]]) -> None:
     """Publish every envelope in order (per key, the order the services would keep)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, env.to_bytes(), key=key.encode()) for topic, key, env in sent]
-        await producer.flush()
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await produce_records(bootstrap, sent, in_flight=True, linger_ms=20, max_batch_size=512 * 1024)
 
 
 async def consumed(engine: AsyncEngine, event_ids: list[uuid.UUID]) -> int:

@@ -18,11 +18,11 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from libs.events.envelope import Envelope
 from libs.regions import desa_of_regency, kecamatan_of_regency
 from services.dashboard.entrypoints.app import definition
 from tests.integration.dashboard.conftest import KEYS, OFFICER_REGENCY, RUN, Dashboard
 from tests.integration.dashboard.support import COST, Feed, dump_text, person, publish, wait_consumed
+from tests.support.envelopes import envelope_of
 
 pytestmark = pytest.mark.integration
 
@@ -109,13 +109,11 @@ def scenario() -> tuple[Feed, list[str], list[uuid.UUID]]:
     # Redelivery of an event already sent, and a type this build of the dashboard does not know.
     topic, key, env = feed.sent[3]
     feed.raw(topic, key, env)
-    stranger = Envelope(
+    stranger = envelope_of(
+        None,
+        "enrollment",
+        f"billing-{PROGRAMME}",
         event_type="PremiumRefunded",
-        schema_version=1,
-        aggregate_id=f"billing-{PROGRAMME}",
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer="enrollment",
         payload={"programme_code": PROGRAMME, "amount": 16_800},
     )
     feed.raw("lindung.enrollment.v1", f"billing-{PROGRAMME}", stranger)

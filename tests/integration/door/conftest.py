@@ -10,9 +10,6 @@ programmes are running, a 2025 programme has ended.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -23,23 +20,23 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from libs.clock import set_business_now
 from libs.events import topics
 from libs.events.envelope import Envelope
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions import kecamatan_numbers
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, ServiceDefinition
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from services.allocation.entrypoints.app import definition as allocation_definition
 from services.registry.entrypoints.app import definition as registry_definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, read_matching, serving_http, use_env
+from tests.infra import Infra
+from tests.running import eventually, read_matching
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
+from tests.support.stack import in_process_stack
 
 BIRTH = date(1985, 8, 17)
 MARCH_2026 = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
@@ -129,24 +126,20 @@ class Door:
         """Publish NominationSubmitted payloads on the inbound topic as regency systems do
         ((source_ref, producer, payload): the payload as JSON, so a date that does not exist can be
         sent), and return the reply to each, by source_ref."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
-        await producer.start()
-        try:
-            for ref, sender, payload in messages:
-                envelope = Envelope(
+        sent = [
+            (
+                ref,
+                envelope_of(
+                    None,
+                    sender,
+                    f"{sender}-{ref}",
                     event_type="NominationSubmitted",
-                    schema_version=1,
-                    aggregate_id=f"{sender}-{ref}",
-                    aggregate_version=1,
-                    correlation_id=uuid.uuid4(),
-                    producer=sender,
                     payload={**payload, "source_ref": ref},
-                )
-                await producer.send_and_wait(
-                    topics.NOMINATIONS_INBOUND, envelope.to_bytes(), key=ref.encode()
-                )
-        finally:
-            await producer.stop()
+                ),
+            )
+            for ref, sender, payload in messages
+        ]
+        await produce(self.bootstrap, topics.NOMINATIONS_INBOUND, sent)
         keys = {ref.encode() for ref, _, _ in messages}
 
         async def published() -> bool:
@@ -161,27 +154,27 @@ class Door:
         return replies
 
 
-async def serve(exits: contextlib.AsyncExitStack, defn: ServiceDefinition, name: str) -> Served:
-    return Served(*await exits.enter_async_context(serving_http(defn, name)))
-
-
 @pytest.fixture(scope="package")
 async def door(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Door]:
-    saved = dict(os.environ)
-    url = await asyncio.to_thread(fresh_database_url, infra, "lindung_door")
-    for service in ("registry", "allocation"):
-        await asyncio.to_thread(upgrade, service, url)
     clock = tmp_path_factory.mktemp("clock") / "now"
     set_business_now(clock, MARCH_2026)
-    use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock))
-    settings = get_settings()
-    await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=settings.topic_partitions)
-    try:
-        async with contextlib.AsyncExitStack() as exits:
-            registry = await serve(exits, registry_definition(), "registry")
-            allocation = await serve(exits, allocation_definition(), "allocation")
-            yield Door(registry, allocation, infra.bootstrap, settings.nik_pepper, clock)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    services = {"registry": registry_definition, "allocation": allocation_definition}
+    async with (
+        in_process_stack(
+            infra,
+            "lindung_door",
+            services,
+            partitions=None,
+            schemas=services,
+            env={"LINDUNG_BUSINESS_CLOCK_FILE": str(clock)},
+        ) as stack,
+        stack.client("registry") as registry,
+        stack.client("allocation") as allocation,
+    ):
+        yield Door(
+            Served(stack.runtimes["registry"], registry),
+            Served(stack.runtimes["allocation"], allocation),
+            infra.bootstrap,
+            get_settings().nik_pepper,
+            clock,
+        )

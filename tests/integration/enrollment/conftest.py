@@ -8,25 +8,18 @@ answers on the same topics.
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from libs.events import topics
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import create_app
 from libs.settings import get_settings
 from services.bpjs_simulator.entrypoints.app import behaviour_from
 from services.bpjs_simulator.entrypoints.app import definition as simulator_definition
 from services.enrollment.entrypoints.app import definition as enrollment_definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
+from tests.infra import Infra
 from tests.integration.enrollment.support import MovableClock, Stack
-from tests.running import running, use_env
+from tests.support.stack import partial_stack
 
 CHAOS = {
     # The simulator: answers after 20-1200 ms; 20% twice; 10% held 2.5 s more (overtaken by later
@@ -54,42 +47,26 @@ CHAOS = {
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    saved = dict(os.environ)
-    url = await asyncio.to_thread(fresh_database_url, infra)
-    await asyncio.to_thread(upgrade, "enrollment", url)
-    await asyncio.to_thread(upgrade, "bpjs_simulator", url)
-    use_env(url, infra.bootstrap, **CHAOS)
-    settings = get_settings()
-    await ensure_topics(
-        infra.bootstrap,
-        [
-            topics.ALLOCATION,
-            topics.ENROLLMENT,
-            topics.BPJS_REQUESTS,
-            topics.BPJS_RESULTS,
-            topics.BPJS_CLAIMS,
-            topics.dead_letter_topic("enrollment"),
-            topics.dead_letter_topic("bpjs_simulator"),
-        ],
-        partitions=settings.topic_partitions,
-    )
     clock = MovableClock()
-    simulator, enrollment = simulator_definition(now=clock.now), enrollment_definition(now=clock.now)
-    try:
-        async with running(simulator) as sim, running(enrollment) as enr:
-            sim_app, enr_app = create_app(simulator), create_app(enrollment)
-            sim_app.state.runtime, enr_app.state.runtime = sim, enr
-            async with (
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=enr_app), base_url="http://enrollment"
-                ) as e,
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=sim_app), base_url="http://bpjs") as b,
-            ):
-                yield Stack(
-                    enr, sim, e, b, clock, infra.bootstrap, behaviour_from(settings), settings.nik_pepper
-                )
-    finally:
-        # Later test modules (and `lindung up` in tests/e2e) must not inherit the chaos settings.
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    services = {
+        "bpjs_simulator": lambda: simulator_definition(now=clock.now),
+        "enrollment": lambda: enrollment_definition(now=clock.now),
+    }
+    # Later test modules (and `lindung up` in tests/e2e) must not inherit the chaos settings:
+    # in_process_stack puts the environment back.
+    async with (
+        partial_stack(infra, services, env=CHAOS) as started,
+        started.client("enrollment") as e,
+        started.client("bpjs_simulator", base_url="http://bpjs") as b,
+    ):
+        settings = get_settings()
+        yield Stack(
+            started.runtimes["enrollment"],
+            started.runtimes["bpjs_simulator"],
+            e,
+            b,
+            clock,
+            infra.bootstrap,
+            behaviour_from(settings),
+            settings.nik_pepper,
+        )

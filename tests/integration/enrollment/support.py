@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from collections.abc import Iterable
@@ -12,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +24,8 @@ from libs.runtime.service import Runtime
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, age_on, nik_not_found
 from services.enrollment.adapters.tables import registrations
 from tests.running import eventually
+from tests.support import kafka
+from tests.support.envelopes import envelope_of
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -152,27 +152,15 @@ def decreed(w: Worker, p: Programme) -> AssignmentDecreed:
 
 
 def envelope(event: DomainEvent, aggregate_id: str, version: int = 1) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=aggregate_id,
-        aggregate_version=version,
-        correlation_id=uuid.uuid4(),
-        producer="allocation",
-        payload=event.model_dump(mode="json"),
-    )
+    """`event` as allocation sends it."""
+    return envelope_of(event, "allocation", aggregate_id, version=version)
 
 
 async def produce(
     bootstrap: str, items: Iterable[tuple[str, Envelope]], topic: str = topics.ALLOCATION
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, env.to_bytes(), key=key.encode()) for key, env in items]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    """Publish (key, envelope) items to `topic` (allocation's by default), all in flight."""
+    await kafka.produce(bootstrap, topic, items, in_flight=True, linger_ms=5)
 
 
 async def define(bootstrap: str, *programmes: Programme) -> list[Envelope]:

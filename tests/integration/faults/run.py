@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +23,7 @@ from services.bpjs_simulator.domain.insurer import InsurerBehaviour
 from tests.integration.faults import observe
 from tests.integration.faults.cluster import RUN_ENV, SERVICES, Cluster
 from tests.integration.faults.scenario import PARTITIONS, PROGRAMME, Scenario, build, programme_definition
+from tests.support.kafka import produce
 
 SETTLE_TIMEOUT_S = float(os.environ.get("LINDUNG_FAULT_SETTLE_TIMEOUT_S", "120"))
 
@@ -79,19 +79,15 @@ class Run:
 
     async def send(self, wave: int) -> None:
         """A regency system publishes the wave's nominations (keyed by source_ref)."""
-        items = [(n.source_ref.encode(), n.envelope()) for n in self.scenario.waves[wave]]
-        await produce(self.bootstrap, [(k, e.to_bytes()) for k, e in items])
+        items = [(n.source_ref, n.envelope()) for n in self.scenario.waves[wave]]
+        await produce(self.bootstrap, NOMINATIONS_INBOUND, items, in_flight=True, linger_ms=5)
         self.sent += [str(e.event_id) for _, e in items]
 
     async def resend(self, waves: int) -> None:
         """The regency system sends again, unchanged, every nomination of the first `waves` waves
         (as it would when its messages may be lost): same event ids, so nothing happens twice."""
-        items = [
-            (n.source_ref.encode(), n.envelope().to_bytes())
-            for w in range(waves)
-            for n in self.scenario.waves[w]
-        ]
-        await produce(self.bootstrap, items)
+        items = [(n.source_ref, n.envelope()) for w in range(waves) for n in self.scenario.waves[w]]
+        await produce(self.bootstrap, NOMINATIONS_INBOUND, items, in_flight=True, linger_ms=5)
 
     async def settle(self, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
@@ -124,16 +120,6 @@ class Run:
     async def outcome(self) -> observe.Outcome:
         assert await observe.twice(self.engine) == []
         return await observe.outcome(self.engine)
-
-
-async def produce(bootstrap: str, items: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        futures = [await producer.send(NOMINATIONS_INBOUND, value, key=key) for key, value in items]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 async def prepare_database(database_url: str) -> None:

@@ -17,7 +17,6 @@ can be compared. The nominations arrive the way a regency system sends them, on
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from libs.identity import worker_id_for
 from libs.nik import compose_nik
 from libs.regions import kecamatan_numbers, kecamatan_of_nik
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, nik_not_found
+from tests.support.envelopes import envelope_of
 
 PROGRAMME = "FAULT-2026"
 COVERAGE_START = date(2026, 1, 1)
@@ -110,16 +110,13 @@ class Nomination:
             sector=self.sector,
             source_ref=self.source_ref,
         )
-        return Envelope(
+        return envelope_of(
+            event,
+            f"regency-{self.regency}",
+            self.source_ref,
             event_id=uuid.uuid5(NAMESPACE, f"event-{self.source_ref}"),
-            event_type=event.event_type,
-            schema_version=event.schema_version,
             occurred_at=SENT_AT + timedelta(seconds=self.wave),
-            aggregate_id=self.source_ref,
-            aggregate_version=1,
             correlation_id=uuid.uuid5(NAMESPACE, f"correlation-{self.source_ref}"),
-            producer=f"regency-{self.regency}",
-            payload=json.loads(event.model_dump_json()),
         )
 
 

@@ -12,9 +12,7 @@ examples sign with from their PEM files as an integrator would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 import random
 import sys
 import uuid
@@ -28,19 +26,16 @@ import httpx
 import pytest
 
 from libs.clock import set_business_now
-from libs.events import topics
 from libs.events.signing import Signer, keyring_json
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions import desa_of_kecamatan
-from libs.runtime.migrate import upgrade
-from libs.settings import get_settings
 from services.allocation.entrypoints.app import definition as allocation_definition
 from services.enrollment.entrypoints.app import definition as enrollment_definition
 from services.registry.entrypoints.app import definition as registry_definition
 from tests.brokers import kafka_package_infra  # noqa: F401  (`infra` on Apache Kafka)
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, serving_http, use_env
+from tests.infra import Infra
+from tests.running import eventually
+from tests.support.stack import in_process_stack
 
 # The published examples, imported as an integrator runs them (they know nothing of Lindung).
 INTEGRATORS = Path(__file__).resolve().parents[3] / "docs" / "integrators"
@@ -147,52 +142,44 @@ class Stack:
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    saved = dict(os.environ)
-    url = await asyncio.to_thread(fresh_database_url, infra, "lindung_foreign")
-    for service in ("registry", "allocation", "enrollment"):
-        await asyncio.to_thread(upgrade, service, url)
     clock = tmp_path_factory.mktemp("clock") / "now"
     set_business_now(clock, datetime.fromisoformat("2026-03-02T09:00:00+07:00"))
     keys = tmp_path_factory.mktemp("keys")
     keyring = make_keys(keys)
-    use_env(
-        url,
-        infra.bootstrap,
-        LINDUNG_BUSINESS_CLOCK_FILE=str(clock),
-        LINDUNG_EVENT_KEYRING_FILE=str(keyring),
-        **ENV,
-    )
-    await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=get_settings().topic_partitions)
-    try:
-        async with contextlib.AsyncExitStack() as exits:
-            served = {}
-            for name, defn in (
-                ("registry", registry_definition()),
-                ("allocation", allocation_definition()),
-                ("enrollment", enrollment_definition()),
-            ):
-                # Each service signs with its own key (read at its start).
-                os.environ["LINDUNG_EVENT_SIGNING_KEY_FILE"] = str(keys / f"{name}.pem")
-                os.environ["LINDUNG_EVENT_SIGNING_KEY_ID"] = f"{name}.test"
-                get_settings.cache_clear()
-                served[name] = (await exits.enter_async_context(serving_http(defn, name)))[1]
-            code = f"FOREIGN-{uuid.uuid4().hex[:6].upper()}"
-            defined = await served["allocation"].post(
-                "/programmes",
-                content=programme_yaml(code).encode(),
-                headers={"content-type": "application/yaml"},
-            )
-            assert defined.status_code == 201, defined.text
+    env = {"LINDUNG_BUSINESS_CLOCK_FILE": str(clock), "LINDUNG_EVENT_KEYRING_FILE": str(keyring), **ENV}
 
-            async def known() -> bool:
-                listed = (await served["registry"].get("/programmes")).json()
-                return any(p["programme_code"] == code for p in listed)
+    def own_key(name: str) -> dict[str, str]:
+        """Each service signs with its own key (read at its start)."""
+        return {
+            "LINDUNG_EVENT_SIGNING_KEY_FILE": str(keys / f"{name}.pem"),
+            "LINDUNG_EVENT_SIGNING_KEY_ID": f"{name}.test",
+        }
 
-            await eventually(known, timeout_s=30)
-            yield Stack(
-                served["registry"], served["allocation"], served["enrollment"], infra.bootstrap, code, keys
-            )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    services = {
+        "registry": registry_definition,
+        "allocation": allocation_definition,
+        "enrollment": enrollment_definition,
+    }
+    async with (
+        in_process_stack(
+            infra, "lindung_foreign", services, partitions=None, schemas=services, env=env, env_of=own_key
+        ) as started,
+        contextlib.AsyncExitStack() as clients,
+    ):
+        served = {name: await clients.enter_async_context(started.client(name)) for name in services}
+        code = f"FOREIGN-{uuid.uuid4().hex[:6].upper()}"
+        defined = await served["allocation"].post(
+            "/programmes",
+            content=programme_yaml(code).encode(),
+            headers={"content-type": "application/yaml"},
+        )
+        assert defined.status_code == 201, defined.text
+
+        async def known() -> bool:
+            listed = (await served["registry"].get("/programmes")).json()
+            return any(p["programme_code"] == code for p in listed)
+
+        await eventually(known, timeout_s=30)
+        yield Stack(
+            served["registry"], served["allocation"], served["enrollment"], infra.bootstrap, code, keys
+        )

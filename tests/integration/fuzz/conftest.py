@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from libs.runtime.migrate import upgrade
@@ -21,6 +21,7 @@ from services.registry.entrypoints.app import definition as registry
 from tests.brokers import kafka_package_infra  # noqa: F401  (`infra`: Apache Kafka of this package's own)
 from tests.infra import Infra, fresh_database_url
 from tests.running import read_matching
+from tests.support.kafka import produce
 
 # Every Lindung service, by the name of its consumer group and database schema.
 SERVICES: dict[str, Callable[[], ServiceDefinition]] = {
@@ -65,15 +66,13 @@ class Publisher:
 
     async def publish(self, topic: str, messages: Iterable[tuple[str, bytes, bytes]]) -> list[Sent]:
         """Send (kind, key, value) messages in order, each acknowledged before the next."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, max_request_size=self.max_request_size)
-        await producer.start()
-        done: list[Sent] = []
-        try:
-            for kind, key, value in messages:
-                meta = await producer.send_and_wait(topic, value, key=key)
-                done.append(Sent(kind, topic, key, meta.partition, meta.offset, len(value)))
-        finally:
-            await producer.stop()
+        plan = list(messages)
+        sent = [(key, value) for _, key, value in plan]
+        landed = await produce(self.bootstrap, topic, sent, max_request_size=self.max_request_size)
+        done = [
+            Sent(kind, topic, key, meta.partition, meta.offset, len(value))
+            for (kind, key, value), meta in zip(plan, landed, strict=True)
+        ]
         self.sent += done
         return done
 

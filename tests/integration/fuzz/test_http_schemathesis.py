@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +47,7 @@ from libs.settings import get_settings
 from tests.infra import Servers, module_infra
 from tests.integration.fuzz.conftest import SERVICES, Publisher, migrated_database
 from tests.running import use_env
+from tests.support.envelopes import envelope_of
 
 pytestmark = [
     pytest.mark.integration,
@@ -220,15 +220,7 @@ def programme_defined() -> Envelope:
         requires_decree=True,
         quotas=[QuotaCell(regency_code="12.17", sector="non_sawit", seats=100)],
     )
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=f"programme-{KNOWN_PROGRAMME}",
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer="allocation",
-        payload=event.model_dump(mode="json"),
-    )
+    return envelope_of(event, "allocation", f"programme-{KNOWN_PROGRAMME}")
 
 
 @pytest.mark.parametrize("service", list(SERVICES))

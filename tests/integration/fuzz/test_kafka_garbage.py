@@ -21,20 +21,17 @@ Expected, per consumer group of the topic (the handler's `interested` types deci
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import random
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka.structs import TopicPartition
 from sqlalchemy import select
@@ -49,9 +46,7 @@ from libs.events.contracts.common import Funder, WorkerIdentity
 from libs.events.contracts.enrollment import EnrolledAtBPJS, EnrollmentFailed
 from libs.events.contracts.registry import NominationSubmitted, WorkerValidated
 from libs.events.envelope import Envelope
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.service import Runtime, create_app
-from libs.settings import get_settings
+from libs.runtime.service import Runtime
 from services.registry.adapters.tables import programmes
 from tests.infra import Infra
 from tests.integration.fuzz.conftest import (
@@ -61,10 +56,11 @@ from tests.integration.fuzz.conftest import (
     Sent,
     committed_offset,
     headers_of,
-    migrated_database,
     read_topic,
 )
-from tests.running import eventually, running, use_env
+from tests.running import eventually
+from tests.support.envelopes import envelope_of
+from tests.support.stack import in_process_stack
 
 pytestmark = pytest.mark.integration
 
@@ -234,18 +230,6 @@ def _valid_events(
     raise AssertionError(f"no valid event for {topic}")
 
 
-def envelope_of(event: DomainEvent, producer: str, aggregate_id: str) -> Envelope:
-    return Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=aggregate_id,
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer=producer,
-        payload=event.model_dump(mode="json"),
-    )
-
-
 @dataclass(frozen=True)
 class Message:
     """One message of the plan: its kind, bytes, and the event type it claims (None: unreadable)."""
@@ -332,24 +316,17 @@ class Exchange:
 
 @pytest.fixture(scope="module")
 async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    url = await asyncio.to_thread(migrated_database, infra, list(SERVICES))
-    use_env(url, infra.bootstrap)
-    await ensure_topics(infra.bootstrap, topics.all_topic_names(), get_settings().topic_partitions)
-    async with AsyncExitStack() as services:
-        runtimes: dict[str, Runtime] = {}
-        for name, definition in SERVICES.items():
-            runtimes[name] = await services.enter_async_context(running(definition()))
-        app = create_app(runtimes["allocation"].definition)
-        app.state.runtime = runtimes["allocation"]
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://allocation"
-        ) as http:
-            yaml_text = DEMO_YAML.read_bytes()
-            answer = await http.post(
-                "/programmes", content=yaml_text, headers={"content-type": "application/yaml"}
-            )
-            assert answer.status_code == 201, answer.text
-        yield Stack(runtimes, infra.bootstrap)
+    async with in_process_stack(infra, "lindung_fz", SERVICES, partitions=None, schemas=SERVICES) as started:
+        yaml_text = DEMO_YAML.read_bytes()
+        answer = await started.call(
+            "allocation",
+            "POST",
+            "/programmes",
+            content=yaml_text,
+            headers={"content-type": "application/yaml"},
+        )
+        assert answer.status_code == 201, answer.text
+        yield Stack(started.runtimes, infra.bootstrap)
 
 
 async def _inbox_outcome(rt: Runtime, event_id: uuid.UUID) -> str | None:

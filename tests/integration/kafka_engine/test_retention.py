@@ -8,7 +8,6 @@ other values it changes the topics that exist. The broker's own view (DescribeCo
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,10 +16,10 @@ from typer.testing import CliRunner
 
 from libs.events.topics import all_topic_names
 from libs.messaging.kafka import describe_topic_configs
-from libs.settings import get_settings
 from lindung_cli.main import app
 from tests.infra import Infra
 from tests.running import eventually, use_env
+from tests.support.stack import kept_env
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +28,8 @@ WEEK_MS, GIB = 7 * 24 * 3600 * 1000, 1024**3
 
 @pytest.fixture
 def environment() -> Iterator[None]:
-    saved = dict(os.environ)
-    try:
+    with kept_env():
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
 
 
 def topics_create(bootstrap: str, retention_ms: int, retention_bytes: int) -> str:

@@ -7,21 +7,21 @@ from __future__ import annotations
 import logging
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
 from libs.events import topics
 from libs.messaging.connection import KafkaConnection
 from tests.integration.kafka_security.conftest import SecuredCluster
+from tests.support import kafka
 
 
 async def produce(connection: KafkaConnection, topic: str) -> None:
-    producer = AIOKafkaProducer(**connection.aiokafka_options(), request_timeout_ms=10_000)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, b'{"probe": true}')
-    finally:
-        await producer.stop()
+    """One probe record as `connection`'s principal: a refusal raises."""
+    probe = [(None, b'{"probe": true}')]
+    await kafka.produce(
+        connection.bootstrap, topic, probe, request_timeout_ms=10_000, **connection.aiokafka_options()
+    )
 
 
 async def consume(connection: KafkaConnection, topic: str, group: str | None) -> None:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from libs.events import topics
 from libs.events.contracts.registry import NominationSubmitted
@@ -28,9 +28,10 @@ from lindung_cli.embedded import free_port
 from lindung_cli.up import load_demo
 from tests.infra import Infra, Servers, fresh_database_url
 from tests.integration.faults.cluster import Cluster, ServiceProcess
-from tests.integration.fuzz.test_kafka_garbage import envelope_of
 from tests.integration.kafka_security.conftest import SERVICES, SecuredCluster
 from tests.running import eventually
+from tests.support.envelopes import envelope_of
+from tests.support.kafka import produce
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +110,9 @@ async def test_a_regency_system_publishes_a_nomination_and_reads_its_reply_as_it
     source_ref = f"SAMOSIR-{uuid.uuid4().hex[:8]}"
     nomination = NominationSubmitted(**p3ke_worker("12.17"), source_ref=source_ref)
     sent = envelope_of(nomination, "regency-12.17", source_ref)
-    producer = AIOKafkaProducer(**samosir.aiokafka_options())
-    await producer.start()
-    try:
-        await producer.send_and_wait(topics.NOMINATIONS_INBOUND, sent.to_bytes(), key=source_ref.encode())
-    finally:
-        await producer.stop()
+    await produce(
+        samosir.bootstrap, topics.NOMINATIONS_INBOUND, [(source_ref, sent)], **samosir.aiokafka_options()
+    )
 
     replies = AIOKafkaConsumer(
         topics.NOMINATION_REPLIES,

@@ -11,9 +11,6 @@ business calendar is a clock file set in 2025 (the Labuhanbatu programmes' year)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -26,13 +23,10 @@ import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from libs.events import topics
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions.places import desa_of_regency
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, ServiceDefinition, create_app
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from services.allocation.entrypoints.app import definition as allocation_definition
 from services.bpjs_simulator.domain.insurer import InsurerBehaviour, nik_not_found
@@ -41,8 +35,9 @@ from services.bpjs_simulator.entrypoints.app import definition as simulator_defi
 from services.enrollment.entrypoints.app import definition as enrollment_definition
 from services.registry.entrypoints.app import definition as registry_definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, running, use_env
+from tests.infra import Infra
+from tests.running import eventually
+from tests.support.stack import InProcess, in_process_stack
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 BIRTH = date(1984, 6, 12)
@@ -71,24 +66,25 @@ class Stack:
     bootstrap: str
     pepper: str
     behaviour: InsurerBehaviour
-    exits: contextlib.AsyncExitStack
+    services: InProcess
     p3ke: dict[str, int] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
     used: set[str] = field(default_factory=set)
     _allocation: Served | None = None
-    _allocation_exits: contextlib.AsyncExitStack | None = None
 
     async def allocation(self) -> Served:
         """Allocation, started on first use (and kept until stopped)."""
         if self._allocation is None:
-            self._allocation_exits = contextlib.AsyncExitStack()
-            self._allocation = await serve(self._allocation_exits, allocation_definition(), "allocation")
+            self.services.definitions["allocation"] = allocation_definition()  # the settings of now
+            rt = await self.services.start("allocation")
+            self._allocation = Served(rt, self.services.client("allocation"))
         return self._allocation
 
     async def stop_allocation(self) -> None:
-        if self._allocation_exits is not None:
-            await self._allocation_exits.aclose()
-        self._allocation = self._allocation_exits = None
+        if self._allocation is not None:
+            await self._allocation.http.aclose()
+            await self.services.stop("allocation")
+        self._allocation = None
 
     async def registry_published(self) -> None:
         """Wait until the registry's relay has published every event it recorded."""
@@ -227,39 +223,35 @@ def _kecamatan_name(code: str) -> str:
     return found.name
 
 
-async def serve(exits: contextlib.AsyncExitStack, defn: ServiceDefinition, name: str) -> Served:
-    rt = await exits.enter_async_context(running(defn))
-    app = create_app(defn)
-    app.state.runtime = rt
-    http = await exits.enter_async_context(
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", timeout=60)
-    )
-    return Served(rt, http)
-
-
 @pytest.fixture(scope="package")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    saved = dict(os.environ)
-    url = await asyncio.to_thread(fresh_database_url, infra, "lindung_one_payer")
-    for service in ("registry", "allocation", "enrollment", "bpjs_simulator"):
-        await asyncio.to_thread(upgrade, service, url)
     clock = tmp_path_factory.mktemp("clock") / "now"
     clock.write_text("2025-02-03T09:00:00+07:00", encoding="utf-8")
-    use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock), **ENV)
-    settings = get_settings()
-    await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=settings.topic_partitions)
-    try:
-        async with contextlib.AsyncExitStack() as exits:
-            registry = await serve(exits, registry_definition(), "registry")
-            simulator = await serve(exits, simulator_definition(), "bpjs")
-            enrollment = await serve(exits, enrollment_definition(), "enrollment")
-            assert simulator.rt is not None
-            stack = Stack(
-                registry, enrollment, infra.bootstrap, settings.nik_pepper, behaviour_from(settings), exits
-            )
-            exits.push_async_callback(stack.stop_allocation)
+    env = {"LINDUNG_BUSINESS_CLOCK_FILE": str(clock), **ENV}
+    # Allocation is started by the tests (Stack.allocation), the others at once.
+    services = {
+        "registry": registry_definition,
+        "bpjs_simulator": simulator_definition,
+        "enrollment": enrollment_definition,
+    }
+    schemas = ["registry", "allocation", "enrollment", "bpjs_simulator"]
+    async with (
+        in_process_stack(
+            infra, "lindung_one_payer", services, partitions=None, env=env, schemas=schemas
+        ) as started,
+        started.client("registry") as registry,
+        started.client("enrollment") as enrollment,
+    ):
+        settings = get_settings()
+        stack = Stack(
+            Served(started.runtimes["registry"], registry),
+            Served(started.runtimes["enrollment"], enrollment),
+            infra.bootstrap,
+            settings.nik_pepper,
+            behaviour_from(settings),
+            started,
+        )
+        try:
             yield stack
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+        finally:
+            await stack.stop_allocation()

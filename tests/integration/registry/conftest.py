@@ -7,7 +7,6 @@ over an ASGI transport), defines a programme the way allocation does (ProgrammeD
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -24,19 +23,17 @@ from libs.events import topics
 from libs.events.contracts.allocation import ProgrammeDefined, QuotaCell
 from libs.events.contracts.common import Funder
 from libs.events.envelope import Envelope
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
 from libs.regions import kecamatan_of_regency
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, create_app
-from libs.settings import get_settings
+from libs.runtime.service import Runtime
 from services.registry.adapters.tables import eventstore, programmes
 from services.registry.entrypoints.app import definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, running, use_env
+from tests.infra import Infra
+from tests.running import eventually
 from tests.support.envelopes import envelope_of
 from tests.support.kafka import produce
+from tests.support.stack import partial_stack
 
 OCCUPATIONS = [
     "petani", "nelayan", "sopir", "pemulung", "tukang becak", "juru parkir", "buruh harian lepas",
@@ -127,35 +124,18 @@ class Registry:
 
 @pytest.fixture(scope="module")
 async def registry(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Registry]:
-    url = await asyncio.to_thread(fresh_database_url, infra)
-    await asyncio.to_thread(upgrade, "registry", url)
     # Small upload batches: a short file already crosses batch boundaries.
     # The business calendar inside the test programmes' year (2026), whatever the machine's date:
     # the registry refuses nominations for a programme whose coverage has ended.
     clock = tmp_path_factory.mktemp("clock") / "now"
     set_business_now(clock, datetime.fromisoformat("2026-03-02T09:00:00+07:00"))
-    use_env(
-        url, infra.bootstrap, LINDUNG_REGISTRY_UPLOAD_BATCH_SIZE="4", LINDUNG_BUSINESS_CLOCK_FILE=str(clock)
-    )
-    settings = get_settings()
-    await ensure_topics(
-        infra.bootstrap,
-        [
-            *topics.SUBSCRIPTIONS["registry"],
-            topics.REGISTRY,
-            topics.NOMINATION_REPLIES,
-            topics.dead_letter_topic("registry"),
-        ],
-        partitions=settings.topic_partitions,
-    )
-    defn = definition()
-    async with running(defn) as rt:
-        app = create_app(defn)
-        app.state.runtime = rt
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://registry", timeout=120
-        ) as http:
-            reg = Registry(rt, http, infra.bootstrap, programme="")
-            reg.programme = f"TEST-{reg.run.upper()}"
-            await reg.define(reg.programme)
-            yield reg
+    env = {"LINDUNG_REGISTRY_UPLOAD_BATCH_SIZE": "4", "LINDUNG_BUSINESS_CLOCK_FILE": str(clock)}
+    services = {"registry": definition}
+    async with (
+        partial_stack(infra, services, env=env) as started,
+        started.client("registry", timeout=120) as http,
+    ):
+        reg = Registry(started.runtimes["registry"], http, infra.bootstrap, programme="")
+        reg.programme = f"TEST-{reg.run.upper()}"
+        await reg.define(reg.programme)
+        yield reg

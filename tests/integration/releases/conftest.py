@@ -8,11 +8,8 @@ simulator answers on the BPJS topics. One stack for the package (one module uses
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -26,21 +23,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.clock import set_business_now
-from libs.db import make_engine
-from libs.events import topics
 from libs.identity import worker_id_for
-from libs.messaging.kafka import ensure_topics
 from libs.nik import compose_nik
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, create_app
+from libs.runtime.service import Runtime
 from libs.settings import get_settings
 from services.allocation.entrypoints.app import definition as allocation
 from services.bpjs_simulator.entrypoints.app import definition as bpjs_simulator
 from services.enrollment.entrypoints.app import definition as enrollment
 from services.registry.entrypoints.app import definition as registry
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
-from tests.running import eventually, running, use_env
+from tests.infra import Infra
+from tests.running import eventually
+from tests.support.stack import in_process_stack
 
 WIB = ZoneInfo("Asia/Jakarta")
 SAMOSIR = "12.17"
@@ -114,32 +108,18 @@ class Stack:
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    saved = dict(os.environ)
     clock_file = tmp_path_factory.mktemp("clock") / "business-now"
     set_business_now(clock_file, datetime(2025, 1, 6, 9, tzinfo=WIB))
-    try:
-        url = await asyncio.to_thread(fresh_database_url, infra, "lindung_releases")
-        for service in SERVICES:
-            await asyncio.to_thread(upgrade, service, url)
-        use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock_file), **ENV)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
-        engine = make_engine(url)
-        try:
-            async with AsyncExitStack() as exits:
-                apps: dict[str, FastAPI] = {}
-                runtimes: dict[str, Runtime] = {}
-                for name, make in SERVICES.items():
-                    definition = make()
-                    runtimes[name] = await exits.enter_async_context(running(definition))
-                    apps[name] = create_app(definition)
-                    apps[name].state.runtime = runtimes[name]
-                yield Stack(apps, runtimes, engine, infra.bootstrap, clock_file, uuid.uuid4().hex[:5].upper())
-        finally:
-            await engine.dispose()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    env = {"LINDUNG_BUSINESS_CLOCK_FILE": str(clock_file), **ENV}
+    async with in_process_stack(infra, "lindung_releases", SERVICES, env=env, schemas=SERVICES) as started:
+        yield Stack(
+            started.apps,
+            started.runtimes,
+            started.engine,
+            infra.bootstrap,
+            clock_file,
+            uuid.uuid4().hex[:5].upper(),
+        )
 
 
 async def expect(reply: httpx.Response, *statuses: int) -> Any:

@@ -6,28 +6,18 @@ on one fresh database and this package's own broker, sharing a business clock th
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import os
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
-import httpx
 import pytest
 
-from libs.db import make_engine
-from libs.events import topics
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
-from libs.runtime.service import create_app
 from libs.settings import get_settings
 from lindung_cli.benchmarks.programme_year import Stack
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, create_database
-from tests.integration.audit.support import drop_database
-from tests.running import running, use_env
+from tests.infra import Infra
+from tests.support.stack import in_process_stack
 
 # Every test's codes carry this run's mark: topics outlive a session's databases.
 RUN = uuid.uuid4().hex[:4].upper()
@@ -42,33 +32,16 @@ SEED_ENV = {
 
 @pytest.fixture(scope="package")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    saved = dict(os.environ)
-    name = f"lindung_seeds_{uuid.uuid4().hex[:8]}"
     clock_file = Path(tmp_path_factory.mktemp("seeds")) / "business-now"
     clock_file.write_text("2024-01-01T09:00:00+07:00", encoding="utf-8")
-    url = await create_database(infra.server_url, name)
-    try:
-        await asyncio.to_thread(upgrade_all, url)
-        use_env(url, infra.bootstrap, LINDUNG_BUSINESS_CLOCK_FILE=str(clock_file), **SEED_ENV)
-        settings = get_settings()
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=settings.topic_partitions)
-        engine = make_engine(url)
-        async with AsyncExitStack() as started:
-            started.push_async_callback(engine.dispose)
-            http: dict[str, httpx.AsyncClient] = {}
-            for service in SERVICES_WITH_SCHEMAS:
-                definition = importlib.import_module(f"services.{service}.entrypoints.app").definition()
-                rt = await started.enter_async_context(running(definition))
-                app = create_app(definition)
-                app.state.runtime = rt  # the routes over the running service's runtime
-                http[service] = await started.enter_async_context(
-                    httpx.AsyncClient(
-                        transport=httpx.ASGITransport(app=app), base_url=f"http://{service}", timeout=120
-                    )
-                )
-            yield Stack(http, infra.bootstrap, engine, clock_file, settings.nik_pepper)
-    finally:
-        await drop_database(infra.server_url, name)
-        os.environ.clear()
-        os.environ.update(saved)  # later packages must not inherit the business clock
-        get_settings.cache_clear()
+    # in_process_stack puts the environment back: later packages must not inherit the clock.
+    env = {"LINDUNG_BUSINESS_CLOCK_FILE": str(clock_file), **SEED_ENV}
+    async with (
+        in_process_stack(infra, "lindung_seeds", partitions=None, env=env) as started,
+        contextlib.AsyncExitStack() as clients,
+    ):
+        http = {
+            service: await clients.enter_async_context(started.client(service, timeout=120))
+            for service in started.apps
+        }
+        yield Stack(http, infra.bootstrap, started.engine, clock_file, get_settings().nik_pepper)

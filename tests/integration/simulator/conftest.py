@@ -7,9 +7,7 @@ One simulator for every test here: a second would share the consumer group's com
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,16 +16,12 @@ import httpx
 import pytest
 
 from libs.auth import hash_key
-from libs.events import topics
-from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import upgrade
-from libs.runtime.service import Runtime, create_app
-from libs.settings import get_settings
+from libs.runtime.service import Runtime
 from services.bpjs_simulator.entrypoints.app import definition
 from tests.conftest import package_infra  # noqa: F401  (`infra`: a broker of this package's own)
-from tests.infra import Infra, fresh_database_url
+from tests.infra import Infra
 from tests.integration.enrollment.support import MovableClock
-from tests.running import running, use_env
+from tests.support.stack import partial_stack
 
 KEYS = {role: secrets.token_urlsafe(32) for role in ("bpjs", "auditor")}
 API_KEYS = json.dumps(
@@ -60,31 +54,10 @@ class Simulator:
 
 @pytest.fixture(scope="package")
 async def simulator(infra: Infra) -> AsyncIterator[Simulator]:
-    saved = dict(os.environ)
-    url = await asyncio.to_thread(fresh_database_url, infra)
-    await asyncio.to_thread(upgrade, "bpjs_simulator", url)
-    use_env(url, infra.bootstrap, **SETTINGS)
-    await ensure_topics(
-        infra.bootstrap,
-        [
-            topics.BPJS_REQUESTS,
-            topics.BPJS_RESULTS,
-            topics.BPJS_CLAIMS,
-            topics.dead_letter_topic("bpjs_simulator"),
-        ],
-        partitions=get_settings().topic_partitions,
-    )
     clock = MovableClock()
-    service = definition(now=clock.now)
-    try:
-        async with running(service) as rt:
-            app = create_app(service)
-            app.state.runtime = rt
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://bpjs"
-            ) as http:
-                yield Simulator(rt, http, clock, infra.bootstrap)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        get_settings.cache_clear()
+    services = {"bpjs_simulator": lambda: definition(now=clock.now)}
+    async with (
+        partial_stack(infra, services, env=SETTINGS) as started,
+        started.client("bpjs_simulator", base_url="http://bpjs") as http,
+    ):
+        yield Simulator(started.runtimes["bpjs_simulator"], http, clock, infra.bootstrap)

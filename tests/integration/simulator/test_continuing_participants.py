@@ -20,6 +20,7 @@ from services.bpjs_simulator.domain.insurer import kpj_number
 from tests.integration.enrollment.support import Worker, identity, make_worker, produce
 from tests.integration.simulator.conftest import Simulator
 from tests.running import eventually, read_matching
+from tests.support.envelopes import envelope_of
 
 pytestmark = pytest.mark.integration
 
@@ -28,15 +29,7 @@ SAMOSIR = "12.17"
 
 
 def sent_by_enrollment(event: DomainEvent, stream: str) -> tuple[str, Envelope]:
-    envelope = Envelope(
-        event_type=event.event_type,
-        schema_version=event.schema_version,
-        aggregate_id=stream,
-        aggregate_version=1,
-        correlation_id=uuid.uuid4(),
-        producer="enrollment",
-        payload=event.model_dump(mode="json"),
-    )
+    envelope = envelope_of(event, "enrollment", stream)
     key = event.partition_key()
     assert key is not None
     return key, envelope

@@ -18,9 +18,7 @@ consumes it. Then, as a person would:
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -43,15 +41,16 @@ from libs.events.signing import Keyring, Signer, keyring_json
 from libs.eventstore.hashing import GENESIS_HASH, chain_hash
 from libs.eventstore.store import row_to_envelope
 from libs.messaging.kafka import ensure_topics
-from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade_all
+from libs.runtime.migrate import SERVICES_WITH_SCHEMAS
 from libs.runtime.service import create_app
 from libs.settings import get_settings
 from lindung_cli.demo import demo_programme_path
 from services.allocation.entrypoints.app import definition as allocation_definition
 from services.registry.entrypoints.app import definition as registry_definition
-from tests.infra import Infra, create_database, drop_roles, service_role_urls
-from tests.integration.audit.support import drop_database, lindung
+from tests.infra import Infra, drop_roles, service_role_urls
+from tests.integration.audit.support import lindung
 from tests.running import eventually, read_matching, running, use_env
+from tests.support.stack import fresh_database, kept_env
 
 pytestmark = pytest.mark.integration
 
@@ -77,68 +76,74 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    name = f"lindung_tamper_{uuid.uuid4().hex[:8]}"
     work = tmp_path_factory.mktemp("tamper")
-    saved_env = dict(os.environ)
-    owner_url = await create_database(infra.server_url, name)
     roles: dict[str, str] = {}
-    owner = make_engine(owner_url)
     try:
-        await asyncio.to_thread(upgrade_all, owner_url)
-        roles = await service_role_urls(owner_url, SERVICES_WITH_SCHEMAS)
-        await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
-        signers = {service: Signer.generate(f"{service}-tamper") for service in RUNNING}
-        auditor = Signer.generate("auditor-tamper")
-        for signer in (*signers.values(), auditor):
-            signer.write_private(work / f"{signer.key_id}.pem")
-        keyring = work / "keyring.json"
-        trusted = [signers[s].trusted(s) for s in RUNNING] + [auditor.trusted("auditor")]
-        keyring.write_text(keyring_json(trusted))
-        checkpoints = work / "checkpoints"
-        # The process's own DATABASE_URL is the auditor's: what the CLI reads with.
-        use_env(
-            roles["auditor"],
-            infra.bootstrap,
-            LINDUNG_AUDIT_DATABASE_URL=roles["auditor"],
-            LINDUNG_EVENT_KEYRING_FILE=str(keyring),
-            LINDUNG_AUDIT_CHECKPOINT_DIR=str(checkpoints),
-            LINDUNG_AUDIT_CHECKPOINT_INTERVAL_S="1",
-        )
-        async with AsyncExitStack() as started:
-            for service, definition in (
-                ("allocation", allocation_definition),
-                ("registry", registry_definition),
-            ):
-                own = {
-                    "DATABASE_URL": roles[service],
-                    "LINDUNG_EVENT_SIGNING_KEY_FILE": str(work / f"{signers[service].key_id}.pem"),
-                    "LINDUNG_EVENT_SIGNING_KEY_ID": signers[service].key_id,
-                }
-                rt = await started.enter_async_context(running(definition(), env=own))
-                if service == "allocation":
-                    app = create_app(rt.definition)
-                    app.state.runtime = rt
-                    http = await started.enter_async_context(
-                        httpx.AsyncClient(
-                            transport=httpx.ASGITransport(app=app), base_url="http://allocation"
-                        )
+        with kept_env():
+            async with fresh_database(infra, "lindung_tamper") as owner_url:
+                owner = make_engine(owner_url)
+                try:
+                    roles = await service_role_urls(owner_url, SERVICES_WITH_SCHEMAS)
+                    await ensure_topics(infra.bootstrap, topics.all_topic_names(), partitions=2)
+                    signers = {service: Signer.generate(f"{service}-tamper") for service in RUNNING}
+                    auditor = Signer.generate("auditor-tamper")
+                    for signer in (*signers.values(), auditor):
+                        signer.write_private(work / f"{signer.key_id}.pem")
+                    keyring = work / "keyring.json"
+                    trusted = [signers[s].trusted(s) for s in RUNNING] + [auditor.trusted("auditor")]
+                    keyring.write_text(keyring_json(trusted))
+                    checkpoints = work / "checkpoints"
+                    # The process's own DATABASE_URL is the auditor's: what the CLI reads with.
+                    use_env(
+                        roles["auditor"],
+                        infra.bootstrap,
+                        LINDUNG_AUDIT_DATABASE_URL=roles["auditor"],
+                        LINDUNG_EVENT_KEYRING_FILE=str(keyring),
+                        LINDUNG_AUDIT_CHECKPOINT_DIR=str(checkpoints),
+                        LINDUNG_AUDIT_CHECKPOINT_INTERVAL_S="1",
                     )
-            answer = await http.post(
-                "/programmes",
-                content=demo_programme_path().read_bytes(),
-                headers={"content-type": "application/yaml"},
-            )
-            assert answer.status_code == 201, answer.text
-            yield Stack(
-                owner, roles, infra.bootstrap, checkpoints, keyring, work / "auditor-tamper.pem", work, http
-            )
+                    async with AsyncExitStack() as started:
+                        for service, definition in (
+                            ("allocation", allocation_definition),
+                            ("registry", registry_definition),
+                        ):
+                            own = {
+                                "DATABASE_URL": roles[service],
+                                "LINDUNG_EVENT_SIGNING_KEY_FILE": str(
+                                    work / f"{signers[service].key_id}.pem"
+                                ),
+                                "LINDUNG_EVENT_SIGNING_KEY_ID": signers[service].key_id,
+                            }
+                            rt = await started.enter_async_context(running(definition(), env=own))
+                            if service == "allocation":
+                                app = create_app(rt.definition)
+                                app.state.runtime = rt
+                                http = await started.enter_async_context(
+                                    httpx.AsyncClient(
+                                        transport=httpx.ASGITransport(app=app), base_url="http://allocation"
+                                    )
+                                )
+                        answer = await http.post(
+                            "/programmes",
+                            content=demo_programme_path().read_bytes(),
+                            headers={"content-type": "application/yaml"},
+                        )
+                        assert answer.status_code == 201, answer.text
+                        yield Stack(
+                            owner,
+                            roles,
+                            infra.bootstrap,
+                            checkpoints,
+                            keyring,
+                            work / "auditor-tamper.pem",
+                            work,
+                            http,
+                        )
+                finally:
+                    await owner.dispose()
     finally:
-        await owner.dispose()
-        await drop_database(infra.server_url, name)
+        # The roles after the database they were granted in.
         await drop_roles(infra.server_url, roles)
-        os.environ.clear()
-        os.environ.update(saved_env)
-        get_settings.cache_clear()
 
 
 async def _count(engine: AsyncEngine, query: str) -> int:
