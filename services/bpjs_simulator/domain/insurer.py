@@ -75,6 +75,7 @@ def happens(behaviour: InsurerBehaviour, rate_per_million: int, key: str) -> boo
 
 
 def age_on(birth: date, day: date) -> int:
+    """Age in whole years on `day`."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
