@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any, cast
 
 from libs.auth import Authenticator, announcement, protect
 from libs.events import topics
-from libs.messaging.consumer import EventHandler
 from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import Settings
 from services.enrollment.adapters.consumed_projections import project_consumed
@@ -42,7 +40,6 @@ def bootstrap(
         assert rt.kit is not None
         await lapses_loop(app, rt.kit)
 
-    background: list[Any] = [announcement(auth, log), deadlines, lapses]
     return ServiceDefinition(
         name="enrollment",
         title="Lindung enrollment: registrations at BPJS, coverage and premiums",
@@ -51,9 +48,8 @@ def bootstrap(
         projector=project,
         batch_projector=project_batch,
         consumed_projector=project_consumed,
-        # A Reactor on the stream kit (the consumer calls its `react`).
-        handler=cast(EventHandler, EnrollmentReactor(app)),
+        handler=EnrollmentReactor(app),
         consumes=topics.SUBSCRIPTIONS["enrollment"],
-        background=background,
+        background=[announcement(auth, log), deadlines, lapses],
         application=app,
     )
