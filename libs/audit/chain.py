@@ -194,9 +194,10 @@ def faithful_copy(copy: Envelope, stored: Envelope, *, minimised_ok: bool) -> bo
         return False
     # A consumer's copy may hold personal fields sealed where the event has them clear, or the
     # reverse (libs/privacy): those fields are not compared without the keys, all others are.
-    sealing = copy.schema_version == stored.schema_version and copy.model_copy(
-        update={"payload": stored.payload}
-    ).canonical_json() == stored.canonical_json()
+    sealing = (
+        copy.schema_version == stored.schema_version
+        and copy.model_copy(update={"payload": stored.payload}).canonical_json() == stored.canonical_json()
+    )
     if sealing and alike_but_sealing(copy.payload, stored.payload):
         return True
     return _minimised_copy_of(copy, stored)

@@ -247,4 +247,3 @@ class ClaimPaid(DomainEvent):
 
     def partition_key(self) -> str | None:
         return self.kpj
-

@@ -269,7 +269,6 @@ class NominationRejected(DomainEvent):
         return self.request_key or self.source_ref
 
 
-
 class PersonForgotten(DomainEvent):
     """A person was forgotten (UU 27/2022): their data key is destroyed, so every personal field
     Lindung stored of them (sealed under that key) reads as libs.pii.FORGOTTEN from now on; each
