@@ -66,6 +66,9 @@ class InMemoryStore:
         yield tx
         tx.commit()
 
+    async def opened(self, envelopes: list[Envelope]) -> list[Envelope]:
+        return envelopes  # nothing is sealed in memory
+
     def events(self, stream_id: str) -> list[Envelope]:
         """The committed events of one stream (for tests' assertions)."""
         stream = self.streams.get(stream_id)

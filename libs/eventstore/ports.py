@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from libs.events.envelope import Envelope
 from libs.eventstore.decider import Recorded
 from libs.eventstore.hashing import GENESIS_HASH
 
@@ -126,4 +127,9 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
         """A transaction, committed when the block ends without error, rolled back otherwise."""
+        ...
+
+    async def opened(self, envelopes: list[Envelope]) -> list[Envelope]:
+        """Consumed `envelopes` with their personal fields clear (libs/privacy; FORGOTTEN where
+        the person's key is gone); as they are where nothing is sealed."""
         ...

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -25,12 +24,11 @@ from libs.events.envelope import Envelope
 from libs.eventstore.append_sql import append_parameters, append_statement
 from libs.eventstore.decider import Recorded
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.hashing import GENESIS_HASH, chain_hash
 from libs.eventstore.ports import DeadLetter, InboxEntry, LoadedStream, OutboxMessage, PendingAppend
-from libs.eventstore.store import outbox_row, row_to_envelope
+from libs.eventstore.store import row_to_envelope, stored_rows
 from libs.eventstore.tables import EventStoreTables
 from libs.privacy.cipher import DataKey
-from libs.privacy.envelopes import open_envelopes, sealed_payload, subjects_to_seal
+from libs.privacy.envelopes import open_envelopes, subjects_to_seal
 from libs.privacy.vault import KeyVault
 
 # The read-model projection of a service: every envelope appended in a transaction, in order.
@@ -67,6 +65,12 @@ class PostgresStore:
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
         async with self.engine.begin() as conn:
             yield PostgresTransaction(self, conn)
+
+    async def opened(self, envelopes: list[Envelope]) -> list[Envelope]:
+        if self.vault is None:
+            return envelopes
+        async with self.engine.connect() as conn:
+            return await open_envelopes(conn, self.vault, envelopes)
 
     def within(self, conn: AsyncConnection) -> PostgresTransaction:
         """The store's view of a transaction someone else opened (a consumer's batch)."""
@@ -108,7 +112,7 @@ class PostgresTransaction:
             found[stream_id] = LoadedStream(recorded, version, last_hash)
         return found
 
-    async def _heads(self, stream_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    async def heads(self, stream_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         events = self.store.tables.events
         rows = await self.conn.execute(
             select(events.c.aggregate_id, events.c.aggregate_version, events.c.hash)
@@ -137,29 +141,12 @@ class PostgresTransaction:
                 heads.setdefault(item.stream_id, (item.expected_version, item.expected_hash))
         unread = [s for s in dict.fromkeys(a.stream_id for a in appends) if s not in heads]
         if unread:
-            heads.update(await self._heads(unread))
+            heads.update(await self.heads(unread))
         every = [r for a in appends for r in a.recorded]
-        keys = await self._sealing_keys(every)
-        event_rows: list[dict[str, Any]] = []
-        outbox_rows: list[dict[str, Any]] = []
-        for item in appends:
-            version, prev_hash = heads.get(item.stream_id, (0, GENESIS_HASH))
-            if version != item.expected_version:
-                raise ConcurrencyError(item.stream_id, item.expected_version, version)
-            for recorded in item.recorded:
-                event, clear = recorded.event, recorded.envelope
-                stored_payload = sealed_payload(event, clear.payload, keys) if keys else clear.payload
-                stored = clear
-                if stored_payload is not clear.payload:
-                    stored = clear.model_copy(update={"payload": stored_payload})
-                digest = chain_hash(prev_hash, stored)
-                event_rows.append(_event_row(stored, prev_hash, digest))
-                outbox_rows.append(outbox_row(stored, event.topic, event.partition_key() or item.stream_id))
-                prev_hash = digest
-            heads[item.stream_id] = (item.expected_version + len(item.recorded), prev_hash)
+        rows = stored_rows(appends, heads, await self._sealing_keys(every))
         try:
             await self.conn.execute(
-                append_statement(self.store.tables), append_parameters(event_rows, outbox_rows)
+                append_statement(self.store.tables), append_parameters(rows.event_rows, rows.outbox_rows)
             )
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):
@@ -238,20 +225,3 @@ class PostgresTransaction:
         outbox = self.store.tables.outbox
 
         await self.conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=func.now()))
-
-
-def _event_row(stored: Envelope, prev_hash: str, digest: str) -> dict[str, Any]:
-    return {
-        "event_id": stored.event_id,
-        "aggregate_id": stored.aggregate_id,
-        "aggregate_version": stored.aggregate_version,
-        "event_type": stored.event_type,
-        "schema_version": stored.schema_version,
-        "occurred_at": stored.occurred_at,
-        "correlation_id": stored.correlation_id,
-        "causation_id": stored.causation_id,
-        "producer": stored.producer,
-        "payload": stored.payload,
-        "prev_hash": prev_hash,
-        "hash": digest,
-    }

@@ -15,24 +15,18 @@ keeps flowing. Outages of PostgreSQL are not the event's fault: those are retrie
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.events.catalog import UnknownEventType, decode, event_types_on
 from libs.events.envelope import Envelope
 from libs.events.signing import Keyring, SignatureRefused, TrustedKey, check_producer
 from libs.events.topics import DEFAULT_BPJS_PRODUCERS, FOREIGN_TOPICS, producer_refusal
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.postgres import PostgresStore
-from libs.eventstore.store import EventStore
-from libs.eventstore.tables import EventStoreTables
+from libs.eventstore.ports import DeadLetter, InboxEntry, OutboxMessage, Store
 from libs.messaging.dead_letters import (
     DLQ_MAX_KEY_BYTES,
     DLQ_MAX_VALUE_BYTES,
@@ -40,15 +34,7 @@ from libs.messaging.dead_letters import (
     dead_letter_headers,
     error_text,
 )
-from libs.messaging.handler_shapes import (
-    BatchAware,
-    Consumed,
-    EventHandler,
-    HandlerContext,
-    ParkingAware,
-    ParkingReactor,
-    Reactor,
-)
+from libs.messaging.handler_shapes import Consumed, ParkingReactor, Reactor
 from libs.messaging.outage import is_outage
 
 # The names services and tests import from here (the handler shapes, the outage test, the
@@ -56,12 +42,8 @@ from libs.messaging.outage import is_outage
 __all__ = [
     "DLQ_MAX_KEY_BYTES",
     "DLQ_MAX_VALUE_BYTES",
-    "BatchAware",
     "Consumed",
-    "EventHandler",
-    "HandlerContext",
     "InboxConsumer",
-    "ParkingAware",
     "ParkingReactor",
     "Reactor",
     "dead_letter_copy",
@@ -79,10 +61,8 @@ class InboxConsumer:
 
     def __init__(
         self,
-        engine: AsyncEngine,
-        tables: EventStoreTables,
-        store: EventStore,
-        handler: EventHandler | Reactor,
+        store: Store,
+        handler: Reactor,
         *,
         group: str,
         dead_letter_topic: str,
@@ -90,20 +70,15 @@ class InboxConsumer:
         retry_backoff_s: float,
         on_commit: Callable[[], None] = lambda: None,
         keyring: Keyring | None = None,
-        stream_store: PostgresStore | None = None,
         bpjs_producers: Sequence[str] = DEFAULT_BPJS_PRODUCERS,
     ) -> None:
-        self.engine = engine
+        # The service's store (libs/eventstore/ports.py): inbox, dead letters, outbox and the
+        # handler's writes in one of its transactions; PostgreSQL live, memory in unit tests.
+        self.store = store
         # None: signatures are not checked (development; said once at start by the caller).
         self.keyring = keyring
         # Who speaks for BPJS on its topics (settings.bpjs_producers).
         self.bpjs_producers = tuple(bpjs_producers)
-        self.tables = tables
-        self.store = store
-        # The kit's view of the same schema, for handlers written as Reactors.
-        self.stream_store = stream_store or PostgresStore(
-            engine, tables, store.producer, project=_projected_each(store), vault=store.vault
-        )
         self.handler = handler
         self.group = group
         self.dead_letter_topic = dead_letter_topic
@@ -170,13 +145,10 @@ class InboxConsumer:
                 await self._apply_alone(item)
 
     async def _opened(self, envelopes: list[Envelope]) -> list[Envelope]:
-        if self.store.vault is None:
-            return envelopes
         found: list[Envelope] = []
 
         async def read() -> None:
-            async with self.engine.connect() as conn:
-                found[:] = await self.store.opened(conn, envelopes)
+            found[:] = await self.store.opened(envelopes)
 
         await self._until_db_answers(read)
         return found
@@ -211,44 +183,15 @@ class InboxConsumer:
         unique: dict[Any, Consumed] = {}
         for item in items:
             unique.setdefault(item.envelope.event_id, item)
-        apply_batch = getattr(self.handler, "apply_batch", None)
-        react = getattr(self.handler, "react", None)
-        async with self.engine.begin() as conn:
-            fresh = await self._claim_inbox(conn, list(unique.values()), outcome="applied")
+        async with self.store.transaction() as tx:
+            fresh = await tx.claim_inbox(
+                [_inbox_entry(i.record, i.envelope, "applied") for i in unique.values()]
+            )
             todo = [item for item in unique.values() if item.envelope.event_id in fresh]
-            if react is not None:
-                await react(self.stream_store.within(conn), todo)
-            elif apply_batch is not None:
-                await apply_batch(conn, self.store, [(item.clear, item.event) for item in todo])
-            else:
-                for item in todo:
-                    ctx = HandlerContext(conn=conn, store=self.store, envelope=item.clear)
-                    await cast(EventHandler, self.handler)(ctx, item.event)
+            await self.handler.react(tx, todo)
         self.applied += len(fresh)
         self.duplicates += len(items) - len(fresh)
         self.on_commit()
-
-    async def _claim_inbox(
-        self, conn: AsyncConnection, items: Sequence[Consumed], *, outcome: str
-    ) -> set[Any]:
-        """Insert inbox rows; return the ids that were not there yet (the events to apply)."""
-        rows = [
-            {
-                "event_id": i.envelope.event_id,
-                "event_type": i.envelope.event_type,
-                "topic": i.record.topic,
-                "partition": i.record.partition,
-                "offset": i.record.offset,
-                "envelope": i.envelope.model_dump(mode="json"),
-                "outcome": outcome,
-            }
-            for i in items
-        ]
-        inbox = self.tables.inbox
-        result = await conn.execute(
-            pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id), rows
-        )
-        return {r.event_id for r in result}
 
     async def _until_db_answers(self, attempt: Callable[[], Awaitable[None]]) -> None:
         """Run `attempt`, waiting out database outages and retrying lost concurrency races."""
@@ -283,54 +226,29 @@ class InboxConsumer:
         dlq_key, dlq_value, cut = dead_letter_copy(record.key, record.value or b"")
         headers += cut
 
+        letter = DeadLetter(
+            event_id=envelope.event_id if envelope else None,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value or b"",
+            error_type=type(error).__name__,
+            error=error_text(error),
+            attempts=attempts,
+        )
+        copy = OutboxMessage(topic=self.dead_letter_topic, key=dlq_key, value=dlq_value, headers=headers)
+
         async def write() -> None:
-            async with self.engine.begin() as conn:
-                parked = await conn.execute(
-                    pg_insert(self.tables.dead_letters)
-                    .on_conflict_do_nothing()
-                    .returning(self.tables.dead_letters.c.id),
-                    {
-                        "event_id": envelope.event_id if envelope else None,
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                        "key": record.key,
-                        "value": record.value or b"",
-                        "error_type": type(error).__name__,
-                        "error": error_text(error),
-                        "attempts": attempts,
-                    },
-                )
-                if parked.first() is None:
+            async with self.store.transaction() as tx:
+                if not await tx.park(letter):
                     return  # this very record was parked before (redelivery)
                 if envelope is not None:
-                    await conn.execute(
-                        pg_insert(self.tables.inbox).on_conflict_do_nothing(),
-                        {
-                            "event_id": envelope.event_id,
-                            "event_type": envelope.event_type,
-                            "topic": record.topic,
-                            "partition": record.partition,
-                            "offset": record.offset,
-                            "envelope": json.loads(envelope.model_dump_json()),
-                            "outcome": "parked",
-                        },
-                    )
+                    await tx.claim_inbox([_inbox_entry(record, envelope, "parked")])
                 on_parked = getattr(self.handler, "parked", None)
-                if on_parked is not None and hasattr(self.handler, "react"):
-                    await on_parked(self.stream_store.within(conn), record, envelope, error)
-                elif on_parked is not None:
-                    await on_parked(conn, self.store, record, envelope, error)
-                await conn.execute(
-                    insert(self.tables.outbox),
-                    {
-                        "event_id": None,
-                        "topic": self.dead_letter_topic,
-                        "key": dlq_key,
-                        "value": dlq_value,
-                        "headers": headers,
-                    },
-                )
+                if on_parked is not None:
+                    await on_parked(tx, record, envelope, error)
+                await tx.enqueue(copy)
 
         await self._until_db_answers(write)
         self.parked += 1
@@ -345,9 +263,14 @@ class InboxConsumer:
         self.on_commit()
 
 
-def _projected_each(store: EventStore) -> Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]:
-    async def project(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
-        for envelope in envelopes:
-            await store.projector(conn, envelope)
-
-    return project
+def _inbox_entry(record: ConsumerRecord[bytes, bytes], envelope: Envelope, outcome: str) -> InboxEntry:
+    """The inbox row of a consumed envelope (as it came: the service's input log)."""
+    return InboxEntry(
+        event_id=envelope.event_id,
+        event_type=envelope.event_type,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        envelope=envelope.model_dump(mode="json"),
+        outcome=outcome,
+    )

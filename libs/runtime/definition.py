@@ -21,7 +21,7 @@ from libs.eventstore.kit import StreamKit
 from libs.eventstore.postgres import BatchProjector, PostgresStore
 from libs.eventstore.store import EventStore, Projector, no_projection
 from libs.eventstore.tables import EventStoreTables
-from libs.messaging.consumer import EventHandler, InboxConsumer, Reactor
+from libs.messaging.consumer import InboxConsumer, Reactor
 from libs.messaging.relay import OutboxRelay
 from libs.privacy.vault import KeyVault
 from libs.settings import Settings
@@ -43,7 +43,7 @@ class ServiceDefinition:
     # Read-model effects of consumed events (no decision, no new event): audits replay the inbox
     # through it, as the handler does live.
     consumed_projector: Projector = no_projection
-    handler: EventHandler | Reactor | None = None
+    handler: Reactor | None = None
     consumes: tuple[str, ...] = ()
     title: str = ""
     # Extra background work of the service (e.g. the simulator's clock), started with it.

@@ -25,7 +25,6 @@ from libs.db import make_engine
 from libs.events.signing import load_keyring, load_signer
 from libs.events.topics import dead_letter_topic
 from libs.eventstore.kit import StreamKit
-from libs.eventstore.postgres import PostgresStore
 from libs.eventstore.store import EventStore
 from libs.messaging.connection import KafkaConnection
 from libs.messaging.consumer import InboxConsumer
@@ -136,11 +135,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
     if definition.handler is not None and definition.consumes:
         rt.consumer = InboxConsumer(
-            engine,
-            definition.tables,
-            store,
+            rt.kit.store,
             definition.handler,
-            stream_store=rt.kit.store if isinstance(rt.kit.store, PostgresStore) else None,
             group=definition.name,
             dead_letter_topic=dead_letter_topic(definition.name),
             max_attempts=settings.consumer_max_attempts,

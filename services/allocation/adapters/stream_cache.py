@@ -62,7 +62,7 @@ class ProgrammeStates:
     async def load(self, tx: PostgresTransaction, stream_ids: Sequence[str]) -> dict[str, LoadedStream]:
         """Every named stream as one snapshot of its state at its head."""
         # The heads as the store reads them for its appends (one query for every stream).
-        heads = await tx._heads(stream_ids)
+        heads = await tx.heads(stream_ids)
         found: dict[str, LoadedStream] = {}
         for stream_id in stream_ids:
             if stream_id not in heads:

@@ -18,7 +18,7 @@ from libs.events.catalog import decode
 from libs.events.contracts.allocation import DecreeIssued
 from libs.events.envelope import Envelope
 from libs.eventstore.migration import create_eventstore
-from libs.eventstore.store import EventStore
+from libs.eventstore.postgres import PostgresStore
 from libs.eventstore.tables import eventstore_tables
 from lindung_cli.audit.beneficiaries import (
     beneficiaries,
@@ -32,6 +32,7 @@ from services.allocation.domain.decree import Decree, DecreeEntry
 from services.allocation.domain.sector import Sector
 from tests.integration.audit.conftest import DEMO, SMALL, AuditRun, assigned_list
 from tests.integration.audit.support import lindung
+from tests.support.appending import append
 
 pytestmark = pytest.mark.integration
 
@@ -93,21 +94,20 @@ async def test_a_decree_froze_exactly_the_list_the_events_give(audit_run: AuditR
             total_cost=0,
         )
 
-    store = EventStore(eventstore_tables(MetaData(), schema), "allocation")
     engine = make_engine(audit_run.database_url, pool_size=1)
+    store = PostgresStore(engine, eventstore_tables(MetaData(), schema), "allocation")
     try:
         async with engine.begin() as conn:
             await conn.execute(text(f"CREATE SCHEMA {schema}"))
             await conn.run_sync(create_eventstore, schema)
-            await store.append(
-                conn,
+        async with store.transaction() as tx:
+            await append(
+                tx,
                 stream,
                 [decode(e) for e in before]
                 + [issued(decree, len(entries))]
                 + [decode(e) for e in after]
                 + [issued(wrong, len(entries) - 1)],
-                expected_version=0,
-                correlation_id=uuid.uuid4(),
             )
         async with read_only(engine) as conn:
             envelopes = await events_until(conn, store.tables.events, types=ALLOCATION_TYPES, until=None)

@@ -1,7 +1,7 @@
 """Replay rate on a larger synthetic stream (no timed assertion: the rate is printed).
 
 The registry's own projector over WorkerNominated + WorkerValidated pairs appended with the
-EventStore (projected live in the same transaction, as the service does). 4,000 events by
+PostgresStore (projected live in the same transaction, as the service does). 4,000 events by
 default; `LINDUNG_AUDIT_BENCH_EVENTS=100000 pytest tests/integration/audit/test_replay_rate.py -s`
 for the large run.
 """
@@ -21,12 +21,13 @@ from libs.db import make_engine
 from libs.events.contracts.common import Funder, WorkerIdentity
 from libs.events.contracts.registry import WorkerNominated, WorkerValidated
 from libs.events.envelope import utcnow
-from libs.eventstore.store import EventStore
+from libs.runtime.definition import stream_store_of
 from libs.runtime.migrate import upgrade
 from services.registry.adapters.tables import READ_MODELS
 from services.registry.entrypoints.app import definition
 from tests.infra import Infra, create_database
 from tests.integration.audit.support import drop_database
+from tests.support.appending import append
 
 pytestmark = pytest.mark.integration
 
@@ -74,15 +75,15 @@ async def test_replay_rate_on_a_synthetic_stream(infra: Infra) -> None:
     await asyncio.to_thread(upgrade, "registry", url)
     registry = definition()
     engine = make_engine(url)
-    store = EventStore(registry.tables, "registry", registry.projector)
+    store = stream_store_of(registry, engine, None)
     try:
         started = time.perf_counter()
         workers = EVENTS // 2
         for first in range(0, workers, PER_TRANSACTION):
-            async with engine.begin() as conn:
+            async with store.transaction() as tx:
                 for i in range(first, min(first + PER_TRANSACTION, workers)):
                     stream, events = _pair(i)
-                    await store.append(conn, stream, events, expected_version=0, correlation_id=uuid.uuid4())
+                    await append(tx, stream, events)
         appended = time.perf_counter() - started
         report = await replay(engine, registry, read_models=READ_MODELS)
         assert report.matches and report.own_events == workers * 2

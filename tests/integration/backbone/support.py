@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 from sqlalchemy import Column, Integer, MetaData, Table, Text, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from libs.db import async_url
-from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.registry import NominationWithdrawn
 from libs.eventstore.migration import create_eventstore
+from libs.eventstore.ports import StoreTransaction
+from libs.eventstore.postgres import PostgresTransaction
 from libs.eventstore.tables import EventStoreTables, eventstore_tables
-from libs.messaging.consumer import HandlerContext
+from libs.messaging.consumer import Consumed
 from libs.runtime.service import ServiceDefinition
 
 metadata = MetaData()
@@ -38,11 +41,14 @@ class LedgerHandler:
     def __init__(self, effects: Table) -> None:
         self.effects = effects
 
-    async def __call__(self, ctx: HandlerContext, event: DomainEvent) -> None:
-        assert isinstance(event, NominationWithdrawn)
-        if event.note == "poison":
-            raise ValueError("this event can never be applied")
-        await ctx.conn.execute(self.effects.insert().values(worker_id=event.worker_id, note=event.note))
+    async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
+        assert isinstance(tx, PostgresTransaction)
+        for item in items:
+            event = item.event
+            assert isinstance(event, NominationWithdrawn)
+            if event.note == "poison":
+                raise ValueError("this event can never be applied")
+            await tx.conn.execute(self.effects.insert().values(worker_id=event.worker_id, note=event.note))
 
 
 async def create_schema(database_url: str, schema: str) -> tuple[EventStoreTables, Table]:

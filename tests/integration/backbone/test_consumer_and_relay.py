@@ -16,6 +16,7 @@ from tests.infra import Infra, fresh_database_url, started_broker
 from tests.integration.backbone.support import count, create_schema, ledger_definition
 from tests.integration.backbone.test_eventstore import withdrawn
 from tests.running import eventually, read_topic, running, use_env
+from tests.support.appending import append
 from tests.support.envelopes import envelope_of
 from tests.support.kafka import produce
 
@@ -76,15 +77,9 @@ async def test_relay_keeps_rows_while_broker_is_down_and_sends_them_when_it_retu
         await ensure_topics(broker.bootstrap, [topic, REGISTRY], partitions=2)
         async with running(ledger_definition("ledger_r", tables, effects, topic)) as rt:
             broker.stop()
-            engine = rt.engine
-            async with engine.begin() as conn:
-                await rt.store.append(
-                    conn,
-                    "worker-outage",
-                    [withdrawn("outage", str(i)) for i in range(5)],
-                    expected_version=0,
-                    correlation_id=uuid.uuid4(),
-                )
+            assert rt.kit is not None
+            async with rt.kit.store.transaction() as tx:
+                await append(tx, "worker-outage", [withdrawn("outage", str(i)) for i in range(5)])
             rt.relay.wake()
             await asyncio.sleep(2.0)
             assert await rt.relay.unsent() == 5  # nothing dropped while the broker is away

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from datetime import date
 from typing import Any
 
@@ -16,9 +15,9 @@ from sqlalchemy import func, select
 from libs.db import make_engine
 from libs.events import Envelope, topics
 from libs.events.contracts.base import DomainEvent
-from libs.eventstore.store import EventStore
+from libs.eventstore.postgres import PostgresStore
 from libs.nik import compose_nik
-from services.registry.adapters.projections import project
+from services.registry.adapters.projections import project_batch
 from services.registry.adapters.tables import eventstore as registry_tables
 from services.registry.application.nominate import stream_of
 from tests.infra import run_id
@@ -34,6 +33,7 @@ from tests.integration.closed_by_default.conftest import (
 )
 from tests.integration.faults.cluster import ServiceProcess
 from tests.running import eventually, read_topic
+from tests.support.appending import append
 
 PROGRAMME = f"TERTUTUP-{run_id()}-2026"
 PROGRAMME_YAML = f"""
@@ -275,12 +275,13 @@ async def test_an_old_withdrawal_reads_as_withdrawn_by_nobody_recorded(closed_st
         nomination = await nominated(registry, body)
         worker_id = (await registry.get(f"/nominations/{nomination}")).json()["worker_id"]
         engine = make_engine(closed_stack.place.database_url)
-        store_of_registry = EventStore(registry_tables, "registry", project)
+        store_of_registry = PostgresStore(engine, registry_tables, "registry", project=project_batch)
         try:
-            async with engine.begin() as conn:
-                await store_of_registry.append(
-                    conn,
-                    stream_of(worker_id),
+            async with store_of_registry.transaction() as tx:
+                stream = stream_of(worker_id)
+                await append(
+                    tx,
+                    stream,
                     [
                         WithdrawnV1(
                             worker_id=worker_id,
@@ -290,9 +291,9 @@ async def test_an_old_withdrawal_reads_as_withdrawn_by_nobody_recorded(closed_st
                             reason="declined",
                         )
                     ],
-                    expected_version=None,
-                    correlation_id=uuid.uuid4(),
+                    after=(await tx.load([stream]))[stream].version,
                 )
+            async with engine.begin() as conn:
                 stored = await conn.execute(
                     select(func.max(registry_tables.events.c.schema_version)).where(
                         registry_tables.events.c.event_type == "NominationWithdrawn",

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from libs.events import decode
 from libs.events.contracts.allocation import AssignmentDecreed
 from libs.events.contracts.common import WorkerIdentity
-from libs.eventstore.store import ChainedRows, chained_rows
+from libs.eventstore.kit import Origin, recorded_as
+from libs.eventstore.ports import PendingAppend
+from libs.eventstore.store import StoredRows, stored_rows
 from libs.pii import FORGOTTEN
 from libs.privacy.cipher import DataKey, is_encrypted, new_data_key, open_payload
 from libs.privacy.envelopes import alike_but_sealing, read_without_keys, subjects_to_seal
@@ -31,23 +33,23 @@ def decreed() -> AssignmentDecreed:
     )
 
 
-def chained(keys: dict[str, DataKey]) -> ChainedRows:
-    return chained_rows(
-        "allocation",
-        "programme-P",
+def chained(keys: dict[str, DataKey]) -> tuple[StoredRows, list[dict[str, object]]]:
+    """The rows an append of one decree writes, and the clear payloads the projection gets."""
+    recorded = recorded_as(
         [decreed()],
-        version=0,
-        prev_hash="0" * 64,
+        stream_id="programme-P",
+        after_version=0,
+        origin=Origin(uuid.uuid4()),
         occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
-        correlation_id=uuid.uuid4(),
-        causation_id=None,
-        keys=keys,
+        producer="allocation",
     )
+    rows = stored_rows([PendingAppend("programme-P", 0, recorded)], {}, keys)
+    return rows, [r.envelope.payload for r in recorded]
 
 
 def appended(keys: dict[str, DataKey]) -> tuple[dict[str, object], dict[str, object], bytes]:
-    rows = chained(keys)
-    return rows.event_rows[0]["payload"], rows.clear[0].payload, rows.outbox_rows[0]["value"]
+    rows, clear = chained(keys)
+    return rows.event_rows[0]["payload"], clear[0], rows.outbox_rows[0]["value"]
 
 
 def test_the_store_and_the_outbox_get_ciphertext_and_the_projection_the_clear_event() -> None:
@@ -71,7 +73,7 @@ def test_only_clear_personal_values_need_a_key() -> None:
 
 
 def test_without_keys_an_envelope_decodes_with_its_person_forgotten() -> None:
-    rows = chained({"w-1": DataKey("w-1", 1, new_data_key())})
+    rows, _ = chained({"w-1": DataKey("w-1", 1, new_data_key())})
     event = decode(read_without_keys(rows.envelopes[0]))
     assert isinstance(event, AssignmentDecreed)
     assert (event.identity.nik, event.identity.full_name, event.premium_per_month) == (
