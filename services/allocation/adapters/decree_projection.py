@@ -3,12 +3,11 @@ against the decree's hash, with the changes against the previous decree."""
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.decree_list import list_sha256
 from libs.events import Envelope
 from libs.events.contracts import allocation as wire
 from libs.pii import mask_nik
@@ -32,9 +31,8 @@ async def project_decree(conn: AsyncConnection, event: wire.DecreeIssued, envelo
             ).where(assignments.c.programme_code == code, assignments.c.status == "assigned")
         )
     ).all()
-    lines = sorted(f"{r.worker_id}|{r.regency_code}|{r.sector}\n" for r in listed)
-    digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
-    if digest != event.list_sha256 or len(lines) != event.worker_count:
+    digest = list_sha256((r.worker_id, r.regency_code, r.sector) for r in listed)
+    if digest != event.list_sha256 or len(listed) != event.worker_count:
         raise DecreeListMismatch(
             f"decree {event.decree_number} of {code}: the assigned workers hash to {digest}, "
             f"the decree says {event.list_sha256}"

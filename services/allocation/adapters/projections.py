@@ -14,13 +14,12 @@ from sqlalchemy import Executable, Integer, String, bindparam, cast, func, liter
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.desil import rank_desil
 from libs.events import Envelope, decode
 from libs.events.contracts import allocation as wire
 from libs.pii import FORGOTTEN
 from services.allocation.adapters.decree_projection import project_decree
 from services.allocation.adapters.tables import assignments, decree_entries, programmes, quota_cells
-
-_DTKS_RANK = 10
 
 
 async def project(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -125,7 +124,7 @@ async def _assigned(conn: AsyncConnection, event: wire.QuotaAssigned, at: Any) -
         "decile": event.decile,
         "position": None,
         "identity": event.identity.model_dump(),
-        "desil_rank": _DTKS_RANK if event.decile is None else event.decile,
+        "desil_rank": rank_desil(event.decile),
         "nomination_seq": event.nomination_seq,
         "decree_round": None,
         "wait_reason": None,

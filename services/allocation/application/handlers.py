@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from libs.desil import rank_desil
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.enrollment import CoverageEnded, EnrollmentFailed
 from libs.events.contracts.registry import NominationWithdrawn, PersonForgotten, WorkerValidated
@@ -34,7 +35,7 @@ from services.allocation.application.allocate import Allocator, Asked
 from services.allocation.domain.programme_commands import ReleaseWorker, Validate, WorkerHolds
 from services.allocation.domain.quota import ValidatedWorker
 from services.allocation.domain.quota_events import ReleaseReason
-from services.allocation.domain.quota_wire import WorkerFacts, nomination_seq, rank_desil
+from services.allocation.domain.quota_wire import WorkerFacts, nomination_seq
 from services.allocation.domain.sector import Sector
 
 T = TypeVar("T")

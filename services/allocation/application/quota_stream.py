@@ -4,13 +4,7 @@ domain/programme_commands.py."""
 
 from __future__ import annotations
 
-from services.allocation.domain.quota_wire import (
-    DTKS_RANK,
-    nominated_at,
-    nomination_seq,
-    rank_desil,
-    stream_of,
-    to_domain,
-)
+from libs.desil import DTKS_RANK, rank_desil
+from services.allocation.domain.quota_wire import nominated_at, nomination_seq, stream_of, to_domain
 
 __all__ = ["DTKS_RANK", "nominated_at", "nomination_seq", "rank_desil", "stream_of", "to_domain"]

@@ -21,10 +21,10 @@ an SK perubahan must not change which workers the list holds. An auditor holding
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 
+from libs import decree_list
 from services.allocation.domain.programme import PROVINCE_CODE, DecreeKind
 from services.allocation.domain.sector import Sector
 
@@ -68,7 +68,7 @@ class DecreeEntry:
 
     def canonical_line(self) -> str:
         """This entry's line in the hashed list: ``worker_id|regency|sector\\n``."""
-        return f"{self.worker_id}|{self.regency}|{self.sector.value}\n"
+        return decree_list.canonical_line(self.worker_id, self.regency, self.sector.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +108,11 @@ class Decree:
 
     def canonical_list(self) -> bytes:
         """The list in its canonical form (see the module docstring), as hashed."""
-        ordered = sorted(self.entries, key=lambda entry: entry.worker_id)
-        return "".join(entry.canonical_line() for entry in ordered).encode("utf-8")
+        return decree_list.canonical_list((e.worker_id, e.regency, e.sector.value) for e in self.entries)
 
     def list_sha256(self) -> str:
         """Lowercase hex SHA-256 of the canonical list: independent of entry order."""
-        return hashlib.sha256(self.canonical_list()).hexdigest()
+        return decree_list.list_sha256((e.worker_id, e.regency, e.sector.value) for e in self.entries)
 
     def diff(self, previous: Decree) -> DecreeDiff:
         """What this decree changes against `previous`, an earlier decree of the same programme.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from libs.desil import rank_desil
 from libs.events.contracts import allocation as wire
 from libs.events.contracts.base import DomainEvent
 from libs.events.contracts.common import WorkerIdentity
@@ -33,20 +34,12 @@ from services.allocation.domain.quota_events import (
 from services.allocation.domain.quota_state import QuotaState
 from services.allocation.domain.sector import QuotaCell, Sector
 
-DTKS_RANK = 10
-"""Desil given to a worker found through DTKS without a P3KE desil: after every P3KE decile."""
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def stream_of(programme_code: str) -> str:
     """The event stream of a programme (its definition and every quota decision)."""
     return f"programme-{programme_code}"
-
-
-def rank_desil(decile: int | None) -> int:
-    """The desil a worker ranks by: their P3KE desil, or DTKS_RANK without one."""
-    return DTKS_RANK if decile is None else decile
 
 
 def nomination_seq(nominated_at: datetime) -> int:

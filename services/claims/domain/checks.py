@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 
+from libs.events.contracts.coverage import CoverageReason
 from libs.months import plus_months
 from libs.wording import rupiah
 from services.claims.domain.benefits import (
@@ -38,7 +39,6 @@ from services.claims.domain.benefits import (
     ceiling_for,
     pays,
 )
-from services.claims.domain.coverage import CoverageReason
 from services.claims.domain.flags import Flag, FlagCode, flag
 
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from libs.events.contracts.coverage import CoverageReason
 from libs.events.contracts.enrollment import (
     CoverageEnded,
     CoverageLapsed,
@@ -51,23 +51,6 @@ COVERAGE_EVENTS = (
     CoverageEnded,
     MembershipEnded,
 )
-
-
-class CoverageReason(StrEnum):
-    """Why an incident day is, or is not, covered. Stable: flags store them."""
-
-    COVERED = "COVERED"
-    NOT_ENROLLED = "NOT_ENROLLED"
-    # Outside the programme's period (the window EnrolledAtBPJS names).
-    BEFORE_COVERAGE_START = "BEFORE_COVERAGE_START"
-    AFTER_COVERAGE_END = "AFTER_COVERAGE_END"
-    BETWEEN_COVERAGE_PERIODS = "BETWEEN_COVERAGE_PERIODS"
-    # Inside the programme's period, from enrollment's facts.
-    BEFORE_ENROLLMENT = "BEFORE_ENROLLMENT"
-    COVERAGE_ENDED = "COVERAGE_ENDED"
-    MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"
-    IN_LAPSE = "IN_LAPSE"
-    MONTH_NOT_PAID = "MONTH_NOT_PAID"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from libs.events.contracts.common import Reason
+from libs.events.contracts.coverage import CoverageReason
 from services.claims.domain.checks import IncidentCoverage, PaidClaim
-from services.claims.domain.coverage import CoverageFinding, CoverageReason
+from services.claims.domain.coverage import CoverageFinding
 from services.claims.domain.flags import Flag, FlagCode
 
 # Flags raised on a new version of a known claim id: their details carry that version's fields,

@@ -46,7 +46,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from services.enrollment.domain.coverage_window import CoverageReason as CoverageReason
+from libs.events.contracts.coverage import CoverageReason as CoverageReason
 from services.enrollment.domain.coverage_window import CoveredPeriod as CoveredPeriod
 from services.enrollment.domain.coverage_window import Snapshot
 from services.enrollment.domain.months import YearMonth

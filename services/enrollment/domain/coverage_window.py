@@ -7,28 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from libs.events.contracts.coverage import CoverageReason
 from services.enrollment.domain.months import YearMonth, months_from_to
 
 if TYPE_CHECKING:
     from services.enrollment.domain.coverage import CoverageEnd
 
 _ONE_DAY = timedelta(days=1)
-
-
-class CoverageReason(StrEnum):
-    """Why a day is, or is not, covered. Stable codes: they appear in events and reports."""
-
-    NOT_ENROLLED = "NOT_ENROLLED"
-    BEFORE_COVERAGE_START = "BEFORE_COVERAGE_START"
-    AFTER_COVERAGE_END = "AFTER_COVERAGE_END"
-    COVERAGE_ENDED = "COVERAGE_ENDED"
-    MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"
-    PREMIUM_PAID = "PREMIUM_PAID"
-    IN_GRACE = "IN_GRACE"
-    PREMIUM_UNPAID = "PREMIUM_UNPAID"
 
 
 CoveredPeriod = tuple[date, date]
