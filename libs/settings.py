@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.premium_rates import JKK_PER_MONTH, JKM_PER_MONTH
+
 SERVICE_PORTS: dict[str, int] = {
     "dashboard": 8100,
     "registry": 8101,
@@ -102,8 +104,8 @@ class Settings(BaseSettings):
     # more ends the membership (DOMAIN.md "Money": 3).
     enrollment_arrears_months: int = 3
     # Premiums when the programme's definition is unknown to enrollment (it carries its own).
-    enrollment_premium_jkk: int = 10_000
-    enrollment_premium_jkm: int = 6_800
+    enrollment_premium_jkk: int = JKK_PER_MONTH
+    enrollment_premium_jkm: int = JKM_PER_MONTH
     # A bill line lists at most this many workers (one payment request each; keeps messages small).
     enrollment_bill_max_workers: int = 5_000
     # How often due timeouts and retries are looked for; how often lapses are recorded (0: never).
@@ -122,8 +124,8 @@ class Settings(BaseSettings):
     bpjs_late_per_million: int = 0
     bpjs_late_delay_ms: int = 2_000
     # The premium BPJS expects per participant and month (JKK lowest bracket + JKM).
-    bpjs_premium_jkk: int = 10_000
-    bpjs_premium_jkm: int = 6_800
+    bpjs_premium_jkk: int = JKK_PER_MONTH
+    bpjs_premium_jkm: int = JKM_PER_MONTH
     # BPU arrears BPJS still takes; one more consecutive unpaid month ends the membership.
     bpjs_arrears_months: int = 3
     # How often held answers are checked for release.

@@ -23,6 +23,7 @@ from libs.events.envelope import Envelope
 from libs.nik import compose_nik
 from libs.regions import desa_of_kecamatan, kecamatan_of_regency
 from lindung_cli.demo import (
+from libs.premium_rates import MONTHS_PER_YEAR, PREMIUM_PER_MONTH
     FAMILY,
     HEADER_STYLES,
     MEN,
@@ -125,7 +126,7 @@ class Workload:
         per_cell, rest = divmod(self.workers, len(self.cells))
         return Counter({cell: per_cell + (1 if i < rest else 0) for i, cell in enumerate(self.cells)})
 
-    def programme_yaml(self, cost_per_worker: int = 16_800 * 12) -> str:
+    def programme_yaml(self, cost_per_worker: int = PREMIUM_PER_MONTH * MONTHS_PER_YEAR) -> str:
         cells = [(cell, n) for cell, n in self.seats().items() if n > 0]
         lines = [
             f"code: {self.programme_code}",
