@@ -21,9 +21,9 @@ from functools import cached_property
 from libs.events.contracts.registry import NominationSubmitted
 from libs.events.envelope import Envelope
 from libs.nik import compose_nik
+from libs.premium_rates import MONTHS_PER_YEAR, PREMIUM_PER_MONTH
 from libs.regions import desa_of_kecamatan, kecamatan_of_regency
 from lindung_cli.demo import (
-from libs.premium_rates import MONTHS_PER_YEAR, PREMIUM_PER_MONTH
     FAMILY,
     HEADER_STYLES,
     MEN,
