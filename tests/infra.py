@@ -127,6 +127,15 @@ async def create_database(server_url: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop a database a test created (tests leave nothing behind on the test server)."""
+    conn = await admin_connection(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def fresh_database_url(infra: Infra, prefix: str = "lindung_t") -> str:
     """A new, empty database on the test server."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -26,8 +26,7 @@ from libs.messaging.kafka import ensure_topics
 from libs.runtime.migrate import SERVICES_WITH_SCHEMAS, upgrade, upgrade_all
 from libs.runtime.service import Runtime, ServiceDefinition, create_app
 from libs.settings import get_settings
-from tests.infra import Infra, create_database
-from tests.integration.audit.support import drop_database
+from tests.infra import Infra, create_database, drop_database
 from tests.running import running, use_env
 
 

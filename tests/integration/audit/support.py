@@ -7,28 +7,12 @@ import importlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-import asyncpg
 from click.testing import Result
 from sqlalchemy import Table, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from typer.testing import CliRunner
 
-
-async def drop_database(server_url: str, name: str) -> None:
-    """Drop a database the audit tests created (they leave nothing behind on the test server)."""
-    url = make_url(server_url)
-    conn = await asyncpg.connect(
-        user=url.username or "postgres",
-        password=url.password or None,
-        host=url.query.get("host") or url.host or "127.0.0.1",
-        port=url.port or 5432,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+from tests.infra import drop_database as drop_database  # re-exported: the audit tests' name for it
 
 
 def declared(service: str) -> Sequence[Table] | None:
