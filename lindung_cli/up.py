@@ -78,6 +78,10 @@ def run_up(settings: Settings, scale: dict[str, int], demo: bool) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl-C stops the stack even when `lindung up` was started with SIGINT ignored (a shell
+    # script's background job, `nohup ... &`): Python keeps an inherited "ignore", and the
+    # services, broker and database would then outlive the Ctrl-C meant for them.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         calendar = stack.demo_calendar(datetime.now(WIB).date()) if demo else None
         stack.start_servers()
