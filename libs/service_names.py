@@ -5,5 +5,3 @@ from __future__ import annotations
 
 # In the order they are started (each consumes what the ones before it publish).
 SERVICES = ("registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard")
-# The simulator stands in for BPJS: not part of Lindung in production.
-LINDUNG_SERVICES = ("registry", "allocation", "enrollment", "claims", "dashboard")

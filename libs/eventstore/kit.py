@@ -184,15 +184,3 @@ class StreamKit:
             return await handle(tx, decider, commands, origin=origin, occurred_at=self.clock())
 
         return await self.transact(work)
-
-    async def within(
-        self,
-        tx: StoreTransaction,
-        decider: Decider[C, S],
-        commands: Sequence[C],
-        *,
-        origin: Origin | Callable[[C], Origin],
-    ) -> list[Decision[C]]:
-        """Handle `commands` in the caller's transaction (a consumer's batch): the caller commits,
-        retries and wakes."""
-        return await handle(tx, decider, commands, origin=origin, occurred_at=self.clock())

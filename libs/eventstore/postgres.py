@@ -72,10 +72,6 @@ class PostgresStore:
         async with self.engine.connect() as conn:
             return await open_envelopes(conn, self.vault, envelopes)
 
-    def within(self, conn: AsyncConnection) -> PostgresTransaction:
-        """The store's view of a transaction someone else opened (a consumer's batch)."""
-        return PostgresTransaction(self, conn)
-
 
 class PostgresTransaction:
     """One transaction of a PostgresStore; `conn` is there for the service's own read models."""

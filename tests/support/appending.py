@@ -8,11 +8,11 @@ from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import utcnow
 from libs.eventstore.decider import Recorded
 from libs.eventstore.kit import Origin, recorded_as
-from libs.eventstore.ports import PendingAppend, StoreTransaction
+from libs.eventstore.ports import PendingAppend, Store, StoreTransaction
 
 
 def pending(
-    tx: StoreTransaction,
+    tx: StoreTransaction | Store,
     stream: str,
     events: Sequence[DomainEvent],
     *,
@@ -20,7 +20,8 @@ def pending(
     expected_hash: str | None = None,
     origin: Origin | None = None,
 ) -> PendingAppend:
-    """`events` enveloped for `stream` at the versions after `after`, as the kit would."""
+    """`events` enveloped for `stream` at the versions after `after`, as the kit would (the
+    producer is the store's, or its transaction's)."""
     recorded = recorded_as(
         events,
         stream_id=stream,

@@ -14,11 +14,10 @@ from collections.abc import Sequence
 import pytest
 
 from libs.events.contracts.registry import NominationWithdrawn
-from libs.events.envelope import utcnow
 from libs.eventstore.decider import Decider, Recorded
 from libs.eventstore.errors import ConcurrencyError
 from libs.eventstore.hashing import GENESIS_HASH, chain_hash
-from libs.eventstore.kit import Origin, RetryPolicy, StreamKit, handle, recorded_as
+from libs.eventstore.kit import Origin, RetryPolicy, StreamKit, handle
 from libs.eventstore.ports import (
     DeadLetter,
     InboxEntry,
@@ -27,6 +26,7 @@ from libs.eventstore.ports import (
     Store,
     StoreTransaction,
 )
+from tests.support import appending
 
 
 def withdrawn(worker: str, note: str = "") -> NominationWithdrawn:
@@ -44,15 +44,10 @@ def withdrawn(worker: str, note: str = "") -> NominationWithdrawn:
 def pending(
     store: Store, stream: str, after: int, *notes: str, expected_hash: str | None = None
 ) -> PendingAppend:
-    recorded = recorded_as(
-        [withdrawn(stream, note) for note in notes],
-        stream_id=stream,
-        after_version=after,
-        origin=Origin.new(),
-        occurred_at=utcnow(),
-        producer=store.producer,
+    """Notes about worker `stream`, to append at the versions after `after`."""
+    return appending.pending(
+        store, stream, [withdrawn(stream, note) for note in notes], after=after, expected_hash=expected_hash
     )
-    return PendingAppend(stream, after, recorded, expected_hash)
 
 
 # A toy decider: a stream of notes about one worker; a command adds notes unless the stream
