@@ -9,7 +9,7 @@ INSERTs of an append became one (a data-modifying CTE runs even though nothing r
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -71,12 +71,22 @@ def append_statement(tables: EventStoreTables) -> TextClause:
 
 
 def append_parameters(
-    event_rows: Sequence[dict[str, Any]], outbox_rows: Sequence[dict[str, Any]]
+    event_rows: Sequence[dict[str, Any]],
+    outbox_rows: Sequence[dict[str, Any]],
+    json_texts: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[Any]]:
-    """The column arrays `append_statement` takes, from row dicts as `insert()` would take them."""
+    """The column arrays `append_statement` takes, from row dicts as `insert()` would take them.
+
+    `json_texts` gives jsonb columns already written as JSON text, one per row, by parameter
+    name (`e_payload`, `o_headers`): passed as they are instead of serialised again."""
+    written = json_texts or {}
     params: dict[str, list[Any]] = {}
     for prefix, columns, rows in (("e_", _EVENT_COLUMNS, event_rows), ("o_", _OUTBOX_COLUMNS, outbox_rows)):
         for name, kind in columns:
+            texts = written.get(f"{prefix}{name}")
+            if texts is not None:
+                params[f"{prefix}{name}"] = list(texts)
+                continue
             values = [row.get(name) for row in rows]
             if kind == "jsonb":
                 values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]

@@ -18,8 +18,9 @@ from libs.events.catalog import decode
 from libs.events.envelope import Envelope
 from libs.eventstore.decider import Recorded
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.hashing import GENESIS_HASH, chain_hash
+from libs.eventstore.hashing import GENESIS_HASH, chain_hash_of_text
 from libs.eventstore.ports import DeadLetter, InboxEntry, LoadedStream, OutboxMessage, PendingAppend
+from libs.eventstore.store import outbox_headers
 
 MemoryProjector = Callable[[Sequence[Recorded]], None]
 
@@ -120,19 +121,17 @@ class MemoryTransaction:
             self._base.setdefault(item.stream_id, version)
             new = self._new.setdefault(item.stream_id, _Stream())
             for recorded in item.recorded:
-                prev_hash = chain_hash(prev_hash, recorded.envelope)
+                # Written once, as PostgreSQL's store does: hashed and sent as the same text.
+                canonical = recorded.envelope.canonical()
+                prev_hash = chain_hash_of_text(prev_hash, canonical.text)
                 new.envelopes.append(recorded.envelope)
                 new.hashes.append(prev_hash)
                 self._outbox.append(
                     OutboxMessage(
                         topic=recorded.event.topic,
                         key=(recorded.event.partition_key() or item.stream_id).encode(),
-                        value=recorded.envelope.to_bytes(),
-                        headers=[
-                            ["event_type", recorded.envelope.event_type],
-                            ["schema_version", str(recorded.envelope.schema_version)],
-                            ["producer", recorded.envelope.producer],
-                        ],
+                        value=canonical.encoded(),
+                        headers=outbox_headers(recorded.envelope),
                         event_id=recorded.envelope.event_id,
                     )
                 )

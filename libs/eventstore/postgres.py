@@ -142,7 +142,8 @@ class PostgresTransaction:
         rows = stored_rows(appends, heads, await self._sealing_keys(every))
         try:
             await self.conn.execute(
-                append_statement(self.store.tables), append_parameters(rows.event_rows, rows.outbox_rows)
+                append_statement(self.store.tables),
+                append_parameters(rows.event_rows, rows.outbox_rows, rows.json_texts),
             )
         except IntegrityError as exc:
             if "events_stream_version_uq" not in str(exc.orig):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.envelope import Envelope
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.hashing import GENESIS_HASH, chain_hash
+from libs.eventstore.hashing import GENESIS_HASH, chain_hash_of_text
 from libs.eventstore.ports import PendingAppend
 from libs.eventstore.tables import EventStoreTables
 from libs.privacy.cipher import DataKey
@@ -19,19 +21,34 @@ from libs.privacy.envelopes import open_envelopes, sealed_payload
 from libs.privacy.vault import KeyVault
 
 
-def outbox_row(envelope: Envelope, topic: str, key: str | None) -> dict[str, Any]:
-    """The outbox row that publishes `envelope` on `topic`."""
+def outbox_row(envelope: Envelope, topic: str, key: str | None, value: bytes | None = None) -> dict[str, Any]:
+    """The outbox row that publishes `envelope` on `topic`; `value` is the envelope's canonical
+    JSON (given when it is already written, so it is serialised once)."""
     return {
         "event_id": envelope.event_id,
         "topic": topic,
         "key": key.encode() if key is not None else None,
-        "value": envelope.to_bytes(),
-        "headers": [
-            ["event_type", envelope.event_type],
-            ["schema_version", str(envelope.schema_version)],
-            ["producer", envelope.producer],
-        ],
+        "value": envelope.canonical().encoded() if value is None else value,
+        "headers": outbox_headers(envelope),
     }
+
+
+def outbox_headers(envelope: Envelope) -> list[list[str]]:
+    """The headers an event leaves with: consumers filter by `event_type` before parsing."""
+    return [
+        ["event_type", envelope.event_type],
+        ["schema_version", str(envelope.schema_version)],
+        ["producer", envelope.producer],
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _headers_json(event_type: str, schema_version: int, producer: str) -> str:
+    # A handful of (type, version, producer) triples per service: written once each.
+    return json.dumps(
+        [["event_type", event_type], ["schema_version", str(schema_version)], ["producer", producer]],
+        ensure_ascii=False,
+    )
 
 
 def row_to_envelope(row: Any) -> Envelope:
@@ -71,12 +88,15 @@ def event_row(stored: Envelope, prev_hash: str, digest: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class StoredRows:
     """What appending a batch writes: `events` and `outbox` rows, the envelopes as stored (personal
-    fields sealed where keys were given) and each stream's head after them."""
+    fields sealed where keys were given) and each stream's head after them. `json_texts` holds
+    the jsonb columns already written as text (the payloads' canonical JSON, the headers), by
+    append_sql parameter name, so the INSERT does not serialise them again."""
 
     event_rows: list[dict[str, Any]]
     outbox_rows: list[dict[str, Any]]
     envelopes: list[Envelope]
     heads: dict[str, tuple[int, str]]
+    json_texts: dict[str, list[str]] = field(default_factory=dict)
 
 
 def stored_rows(
@@ -92,6 +112,8 @@ def stored_rows(
     event_rows: list[dict[str, Any]] = []
     outbox_rows: list[dict[str, Any]] = []
     envelopes: list[Envelope] = []
+    payloads: list[str] = []
+    headers: list[str] = []
     for item in appends:
         version, prev_hash = current.get(item.stream_id, (0, GENESIS_HASH))
         if version != item.expected_version:
@@ -100,13 +122,21 @@ def stored_rows(
             event, clear = recorded.event, recorded.envelope
             payload = sealed_payload(event, clear.payload, keys) if keys else clear.payload
             stored = clear if payload is clear.payload else clear.model_copy(update={"payload": payload})
-            digest = chain_hash(prev_hash, stored)
+            # Sealed first, then written once: the hash, the stored payload and the value sent
+            # are the same canonical text.
+            canonical = stored.canonical()
+            digest = chain_hash_of_text(prev_hash, canonical.text)
             event_rows.append(event_row(stored, prev_hash, digest))
-            outbox_rows.append(outbox_row(stored, event.topic, event.partition_key() or item.stream_id))
+            key = event.partition_key() or item.stream_id
+            outbox_rows.append(outbox_row(stored, event.topic, key, canonical.encoded()))
+            payloads.append(canonical.payload)
+            headers.append(_headers_json(stored.event_type, stored.schema_version, stored.producer))
             envelopes.append(stored)
             prev_hash = digest
         current[item.stream_id] = (item.expected_version + len(item.recorded), prev_hash)
-    return StoredRows(event_rows, outbox_rows, envelopes, current)
+    return StoredRows(
+        event_rows, outbox_rows, envelopes, current, {"e_payload": payloads, "o_headers": headers}
+    )
 
 
 Projector = Callable[[AsyncConnection, Envelope], Awaitable[None]]
