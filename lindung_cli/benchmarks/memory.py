@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from lindung_cli.benchmarks.cpu import CpuSeries, cpu_once
+
 MIB = 1024 * 1024
 
 
@@ -64,7 +66,7 @@ def sample_once(processes: dict[str, psutil.Process]) -> dict[str, float]:
 
 
 class MemorySampler:
-    """Samples every `interval_s` from `start()` to `stop()`."""
+    """Samples memory (and CPU seconds, into `cpu`) every `interval_s` from `start()` to `stop()`."""
 
     def __init__(self, pids: dict[str, int], interval_s: float = 0.5) -> None:
         self.processes: dict[str, psutil.Process] = {}
@@ -73,6 +75,7 @@ class MemorySampler:
                 self.processes[label] = psutil.Process(pid)
         self.interval_s = interval_s
         self.series = MemorySeries()
+        self.cpu = CpuSeries()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._started = 0.0
@@ -91,6 +94,7 @@ class MemorySampler:
     def _run(self) -> None:
         while True:
             at = time.monotonic() - self._started
+            self.cpu.add(time.time(), cpu_once(self.processes))
             for label, mib in sample_once(self.processes).items():
                 self.series.add(label, at, mib)
             if self._stop.wait(self.interval_s):

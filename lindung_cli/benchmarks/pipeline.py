@@ -15,6 +15,14 @@ Where the numbers come from:
   the message's `source_ref`), and from the registry's WorkerValidated to EnrolledAtBPJS.
 * peak memory: the RSS of every service process and the broker, the PSS of PostgreSQL's tree,
   sampled twice a second (`memory.py`).
+* machine time: the CPU seconds of every process of the stack (each service, the broker,
+  PostgreSQL's whole tree; `cpu.py`), read with memory, from the first nomination sent to the last
+  EnrolledAtBPJS, per worker.
+* SQL: statements per service role (pg_stat_statements, when loaded), rows written per service
+  schema and commits, from before the first nomination to when the stack is quiet again
+  (`sql_counts.py`), per worker.
+* per-hop latency at idle (`idle_hops.py`): once the bulk run is over and the stack quiet, single
+  nominations of workers the programme kept seats for, posted one at a time.
 * the broker baseline (`baseline.py`) runs after the pipeline has finished, on the same broker,
   with as many messages as nominations and each the average size of a nomination message.
 """
@@ -22,20 +30,17 @@ Where the numbers come from:
 from __future__ import annotations
 
 import asyncio
-import os
-import statistics
 import time
 from collections.abc import Callable
 from datetime import date
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.db import make_engine
-from libs.events.topics import NOMINATIONS_INBOUND
-from lindung_cli.benchmarks import baseline
+from lindung_cli.benchmarks import baseline, idle_hops, sql_counts
+from lindung_cli.benchmarks.cpu import machine_time
 from lindung_cli.benchmarks.memory import MemorySampler
 from lindung_cli.benchmarks.pipeline_events import (
     FAILURES,
@@ -46,7 +51,14 @@ from lindung_cli.benchmarks.pipeline_events import (
     marks_now,
     source_refs,
 )
-from lindung_cli.benchmarks.pipeline_result import PipelineResult, StageResult, machine
+from lindung_cli.benchmarks.pipeline_result import (
+    PipelineResult,
+    StageResult,
+    load_averages,
+    machine,
+    percentiles,
+)
+from lindung_cli.benchmarks.pipeline_submit import submit
 from lindung_cli.benchmarks.target import Target
 from lindung_cli.benchmarks.workload import Workload, next_seed
 
@@ -109,19 +121,6 @@ async def _wait_enrollment_knows(engine: AsyncEngine, code: str, timeout_s: floa
 # --- measuring --------------------------------------------------------------------------------
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
-    return {
-        "p50": round(cuts[49], 3),
-        "p99": round(cuts[98], 3),
-        "max": round(ordered[-1], 3),
-        "mean": round(statistics.fmean(ordered), 3),
-    }
-
-
 def _series(times: list[float], t0: float) -> list[tuple[float, int]]:
     """Cumulative count per second since t0 (for the chart; small in the JSON)."""
     if not times:
@@ -138,35 +137,6 @@ def _series(times: list[float], t0: float) -> list[tuple[float, int]]:
     return out
 
 
-async def submit(target: Target, workload: Workload) -> tuple[float, float, list[float], int]:
-    """Publish every nomination; (t0, seconds, ack time per worker index, mean message bytes)."""
-    messages = [
-        (
-            workload.worker(i).source_ref.encode(),
-            workload.submitted(workload.worker(i)).model_dump_json().encode(),
-        )
-        for i in range(workload.workers)
-    ]
-    size = sum(len(v) for _, v in messages) // max(1, len(messages))
-    # Signed as each regency's system signs (before the clock starts: the stack's work is measured).
-    signers = target.signers()
-    headers = [
-        signers[producer].headers(value) if producer in signers else []
-        for producer, (_, value) in zip(
-            (f"regency-{workload.worker(i).regency}" for i in range(workload.workers)), messages, strict=True
-        )
-    ]
-    producer = AIOKafkaProducer(bootstrap_servers=target.bootstrap)
-    await producer.start()
-    try:
-        t0 = time.time()
-        acked = await baseline.send_all(producer, NOMINATIONS_INBOUND, messages, headers)
-        elapsed = time.time() - t0
-    finally:
-        await producer.stop()
-    return t0, elapsed, acked, size
-
-
 async def run(
     target: Target,
     database_url: str,
@@ -178,29 +148,41 @@ async def run(
     poll_s: float | None = None,
     partitions: int = 4,
     with_baseline: bool = True,
+    idle_samples: int = 20,
+    role_prefix: str = "lindung_",
     progress: Progress | None = None,
 ) -> PipelineResult:
+    """Push `workers` nominations through the stack at `target` and measure it (module docstring)."""
     year = date.today().year
-    workload = await asyncio.to_thread(define_programme, target, workers, year)
+    # Seats for the idle samples too: they are nominated after the bulk run, by index.
+    workload = await asyncio.to_thread(define_programme, target, workers + idle_samples, year)
     code = workload.programme_code
     engine = make_engine(database_url, pool_size=2)
     try:
         await _wait_enrollment_knows(engine, code)
         marks = await marks_now(engine)
-        load_before = os.getloadavg()[0]
+        load_before = load_averages()
+        sql_before = await sql_counts.read(engine, role_prefix)
         sampler = MemorySampler(target.pids).start()
         try:
-            t0, submit_s, acked, size = await submit(target, workload)
+            t0, submit_s, acked, size = await submit(target, workload, range(workers))
             # Counting scans every new event: rarer on big runs, so the bench barely loads the stack.
             every = poll_s or max(1.0, workers / 10_000)
             complete = await _wait_done(engine, marks, code, workers, t0, timeout_s, stall_s, every, progress)
         finally:
             memory = sampler.stop()
-            load_after = os.getloadavg()[0]
+            load_after = load_averages()
         firsts = {stage.name: await first_times(engine, stage, marks, code) for stage in STAGES}
         counts = await counts_so_far(engine, marks, code)
         refs = await source_refs(engine, marks, code)
         appended = await appended_since(engine, marks)
+        # After the services downstream of enrollment have caught up: their writes are the run's.
+        sql = sql_counts.report(sql_before, await sql_counts.read_settled(engine, role_prefix), workers)
+        idle = (
+            await idle_hops.measure(target, engine, workload, range(workers, workers + idle_samples))
+            if complete and idle_samples
+            else {}
+        )
     finally:
         await engine.dispose()
     stages = [
@@ -217,13 +199,15 @@ async def run(
     enrolled = firsts["enrolled"]
     submitted_at = {w: acked[int(ref.removeprefix("bench-"))] for w, ref in refs.items()}
     latency = {
-        "submitted_to_enrolled": _percentiles(
+        "submitted_to_enrolled": percentiles(
             [at - submitted_at[w] for w, at in enrolled.items() if w in submitted_at]
         ),
-        "validated_to_enrolled": _percentiles(
+        "validated_to_enrolled": percentiles(
             [at - firsts["validated"][w] for w, at in enrolled.items() if w in firsts["validated"]]
         ),
     }
+    wall_s = (max(enrolled.values()) - t0) if enrolled else 0.0
+    spent = sampler.cpu.between(t0, t0 + wall_s)
     base = await baseline.measure(target.bootstrap, workers, size, partitions) if with_baseline else None
     return PipelineResult(
         label=label
@@ -237,15 +221,19 @@ async def run(
         stages=stages,
         failures={f.name: counts[f.name] for f in FAILURES},
         enrolled=len(enrolled),
-        wall_s=(max(enrolled.values()) - t0) if enrolled else 0.0,
+        wall_s=wall_s,
         latency_s=latency,
         peak_mib=memory.peak_mib,
         mib_by_tenth=memory.by_part(10),
         baseline=base,
         series={name: _series(list(times.values()), t0) for name, times in firsts.items()},
         complete=complete,
-        load_avg=(load_before, load_after),
+        load_avg=(load_before[0], load_after[0]),
+        load_avgs=(load_before, load_after),
         events={"inbound": workers, **appended},
+        machine_time=machine_time(spent, workers, wall_s),
+        sql=sql,
+        idle=idle,
     )
 
 

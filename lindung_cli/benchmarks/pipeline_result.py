@@ -1,16 +1,30 @@
-"""What `lindung bench pipeline` reports: each stage's count and pace, latencies, memory, the
-broker baseline, as the JSON in bench/results and the README's table take them; and the machine
-it ran on."""
+"""What `lindung bench pipeline` reports: each stage's count and pace, events per second through
+the stack, latencies (bulk and idle per hop), memory, machine time and SQL per worker, the broker
+baseline, as the JSON in bench/results and the README's table take them; and the machine it ran
+on."""
 
 from __future__ import annotations
 
+import os
 import platform
+import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psutil
 
 from lindung_cli.benchmarks import baseline
+
+
+def percentiles(values: list[float], points: Sequence[int] = (50, 99)) -> dict[str, float]:
+    """The `points` percentiles (inclusive method), max and mean of `values`, rounded to ms."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
+    found = {f"p{p}": round(cuts[p - 1], 3) for p in points}
+    return found | {"max": round(ordered[-1], 3), "mean": round(statistics.fmean(ordered), 3)}
 
 
 @dataclass
@@ -52,6 +66,14 @@ class PipelineResult:
     # Events each service appended during the run (all published through its outbox), plus the
     # inbound nominations: what went through the stack.
     events: dict[str, int] = field(default_factory=dict)
+    # CPU seconds of every process of the stack from the first nomination sent to the last
+    # enrolled (cpu.machine_time), SQL per worker and service (sql_counts.report), and the hops
+    # of single nominations on the idle stack afterwards (idle_hops.measure).
+    machine_time: dict[str, Any] = field(default_factory=dict)
+    sql: dict[str, Any] = field(default_factory=dict)
+    idle: dict[str, Any] = field(default_factory=dict)
+    # The 1, 5 and 15 minute load averages before and after the run.
+    load_avgs: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
 
     @property
     def per_s(self) -> float:
@@ -59,10 +81,23 @@ class PipelineResult:
         return self.enrolled / self.wall_s if self.wall_s else 0.0
 
     @property
+    def events_per_s(self) -> float:
+        """Events through the stack (inbound + every service's appends) per second of wall time."""
+        return sum(self.events.values()) / self.wall_s if self.wall_s else 0.0
+
+    @property
     def baseline_ratio(self) -> float | None:
+        """Workers enrolled per second ÷ messages the plain client produced and consumed per second."""
         if self.baseline is None or not self.baseline.per_s:
             return None
         return self.per_s / self.baseline.per_s
+
+    @property
+    def events_baseline_ratio(self) -> float | None:
+        """Events through the stack per second ÷ the plain client's messages per second."""
+        if self.baseline is None or not self.baseline.per_s:
+            return None
+        return self.events_per_s / self.baseline.per_s
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,9 +107,14 @@ class PipelineResult:
             "instances": self.instances,
             "complete": self.complete,
             "load_avg_1m": {"before": round(self.load_avg[0], 2), "after": round(self.load_avg[1], 2)},
+            "load_avg_1_5_15m": {
+                "before": [round(v, 2) for v in self.load_avgs[0]],
+                "after": [round(v, 2) for v in self.load_avgs[1]],
+            },
             "enrolled": self.enrolled,
             "failures": self.failures,
             "events": {**self.events, "total": sum(self.events.values())},
+            "events_per_s": round(self.events_per_s, 1),
             "submit": {
                 "seconds": round(self.submit_s, 3),
                 "per_s": round(self.workers / self.submit_s, 1) if self.submit_s else None,
@@ -102,8 +142,19 @@ class PipelineResult:
                 "per_s": round(self.baseline.per_s, 1),
             },
             "pipeline_to_baseline": None if self.baseline_ratio is None else round(self.baseline_ratio, 5),
+            "events_to_baseline": None
+            if self.events_baseline_ratio is None
+            else round(self.events_baseline_ratio, 5),
+            "machine_time": self.machine_time,
+            "sql": self.sql,
+            "idle_hops": self.idle,
             "series": {k: [[t, n] for t, n in v] for k, v in self.series.items()},
         }
+
+
+def load_averages() -> tuple[float, ...]:
+    """The machine's 1, 5 and 15 minute load averages now."""
+    return tuple(os.getloadavg())
 
 
 def machine() -> dict[str, Any]:

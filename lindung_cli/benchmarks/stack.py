@@ -3,8 +3,10 @@
 Embedded PostgreSQL and a fresh broker (Tansu, or Apache Kafka with `broker="kafka"`) unless
 DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set, the services at a port offset of their own (other
 stacks on the machine keep running), the simulator answering at once, and the services' output in
-a log file rather than on the bench's console. One service may run under pyinstrument
-(`profile`): its text report is written when it stops.
+a log file rather than on the bench's console. Some services (`profile`: one name, several
+separated by commas, or "all") may run under pyinstrument: the first instance of each writes its
+text report when it stops. The embedded PostgreSQL loads pg_stat_statements, so the bench can
+count each service's statements.
 """
 
 from __future__ import annotations
@@ -46,15 +48,44 @@ def free_offset(start: int = 23_000) -> int:
     raise RuntimeError("no free port offset")
 
 
+def profiled(profile: str | None, service: str, index: int) -> bool:
+    """Whether instance `index` of `service` runs under the profiler (`profile`: a service, several
+    separated by commas, or "all"; first instances only)."""
+    if not profile or index != 0:
+        return False
+    wanted = {p.strip() for p in profile.split(",")}
+    return "all" in wanted or service in wanted
+
+
+def profile_path(profile_out: Path, service: str) -> Path:
+    """The report of `service`: `profile_out` with "{service}" in its name filled in."""
+    return profile_out.with_name(profile_out.name.replace("{service}", service))
+
+
 class BenchStack(Stack):
     profile: str | None = None
+    # The report files: "{service}" in the name stands for each profiled service.
     profile_out: Path | None = None
 
+    def start_servers(self) -> None:
+        super().start_servers()
+        if self.postgres is not None:
+            # Loaded at server start only: set it, then restart the (still empty) server. Its
+            # statistics tell each service role's statements (sql_counts.py).
+            # One statement a call: ALTER SYSTEM refuses to run in the block of several.
+            self.postgres.server.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+            self.postgres.server.psql("ALTER SYSTEM SET pg_stat_statements.max = 20000")
+            self.postgres.stop()
+            self.postgres.start()
+            self.database_url = self.postgres.url
+            self.postgres.server.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
     def _spawn(self, service: str, index: int, colour: str) -> Child:
-        if service != self.profile or index != 0 or self.profile_out is None:
+        if not profiled(self.profile, service, index) or self.profile_out is None:
             return super()._spawn(service, index, colour)
+        out = profile_path(self.profile_out, service)
         # pyinstrument opens its report file before it runs the service.
-        self.profile_out.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
         port = instance_port(service, index, self.settings.port_offset)
         command = [
             sys.executable,
@@ -67,7 +98,7 @@ class BenchStack(Stack):
             "--interval",
             "0.005",
             "--outfile",
-            str(self.profile_out),
+            str(out),
             "-m",
             f"services.{service}",
         ]
@@ -85,12 +116,17 @@ class BenchStack(Stack):
     def stop(self) -> None:
         # uvicorn re-raises the signal that stopped it once it has shut down: SIGTERM would end
         # the process before pyinstrument writes its report, SIGINT becomes a KeyboardInterrupt
-        # that pyinstrument catches, then writes.
-        for child in self.children:
-            if child.service == self.profile and child.index == 0 and child.process.poll() is None:
-                child.process.send_signal(signal.SIGINT)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    child.process.wait(60)
+        # that pyinstrument catches, then writes. All are signalled first: they write together.
+        writing = [
+            c
+            for c in self.children
+            if profiled(self.profile, c.service, c.index) and c.process.poll() is None
+        ]
+        for child in writing:
+            child.process.send_signal(signal.SIGINT)
+        for child in writing:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(60)
         super().stop()
 
     def wait_settled(self, timeout_s: float = 60.0) -> None:

@@ -80,69 +80,6 @@ def _parse_scale(values: list[str]) -> dict[str, int]:
     return scale
 
 
-def _print_run(run: dict[str, Any]) -> None:
-    table = Table(title=f"Pipeline: {run['label']} — {run['workers']:,} workers ({run['programme_code']})")
-    table.add_column("stage")
-    table.add_column("service")
-    table.add_column("workers", justify="right")
-    table.add_column("first s", justify="right")
-    table.add_column("last s", justify="right")
-    table.add_column("per s", justify="right")
-    submit = run["submit"]
-    table.add_row(
-        "submitted",
-        "bench → broker",
-        f"{run['workers']:,}",
-        "0.0",
-        f"{submit['seconds']:.1f}",
-        f"{submit['per_s'] or 0:,.0f}",
-    )
-    for s in run["stages"]:
-        table.add_row(
-            s["stage"],
-            s["service"],
-            f"{s['count']:,}",
-            f"{s['first_s']:.1f}",
-            f"{s['last_s']:.1f}",
-            f"{s['per_s']:,.0f}",
-        )
-    print_whole(console, table)
-    latency = run["latency_s"]
-    summary = Table(show_header=False, title="Summary")
-    summary.add_column("")
-    summary.add_column("", justify="right")
-    summary.add_row("complete", "yes" if run["complete"] else "[red]no[/]")
-    broker = run["broker"]
-    started = f", started in {broker['start_s']:.1f} s" if broker.get("start_s") else ""
-    summary.add_row("broker", f"{broker['kind']}{started}")
-    summary.add_row("enrolled", f"{run['enrolled']:,} of {run['workers']:,}")
-    failures = {k: v for k, v in run["failures"].items() if v}
-    summary.add_row("failures", ", ".join(f"{k} {v}" for k, v in failures.items()) or "none")
-    summary.add_row("wall time (first sent → last enrolled)", f"{run['wall_s']:.1f} s")
-    summary.add_row("pipeline rate", f"{run['pipeline_per_s']:,.1f} workers/s")
-    events = run.get("events") or {}
-    if events:
-        summary.add_row(
-            "events through the stack",
-            f"{events['total']:,} ({', '.join(f'{k} {v:,}' for k, v in events.items() if k != 'total')})",
-        )
-    for name, cut in latency.items():
-        if cut:
-            summary.add_row(
-                f"latency {name.replace('_', ' ')} p50 / p99", f"{cut['p50']:.2f} s / {cut['p99']:.2f} s"
-            )
-    base = run["baseline"]
-    if base:
-        summary.add_row(
-            f"broker baseline ({base['messages']:,} × {base['message_bytes']} B)",
-            f"{base['per_s']:,.0f} msgs/s",
-        )
-        summary.add_row("pipeline ÷ baseline", f"{run['pipeline_to_baseline']:.4f}")
-    for label, mib in run["peak_mib"].items():
-        summary.add_row(f"peak MiB {label}", f"{mib:,.0f}")
-    console.print(summary)
-
-
 @app.command("pipeline")
 def pipeline(
     workers: Annotated[
@@ -159,8 +96,15 @@ def pipeline(
     ] = False,
     label: Annotated[str | None, typer.Option(help="Name of the run in the report")] = None,
     profile: Annotated[
-        str | None, typer.Option(help="With --start: run this service under pyinstrument (text report)")
+        str | None,
+        typer.Option(
+            help="With --start: run this service (several: comma-separated; every one: all) under"
+            " pyinstrument, a text report each in --out"
+        ),
     ] = None,
+    idle_samples: Annotated[
+        int, typer.Option(help="After the run: single nominations posted one at a time (hops at idle)")
+    ] = 20,
     timeout_s: Annotated[float, typer.Option(help="Give up waiting after this long")] = 900.0,
     baseline: Annotated[bool, typer.Option(help="Measure the plain-aiokafka broker baseline")] = True,
     bootstrap: Annotated[str | None, typer.Option(help="Broker of a stack without var/runtime.json")] = None,
@@ -176,9 +120,11 @@ def pipeline(
         str, typer.Option(help="With --start: tansu (in memory) or kafka (Apache Kafka, a KRaft node)")
     ] = "tansu",
 ) -> None:
-    """Nominations → EnrolledAtBPJS through every service: stage rates, latency, memory, broker baseline."""
+    """Nominations → EnrolledAtBPJS through every service: stage rates, events/s, latency (bulk and
+    per hop at idle), machine time and SQL per worker, memory, broker baseline."""
     from lindung_cli.benchmarks import pipeline as bench
     from lindung_cli.benchmarks.chart import pipeline_chart
+    from lindung_cli.benchmarks.pipeline_report import print_run
     from lindung_cli.benchmarks.target import find_target, with_pids
     from lindung_cli.kafka_broker import KafkaUnavailable
 
@@ -204,13 +150,15 @@ def pipeline(
                 timeout_s=timeout_s,
                 with_baseline=baseline,
                 partitions=settings.topic_partitions,
+                idle_samples=idle_samples,
+                role_prefix=settings.database_role_prefix,
                 progress=show,
             )
         )
         # Which broker carried the run (the baseline was measured on it too) and how long it took
         # to start; its memory is in peak_mib under the same name.
         run = {**result.as_dict(), "broker": {"kind": target.broker, "start_s": broker_start_s}}
-        _print_run(run)
+        print_run(console, run)
         runs.append(run)
 
     if compare_scale or start:
@@ -222,7 +170,8 @@ def pipeline(
             else [(_parse_scale(scale), label)]
         )
         for wanted, name in scales:
-            profile_out = out / f"profile-{profile}-{stamp}-{len(runs) + 1}.txt" if profile else None
+            # "{service}": each profiled service's own report (stack.profile_path).
+            profile_out = out / f"profile-{{service}}-{stamp}-{len(runs) + 1}.txt" if profile else None
             # The services' output: kept after the stack's scratch directory is gone.
             log = (log_dir or Path(tempfile.gettempdir())) / f"lindung-bench-{stamp}-{len(runs) + 1}.log"
             console.print(
@@ -238,7 +187,8 @@ def pipeline(
                 console.print(f"[red]Cannot start Apache Kafka.[/] {exc}.", highlight=False)
                 raise typer.Exit(2) from None
             if profile_out:
-                console.print(f"profile written to {profile_out}")
+                for written in sorted(out.glob(profile_out.name.replace("{service}", "*"))):
+                    console.print(f"profile written to {written}")
     else:
         found = find_target(settings, bootstrap, api_key)
         url = (
