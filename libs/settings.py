@@ -7,9 +7,9 @@ YAML file, never as a literal in domain code.
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.premium_rates import JKK_PER_MONTH, JKM_PER_MONTH
@@ -62,11 +62,47 @@ class Settings(BaseSettings):
     kafka_topic_retention_bytes: int | None = None
     # The embedded broker forgets everything on stop: re-send stored events, inboxes drop repeats.
     republish_on_start: bool = False
+    # --- Kafka client tuning (relay and Kafka settings; docs/kafka.md "Tuning") ---
+    # LINDUNG_KAFKA_TUNING picks the defaults of the five settings below; each one set on its own
+    # wins. `latency`: short idle hops (each costs about fetch wait + 2 x batch timeout, as
+    # faststream sleeps the batch timeout again after an empty poll), more polls when idle;
+    # `throughput`: fuller fetches and producer batches, fewer requests, longer idle hops.
+    kafka_tuning: Literal["latency", "throughput"] = "latency"
+    KAFKA_TUNINGS: ClassVar[dict[str, dict[str, int]]] = {
+        "latency": {
+            "kafka_fetch_max_wait_ms": 20,
+            "consumer_batch_timeout_ms": 5,
+            "consumer_batch_size": 500,
+            "kafka_linger_ms": 0,
+            "kafka_max_batch_bytes": 256 * 1024,
+        },
+        "throughput": {
+            "kafka_fetch_max_wait_ms": 200,
+            "consumer_batch_timeout_ms": 50,
+            "consumer_batch_size": 2000,
+            "kafka_linger_ms": 10,
+            "kafka_max_batch_bytes": 1024 * 1024,
+        },
+    }
+    # Records per consumer batch (one transaction), the broker's longest wait for records, and
+    # faststream's wait for a batch (then again as a sleep after an empty poll).
     consumer_batch_size: int = 500
-    # How long an idle consumer waits: the broker for records (fetch) and faststream for a batch
-    # to fill. Each idle hop between services costs about their sum; lower is faster, busier.
-    kafka_fetch_max_wait_ms: int = 500
-    consumer_batch_timeout_ms: int = 200
+    kafka_fetch_max_wait_ms: int = 20
+    consumer_batch_timeout_ms: int = 5
+    # The producers' wait for more records to batch, and the most bytes of one partition's batch.
+    kafka_linger_ms: int = 0
+    kafka_max_batch_bytes: int = 256 * 1024
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tuned_defaults(cls, data: Any) -> Any:
+        """The chosen tuning's values for the Kafka settings not set on their own."""
+        if not isinstance(data, dict):
+            return data
+        tuning = str(data.get("kafka_tuning") or "latency")
+        return {**cls.KAFKA_TUNINGS.get(tuning, {}), **data}
+
+    # --- end of Kafka client tuning ---
     consumer_max_attempts: int = 5
     consumer_retry_backoff_ms: int = 200
     outbox_batch_size: int = 1000

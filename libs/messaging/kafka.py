@@ -139,12 +139,15 @@ def topic_configs_of(settings: Settings) -> dict[str, str]:
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
-    """A producer that waits for all in-sync replicas; idempotence where the broker has it."""
+    """A producer that waits for all in-sync replicas; idempotence where the broker has it;
+    linger and batch size from the Kafka tuning (LINDUNG_KAFKA_TUNING, docs/kafka.md)."""
     return AIOKafkaProducer(
         **KafkaConnection.from_settings(settings).aiokafka_options(),
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
-        linger_ms=5,
+        linger_ms=settings.kafka_linger_ms,
+        # A batch never outgrows a request (one record with its headers must fit in one).
+        max_batch_size=min(settings.kafka_max_batch_bytes, MAX_REQUEST_BYTES),
         max_request_size=MAX_REQUEST_BYTES,
         request_timeout_ms=10_000,
     )

@@ -59,6 +59,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# How long a stopping service waits for its relay to stamp `sent_at` on what it sent.
+RELAY_STOP_S = 2.0
+
 
 async def _start_producer(producer: AIOKafkaProducer) -> None:
     delay = 0.2
@@ -132,7 +135,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     rt = Runtime(definition, settings, engine, store, producer, relay)
     rt.kit = StreamKit(stream_store_of(definition, engine, vault), after_commit=relay.wake)
-    rt.tasks.append(asyncio.create_task(relay.run(), name=f"{definition.name}-relay"))
+    relaying = asyncio.create_task(relay.run(), name=f"{definition.name}-relay")
+    rt.tasks.append(relaying)
     if definition.handler is not None and definition.consumes:
         rt.consumer = InboxConsumer(
             rt.kit.store,
@@ -163,6 +167,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if rt.broker is not None:
             await rt.broker.stop()
         relay.stop()
+        # Let the relay stamp what it sent (sent_at) before it is cancelled: what it sent and
+        # did not stamp goes again at the next start.
+        await asyncio.wait([relaying], timeout=RELAY_STOP_S)
         for task in rt.tasks:
             task.cancel()
         await asyncio.gather(*rt.tasks, return_exceptions=True)
