@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 # Importing every contract module registers its classes as DomainEvent subclasses.
 from libs.events.contracts import allocation, bpjs, claims, enrollment, registry  # noqa: F401
 from libs.events.contracts.base import DomainEvent
@@ -23,6 +25,7 @@ CONTRACTS: tuple[type[DomainEvent], ...] = tuple(
 BY_TYPE: dict[str, type[DomainEvent]] = {c.event_type: c for c in CONTRACTS}
 
 
+@cache
 def event_types_on(topic: str) -> frozenset[str]:
     """The event types whose contracts are published on `topic`."""
     return frozenset(c.event_type for c in CONTRACTS if c.topic == topic)

@@ -36,6 +36,7 @@ from libs.messaging.dead_letters import (
 )
 from libs.messaging.handler_shapes import Consumed, ParkingReactor, Reactor
 from libs.messaging.outage import is_outage
+from libs.messaging.record_headers import passes_by
 
 # The names services and tests import from here (the handler shapes, the outage test, the
 # dead-letter copy) live in the modules above.
@@ -88,6 +89,8 @@ class InboxConsumer:
         self.applied = 0
         self.duplicates = 0
         self.parked = 0
+        # Records of types the handler does not take, left unparsed by their headers.
+        self.passed_by = 0
 
     async def handle_records(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply every record of a batch (or park it); returns when all are settled."""
@@ -97,6 +100,9 @@ class InboxConsumer:
                 key = self._signer_of(record)
             except SignatureRefused as refused:
                 await self._park(record, None, refused, attempts=1)
+                continue
+            if passes_by(record, self.handler.interested, key):
+                self.passed_by += 1
                 continue
             try:
                 envelope = Envelope.from_bytes(record.value or b"")
@@ -183,9 +189,11 @@ class InboxConsumer:
         unique: dict[Any, Consumed] = {}
         for item in items:
             unique.setdefault(item.envelope.event_id, item)
+        # A reactor may keep another copy of what it consumed (the dashboard: minimised).
+        copy: Callable[[Consumed], Envelope] = getattr(self.handler, "inbox_copy", lambda i: i.envelope)
         async with self.store.transaction() as tx:
             fresh = await tx.claim_inbox(
-                [_inbox_entry(i.record, i.envelope, "applied") for i in unique.values()]
+                [_inbox_entry(i.record, copy(i), "applied") for i in unique.values()]
             )
             todo = [item for item in unique.values() if item.envelope.event_id in fresh]
             await self.handler.react(tx, todo)

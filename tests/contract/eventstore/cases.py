@@ -14,9 +14,10 @@ from collections.abc import Sequence
 import pytest
 
 from libs.events.contracts.registry import NominationWithdrawn
+from libs.events.envelope import Envelope
 from libs.eventstore.decider import Decider, Recorded
 from libs.eventstore.errors import ConcurrencyError
-from libs.eventstore.hashing import GENESIS_HASH, chain_hash
+from libs.eventstore.hashing import GENESIS_HASH, chain_hash, chain_hash_of_text
 from libs.eventstore.kit import Origin, RetryPolicy, StreamKit, handle
 from libs.eventstore.ports import (
     DeadLetter,
@@ -163,6 +164,20 @@ class StoreContract:
         async with store.transaction() as tx:
             assert [m.id for m in await tx.unsent(10)] == [queued[1].id, queued[2].id]
             assert [m.id for m in await tx.unsent(1)] == [queued[1].id]
+
+    async def test_the_outbox_sends_the_text_the_chain_hashes(self, store: Store) -> None:
+        # Serialised once: the value sent is the envelope's canonical JSON, the text its hash covers.
+        async with store.transaction() as tx:
+            await tx.append([pending(store, "w1", 0, "1", "2")])
+        async with store.transaction() as tx:
+            queued = await tx.unsent(10)
+            loaded = (await tx.load(["w1"]))["w1"]
+        digest = GENESIS_HASH
+        for message, recorded in zip(queued, loaded.recorded, strict=True):
+            assert message.value == recorded.envelope.canonical().encoded()
+            assert Envelope.from_bytes(message.value) == recorded.envelope
+            digest = chain_hash_of_text(digest, message.value.decode())
+        assert loaded.last_hash == digest
 
     async def test_inbox_claims_each_event_once(self, store: Store) -> None:
         first, second = uuid.uuid4(), uuid.uuid4()
