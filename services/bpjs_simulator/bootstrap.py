@@ -58,10 +58,17 @@ def bootstrap(
     instants); `real_clock` times delays and outages; `behaviour` its seeded chaos (the
     settings' when None)."""
     auth = Authenticator.from_settings(settings)
+    outage = OutageState()
     handler = InsurerHandler(
-        behaviour or behaviour_from(settings), sql_insurer_book, now=now, real_now=real_clock
+        behaviour or behaviour_from(settings),
+        sql_insurer_book,
+        now=now,
+        real_now=real_clock,
+        # An answer due at once goes out with the batch, unless an outage is in force: then it is
+        # held, and sent when the outage ends.
+        answering=lambda: not outage.active(real_clock()),
     )
-    simulator = Simulator(handler, sql_insurer_book, sql_control_book, OutageState())
+    simulator = Simulator(handler, sql_insurer_book, sql_control_book, outage)
     return ServiceDefinition(
         name="bpjs_simulator",
         title="BPJS Ketenagakerjaan simulator",

@@ -1,18 +1,20 @@
 """What the pretend insurer remembers, in PostgreSQL: the SQL of the InsurerBook port
-(application/ports.py) over the kit's transaction."""
+(application/ports.py) over the kit's transaction. A batch's ledger is read with one query per
+table, numbers are drawn in bulk, and what a batch decided is written with one statement per
+table."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Sequence as DbSequence
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
 from services.bpjs_simulator.adapters.tables import (
@@ -24,20 +26,57 @@ from services.bpjs_simulator.adapters.tables import (
     participants,
     payers,
     payments,
-    payments_seq,
 )
-from services.bpjs_simulator.application.ports import (
+from services.bpjs_simulator.application.ports import DueAnswer, HeldAnswer
+from services.bpjs_simulator.domain.insurer import kpj_number
+from services.bpjs_simulator.domain.ledger import (
+    Answered,
+    Continued,
     Deregistration,
-    DueAnswer,
-    HeldAnswer,
+    DeregistrationDecided,
+    Fact,
+    Issued,
     LatestPayer,
+    Ledger,
     NewPayer,
+    PayerAdded,
+    PayerRow,
+    PayerStopped,
     Payment,
+    PaymentDecided,
     Registered,
 )
-from services.bpjs_simulator.domain.insurer import Payer, kpj_number
+from services.bpjs_simulator.domain.requests import Request, attempt_of
 
-participants_seq = DbSequence("participants_seq", schema=SCHEMA)
+_NEW_PAYER_FIELDS = tuple(NewPayer.__dataclass_fields__)
+
+# Payers stopped by a batch's deregistrations, one statement: PostgreSQL's LEAST and COALESCE
+# skip NULL, so a payer not ended yet ends on the day named and keeps the first reason given.
+_STOP_PAYERS = text(
+    f'UPDATE "{SCHEMA}".payers p SET ended_on = LEAST(p.ended_on, s.last_day), '
+    "end_reason = COALESCE(p.end_reason, s.reason) "
+    "FROM unnest(CAST(:kpjs AS text[]), CAST(:programmes AS text[]), CAST(:days AS date[]), "
+    "CAST(:reasons AS text[])) AS s(kpj, programme_code, last_day, reason) "
+    "WHERE p.kpj = s.kpj AND p.programme_code = s.programme_code"
+)
+# Continued participants' latest payer, one statement for the batch.
+_CONTINUE = text(
+    f'UPDATE "{SCHEMA}".participants p SET worker_id = s.worker_id, programme_code = s.programme_code, '
+    "coverage_end = s.coverage_end "
+    "FROM unnest(CAST(:niks AS text[]), CAST(:workers AS text[]), CAST(:programmes AS text[]), "
+    "CAST(:ends AS date[])) AS s(nik, worker_id, programme_code, coverage_end) WHERE p.nik = s.nik"
+)
+
+
+def _texts(name: str, values: Sequence[str]) -> Any:
+    # One array parameter, not one parameter per value: a batch may name thousands.
+    return bindparam(name, list(values), type_=ARRAY(Text))
+
+
+def _draw(sequence: str, count: int) -> Any:
+    return select(func.nextval(f"{SCHEMA}.{sequence}").label("n")).select_from(
+        func.generate_series(1, count).alias("g")
+    )
 
 
 class SqlInsurerBook:
@@ -45,28 +84,196 @@ class SqlInsurerBook:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self._seq_of: dict[str, int] = {}  # KPJ drawn -> its number of the sequence
 
-    async def answered(self, kind: str, request_id: str, attempt: int) -> bool:
+    async def ledger_for(self, requests: Sequence[Request]) -> Ledger:
+        ledger = Ledger()
+        asked = {attempt_of(r)[:2] for r in requests}
+        registrations = [r for r in requests if isinstance(r, RegistrationRequested)]
+        niks = sorted({r.identity.nik for r in registrations})
+        kpjs: set[str] = {r.kpj for r in registrations if r.kpj is not None}
+        for r in requests:
+            if isinstance(r, DeregistrationRequested):
+                kpjs.add(r.kpj)
+            elif isinstance(r, PremiumPaymentRequested):
+                kpjs.update(r.kpjs)
         seen = await self.conn.execute(
-            select(answered.c.decision).where(
-                answered.c.kind == kind, answered.c.request_id == request_id, answered.c.attempt == attempt
+            select(answered.c.kind, answered.c.request_id, answered.c.attempt).where(
+                answered.c.request_id == any_(_texts("ids", sorted({rid for _, rid in asked})))
             )
         )
-        return seen.first() is not None
+        ledger.answered = {(k, rid, a) for k, rid, a in seen if (k, rid) in asked}
+        if niks or kpjs:
+            # The people named are locked (in one order: two instances never wait on each other).
+            people = await self.conn.execute(
+                select(participants.c.nik, participants.c.kpj)
+                .where(
+                    or_(
+                        participants.c.nik == any_(_texts("niks", niks)),
+                        participants.c.kpj == any_(_texts("kpjs", sorted(kpjs))),
+                    )
+                )
+                .order_by(participants.c.nik)
+                .with_for_update()
+            )
+            for nik, kpj in people:
+                ledger.issued.add(kpj)
+                if nik in niks:
+                    ledger.kpjs[nik] = kpj
+        await self._payers(ledger, registrations, kpjs | set(ledger.kpjs.values()))
+        await self._decisions(ledger, requests)
+        return ledger
 
-    async def mark_answered(
-        self, kind: str, request_id: str, attempt: int, decision: str, reason_code: str | None
+    async def _payers(
+        self, ledger: Ledger, registrations: list[RegistrationRequested], kpjs: set[str]
     ) -> None:
-        await self.conn.execute(
-            insert(answered).values(
-                kind=kind, request_id=request_id, attempt=attempt, decision=decision, reason_code=reason_code
+        request_ids = sorted({r.request_id for r in registrations})
+        if not (kpjs or request_ids):
+            return
+        rows = await self.conn.execute(
+            select(payers).where(
+                or_(
+                    payers.c.kpj == any_(_texts("kpjs", sorted(kpjs))),
+                    payers.c.request_id == any_(_texts("rids", request_ids)),
+                )
             )
         )
+        for row in rows:
+            payer = NewPayer(**{name: getattr(row, name) for name in _NEW_PAYER_FIELDS})
+            if row.kpj in kpjs:
+                ledger.payers.setdefault(row.kpj, []).append(PayerRow(payer, row.ended_on, row.end_reason))
+            ledger.registered[row.request_id] = Registered(payer.kpj, payer.registered_at, payer.continued)
+        if kpjs:
+            months = await self.conn.execute(
+                select(paid_months.c.kpj, paid_months.c.month).where(
+                    paid_months.c.kpj == any_(_texts("kpjs", sorted(kpjs)))
+                )
+            )
+            for kpj, month in months:
+                ledger.paid.setdefault(kpj, set()).add(month)
+
+    async def _decisions(self, ledger: Ledger, requests: Sequence[Request]) -> None:
+        stops = sorted({r.request_id for r in requests if isinstance(r, DeregistrationRequested)})
+        if stops:
+            rows = await self.conn.execute(
+                select(deregistrations).where(deregistrations.c.request_id == any_(_texts("ids", stops)))
+            )
+            ledger.deregistrations = {r.request_id: Deregistration(**r._asdict()) for r in rows}
+        bills = sorted({r.payment_request_id for r in requests if isinstance(r, PremiumPaymentRequested)})
+        if bills:
+            rows = await self.conn.execute(
+                select(payments).where(payments.c.payment_request_id == any_(_texts("ids", bills)))
+            )
+            ledger.payments = {r.payment_request_id: Payment(**r._asdict()) for r in rows}
+
+    async def kpj_numbers(self, count: int) -> list[str]:
+        found: list[str] = []
+        while len(found) < count:
+            drawn = sorted(
+                int(n)
+                for n in (await self.conn.execute(_draw("participants_seq", count - len(found)))).scalars()
+            )
+            kpjs = {kpj_number(n): n for n in drawn}
+            # Passes over any KPJ a preloaded participant holds already.
+            taken = set(
+                (
+                    await self.conn.execute(
+                        select(participants.c.kpj).where(
+                            participants.c.kpj == any_(_texts("kpjs", list(kpjs)))
+                        )
+                    )
+                ).scalars()
+            )
+            for kpj, n in kpjs.items():
+                if kpj not in taken:
+                    found.append(kpj)
+                    self._seq_of[kpj] = n
+        return found
+
+    async def payment_numbers(self, count: int) -> list[int]:
+        return sorted(int(n) for n in (await self.conn.execute(_draw("payments_seq", count))).scalars())
+
+    async def record(self, facts: Sequence[Fact]) -> None:
+        issued: dict[str, dict[str, Any]] = {}
+        continued: dict[str, LatestPayer] = {}
+        stopped: dict[tuple[str, str], tuple[date, str]] = {}
+        rows: dict[str, list[dict[str, Any]]] = {
+            "payers": [],
+            "deregistrations": [],
+            "payments": [],
+            "months": [],
+            "answered": [],
+        }
+        for fact in facts:
+            if isinstance(fact, Issued):
+                issued[fact.nik] = {
+                    "seq": self._seq_of[fact.kpj],
+                    "nik": fact.nik,
+                    "kpj": fact.kpj,
+                    "registered_at": fact.registered_at,
+                } | asdict(fact.latest)
+            elif isinstance(fact, Continued):
+                if fact.nik in issued:
+                    issued[fact.nik] |= asdict(fact.latest)
+                else:
+                    continued[fact.nik] = fact.latest
+            elif isinstance(fact, PayerAdded):
+                rows["payers"].append(asdict(fact.payer))
+            elif isinstance(fact, PayerStopped):
+                key = (fact.kpj, fact.programme_code)
+                earlier = stopped.get(key)
+                stopped[key] = (
+                    (fact.last_day, fact.reason)
+                    if earlier is None
+                    else (min(earlier[0], fact.last_day), earlier[1])
+                )
+            elif isinstance(fact, DeregistrationDecided):
+                rows["deregistrations"].append(asdict(fact.decided))
+            elif isinstance(fact, PaymentDecided):
+                rows["payments"].append(asdict(fact.decided))
+                pid, month = fact.decided.payment_request_id, fact.decided.month
+                rows["months"] += [{"kpj": k, "month": month, "payment_request_id": pid} for k in fact.booked]
+            elif isinstance(fact, Answered):
+                rows["answered"].append(asdict(fact))
+        if issued:
+            await self.conn.execute(insert(participants), list(issued.values()))
+        if continued:
+            latest = list(continued.items())
+            await self.conn.execute(
+                _CONTINUE,
+                {
+                    "niks": [nik for nik, _ in latest],
+                    "workers": [p.worker_id for _, p in latest],
+                    "programmes": [p.programme_code for _, p in latest],
+                    "ends": [p.coverage_end for _, p in latest],
+                },
+            )
+        for table, name in (
+            (payers, "payers"),
+            (deregistrations, "deregistrations"),
+            (payments, "payments"),
+            (paid_months, "months"),
+        ):
+            if rows[name]:
+                await self.conn.execute(insert(table), rows[name])
+        if stopped:
+            ends = list(stopped.items())
+            await self.conn.execute(
+                _STOP_PAYERS,
+                {
+                    "kpjs": [k for (k, _), _ in ends],
+                    "programmes": [p for (_, p), _ in ends],
+                    "days": [d for _, (d, _) in ends],
+                    "reasons": [r for _, (_, r) in ends],
+                },
+            )
+        if rows["answered"]:
+            await self.conn.execute(insert(answered), rows["answered"])
 
     async def hold(self, answers: Sequence[HeldAnswer]) -> None:
-        rows = [asdict(a) | {"late": int(a.late)} for a in answers]
-        if rows:
-            await self.conn.execute(insert(held_messages), rows)
+        held = [asdict(a) | {"late": int(a.late)} for a in answers]
+        if held:
+            await self.conn.execute(insert(held_messages), held)
 
     async def due(self, now: datetime, limit: int) -> list[DueAnswer]:
         h = held_messages
@@ -84,128 +291,6 @@ class SqlInsurerBook:
             await self.conn.execute(
                 update(held_messages).where(held_messages.c.id.in_(list(ids))).values(released_at=now)
             )
-
-    async def registered(self, request_id: str) -> Registered | None:
-        row = (await self.conn.execute(select(payers).where(payers.c.request_id == request_id))).first()
-        return None if row is None else Registered(row.kpj, row.registered_at, row.continued)
-
-    async def kpj_of(self, nik: str) -> str | None:
-        person = (
-            await self.conn.execute(select(participants).where(participants.c.nik == nik).with_for_update())
-        ).first()
-        return None if person is None else str(person.kpj)
-
-    async def kpj_issued(self, kpj: str) -> bool:
-        found = await self.conn.execute(select(participants.c.seq).where(participants.c.kpj == kpj))
-        return found.first() is not None
-
-    async def payers_of(self, kpj: str) -> list[Payer]:
-        months = frozenset(
-            (await self.conn.execute(select(paid_months.c.month).where(paid_months.c.kpj == kpj))).scalars()
-        )
-        rows = await self.conn.execute(select(payers).where(payers.c.kpj == kpj))
-        return [
-            Payer(
-                programme_code=r.programme_code,
-                first_day=r.first_day,
-                coverage_end=r.coverage_end,
-                ended_on=r.ended_on,
-                paid_months=months,
-            )
-            for r in rows
-        ]
-
-    async def continue_participant(self, nik: str, payer: LatestPayer) -> None:
-        await self.conn.execute(update(participants).where(participants.c.nik == nik).values(asdict(payer)))
-
-    async def register_new(self, nik: str, registered_at: datetime, payer: LatestPayer) -> str:
-        # Passes over any KPJ a preloaded participant holds already. Two requests for one NIK
-        # racing on two partitions: the unique NIK decides, the loser's transaction fails and is
-        # retried alone, then finds the participant.
-        while True:
-            sequence = int((await self.conn.execute(select(participants_seq.next_value()))).scalar_one())
-            issued = await self.conn.execute(
-                insert(participants)
-                .values(
-                    seq=sequence,
-                    nik=nik,
-                    kpj=kpj_number(sequence),
-                    registered_at=registered_at,
-                    **asdict(payer),
-                )
-                .on_conflict_do_nothing(index_elements=["kpj"])
-                .returning(participants.c.kpj)
-            )
-            kpj = issued.scalar_one_or_none()
-            if kpj is not None:
-                return str(kpj)
-
-    async def add_payer(self, payer: NewPayer) -> None:
-        await self.conn.execute(insert(payers).values(asdict(payer)))
-
-    async def deregistration(self, request_id: str) -> Deregistration | None:
-        row = (
-            await self.conn.execute(select(deregistrations).where(deregistrations.c.request_id == request_id))
-        ).first()
-        return None if row is None else Deregistration(**row._asdict())
-
-    async def stop_payer(self, kpj: str, programme_code: str, last_day: date, reason: str) -> bool:
-        stopped = await self.conn.execute(
-            update(payers)
-            .where(payers.c.kpj == kpj, payers.c.programme_code == programme_code)
-            .values(
-                # PostgreSQL's LEAST skips NULL: a payer not ended yet ends on the day named.
-                ended_on=func.least(payers.c.ended_on, last_day),
-                end_reason=func.coalesce(payers.c.end_reason, reason),
-            )
-        )
-        return bool(stopped.rowcount)
-
-    async def record_deregistration(self, decided: Deregistration) -> None:
-        await self.conn.execute(insert(deregistrations).values(asdict(decided)))
-
-    async def payment(self, payment_request_id: str) -> Payment | None:
-        row = (
-            await self.conn.execute(
-                select(payments).where(payments.c.payment_request_id == payment_request_id)
-            )
-        ).first()
-        return None if row is None else Payment(**row._asdict())
-
-    async def participants_among(self, kpjs: set[str]) -> set[str]:
-        found = await self.conn.execute(select(participants.c.kpj).where(participants.c.kpj.in_(kpjs)))
-        return set(found.scalars())
-
-    async def paid_among(self, month: str, kpjs: set[str]) -> set[str]:
-        found = await self.conn.execute(
-            select(paid_months.c.kpj).where(paid_months.c.month == month, paid_months.c.kpj.in_(kpjs))
-        )
-        return set(found.scalars())
-
-    async def payer_ends(self, programme_code: str, kpjs: set[str]) -> dict[str, list[date | None]]:
-        ends: dict[str, list[date | None]] = defaultdict(list)
-        for kpj, ended_on in await self.conn.execute(
-            select(payers.c.kpj, payers.c.ended_on).where(
-                payers.c.programme_code == programme_code, payers.c.kpj.in_(kpjs)
-            )
-        ):
-            ends[kpj].append(ended_on)
-        return dict(ends)
-
-    async def next_payment_number(self) -> int:
-        return int((await self.conn.execute(select(payments_seq.next_value()))).scalar_one())
-
-    async def book_months(self, kpjs: set[str], month: str, payment_request_id: str) -> None:
-        await self.conn.execute(
-            insert(paid_months),
-            [{"kpj": k, "month": month, "payment_request_id": payment_request_id} for k in kpjs],
-        )
-
-    async def record_payment(self, decided: Payment) -> Payment:
-        await self.conn.execute(insert(payments).values(asdict(decided)))
-        stored = await self.payment(decided.payment_request_id)
-        assert stored is not None
-        return stored
 
 
 def sql_insurer_book(tx: StoreTransaction) -> SqlInsurerBook:

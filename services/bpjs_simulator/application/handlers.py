@@ -1,75 +1,44 @@
-"""The simulator's reaction to Lindung's requests: decide at once, as BPJS would, once per attempt;
-hold the answer until it is due (delays, repeats, outages: see `release.py`).
+"""The simulator's reaction to Lindung's requests: decide a consumed batch at once, as BPJS would,
+once per attempt; send each answer now or hold it until it is due (delays, repeats, outages:
+see `release.py`).
 
-The rules are the domain's (domain/insurer.py, domain/payments.py); what the insurer remembers
-(participants, payers, payments, deregistrations) is read and written through the InsurerBook
-port (application/ports.py), in the consumer's transaction.
+One batch, one transaction (the consumer's): the ledger of everything the batch's requests name
+is read once (one query per table), the KPJs and receipt numbers it needs are drawn in bulk, the
+insurer decides every request in order in memory (domain/requests.py), the facts are written
+once per table, and the answers due at once are appended through the stream kit's batch
+`handle` (the relay publishes them after commit); the others are held.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.bpjs import (
-    DeregistrationConfirmed,
-    DeregistrationRejected,
-    DeregistrationRequested,
-    PremiumPaymentConfirmed,
-    PremiumPaymentRejected,
-    PremiumPaymentRequested,
-    RegistrationAccepted,
-    RegistrationRejected,
-    RegistrationRequested,
-)
+from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
 from libs.events.envelope import Envelope
+from libs.eventstore.kit import handle
 from libs.eventstore.ports import StoreTransaction
 from libs.messaging.consumer import Consumed
-from services.bpjs_simulator.application.ports import (
-    Deregistration,
-    HeldAnswer,
-    InsurerBook,
-    LatestPayer,
-    NewPayer,
-    Payment,
-)
-from services.bpjs_simulator.domain.answers import answer_stream, deliveries
-from services.bpjs_simulator.domain.insurer import (
-    Continuation,
-    InsurerBehaviour,
-    Refusal,
-    decide_registration,
-)
-from services.bpjs_simulator.domain.payments import (
-    PaymentRequest,
-    deregistration_refusal,
-    payment_ref,
-    payment_refusal,
-    payment_stopped,
-)
+from services.bpjs_simulator.application.ports import HeldAnswer, InsurerBook
+from services.bpjs_simulator.application.release import ANSWERS, origin_of
+from services.bpjs_simulator.domain.answers import SendAnswer, answer_stream, deliveries
+from services.bpjs_simulator.domain.insurer import InsurerBehaviour
+from services.bpjs_simulator.domain.ledger import Ledger
+from services.bpjs_simulator.domain.requests import BPJS_TIMEZONE, Context, Decided, Request, decide_batch
 
-# BPJS dates its registrations and stops in Western Indonesia time.
-BPJS_TIMEZONE = ZoneInfo("Asia/Jakarta")
+__all__ = ["BPJS_TIMEZONE", "InsurerHandler"]
 
 Now = Callable[[], datetime]
 BookOf = Callable[[StoreTransaction], InsurerBook]
 
-# What each answer says of its request, as the `answered` log keeps it.
-_DECISIONS: dict[type[DomainEvent], str] = {
-    RegistrationAccepted: "accepted",
-    DeregistrationConfirmed: "confirmed",
-    PremiumPaymentConfirmed: "confirmed",
-}
-
 
 class InsurerHandler:
     """Registers participants (or continues them under a new payer), stops payers on
-    deregistration, books premium payments, and holds the answers for the results topic.
+    deregistration, books premium payments, and answers on the results topic.
 
-    `now` is the simulated calendar (registered_at, paid_at); `real_now` times the delays."""
+    `now` is the simulated calendar (registered_at, paid_at); `real_now` times the delays;
+    `answering` says whether an answer due at once may go out now (not during an outage)."""
 
     interested = frozenset(
         {
@@ -79,11 +48,20 @@ class InsurerHandler:
         }
     )
 
-    def __init__(self, behaviour: InsurerBehaviour, book_of: BookOf, *, now: Now, real_now: Now) -> None:
+    def __init__(
+        self,
+        behaviour: InsurerBehaviour,
+        book_of: BookOf,
+        *,
+        now: Now,
+        real_now: Now,
+        answering: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.behaviour = behaviour
         self.book_of = book_of
         self.now = now
         self.real_now = real_now
+        self.answering = answering
 
     def today(self) -> date:
         """Today in BPJS's calendar."""
@@ -91,231 +69,70 @@ class InsurerHandler:
 
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
         """Answer every request of a consumed batch, in order, in the consumer's transaction."""
-        book = self.book_of(tx)
-        for item in items:
-            await self.answer(book, item.clear, item.event)
-
-    async def answer(self, book: InsurerBook, envelope: Envelope, event: DomainEvent) -> None:
-        """Decide one request attempt (once: a repeated delivery is answered once) and hold the
-        answer."""
-        if isinstance(event, RegistrationRequested):
-            kind, request_id, attempt = "registration", event.request_id, event.attempt
-        elif isinstance(event, DeregistrationRequested):
-            kind, request_id, attempt = "deregistration", event.request_id, event.attempt
-        elif isinstance(event, PremiumPaymentRequested):
-            kind, request_id, attempt = "payment", event.payment_request_id, event.attempt
-        else:
+        asked = [
+            (item.clear, item.event)
+            for item in items
+            if isinstance(
+                item.event, RegistrationRequested | DeregistrationRequested | PremiumPaymentRequested
+            )
+        ]
+        if not asked:
             return
-        if await book.answered(kind, request_id, attempt):
-            return  # this attempt was answered already (the request came twice): answer once
-        answer: DomainEvent
-        if isinstance(event, RegistrationRequested):
-            answer = await self.register(book, event)
-        elif isinstance(event, DeregistrationRequested):
-            answer = await self.deregister(book, event)
-        else:
-            answer = await self.pay(book, event)
-        # Two deliveries of one attempt racing: the log's key fails one transaction, which is
-        # retried alone and then finds the attempt answered.
-        decision = _DECISIONS.get(type(answer), "rejected")
-        await book.mark_answered(kind, request_id, attempt, decision, getattr(answer, "reason_code", None))
+        book = self.book_of(tx)
+        requests = [event for _, event in asked]
+        ledger = await book.ledger_for(requests)
+        context = Context(self.behaviour, self.now())
+        await self._draw_numbers(book, ledger, requests, context)
+        decided = decide_batch(requests, ledger, context)
+        assert not (ledger.wanted_kpjs or ledger.wanted_receipts), "the trial counted every number"
+        await book.record([fact for one in decided for fact in one.facts])
+        await self._send(
+            tx, book, [(envelope, one) for (envelope, _), one in zip(asked, decided, strict=True)]
+        )
+
+    async def _draw_numbers(
+        self, book: InsurerBook, ledger: Ledger, requests: Sequence[Request], context: Context
+    ) -> None:
+        # A trial on a copy counts the KPJs and receipts the batch issues, so exactly that many are
+        # drawn (KPJs stay consecutive, as one by one); the decision proper then takes them in order.
+        if all(isinstance(r, DeregistrationRequested) for r in requests):
+            return
+        trial = copy.deepcopy(ledger)
+        decide_batch(requests, trial, context)
+        if trial.wanted_kpjs:
+            ledger.fresh_kpjs = await book.kpj_numbers(trial.wanted_kpjs)
+        if trial.wanted_receipts:
+            ledger.receipts = await book.payment_numbers(trial.wanted_receipts)
+
+    async def _send(
+        self, tx: StoreTransaction, book: InsurerBook, answered: list[tuple[Envelope, Decided]]
+    ) -> None:
+        """Append the answers due at once to their streams (one append); hold the others."""
         sent_at = self.real_now()
-        await book.hold(
-            [
-                HeldAnswer(
-                    stream=answer_stream(kind, request_id),
-                    event_type=answer.event_type,
-                    payload=answer.model_dump(mode="json"),
-                    correlation_id=envelope.correlation_id,
-                    causation_id=envelope.event_id,
-                    due_at=sent_at + timedelta(milliseconds=sending.delay_ms),
-                    copy=sending.copy,
-                    late=sending.late,
+        direct = self.answering()
+        now: list[SendAnswer] = []
+        held: list[HeldAnswer] = []
+        for envelope, one in answered:
+            if one.answer is None:
+                continue  # this attempt was answered already (the request came twice): answer once
+            stream = answer_stream(one.kind, one.request_id)
+            for sending in deliveries(self.behaviour, f"{one.kind}:{one.request_id}:{one.attempt}"):
+                if direct and sending.delay_ms == 0:
+                    now.append(SendAnswer(stream, one.answer, envelope.correlation_id, envelope.event_id))
+                    continue
+                held.append(
+                    HeldAnswer(
+                        stream=stream,
+                        event_type=one.answer.event_type,
+                        payload=one.answer.model_dump(mode="json"),
+                        correlation_id=envelope.correlation_id,
+                        causation_id=envelope.event_id,
+                        due_at=sent_at + timedelta(milliseconds=sending.delay_ms),
+                        copy=sending.copy,
+                        late=sending.late,
+                    )
                 )
-                for sending in deliveries(self.behaviour, f"{kind}:{request_id}:{attempt}")
-            ]
-        )
-
-    async def register(self, book: InsurerBook, event: RegistrationRequested) -> DomainEvent:
-        """Accept (a new participant, or a known one under a new payer) or refuse a registration."""
-        before = await book.registered(event.request_id)
-        if before is not None:
-            # A re-sent request gets the same KPJ, the same instant and the same `continued`.
-            return _accepted(event, before.kpj, before.registered_at, before.continued)
-        identity = event.identity
-        nik_kpj = await book.kpj_of(identity.nik)
-        stated_kpj_known = event.kpj is not None and (
-            event.kpj == nik_kpj or await book.kpj_issued(event.kpj)
-        )
-        decision = decide_registration(
-            nik=identity.nik,
-            birth_date=date.fromisoformat(identity.birth_date),
-            coverage_start=event.coverage_start,
-            coverage_end=event.coverage_end,
-            stated_kpj=event.kpj,
-            nik_kpj=nik_kpj,
-            stated_kpj_known=stated_kpj_known,
-            payers=[] if nik_kpj is None else await book.payers_of(nik_kpj),
-            today=self.today(),
-            behaviour=self.behaviour,
-            attempt=event.attempt,
-        )
-        if isinstance(decision, Refusal):
-            return RegistrationRejected(
-                request_id=event.request_id,
-                worker_id=event.worker_id,
-                reason_code=decision.code,
-                reason=decision.message,
-                attempt=event.attempt,
-                retryable=decision.retryable,
-            )
-        registered_at = self.now()
-        latest = LatestPayer(event.worker_id, event.programme_code, event.coverage_end)
-        continued = isinstance(decision, Continuation)
-        if isinstance(decision, Continuation):
-            kpj = decision.kpj
-            await book.continue_participant(identity.nik, latest)
-        else:
-            kpj = await book.register_new(identity.nik, registered_at, latest)
-        await book.add_payer(
-            NewPayer(
-                request_id=event.request_id,
-                nik=identity.nik,
-                kpj=kpj,
-                worker_id=event.worker_id,
-                programme_code=event.programme_code,
-                first_day=max(event.coverage_start, registered_at.astimezone(BPJS_TIMEZONE).date()),
-                coverage_end=event.coverage_end,
-                registered_at=registered_at,
-                continued=continued,
-            )
-        )
-        return _accepted(event, kpj, registered_at, continued)
-
-    async def deregister(self, book: InsurerBook, event: DeregistrationRequested) -> DomainEvent:
-        """Stop the programme's payments for the KPJ after the last covered day, or refuse."""
-        decided = await book.deregistration(event.request_id)
-        if decided is None:
-            stopped = await book.stop_payer(
-                event.kpj, event.programme_code, event.last_covered_day, event.reason
-            )
-            known = stopped or await book.kpj_issued(event.kpj)
-            refusal = deregistration_refusal(stopped, event.kpj, event.programme_code, known)
-            decided = Deregistration(
-                request_id=event.request_id,
-                kpj=event.kpj,
-                worker_id=event.worker_id,
-                programme_code=event.programme_code,
-                effective_on=event.last_covered_day,
-                reason=event.reason,
-                outcome="confirmed" if refusal is None else "rejected",
-                reason_code=None if refusal is None else refusal.code,
-                refusal=None if refusal is None else refusal.message,
-            )
-            await book.record_deregistration(decided)
-        if decided.outcome == "confirmed":
-            return DeregistrationConfirmed(
-                request_id=decided.request_id,
-                attempt=event.attempt,
-                worker_id=decided.worker_id,
-                kpj=decided.kpj,
-                effective_on=decided.effective_on,
-            )
-        return DeregistrationRejected(
-            request_id=decided.request_id,
-            attempt=event.attempt,
-            worker_id=decided.worker_id,
-            kpj=decided.kpj,
-            reason_code=decided.reason_code,
-            reason=decided.refusal,
-        )
-
-    async def pay(self, book: InsurerBook, event: PremiumPaymentRequested) -> DomainEvent:
-        """Book a premium payment as a whole, or refuse it as a whole."""
-        known = await book.payment(event.payment_request_id)
-        if known is not None:
-            return _payment_answer(known, event.attempt)
-        request = PaymentRequest(
-            kpjs=tuple(event.kpjs),
-            participants=event.participants,
-            jkk_per_participant=event.jkk_per_participant,
-            jkm_per_participant=event.jkm_per_participant,
-            jkk_total=event.jkk_total,
-            jkm_total=event.jkm_total,
-            total=event.total,
-        )
-        listed = set(event.kpjs)
-        registered = await book.participants_among(listed)
-        paid = await book.paid_among(event.month, listed)
-        stops = await book.payer_ends(event.programme_code, listed)
-        not_active = {kpj for kpj, ends in stops.items() if payment_stopped(ends, event.month)}
-        refusal = payment_refusal(
-            request,
-            listed - registered,
-            paid,
-            self.behaviour,
-            transient_key=f"{event.payment_request_id}:{event.attempt}",
-            not_active=not_active,
-        )
-        if refusal is not None and refusal.retryable:
-            # Nothing is booked: the next attempt is decided afresh.
-            return PremiumPaymentRejected(
-                payment_request_id=event.payment_request_id,
-                attempt=event.attempt,
-                reason_code=refusal.code,
-                reason=refusal.message,
-                retryable=True,
-            )
-        decided = Payment(
-            payment_request_id=event.payment_request_id,
-            outcome="rejected",
-            kpjs=sorted(listed),
-            month=event.month,
-            participants=event.participants,
-            total=event.total,
-        )
-        if refusal is not None:
-            concerned = (listed - registered) or not_active or paid
-            decided = replace(
-                decided, reason_code=refusal.code, reason=refusal.message, kpjs=sorted(concerned)
-            )
-        else:
-            number = await book.next_payment_number()
-            decided = replace(
-                decided, outcome="confirmed", payment_ref=payment_ref(number), paid_at=self.now()
-            )
-            await book.book_months(listed, event.month, event.payment_request_id)
-        return _payment_answer(await book.record_payment(decided), event.attempt)
-
-
-def _payment_answer(decided: Payment, attempt: int) -> DomainEvent:
-    if decided.outcome == "confirmed":
-        return PremiumPaymentConfirmed(
-            payment_request_id=decided.payment_request_id,
-            attempt=attempt,
-            payment_ref=decided.payment_ref,
-            paid_at=decided.paid_at,
-            participants=decided.participants,
-            total=decided.total,
-        )
-    return PremiumPaymentRejected(
-        payment_request_id=decided.payment_request_id,
-        attempt=attempt,
-        reason_code=decided.reason_code,
-        reason=decided.reason,
-        retryable=False,
-        kpjs=list(decided.kpjs),
-    )
-
-
-def _accepted(
-    event: RegistrationRequested, kpj: str, registered_at: datetime, continued: bool
-) -> DomainEvent:
-    return RegistrationAccepted(
-        request_id=event.request_id,
-        worker_id=event.worker_id,
-        kpj=kpj,
-        registered_at=registered_at,
-        attempt=event.attempt,
-        continued=continued,
-    )
+        if held:
+            await book.hold(held)
+        if now:
+            await handle(tx, ANSWERS, now, origin=origin_of)

@@ -1,9 +1,10 @@
 """Sending held answers when due, and the outage state: the two clocks of the simulator.
 
-Answers are decided when a request is consumed (handlers.py) and held with the instant they
-are due. `release_due` sends due answers, oldest due first, by appending them to their answer
-streams through the stream kit (domain/answers.py), whose outbox the relay publishes; a delay
-on one answer never holds up another.
+Answers are decided when a request is consumed (handlers.py); those due at once are sent in the
+consuming transaction, the others held with the instant they are due. `release_due` sends due
+answers, oldest due first, by appending them to their answer streams through the stream kit
+(domain/answers.py), whose outbox the relay publishes; a delay on one answer never holds up
+another.
 
 An outage (`POST /control/outage?seconds=N`) sets when it ends. Until then the simulator
 neither consumes (its consumer's partitions are paused: requests wait in Kafka) nor answers
@@ -48,7 +49,8 @@ class OutageState:
         return self.until is not None and (now or real_now()) < self.until
 
 
-def _origin(command: SendAnswer) -> Origin:
+def origin_of(command: SendAnswer) -> Origin:
+    """The business flow an answer belongs to: its request's, caused by the request."""
     return Origin(command.correlation_id, command.causation_id)
 
 
@@ -75,7 +77,7 @@ async def release_due(
             for d in due
         ]
         if commands:
-            await handle(tx, ANSWERS, commands, origin=_origin)
+            await handle(tx, ANSWERS, commands, origin=origin_of)
             await book.mark_sent([d.id for d in due], now)
         return len(due)
 

@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.pii import mask_nik
-from services.bpjs_simulator.adapters.tables import held_messages, paid_months, participants, payers, payments
+from services.bpjs_simulator.adapters.tables import (
+    eventstore,
+    held_messages,
+    paid_months,
+    participants,
+    payers,
+    payments,
+)
 
 
 async def participant_count(engine: AsyncEngine) -> dict[str, Any]:
@@ -79,17 +86,18 @@ async def payment(engine: AsyncEngine, payment_request_id: str) -> dict[str, Any
 
 
 async def answer_counts(engine: AsyncEngine) -> dict[str, int]:
-    """Answers held, sent, repeated and late."""
+    """Answers held (not due yet), sent (every answer on an answer stream, held first or sent with
+    its batch), and, of those held, repeated and late (an answer due at once is never held)."""
     h = held_messages
     async with engine.connect() as conn:
         counts = (
             await conn.execute(
                 select(
                     func.count().filter(h.c.released_at.is_(None)).label("held"),
-                    func.count().filter(h.c.released_at.is_not(None)).label("sent"),
                     func.count().filter(h.c.copy > 1).label("repeated"),
                     func.count().filter(h.c.late > 0).label("late"),
                 )
             )
         ).one()
-    return {"held": counts.held, "sent": counts.sent, "repeated": counts.repeated, "late": counts.late}
+        sent = (await conn.execute(select(func.count()).select_from(eventstore.events))).scalar_one()
+    return {"held": counts.held, "sent": sent, "repeated": counts.repeated, "late": counts.late}

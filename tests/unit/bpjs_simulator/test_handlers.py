@@ -1,5 +1,6 @@
-"""The simulator's handlers on the in-memory store: requests decided once per attempt, answers
-held and sent on their streams when due, with what the insurer remembers faked (FakeBook)."""
+"""The simulator's handlers on the in-memory store: requests decided once per attempt, a batch at
+a time, answers sent with the batch (no delay) or held and sent on their streams when due, with
+what the insurer remembers faked (FakeBook)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,13 @@ class Insurer:
         self.book = FakeBook()
         self.business = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
         self.wall = WALL
+        self.outage = False
         self.handler = InsurerHandler(
-            behaviour, lambda tx: self.book, now=lambda: self.business, real_now=lambda: self.wall
+            behaviour,
+            lambda tx: self.book,
+            now=lambda: self.business,
+            real_now=lambda: self.wall,
+            answering=lambda: not self.outage,
         )
         self.kit = StreamKit(self.store)
         self.requests: list[Envelope] = []
@@ -58,14 +64,21 @@ class Insurer:
     def consume(self, *events: DomainEvent) -> None:
         """Each request consumed in a batch (and transaction) of its own."""
         for event in events:
+            self.consume_batch(event)
+
+    def consume_batch(self, *events: DomainEvent) -> None:
+        """The requests consumed in one batch (and transaction)."""
+        items = []
+        for event in events:
             envelope = envelope_of(event, "enrollment", "request")
             self.requests.append(envelope)
             record = ConsumerRecord("topic", 0, 0, 0, 0, None, envelope.to_bytes(), None, 0, 0, ())
-            asyncio.run(self._react(Consumed(record, envelope, event, envelope)))
+            items.append(Consumed(record, envelope, event, envelope))
+        asyncio.run(self._react(items))
 
-    async def _react(self, item: Consumed) -> None:
+    async def _react(self, items: list[Consumed]) -> None:
         async with self.store.transaction() as tx:
-            await self.handler.react(tx, [item])
+            await self.handler.react(tx, items)
 
     def release(self, after: timedelta = timedelta(0)) -> int:
         """Send what is due by the wall clock plus `after`."""
@@ -137,8 +150,8 @@ def accepted(insurer: Insurer, request_id: str = "R1") -> RegistrationAccepted:
 def test_a_registration_is_accepted_with_a_new_kpj_and_sent_in_the_requests_flow() -> None:
     insurer = Insurer()
     insurer.consume(registration())
-    assert insurer.store.log == []  # held, not sent yet
-    assert insurer.release() == 1
+    assert insurer.book.held == []  # no delay: sent with the batch, not held
+    assert insurer.release() == 0
     [answer] = insurer.answers("bpjs-registration-R1")
     assert isinstance(answer, RegistrationAccepted)
     assert (answer.kpj, answer.registered_at, answer.continued) == ("KPJ26000000001", insurer.business, False)
@@ -264,3 +277,55 @@ def test_the_answer_stream_sends_each_answer_and_counts_them() -> None:
     assert list(answers.decide(command, 0)) == [answer]
     sent = Recorded(answer, envelope_of(answer, "bpjs_simulator", "bpjs-deregistration-D1"))
     assert answers.fold([sent, sent]) == 2
+
+
+def person(i: int, request_id: str | None = None, **changes: Any) -> RegistrationRequested:
+    nik = f"12170545078{i:05d}"
+    identity = {"nik": nik, "full_name": "Ani", "birth_date": "1988-07-05", "sex": "P"}
+    return registration(request_id or f"R{i}", worker_id=f"w{i}", identity=identity, **changes)
+
+
+def sent(insurer: Insurer) -> list[tuple[str, dict[str, Any]]]:
+    return [(e.aggregate_id, e.payload) for e in insurer.store.log]
+
+
+def test_a_batch_is_decided_on_one_read_and_answers_as_one_by_one() -> None:
+    chaos = replace(CALM, nik_not_found_per_million=300_000, transient_error_per_million=100_000)
+    requests: list[DomainEvent] = [person(i) for i in range(12)]
+    # The same person again under another programme, and one attempt delivered twice.
+    requests += [person(3, "R3-B", programme_code="LABUHANBATU-2026"), person(5)]
+    one_by_one, batched = Insurer(chaos), Insurer(chaos)
+    one_by_one.consume(*requests)
+    batched.consume_batch(*requests)
+    assert batched.book.reads == 1 and one_by_one.book.reads == len(requests)
+    assert sent(batched) == sent(one_by_one)
+    assert batched.book.answers == one_by_one.book.answers
+    assert batched.book.payers == one_by_one.book.payers
+    kpjs = [p["kpj"] for _, p in sent(batched) if "kpj" in p]
+    assert kpjs == [f"KPJ{26_000_000_001 + i:011d}" for i in range(len(set(kpjs)))]  # no gaps
+
+
+def test_new_kpjs_pass_over_those_preloaded() -> None:
+    insurer = Insurer()
+    insurer.book.preload("1217054507800000", "KPJ26000000001")
+    insurer.consume_batch(person(1), person(2))
+    assert [p["kpj"] for _, p in sent(insurer)] == ["KPJ26000000002", "KPJ26000000003"]
+
+
+def test_answers_due_at_once_are_held_during_an_outage_and_sent_after() -> None:
+    insurer = Insurer()
+    insurer.outage = True
+    insurer.consume(registration())
+    assert insurer.store.log == [] and len(insurer.book.held) == 1
+    assert insurer.release() == 1
+    assert isinstance(insurer.answers("bpjs-registration-R1")[0], RegistrationAccepted)
+
+
+def test_a_delayed_answer_is_held_and_one_due_at_once_is_sent_with_its_batch() -> None:
+    insurer = Insurer(replace(CALM, max_delay_ms=5))
+    insurer.consume_batch(*[person(i) for i in range(8)])
+    held = {h.answer.stream for h in insurer.book.held}
+    at_once = {stream for stream, _ in sent(insurer)}
+    assert held and at_once and not held & at_once and len(held | at_once) == 8
+    insurer.release(timedelta(seconds=1))
+    assert {stream for stream, _ in sent(insurer)} == held | at_once
