@@ -12,6 +12,7 @@ from libs.events import topics
 from libs.events.envelope import utcnow
 from libs.runtime.service import ServiceDefinition
 from libs.settings import Settings
+from services.allocation.adapters.batch_projection import project_batch
 from services.allocation.adapters.lookups import SqlReadModels
 from services.allocation.adapters.projections import project
 from services.allocation.adapters.stream_cache import ProgrammeStates
@@ -50,6 +51,7 @@ def bootstrap(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> Se
         tables=eventstore,
         router=protect(build_router(), auth),
         projector=project,
+        batch_projector=project_batch,
         handler=reactor,
         consumes=topics.SUBSCRIPTIONS["allocation"],
         background=[announcement(auth, log)],

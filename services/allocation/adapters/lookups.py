@@ -11,7 +11,7 @@ no deadlock between two batches locking workers in different orders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import and_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +25,12 @@ from services.allocation.domain.period import Period
 from services.allocation.domain.programme_commands import WorkerHolds
 from services.allocation.domain.quota_wire import nominated_at
 
-_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
+# Every worker of a run in one statement, in the order of the keys given (unnest keeps it).
+_KEY = "allocation-worker:"
+_LOCKS = text(
+    "SELECT key, pg_try_advisory_xact_lock(hashtextextended(key, 0)) AS locked"
+    " FROM unnest(CAST(:keys AS text[])) AS key"
+)
 
 
 class WorkerBusy(ConcurrencyError):
@@ -53,8 +58,7 @@ class SqlReadModels:
         self, tx: StoreTransaction, workers: Mapping[str, int | None], except_programme: str
     ) -> dict[str, WorkerHolds]:
         conn = connection_of(tx)
-        for worker_id in sorted(workers):
-            await lock_worker(conn, worker_id)
+        await lock_workers(conn, workers)
         found: dict[str, list[ProgrammeHold]] = {w: [] for w in workers}
         if workers:
             for worker_id, hold in await _holds(conn, list(workers), except_programme):
@@ -65,11 +69,16 @@ class SqlReadModels:
         await scrub_person(connection_of(tx), worker_id)
 
 
-async def lock_worker(conn: AsyncConnection, worker_id: str) -> None:
-    """Hold the worker's advisory lock until the transaction ends; WorkerBusy when taken."""
-    locked = (await conn.execute(_LOCK, {"key": f"allocation-worker:{worker_id}"})).scalar_one()
-    if not locked:
-        raise WorkerBusy(worker_id)
+async def lock_workers(conn: AsyncConnection, worker_ids: Iterable[str]) -> None:
+    """Hold each worker's advisory lock until the transaction ends (one statement, in worker id
+    order); WorkerBusy when another transaction holds one of them (the locks taken are released
+    when this transaction rolls back)."""
+    keys = [f"{_KEY}{w}" for w in sorted(set(worker_ids))]
+    if not keys:
+        return
+    for row in await conn.execute(_LOCKS, {"keys": keys}):
+        if not row.locked:
+            raise WorkerBusy(row.key.removeprefix(_KEY))
 
 
 async def _holds(

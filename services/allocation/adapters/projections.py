@@ -8,16 +8,23 @@ up to that event snapshots the same list, and the snapshot is checked against th
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, Integer, String, bindparam, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.desil import rank_desil
 from libs.events import Envelope, decode
 from libs.events.contracts import allocation as wire
 from libs.pii import FORGOTTEN
+from services.allocation.adapters.assignment_changes import (
+    assigned_values,
+    declined_values,
+    released_values,
+    unseated_values,
+    waitlisted_values,
+)
 from services.allocation.adapters.decree_projection import project_decree
 from services.allocation.adapters.tables import assignments, decree_entries, programmes, quota_cells
 
@@ -37,18 +44,7 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     elif isinstance(event, wire.QuotaReleased):
         await _released(conn, event, at)
     elif isinstance(event, wire.QuotaDeclined):
-        await _upsert(
-            conn,
-            event.programme_code,
-            event.worker_id,
-            nomination_id=event.nomination_id,
-            status="declined",
-            regency_code=event.regency_code,
-            sector=event.sector,
-            position=None,
-            held_by=event.held_by,
-            updated_at=at,
-        )
+        await _upsert(conn, event.programme_code, event.worker_id, **declined_values(event, at))
     elif isinstance(event, wire.QuotaChanged):
         await _seats(conn, event)
     elif isinstance(event, wire.BudgetChanged):
@@ -115,45 +111,12 @@ async def _seats(conn: AsyncConnection, event: wire.QuotaChanged) -> None:
     )
 
 
-async def _assigned(conn: AsyncConnection, event: wire.QuotaAssigned, at: Any) -> None:
-    values = {
-        "nomination_id": event.nomination_id,
-        "status": "assigned",
-        "regency_code": event.regency_code,
-        "sector": event.sector,
-        "decile": event.decile,
-        "position": None,
-        "identity": event.identity.model_dump(),
-        "desil_rank": rank_desil(event.decile),
-        "nomination_seq": event.nomination_seq,
-        "decree_round": None,
-        "wait_reason": None,
-        "release_reason": None,
-        "held_by": None,
-        "unseated_by": None,
-        "updated_at": at,
-    }
-    await _record(conn, event.programme_code, event.worker_id, values, assigned=+1)
+async def _assigned(conn: AsyncConnection, event: wire.QuotaAssigned, at: datetime) -> None:
+    await _record(conn, event.programme_code, event.worker_id, assigned_values(event, at), assigned=+1)
 
 
-async def _waitlisted(conn: AsyncConnection, event: wire.QuotaWaitlisted, at: Any) -> None:
-    values = {
-        "nomination_id": event.nomination_id,
-        "status": "waitlisted",
-        "regency_code": event.regency_code,
-        "sector": event.sector,
-        "decile": event.decile,
-        "position": event.position,
-        "identity": event.identity.model_dump(),
-        "desil_rank": event.decile,
-        "nomination_seq": event.nomination_seq,
-        "decree_round": event.decree_round,
-        "wait_reason": event.reason,
-        "release_reason": None,
-        "held_by": None,
-        "updated_at": at,
-    }
-    await _record(conn, event.programme_code, event.worker_id, values, assigned=0)
+async def _waitlisted(conn: AsyncConnection, event: wire.QuotaWaitlisted, at: datetime) -> None:
+    await _record(conn, event.programme_code, event.worker_id, waitlisted_values(event, at), assigned=0)
 
 
 async def _record(
@@ -221,27 +184,20 @@ def _record_statement(columns: tuple[str, ...], *, moves_cell: bool) -> Executab
     return counters
 
 
-async def _unseated(conn: AsyncConnection, event: wire.QuotaUnseated, at: Any) -> None:
+async def _unseated(conn: AsyncConnection, event: wire.QuotaUnseated, at: datetime) -> None:
     await conn.execute(
         update(assignments)
         .where(
             assignments.c.programme_code == event.programme_code,
             assignments.c.worker_id == event.worker_id,
         )
-        .values(
-            status="waitlisted",
-            position=event.position,
-            decree_round=event.decree_round,
-            wait_reason=event.reason,
-            unseated_by=event.by_worker_id,
-            updated_at=at,
-        )
+        .values(**unseated_values(event, at))
     )
     await _count(conn, event.programme_code, event.regency_code, event.sector, -1)
     await _waitlisted_count(conn, event.programme_code, +1)
 
 
-async def _released(conn: AsyncConnection, event: wire.QuotaReleased, at: Any) -> None:
+async def _released(conn: AsyncConnection, event: wire.QuotaReleased, at: datetime) -> None:
     previous = await _status(conn, event.programme_code, event.worker_id)
     await conn.execute(
         update(assignments)
@@ -249,13 +205,7 @@ async def _released(conn: AsyncConnection, event: wire.QuotaReleased, at: Any) -
             assignments.c.programme_code == event.programme_code,
             assignments.c.worker_id == event.worker_id,
         )
-        .values(
-            status="released",
-            release_reason=event.reason,
-            held_by=event.held_by,
-            position=None,
-            updated_at=at,
-        )
+        .values(**released_values(event, at))
     )
     if previous == "assigned":
         await _count(conn, event.programme_code, event.regency_code, event.sector, -1)
