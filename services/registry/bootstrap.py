@@ -14,13 +14,9 @@ from libs.events import topics
 from libs.events.envelope import utcnow
 from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import Settings
+from services.registry.adapters.consumed_projections import project_consumed, project_consumed_in
 from services.registry.adapters.lookups import sql_lookups
-from services.registry.adapters.projections import (
-    project,
-    project_batch,
-    project_consumed,
-    project_consumed_in,
-)
+from services.registry.adapters.projections import project, project_batch
 from services.registry.adapters.tables import eventstore
 from services.registry.adapters.upload import ZipLimits
 from services.registry.application.changes import Changes

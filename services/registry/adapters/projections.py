@@ -12,26 +12,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
-from libs.events.contracts.allocation import (
-    AssignmentDecreed,
-    ProgrammeDefined,
-    QuotaAssigned,
-    QuotaChanged,
-    QuotaDeclined,
-    QuotaReleased,
-    QuotaUnseated,
-    QuotaWaitlisted,
-)
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, EnrollmentFailed
 from libs.events.contracts.registry import (
     NominationCorrected,
-    NominationSubmitted,
     NominationWithdrawn,
     PersonForgotten,
     ReferenceDataImported,
@@ -39,11 +27,8 @@ from libs.events.contracts.registry import (
     WorkerRejected,
     WorkerValidated,
 )
-from libs.eventstore.ports import StoreTransaction
-from libs.eventstore.postgres import PostgresTransaction
 from libs.pii import FORGOTTEN
-from services.registry.adapters.tables import nominations, participants, programmes, reference_versions
-from services.registry.domain.one_payer import HOLDING, SEAT_EVENTS, Seat
+from services.registry.adapters.tables import nominations, reference_versions
 
 INCREMENT = object()  # marks a counter column to add 1 to
 # What a forgotten person's nominations keep of them (what projecting their events opened
@@ -189,134 +174,3 @@ async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
     for nomination_id in sorted(existed):
         for envelope in followers[nomination_id]:
             await project(conn, envelope)
-
-
-# For events naming no nomination: the seats they follow (a late or repeated one changes nothing).
-_AFTER: dict[type[DomainEvent], frozenset[str]] = {
-    # Allocation's release is the last word, also after enrollment said the same first.
-    QuotaReleased: frozenset(HOLDING | {Seat.WAITLISTED, Seat.ENROLLMENT_FAILED, Seat.ENDED}),
-    AssignmentDecreed: frozenset({Seat.ASSIGNED}),
-    EnrolledAtBPJS: frozenset({Seat.ASSIGNED, Seat.DECREED}),
-    EnrollmentFailed: HOLDING,
-    CoverageEnded: HOLDING,
-}
-# Enrollment's events may overtake allocation's (two topics, no order between them): they apply
-# to a nomination with no recorded seat yet, and the seating events arriving after them do not
-# move the nomination back. Only allocation's release or decline has the last word.
-_ENROLLMENT_SAID = frozenset({Seat.ENROLLED, Seat.ENROLLMENT_FAILED, Seat.ENDED})
-_SEATING = (QuotaAssigned, QuotaWaitlisted, QuotaUnseated)
-
-
-async def _seat(conn: AsyncConnection, event: DomainEvent) -> None:
-    """Record what allocation or enrollment decided about a nomination (domain/one_payer.py).
-
-    Allocation's decisions name the nomination; the rest name the worker and programme and move
-    the validated nomination there on from the seats they can follow.
-    """
-    held_by: str | None = None
-    if isinstance(event, QuotaAssigned):
-        seat = Seat.ASSIGNED
-    elif isinstance(event, QuotaWaitlisted | QuotaUnseated):
-        seat = Seat.WAITLISTED
-    elif isinstance(event, QuotaDeclined):
-        seat, held_by = Seat.DECLINED, event.held_by
-    elif isinstance(event, QuotaReleased):
-        seat, held_by = Seat.RELEASED, event.held_by
-    elif isinstance(event, AssignmentDecreed):
-        seat = Seat.DECREED
-    elif isinstance(event, EnrolledAtBPJS):
-        seat = Seat.ENROLLED
-    elif isinstance(event, EnrollmentFailed):
-        seat = Seat.ENROLLMENT_FAILED
-    elif isinstance(event, CoverageEnded):
-        seat = Seat.ENDED
-    else:
-        return
-    values = {"seat": seat.value, "held_by": held_by}
-    nomination_id = getattr(event, "nomination_id", None)
-    where: ColumnElement[bool]
-    if nomination_id is not None:
-        where = nominations.c.nomination_id == nomination_id
-        if isinstance(event, _SEATING):
-            where &= nominations.c.seat.is_(None) | nominations.c.seat.not_in(sorted(_ENROLLMENT_SAID))
-    else:
-        follows: ColumnElement[bool] = nominations.c.seat.in_(sorted(_AFTER[type(event)]))
-        if not isinstance(event, QuotaReleased):
-            follows |= nominations.c.seat.is_(None)
-        where = (
-            (nominations.c.worker_id == getattr(event, "worker_id"))  # noqa: B009 (every one has it)
-            & (nominations.c.programme_code == getattr(event, "programme_code"))  # noqa: B009
-            & (nominations.c.status == "validated")
-            & follows
-        )
-    await conn.execute(update(nominations).where(where).values(**values))
-
-
-async def _seats_changed(conn: AsyncConnection, event: QuotaChanged) -> None:
-    """Keep the registry's copy of the programme's seats current: the door refuses a regency x
-    sector without seats (NO_SEAT_IN_PROGRAMME), and a quota change may open or close one."""
-    row = (
-        await conn.execute(
-            select(programmes.c.definition)
-            .where(programmes.c.programme_code == event.programme_code)
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
-        return
-    cell = {"regency_code": event.regency_code, "sector": event.sector}
-    quotas = [q for q in row.definition["quotas"] if {k: q[k] for k in cell} != cell]
-    quotas.append({**cell, "seats": event.seats})
-    await conn.execute(
-        update(programmes)
-        .where(programmes.c.programme_code == event.programme_code)
-        .values(definition={**row.definition, "quotas": quotas})
-    )
-
-
-async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
-    """Apply another service's event to the registry's copies (programmes, BPJS participants,
-    what allocation and enrollment decided about each nomination)."""
-    if envelope.event_type == NominationSubmitted.event_type:
-        return  # decided by the inbound handler into events of its own; its inbox copy is sealed
-    event = decode(envelope)
-    if envelope.event_type in SEAT_EVENTS:
-        await _seat(conn, event)
-    if isinstance(event, ProgrammeDefined):
-        row: dict[str, Any] = {
-            "programme_code": event.programme_code,
-            "funder": event.funder.value,
-            "jurisdiction": event.jurisdiction,
-            "coverage_start": event.coverage_start,
-            "coverage_end": event.coverage_end,
-            "definition": event.model_dump(mode="json"),
-        }
-        stmt = insert(programmes).values(row)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["programme_code"], set_={k: stmt.excluded[k] for k in row}
-            )
-        )
-    elif isinstance(event, QuotaChanged):
-        await _seats_changed(conn, event)
-    elif isinstance(event, EnrolledAtBPJS):
-        participant: dict[str, Any] = {
-            "worker_id": event.worker_id,
-            "kpj": event.kpj,
-            "programme_code": event.programme_code,
-            "coverage_end": event.coverage_end,
-            "active": True,
-        }
-        stmt = insert(participants).values(participant)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["worker_id"], set_={k: stmt.excluded[k] for k in participant}
-            )
-        )
-
-
-async def project_consumed_in(tx: StoreTransaction, envelope: Envelope) -> None:
-    """`project_consumed` in a transaction of the registry's PostgreSQL store (the Reactor's)."""
-    if not isinstance(tx, PostgresTransaction):
-        raise TypeError(f"the registry's projection needs a PostgreSQL transaction, not {type(tx).__name__}")
-    await project_consumed(tx.conn, envelope)

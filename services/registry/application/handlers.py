@@ -28,8 +28,9 @@ from services.registry.application.inbound import Inbound, Submitted
 from services.registry.application.refusals import answer_parked
 from services.registry.domain.one_payer import SEAT_EVENTS
 
-ProjectConsumed = Callable[[StoreTransaction, Envelope], Awaitable[None]]
-"""Another service's event applied to the registry's copies (adapters/projections.py)."""
+ProjectConsumed = Callable[[StoreTransaction, Sequence[Envelope]], Awaitable[None]]
+"""Other services' events applied, in order, to the registry's copies
+(adapters/consumed_projections.py: a few statements for a whole batch)."""
 
 
 class RegistryReactor:
@@ -47,24 +48,19 @@ class RegistryReactor:
         self.pepper = pepper
 
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
-        """The batch in order: each run of inbound nominations decided together, everything else
-        (programmes, BPJS participants, which the decisions read) projected in its place."""
+        """The batch in segments (`segments`): in each, everything else (programmes, BPJS
+        participants, seats, which the decisions read) projected together, then the inbound
+        nominations decided together."""
         submitted = [(i.clear, i.event) for i in items if isinstance(i.event, NominationSubmitted)]
         # A regency system's nomination comes in clear: its inbox copy keeps the personal fields
         # sealed under the person's key (libs/privacy), like the WorkerNominated it causes.
         copies = [(envelope, self._subject(event.nik)) for envelope, event in submitted]
         await self.inbound.nominations.lookups(tx).seal_inbox_copies(copies)
-        run: list[Submitted] = []
-        for item in items:
-            if isinstance(item.event, NominationSubmitted):
-                run.append((item.clear, item.event))
-                continue
+        for consumed, run in segments(items, self._subject):
+            if consumed:
+                await self.project_consumed(tx, consumed)
             if run:
                 await self.inbound.decide_in(tx, in_submission_order(run))
-                run = []
-            await self.project_consumed(tx, item.clear)
-        if run:
-            await self.inbound.decide_in(tx, in_submission_order(run))
 
     async def parked(
         self,
@@ -84,6 +80,36 @@ class RegistryReactor:
 
     def _subject(self, nik: str) -> str:
         return worker_id_for(normalize_nik(nik), self.pepper)
+
+
+def segments(
+    items: Sequence[Consumed], subject: Callable[[str], str]
+) -> list[tuple[list[Envelope], list[Submitted]]]:
+    """The batch cut where order matters: each segment's other events (projected first, in
+    order) and inbound nominations (decided after them, together), as one by one would leave them.
+
+    An event that came before a nomination is projected before it anyway. One that came after
+    nominations may join their segment only when the two commute: a seat or a BPJS membership
+    concerns one worker, and a decision reads only its own worker's facts, so it must not name a
+    worker nominated in the segment (`subject` of the NIK); a programme's definition or seats
+    concern every decision, and always start a new segment after nominations."""
+    cut: list[tuple[list[Envelope], list[Submitted]]] = []
+    consumed: list[Envelope] = []
+    run: list[Submitted] = []
+    nominated: set[str] = set()
+    for item in items:
+        if isinstance(item.event, NominationSubmitted):
+            run.append((item.clear, item.event))
+            nominated.add(subject(item.event.nik))
+            continue
+        worker_id = getattr(item.event, "worker_id", None)
+        if run and (not isinstance(worker_id, str) or worker_id in nominated):
+            cut.append((consumed, run))
+            consumed, run, nominated = [], [], set()
+        consumed.append(item.clear)
+    if consumed or run:
+        cut.append((consumed, run))
+    return cut
 
 
 def in_submission_order(run: list[Submitted]) -> list[Submitted]:

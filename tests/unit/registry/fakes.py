@@ -133,8 +133,8 @@ class World:
     def lookups(self, tx: StoreTransaction) -> FakeLookups:
         return FakeLookups(self, tx)
 
-    async def project_consumed(self, tx: StoreTransaction, envelope: Envelope) -> None:
-        self.consumed.append(envelope)
+    async def project_consumed(self, tx: StoreTransaction, envelopes: Sequence[Envelope]) -> None:
+        self.consumed.extend(envelopes)
 
     def project(self, recorded: Sequence[Recorded]) -> None:
         for r in recorded:
