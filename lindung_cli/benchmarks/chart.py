@@ -1,4 +1,5 @@
-"""The pipeline bench's PNG: workers through each stage over time, per run, and peak memory."""
+"""The pipeline bench's PNG: workers through each stage over time, per run, peak memory, and the
+machine time per worker of each process (when measured)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ def pipeline_chart(runs: list[dict[str, Any]], out: Path) -> Path:
     matplotlib.use("Agg")  # no display on servers
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(runs) + 1, figsize=(6 * (len(runs) + 1), 4.5), squeeze=False)
+    with_cpu = any(run.get("machine_time") for run in runs)
+    panels = len(runs) + 1 + int(with_cpu)
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), squeeze=False)
     for ax, run in zip(axes[0], runs, strict=False):
         for stage, points in run["series"].items():
             if points:
@@ -29,7 +32,7 @@ def pipeline_chart(runs: list[dict[str, Any]], out: Path) -> Path:
         ax.set_ylabel("workers")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    ax = axes[0][-1]
+    ax = axes[0][len(runs)]
     labels = sorted({k for run in runs for k in run["peak_mib"]})
     width = 0.8 / max(1, len(runs))
     for i, run in enumerate(runs):
@@ -43,8 +46,29 @@ def pipeline_chart(runs: list[dict[str, Any]], out: Path) -> Path:
     ax.set_xlabel("peak MiB (RSS; PostgreSQL: PSS of its processes)")
     ax.set_title("peak memory per process", fontsize=9)
     ax.legend(fontsize=8)
+    if with_cpu:
+        _machine_time(axes[0][-1], runs)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _machine_time(ax: Any, runs: list[dict[str, Any]]) -> None:
+    """CPU ms per worker of each process, one bar per run."""
+    by_run = [(run.get("machine_time") or {}).get("by_process") or {} for run in runs]
+    labels = sorted({k for found in by_run for k in found})
+    width = 0.8 / max(1, len(runs))
+    for i, (run, found) in enumerate(zip(runs, by_run, strict=True)):
+        total = (run.get("machine_time") or {}).get("ms_per_worker", 0.0)
+        ax.barh(
+            [j + i * width for j in range(len(labels))],
+            [(found.get(label) or {}).get("ms_per_worker", 0.0) for label in labels],
+            height=width,
+            label=f"{run['label']} ({total:.1f} ms in all)",
+        )
+    ax.set_yticks([j + width * (len(runs) - 1) / 2 for j in range(len(labels))], labels, fontsize=8)
+    ax.set_xlabel("CPU ms per worker (user + system; PostgreSQL: all its processes)")
+    ax.set_title("machine time per worker, first sent → last enrolled", fontsize=9)
+    ax.legend(fontsize=8)

@@ -1,8 +1,10 @@
 """The pipeline benchmark runs end to end on a stack of its own (its numbers are not judged here).
 
 A few hundred workers go from the inbound topic to EnrolledAtBPJS through every service; the
-report must count each of them at every stage, measure the broker baseline and every process's
-memory, and the command must write its JSON and PNG.
+report must count each of them at every stage, measure the broker baseline, every process's
+memory and machine time, each service's statements and rows, the hops of single nominations on
+the idle stack afterwards, and the command must write its JSON and PNG. `--profile all` writes a
+profile of every service.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from tests.integration.bench.conftest import run_pipeline_bench
 pytestmark = pytest.mark.integration
 
 WORKERS = 240
+IDLE = 3
+SERVICES = {"registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard"}
 
 
 def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_env: Path) -> None:
     out = bench_env / "results"
-    run = run_pipeline_bench(bench_env, WORKERS)
+    run = run_pipeline_bench(bench_env, WORKERS, "--idle-samples", str(IDLE))
     assert list(out.glob("pipeline-*.png"))
     assert run["complete"] and run["enrolled"] == WORKERS
     assert set(run["failures"].values()) == {0}
@@ -49,3 +53,34 @@ def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(ben
     assert {"registry", "allocation", "enrollment", "bpjs_simulator", "tansu", "postgres"} <= set(
         run["peak_mib"]
     )
+    assert run["events_per_s"] > 0 and run["events_to_baseline"] > 0
+    # Machine time: every process of the stack, PostgreSQL's tree and the broker included.
+    cpu = run["machine_time"]
+    assert cpu["ms_per_worker"] > 0 and SERVICES | {"tansu", "postgres"} <= set(cpu["by_process"])
+    # SQL: the bench's own PostgreSQL loads pg_stat_statements; each service's role and schema.
+    sql = run["sql"]
+    assert sql["source"] == "pg_stat_statements" and set(sql["by_service"]) == SERVICES
+    registry = sql["by_service"]["registry"]
+    assert registry["statements_run"] > 0 and registry["rows_written"] >= 3 * WORKERS
+    assert sql["per_worker"]["rows_written"] > 0 and sql["commits"] > 0
+    # Idle hops: after the bulk run (whose stage counts above leave them out).
+    idle = run["idle_hops"]
+    assert idle["samples"] == IDLE and idle["enrolled"] == IDLE
+    assert set(idle["hops_s"]) == {
+        "posted→validated",
+        "validated→assigned",
+        "assigned→requested",
+        "requested→answered",
+        "answered→enrolled",
+        "posted→enrolled",
+    }
+    assert all(cut["p95"] >= cut["p50"] > 0 for cut in idle["hops_s"].values())
+
+
+def test_profile_all_writes_a_text_report_per_service(bench_env: Path) -> None:
+    out = bench_env / "results"
+    run = run_pipeline_bench(bench_env, 20, "--profile", "all", "--idle-samples", "0", "--no-baseline")
+    assert run["complete"]
+    written = {p.name.split("-")[1]: p for p in out.glob("profile-*.txt")}
+    assert set(written) == SERVICES
+    assert all(p.stat().st_size > 0 for p in written.values())
