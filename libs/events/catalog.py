@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 
 # Importing every contract module registers its classes as DomainEvent subclasses.
@@ -47,8 +48,48 @@ def contract_for(event_type: str) -> type[DomainEvent]:
         raise UnknownEventType(event_type) from None
 
 
+class _Decoded(weakref.ref[Envelope]):
+    """An envelope (weakly) and the event it decodes to."""
+
+    __slots__ = ("event", "key")
+
+    key: int
+    event: DomainEvent
+
+
+# The event of each live envelope already decoded, or built from its event (the kit, the store's
+# load, the consumer), by the envelope's identity: a projector handed the envelope afterwards gets
+# that event back instead of decoding the payload again (about 18 µs an event). An entry goes
+# with its envelope, so nothing is kept that is not in use anyway.
+_decoded: dict[int, _Decoded] = {}
+
+
+def _forget(entry: weakref.ref[Envelope]) -> None:
+    if isinstance(entry, _Decoded) and _decoded.get(entry.key) is entry:
+        del _decoded[entry.key]
+
+
+def remember(envelope: Envelope, event: DomainEvent) -> None:
+    """Note that `envelope` (as it is, personal fields clear) decodes to `event`."""
+    entry = _Decoded(envelope, _forget)
+    entry.key, entry.event = id(envelope), event
+    _decoded[entry.key] = entry
+
+
 def decode(envelope: Envelope) -> DomainEvent:
-    """The envelope's payload as the current version of its contract (upcast when older)."""
+    """The envelope's payload as the current version of its contract (upcast when older).
+
+    An envelope decoded before (or built from its event) gives back the same event: events and
+    envelopes are immutable, so it is the event decoding would give again."""
+    known = _decoded.get(id(envelope))
+    if known is not None and known() is envelope:
+        return known.event
+    event = _decode(envelope)
+    remember(envelope, event)
+    return event
+
+
+def _decode(envelope: Envelope) -> DomainEvent:
     contract = contract_for(envelope.event_type)
     if envelope.schema_version > contract.schema_version:
         raise UnsupportedVersion(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from libs.events.catalog import remember
 from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope, utcnow
 from libs.eventstore.decider import C, Decider, Recorded, S
@@ -84,6 +85,7 @@ def recorded_as(
             producer=producer,
             payload=event.model_dump(mode="json"),
         )
+        remember(envelope, event)  # its projection gets `event`, not a decoding of the payload
         recorded.append(Recorded(event, envelope))
     return recorded
 
