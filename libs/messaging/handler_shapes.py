@@ -45,3 +45,10 @@ class ParkingReactor(Reactor, Protocol):
         envelope: Envelope | None,
         error: BaseException,
     ) -> None: ...
+
+
+class CopyingReactor(Reactor, Protocol):
+    """A Reactor whose inbox keeps another copy of each consumed event than the one that came
+    (the dashboard keeps no personal data): the consumer writes the inbox row with it."""
+
+    def inbox_copy(self, item: Consumed) -> Envelope: ...

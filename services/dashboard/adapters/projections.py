@@ -1,30 +1,34 @@
 """The dashboard's read models written in SQL: the rows a batch of consumed facts changes
-(services/dashboard/domain/read_model.py), one statement per table and row shape.
+(services/dashboard/domain/read_model.py), one statement per table.
 
 `project_consumed` is the whole of the dashboard's reaction to one event (it decides nothing and
 emits nothing), so an audit that replays the inbox through it rebuilds the same tables as the
 live consumer, which writes the same rows a batch at a time.
+
+A batch's rows of one table differ in which columns they set (an assignment sets the quota
+status, an enrolment only the enrolment): each row travels as a JSON object of the columns it
+sets, and one MERGE inserts the new rows (the table's defaults where a column is not set) and
+sets, on the existing ones, only the columns each row names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
+from services.dashboard.adapters.merged_rows import merge_statement, rows_json, schema_on
 from services.dashboard.adapters.tables import eventstore, metadata, programmes, quotas
 from services.dashboard.domain.consumed import fact_of
 from services.dashboard.domain.read_model import KEYS, TABLES, Changes, changes_of
 
 _INBOX = eventstore.inbox
-# Replaces consumed envelopes the inbox consumer wrote in this transaction by their minimised copy.
+# Replaces a parked event's inbox row, written in this transaction, by its minimised copy (the rows
+# of applied events are written minimised by the consumer: DashboardReactor.inbox_copy).
 _KEEP = (
     update(_INBOX)
     .where(_INBOX.c.event_id == bindparam("kept_id"))
@@ -37,20 +41,6 @@ _SET_CAP = (
 )
 
 
-@cache
-def _upsert_statement(table: Table, columns: tuple[str, ...]) -> Any:
-    # Built once per row shape and executed with every row of that shape (one round trip).
-    # Parameters are prefixed: SQLAlchemy reserves a column's own name for its VALUES clause.
-    key = KEYS[table.name]
-    stmt = insert(table).values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
-    settable = [c for c in columns if c not in key]
-    if settable:
-        return stmt.on_conflict_do_update(
-            index_elements=list(key), set_={c: stmt.excluded[c] for c in settable}
-        )
-    return stmt.on_conflict_do_nothing(index_elements=list(key))
-
-
 async def write_changes(conn: AsyncConnection, changes: Changes) -> None:
     """Write `changes` on `conn`: caps, replaced quota tables, then every table's rows."""
     if changes.caps:
@@ -58,12 +48,11 @@ async def write_changes(conn: AsyncConnection, changes: Changes) -> None:
     if changes.quotas_replaced:
         await conn.execute(delete(quotas).where(quotas.c.programme_code.in_(changes.quotas_replaced)))
     for name in TABLES:
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in changes.written(name):
-            shapes.setdefault(tuple(sorted(row)), []).append({f"v_{c}": v for c, v in row.items()})
-        table = metadata.tables[f"{metadata.schema}.{name}"]
-        for columns, params in shapes.items():
-            await conn.execute(_upsert_statement(table, columns), params)
+        rows = changes.written(name)
+        if rows:
+            table = metadata.tables[f"{metadata.schema}.{name}"]
+            statement = merge_statement(table, KEYS[name], schema_on(conn, table))
+            await conn.execute(statement, {"rows": rows_json(rows)})
 
 
 async def keep_in_inbox(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
@@ -92,7 +81,8 @@ class SqlReadModels:
     """The dashboard's read models and inbox copies in the PostgreSQL transaction of a batch."""
 
     async def write(self, tx: StoreTransaction, changes: Changes, kept: Sequence[Envelope]) -> None:
-        """Write the batch's read-model `changes` and keep the `kept` copies in its inbox rows."""
+        """Write the batch's read-model `changes` and keep the `kept` copies in the inbox rows
+        this transaction wrote for them (a parked event's)."""
         conn = connection_of(tx)
         await keep_in_inbox(conn, kept)
         await write_changes(conn, changes)

@@ -1,9 +1,10 @@
 """The dashboard's reaction to consumed events: keep the facts, drop the personal data, project.
 
-The inbox consumer has already written the consumed envelopes to the inbox in this transaction;
-the reactor replaces them with their minimised copies before the transaction commits, so no NIK,
-name or KPJ is ever stored by the dashboard. The read models are projected from those same
-minimised facts, which is what an audit replay of the inbox feeds `project_consumed` too. The
+The inbox consumer writes each consumed envelope's inbox row as the reactor's `inbox_copy` gives
+it: the minimised copy, written once, so no NIK, name or KPJ is ever stored by the dashboard
+(a parked event's row is replaced by its copy in the transaction that parks it). The read
+models are projected from those same minimised facts, which is what an audit replay of the inbox
+feeds `project_consumed` too. The
 dashboard decides nothing: it appends no event.
 """
 
@@ -29,7 +30,8 @@ class ReadModels(Protocol):
     """Where a batch's changes go, in the batch's transaction (adapters/projections.py: SQL)."""
 
     async def write(self, tx: StoreTransaction, changes: Changes, kept: Sequence[Envelope]) -> None:
-        """Write the read-model `changes` and replace the batch's inbox rows by the `kept` copies."""
+        """Write the read-model `changes`, and replace the inbox rows this transaction wrote for
+        the `kept` envelopes by these copies."""
         ...
 
 
@@ -41,12 +43,20 @@ class DashboardReactor:
     def __init__(self, read_models: ReadModels) -> None:
         self.read_models = read_models
 
+    def inbox_copy(self, item: Consumed) -> Envelope:
+        """What the inbox keeps of a consumed event: its minimised copy, or only its metadata
+        when its fact is unreadable (then `react` fails the batch, and the event is parked)."""
+        try:
+            return minimised(item.clear)[1]
+        except Exception:
+            return metadata_only(item.clear)
+
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
-        """Project a batch of consumed events, in order, and keep only their minimised copies."""
+        """Project a batch of consumed events, in order (their inbox rows hold `inbox_copy`)."""
         reduced = [minimised(item.clear) for item in items]
         # The facts projected are the ones `project_consumed` reads back from the kept envelopes.
         changes = changes_of((fact, kept.occurred_at) for fact, kept in reduced)
-        await self.read_models.write(tx, changes, [kept for _, kept in reduced])
+        await self.read_models.write(tx, changes, ())
 
     async def parked(
         self,

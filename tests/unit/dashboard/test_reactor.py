@@ -11,7 +11,7 @@ from aiokafka.structs import ConsumerRecord
 from libs.events import Envelope, decode
 from libs.eventstore.memory import InMemoryStore
 from libs.eventstore.ports import StoreTransaction
-from libs.messaging.consumer import Consumed
+from libs.messaging.consumer import Consumed, InboxConsumer
 from services.dashboard.adapters.projections import SqlReadModels
 from services.dashboard.application.handlers import DashboardReactor
 from services.dashboard.domain.consumed import fact_of
@@ -34,14 +34,17 @@ def consumed(envelope: Envelope, offset: int = 0) -> Consumed:
     return Consumed(record, envelope, decode(envelope), envelope)
 
 
-async def test_a_batch_is_projected_once_with_its_minimised_copies() -> None:
+async def test_a_batch_is_projected_once_and_its_inbox_keeps_the_minimised_copies() -> None:
     envelopes, personal = every_kind_of_event()
     store, read_models = InMemoryStore("dashboard"), RecordedReadModels()
     reactor = DashboardReactor(read_models)
-    async with store.transaction() as tx:
-        await reactor.react(tx, [consumed(e, i) for i, e in enumerate(envelopes)])
-    [(changes, kept)] = read_models.batches
-    assert [k.event_id for k in kept] == [e.event_id for e in envelopes]
+    consumer = InboxConsumer(
+        store, reactor, group="dashboard", dead_letter_topic="dlq", max_attempts=1, retry_backoff_s=0
+    )
+    await consumer.handle_records([consumed(e, i).record for i, e in enumerate(envelopes)])
+    [(changes, rewritten)] = read_models.batches
+    assert rewritten == []  # the consumer wrote each inbox row once, already minimised
+    kept = [Envelope.model_validate(store.inbox[e.event_id].envelope) for e in envelopes]
     for copy in kept:
         assert not [v for v in personal if v in copy.model_dump_json()], copy.event_type
         assert not PERSONAL_FIELDS & set(copy.payload)
@@ -51,6 +54,15 @@ async def test_a_batch_is_projected_once_with_its_minimised_copies() -> None:
     assert changes.written("placements") and changes.written("claims")
     # The dashboard decides nothing: no stream, no outbox message.
     assert store.log == [] and store.outbox == []
+
+
+def test_an_unreadable_fact_is_copied_as_its_metadata_only() -> None:
+    envelopes, _ = every_kind_of_event()
+    rejected = next(e for e in envelopes if e.event_type == "WorkerRejected")
+    broken = rejected.model_copy(update={"payload": {**rejected.payload, "reasons": []}})
+    item = Consumed(consumed(rejected).record, broken, decode(rejected), broken)
+    copy = DashboardReactor(RecordedReadModels()).inbox_copy(item)
+    assert copy.payload == {} and copy.event_id == rejected.event_id
 
 
 async def test_an_unreadable_fact_fails_the_batch() -> None:
