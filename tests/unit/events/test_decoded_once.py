@@ -8,61 +8,42 @@ from datetime import UTC, datetime
 
 from libs.events import catalog
 from libs.events.catalog import decode
-from libs.events.contracts.registry import NominationWithdrawn
 from libs.events.envelope import Envelope
+from libs.eventstore.decider import Recorded
 from libs.eventstore.kit import Origin, recorded_as
+from tests.unit.messaging.test_consumer_in_memory import withdrawn
 
-WITHDRAWN = NominationWithdrawn(
-    worker_id="w-1",
-    nomination_id="n-1",
-    programme_code="TEST",
-    regency_code="12.17",
-    reason="moved",
-    note="",
-    withdrawn_by="test",
-)
+WITHDRAWN = withdrawn("w-1", "")
+
+
+def recorded(stream_id: str) -> Recorded:
+    """The withdrawal as the kit records it (built from the event, not decoded)."""
+    [built] = recorded_as(
+        [WITHDRAWN],
+        stream_id=stream_id,
+        after_version=0,
+        origin=Origin.new(),
+        occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
+        producer="registry",
+    )
+    return built
 
 
 def test_the_envelope_the_kit_builds_decodes_to_its_own_event() -> None:
-    [recorded] = recorded_as(
-        [WITHDRAWN],
-        stream_id="w-1",
-        after_version=0,
-        origin=Origin.new(),
-        occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
-        producer="registry",
-    )
-    assert decode(recorded.envelope) is recorded.event
+    built = recorded("w-1")
+    assert decode(built.envelope) is built.event
 
 
 def test_a_decoded_envelope_gives_the_same_event_and_a_copy_is_decoded_anew() -> None:
-    [recorded] = recorded_as(
-        [WITHDRAWN],
-        stream_id="w-1",
-        after_version=0,
-        origin=Origin.new(),
-        occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
-        producer="registry",
-    )
-    copy = Envelope.from_bytes(recorded.envelope.canonical().encoded())
+    built = recorded("w-1")
+    copy = Envelope.from_bytes(built.envelope.canonical().encoded())
     first = decode(copy)
-    assert first == recorded.event and first is not recorded.event
+    assert first == built.event and first is not built.event
     assert decode(copy) is first
 
 
 def test_what_is_remembered_goes_with_its_envelope() -> None:
-    envelope = Envelope.from_bytes(
-        recorded_as(
-            [WITHDRAWN],
-            stream_id="w-2",
-            after_version=0,
-            origin=Origin.new(),
-            occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
-            producer="registry",
-        )[0]
-        .envelope.canonical()
-        .encoded()
-    )
+    envelope = Envelope.from_bytes(recorded("w-2").envelope.canonical().encoded())
     gc.collect()
     before = len(catalog._decoded)
     decode(envelope)
