@@ -25,6 +25,8 @@ from libs.service_names import SERVICES
 
 KINDS = ("reads", "writes", "commits", "other")
 ROW_KINDS = ("inserted", "updated", "deleted")
+# The statements run most often, per service, listed in the report.
+TOP = 5
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(--[^\n]*\n|/\*.*?\*/)", re.DOTALL)
 
@@ -56,22 +58,39 @@ def service_of_role(role: str, prefix: str) -> str | None:
 class SqlReading:
     """Cumulative counters at one instant. `statements` is None without pg_stat_statements."""
 
-    statements: dict[str, dict[str, int]] | None  # service -> kind -> calls
+    statements: dict[str, dict[str, int]] | None  # service -> query text -> calls
     rows: dict[str, dict[str, int]]  # schema -> inserted/updated/deleted
     commits: int
     rollbacks: int
 
 
 def group_statements(rows: Iterable[tuple[str, str, int]], prefix: str) -> dict[str, dict[str, int]]:
-    """(role, query, calls) → calls per service and kind (roles of no service left out)."""
+    """(role, query, calls) → calls per service and query text (roles of no service left out)."""
     found: dict[str, dict[str, int]] = {}
     for role, query, calls in rows:
         service = service_of_role(role, prefix)
         if service is None:
             continue
-        kinds = found.setdefault(service, dict.fromkeys(KINDS, 0))
-        kinds[statement_kind(query)] += int(calls)
+        queries = found.setdefault(service, {})
+        queries[query] = queries.get(query, 0) + int(calls)
     return found
+
+
+def by_kind(calls: dict[str, int]) -> dict[str, int]:
+    """Calls per query text → calls per kind (every kind, zero included)."""
+    found = dict.fromkeys(KINDS, 0)
+    for query, n in calls.items():
+        found[statement_kind(query)] += n
+    return found
+
+
+def top(calls: dict[str, int], most: int = TOP) -> list[dict[str, Any]]:
+    """The `most` statements run most often (reads and writes), their text cut to 200 characters."""
+    ranked = sorted(
+        ((n, q) for q, n in calls.items() if n > 0 and statement_kind(q) in ("reads", "writes")),
+        key=lambda item: -item[0],
+    )
+    return [{"calls": n, "query": " ".join(q.split())[:200]} for n, q in ranked[:most]]
 
 
 async def _statements(engine: AsyncEngine, prefix: str) -> dict[str, dict[str, int]] | None:
@@ -144,9 +163,11 @@ def report(before: SqlReading, after: SqlReading, workers: int) -> dict[str, Any
         rows = _minus(after.rows.get(service, {}), before.rows.get(service, {}))
         entry: dict[str, Any] = {"rows": rows, "rows_written": sum(rows.values())}
         if after.statements is not None and before.statements is not None:
-            calls = _minus(after.statements.get(service, {}), before.statements.get(service, {}))
+            queries = _minus(after.statements.get(service, {}), before.statements.get(service, {}))
+            calls = by_kind(queries)
             entry["statements"] = calls
-            entry["statements_run"] = calls.get("reads", 0) + calls.get("writes", 0)
+            entry["statements_run"] = calls["reads"] + calls["writes"]
+            entry["top_statements"] = top(queries)
         entry["per_worker"] = {
             key: _per(entry[key], workers) for key in ("statements_run", "rows_written") if key in entry
         } | {f"statements_{k}": _per(v, workers) for k, v in entry.get("statements", {}).items()}

@@ -7,10 +7,12 @@ import pytest
 
 from lindung_cli.benchmarks.sql_counts import (
     SqlReading,
+    by_kind,
     group_statements,
     report,
     service_of_role,
     statement_kind,
+    top,
 )
 
 
@@ -44,22 +46,35 @@ def test_a_role_is_a_service_only_with_the_prefix_and_a_known_name() -> None:
     assert service_of_role("registry", "lindung_") is None
 
 
-def test_calls_are_summed_per_service_and_kind() -> None:
+def test_calls_are_summed_per_service_and_query_then_kind() -> None:
     grouped = group_statements(
         [
             ("lindung_registry", "SELECT 1", 3),
             ("lindung_registry", "INSERT INTO a VALUES (1)", 2),
             ("lindung_registry", "select 2", 1),
+            ("lindung_registry", "SELECT 1", 1),
             ("postgres", "SELECT 1", 100),
         ],
         "lindung_",
     )
-    assert grouped == {"registry": {"reads": 4, "writes": 2, "commits": 0, "other": 0}}
+    assert grouped == {"registry": {"SELECT 1": 4, "INSERT INTO a VALUES (1)": 2, "select 2": 1}}
+    assert by_kind(grouped["registry"]) == {"reads": 5, "writes": 2, "commits": 0, "other": 0}
+
+
+def test_the_top_statements_are_reads_and_writes_most_run_first_in_one_line() -> None:
+    calls = {"COMMIT": 99, "SELECT\n  1": 3, "INSERT INTO a VALUES (1)": 7, "SELECT 2": 0}
+    assert top(calls) == [
+        {"calls": 7, "query": "INSERT INTO a VALUES (1)"},
+        {"calls": 3, "query": "SELECT 1"},
+    ]
+    assert len(top({f"SELECT {i}": i + 1 for i in range(9)})) == 5
 
 
 def reading(scale: int, statements: bool = True) -> SqlReading:
     return SqlReading(
-        statements={"registry": {"reads": 10 * scale, "writes": 20 * scale, "commits": scale, "other": 0}}
+        statements={
+            "registry": {"SELECT 1": 10 * scale, "INSERT INTO a VALUES (1)": 20 * scale, "COMMIT": scale}
+        }
         if statements
         else None,
         rows={
@@ -79,6 +94,7 @@ def test_the_report_is_the_difference_per_service_and_per_worker() -> None:
     assert registry["rows_written"] == 70
     assert registry["statements"] == {"reads": 20, "writes": 40, "commits": 2, "other": 0}
     assert registry["statements_run"] == 60
+    assert registry["top_statements"][0] == {"calls": 40, "query": "INSERT INTO a VALUES (1)"}
     assert registry["per_worker"]["statements_run"] == 6.0
     assert registry["per_worker"]["rows_written"] == 7.0
     assert registry["per_worker"]["statements_writes"] == 4.0
