@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import or_, select, text
 
 from libs.events.envelope import Envelope
@@ -10,7 +12,7 @@ from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
 from libs.privacy.envelopes import seal_inbox_copies
 from services.claims.adapters import coverage
-from services.claims.adapters.projections import project_consumed
+from services.claims.adapters.projections import project_consumed_batch
 from services.claims.adapters.tables import claims
 from services.claims.domain.checks import PaidClaim
 from services.claims.domain.claim import paid_claim_from
@@ -24,8 +26,8 @@ class SqlClaimsBook:
         self.tx = tx
         self.conn = tx.conn
 
-    async def keep_coverage_fact(self, envelope: Envelope) -> None:
-        await project_consumed(self.conn, envelope)
+    async def keep_coverage_facts(self, envelopes: Sequence[Envelope]) -> None:
+        await project_consumed_batch(self.conn, envelopes)
 
     async def seal_inbox_copy(self, envelope: Envelope, worker_id: str) -> None:
         store = self.tx.store

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import cast, literal, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
@@ -63,20 +66,56 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
 async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
     """Apply one of enrollment's coverage events to the claims service's coverage view: the
     programme's period per worker (EnrolledAtBPJS) and every fact (`coverage_facts`)."""
-    if envelope.event_type == ClaimPaid.event_type:
-        return  # decided by the handler into claims events; its inbox copy is sealed (libs/privacy)
-    event = decode(envelope)
-    if isinstance(event, EnrolledAtBPJS):
-        await _enrolled(conn, envelope, event)
-    rows = [{"event_id": str(envelope.event_id), **fact} for fact in _facts_of(event)]
-    # A bill line pays for up to 5,000 workers by default: chunks keep each statement under
-    # PostgreSQL's 32,767 bind parameters.
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        await conn.execute(insert(coverage_facts).values(chunk).on_conflict_do_nothing())
+    await project_consumed_batch(conn, [envelope])
 
 
-_ROWS_PER_STATEMENT = 2_000
+async def project_consumed_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    """`project_consumed` of each envelope in order, as one statement per table: the latest
+    period per worker and programme wins (each upsert sets every column), facts already kept
+    are kept once."""
+    periods: dict[tuple[str, str], dict[str, object]] = {}
+    facts: list[dict[str, object]] = []
+    for envelope in envelopes:
+        if envelope.event_type == ClaimPaid.event_type:
+            continue  # decided by the handler into claims events; its inbox copy is sealed (libs/privacy)
+        event = decode(envelope)
+        if isinstance(event, EnrolledAtBPJS):
+            row = _period(envelope, event)
+            periods.pop((event.worker_id, event.programme_code), None)  # the latest comes last
+            periods[(event.worker_id, event.programme_code)] = row
+        facts += [{"event_id": str(envelope.event_id), **fact} for fact in _facts_of(event)]
+    if periods:
+        await _keep_periods(conn, list(periods.values()))
+    if facts:
+        await _keep_facts(conn, facts)
+
+
+def _unnested(table: Table, rows: Sequence[dict[str, object]]) -> Select[Any]:
+    """The rows (each with every column of `table`, in its order) as one SELECT FROM unnest of one
+    array per column: one parameter each, whatever the number of rows (a bill line names up to
+    5,000 workers; bind parameters stop at 32,767)."""
+    names = [c.name for c in table.columns]
+    arrays = [bindparam(f"a_{n}", [row[n] for row in rows], type_=ARRAY(table.c[n].type)) for n in names]
+    source = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    return select(*(source.c[n] for n in names))
+
+
+async def _keep_periods(conn: AsyncConnection, rows: Sequence[dict[str, object]]) -> None:
+    statement = insert(coverage).from_select([c.name for c in coverage.columns], _unnested(coverage, rows))
+    key = ("worker_id", "programme_code")
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c.name: statement.excluded[c.name] for c in coverage.columns if c.name not in key},
+        )
+    )
+
+
+async def _keep_facts(conn: AsyncConnection, rows: Sequence[dict[str, object]]) -> None:
+    columns = [c.name for c in coverage_facts.columns]
+    await conn.execute(
+        insert(coverage_facts).from_select(columns, _unnested(coverage_facts, rows)).on_conflict_do_nothing()
+    )
 
 
 def _facts_of(event: object) -> list[dict[str, object]]:
@@ -123,8 +162,8 @@ def _facts_of(event: object) -> list[dict[str, object]]:
     return []
 
 
-async def _enrolled(conn: AsyncConnection, envelope: Envelope, event: EnrolledAtBPJS) -> None:
-    row = {
+def _period(envelope: Envelope, event: EnrolledAtBPJS) -> dict[str, object]:
+    return {
         "worker_id": event.worker_id,
         "programme_code": event.programme_code,
         "kpj": event.kpj,
@@ -135,10 +174,3 @@ async def _enrolled(conn: AsyncConnection, envelope: Envelope, event: EnrolledAt
         "request_id": event.request_id,
         "updated_at": envelope.occurred_at,
     }
-    stmt = insert(coverage).values(row)
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["worker_id", "programme_code"],
-            set_={k: stmt.excluded[k] for k in row if k not in ("worker_id", "programme_code")},
-        )
-    )

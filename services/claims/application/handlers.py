@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from libs.events.contracts.bpjs import ClaimPaid
+from libs.events.envelope import Envelope
 from libs.eventstore.kit import Origin, handle
 from libs.eventstore.ports import StoreTransaction
 from libs.identity import worker_id_for
@@ -41,11 +42,18 @@ class ClaimsHandler:
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
         """Apply a consumed batch in the consumer's transaction."""
         book = self.book_of(tx)
+        # A run of coverage facts is kept together, before the claim that follows it reads them.
+        facts: list[Envelope] = []
         for item in items:
             if isinstance(item.event, COVERAGE_EVENTS):
-                await book.keep_coverage_fact(item.clear)
+                facts.append(item.clear)
             elif isinstance(item.event, ClaimPaid):
+                if facts:
+                    await book.keep_coverage_facts(facts)
+                    facts = []
                 await self.paid(tx, book, item)
+        if facts:
+            await book.keep_coverage_facts(facts)
 
     async def paid(self, tx: StoreTransaction, book: ClaimsBook, item: Consumed) -> None:
         """Record or flag one claim BPJS paid."""

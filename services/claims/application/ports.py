@@ -3,6 +3,7 @@ adapters/book.py, unit tests fake it (tests/unit/claims)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from libs.events.envelope import Envelope
@@ -13,8 +14,8 @@ from services.claims.domain.coverage import ProgrammeCoverage
 class ClaimsBook(Protocol):
     """The claims service's own tables, within one transaction."""
 
-    async def keep_coverage_fact(self, envelope: Envelope) -> None:
-        """Keep what one of enrollment's coverage events says (the consumed projector)."""
+    async def keep_coverage_facts(self, envelopes: Sequence[Envelope]) -> None:
+        """Keep what enrollment's coverage events say, in order (the consumed projector)."""
         ...
 
     async def seal_inbox_copy(self, envelope: Envelope, worker_id: str) -> None:

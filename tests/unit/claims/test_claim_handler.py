@@ -4,7 +4,7 @@ ClaimPaid events, with the claims service's tables faked (application/ports.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,11 +49,13 @@ class FakeBook:
     store: InMemoryStore
     programmes: list[ProgrammeCoverage] = field(default_factory=list)
     facts: list[Envelope] = field(default_factory=list)
+    kept_runs: list[list[str]] = field(default_factory=list)  # event types, a call each
     sealed: list[tuple[Envelope, str]] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)
 
-    async def keep_coverage_fact(self, envelope: Envelope) -> None:
-        self.facts.append(envelope)
+    async def keep_coverage_facts(self, envelopes: Sequence[Envelope]) -> None:
+        self.facts.extend(envelopes)
+        self.kept_runs.append([e.event_type for e in envelopes])
 
     async def seal_inbox_copy(self, envelope: Envelope, worker_id: str) -> None:
         self.sealed.append((envelope, worker_id))
@@ -62,6 +64,7 @@ class FakeBook:
         self.locked.append(worker_id)
 
     async def other_claims(self, claim: PaidClaim) -> list[PaidClaim]:
+        self.kept_runs.append(["(claim read)"])
         recorded = [
             ClaimRecorded.model_validate(e.payload) for e in self.store.log if e.event_type == "ClaimRecorded"
         ]
@@ -80,6 +83,19 @@ class Claims:
     store: InMemoryStore
     book: FakeBook
     handler: ClaimsHandler
+
+    def consume_batch(self, *events: DomainEvent) -> None:
+        """The events consumed in one batch (and transaction)."""
+        items = []
+        for offset, event in enumerate(events):
+            envelope = envelope_of(event, "bpjs_simulator", "bpjs-claim")
+            record = ConsumerRecord("topic", 0, offset, 0, 0, None, envelope.to_bytes(), None, 0, 0, ())
+            items.append(Consumed(record, envelope, event, envelope))
+
+        async def apply(tx: StoreTransaction) -> None:
+            await self.handler.react(tx, items)
+
+        asyncio.run(self._in_transaction(apply))
 
     def consume(self, *events: DomainEvent) -> None:
         """Each event consumed in a batch (and transaction) of its own."""
@@ -188,10 +204,10 @@ def test_an_unknown_benefit_kind_is_refused_so_the_consumer_parks_it(claims: Cla
     assert claims.store.log == []
 
 
-def test_coverage_events_are_kept_as_facts(claims: Claims) -> None:
-    ended = MembershipEnded.model_validate(
+def membership_ended(worker: str = WORKER) -> MembershipEnded:
+    return MembershipEnded.model_validate(
         {
-            "worker_id": WORKER,
+            "worker_id": worker,
             "programme_code": "SUMUT-2025",
             "regency_code": "12.17",
             "kpj": "KPJ-1",
@@ -200,6 +216,19 @@ def test_coverage_events_are_kept_as_facts(claims: Claims) -> None:
             "arrears_months_allowed": 3,
         }
     )
-    claims.consume(ended)
+
+
+def test_coverage_events_are_kept_as_facts(claims: Claims) -> None:
+    claims.consume(membership_ended())
     assert [e.event_type for e in claims.book.facts] == ["MembershipEnded"]
     assert claims.store.log == []
+
+
+def test_a_run_of_coverage_facts_is_kept_at_once_before_the_claim_after_it_reads(claims: Claims) -> None:
+    claims.consume_batch(membership_ended("w-1"), membership_ended("w-2"), paid(), membership_ended("w-3"))
+    assert claims.book.kept_runs == [
+        ["MembershipEnded", "MembershipEnded"],
+        ["(claim read)"],
+        ["MembershipEnded"],
+    ]
+    assert [type(e) for e in claims.events("CLM-1")] == [ClaimRecorded]
