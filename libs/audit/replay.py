@@ -33,6 +33,8 @@ from typing import Literal
 from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.audit.apply import BATCH, apply_inputs
+from libs.audit.apply import ReplayError as ReplayError  # raised here; callers catch it from here
 from libs.audit.compare import TableComparison, compare_table, table_digest, volatile_columns
 from libs.audit.kafka_source import InboxEntry, KafkaInputs, kafka_inputs
 from libs.audit.progress import NO_PROGRESS, Progress
@@ -41,17 +43,12 @@ from libs.audit.source import Applied, consumed_envelopes, count_inputs, in_appl
 from libs.events.signing import Keyring
 from libs.eventstore.store import Projector, no_projection
 from libs.messaging.kafka import Target
-from libs.pii import redact_niks
 from libs.privacy.envelopes import open_envelopes
 from libs.privacy.vault import KeyVault
 from libs.runtime.service import ServiceDefinition
 
 Source = Literal["store", "kafka"]
 ConsumedOrder = Literal["inbox", "handler"]
-
-
-class ReplayError(RuntimeError):
-    """An input could not be applied: the log holds something the projectors cannot read."""
 
 
 @dataclass
@@ -65,6 +62,10 @@ class ReplayReport:
     as_of: datetime | None
     own_events: int = 0
     consumed_envelopes: int = 0
+    # How the inputs were applied: one by one (the reference), or in batches of consecutive
+    # inputs of one log through the batch projectors; how many batches (or single inputs) ran.
+    one_by_one: bool = False
+    batches: int = 0
     # Applying the inputs (store: reading pages included); Kafka's upfront fetch apart.
     seconds: float = 0.0
     read_seconds: float = 0.0
@@ -139,30 +140,6 @@ async def _create_fresh(writer: AsyncConnection, live: str, fresh: str, tables: 
         )
 
 
-async def _apply(
-    writer: AsyncConnection, definition: ServiceDefinition, inputs: AsyncIterator[Applied], progress: Progress
-) -> tuple[int, int]:
-    own = consumed = 0
-    async for item in inputs:
-        project = definition.projector if item.origin == "own" else definition.consumed_projector
-        try:
-            await project(writer, item.envelope)
-        except Exception as exc:
-            where = f"position {item.position}" if item.position is not None else "Kafka"
-            # First line only (SQL parameters would follow) and NIKs masked: reports get shared.
-            reason = redact_niks(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-            raise ReplayError(
-                f"{item.origin} event {item.envelope.event_id} ({item.envelope.event_type} "
-                f"v{item.envelope.schema_version}, {where}) failed: {type(exc).__name__}: {reason}"
-            ) from exc
-        if item.origin == "own":
-            own += 1
-        else:
-            consumed += 1
-        progress.advance()
-    return own, consumed
-
-
 async def _has_rows(conn: AsyncConnection, schema: str, table: Table) -> bool:
     found = await conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quoted(schema, table.name)})"))
     return bool(found.scalar_one())
@@ -196,11 +173,15 @@ async def replay(
     progress: Progress = NO_PROGRESS,
     keyring: Keyring | None = None,
     vault: KeyVault | None = None,
+    one_by_one: bool = False,
+    batch_size: int = BATCH,
 ) -> ReplayReport:
     """Rebuild `definition`'s read models from its log and compare them with the live tables.
 
     From Kafka with a `keyring`, only records whose signature proves their producer count. With
-    a `vault` (the privacy master key) sealed personal fields are opened as the services open them."""
+    a `vault` (the privacy master key) sealed personal fields are opened as the services open them.
+    Inputs are applied in batches through the service's batch projectors (libs/audit/apply.py),
+    or `one_by_one` through its one-event projectors (the reference the batches must equal)."""
     if source == "kafka" and as_of is not None:
         raise ValueError("--as-of needs the application times only the store holds (use --source store)")
     if source == "kafka" and not bootstrap:
@@ -210,7 +191,7 @@ async def replay(
     schema = definition.tables.schema
     fresh = fresh_schema or fresh_schema_name(schema)
     extra = extra_volatile or {}
-    report = ReplayReport(definition.name, source, fresh, keep, as_of)
+    report = ReplayReport(definition.name, source, fresh, keep, as_of, one_by_one=one_by_one)
     if not tables:
         report.notes.append(f"{definition.name} projects no read models: nothing to rebuild")
         return report
@@ -253,8 +234,13 @@ async def replay(
                     else None,
                 )
             started = time.perf_counter()
-            report.own_events, report.consumed_envelopes = await _apply(writer, definition, inputs, progress)
+            applied = await apply_inputs(
+                writer, definition, inputs, progress, one_by_one=one_by_one, size=batch_size
+            )
             report.seconds = time.perf_counter() - started
+            report.own_events, report.consumed_envelopes = applied.own, applied.consumed
+            report.batches = applied.batches
+            report.notes += applied.notes
             progress.finish()
             progress.start(f"{definition.name}: comparing tables", len(tables))
             for table in tables:

@@ -38,7 +38,7 @@ from libs.privacy.envelopes import open_envelopes
 from libs.privacy.vault import KeyVault
 
 Origin = Literal["own", "consumed"]
-PAGE = 2_000
+PAGE = 5_000
 
 
 @dataclass(frozen=True, slots=True)

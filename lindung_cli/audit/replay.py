@@ -39,6 +39,13 @@ def replay(
         str,
         typer.Option(help="kafka: which consumed envelopes were applied, in which order: inbox or handler"),
     ] = "inbox",
+    one_by_one: Annotated[
+        bool,
+        typer.Option(
+            "--one-by-one",
+            help="Apply each input alone through the one-event projectors (the reference), not in batches",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild a service's read models from its log in a fresh schema; compare them with the live ones."""
     names = services() if service == "all" else (service,)
@@ -50,7 +57,7 @@ def replay(
         raise typer.BadParameter("--consumed-order is inbox or handler")
     instant = parse_instant(as_of)
     cluster = bootstrap() if source == "kafka" else None
-    raise typer.Exit(run(replay_all(names, source, instant, keep, cluster, consumed_order)))
+    raise typer.Exit(run(replay_all(names, source, instant, keep, cluster, consumed_order, one_by_one)))
 
 
 async def replay_all(
@@ -60,6 +67,7 @@ async def replay_all(
     keep: bool,
     cluster: KafkaConnection | None,
     consumed_order: str = "inbox",
+    one_by_one: bool = False,
 ) -> int:
     """0: every table matches; 1: a mismatch, or an event the projectors cannot apply; 2: cannot run."""
     from libs.audit.replay import ReplayError
@@ -87,6 +95,7 @@ async def replay_all(
                         keyring=load_keyring(get_settings().event_keyring_file),
                         # Sealed personal fields opened as the services open them (docs/security.md).
                         vault=operator_vault(get_settings()),
+                        one_by_one=one_by_one,
                     )
                 except ReplayError as exc:
                     console.print(f"[red]{name}: the log does not replay: {exc}[/]")
@@ -138,7 +147,9 @@ def print_replay(report: Any) -> None:
         console.print(f"  note: {note}")
     console.print(
         f"  applied {report.own_events} own events + {report.consumed_envelopes} consumed envelopes "
-        f"in {report.seconds:.2f} s ({report.events_per_second:,.0f} events/s); "
+        f"in {report.seconds:.2f} s ({report.events_per_second:,.0f} events/s, "
+        + ("one by one" if report.one_by_one else f"{report.batches:,} batches")
+        + "); "
         + (f"schema {report.fresh_schema} kept" if report.kept else "rebuilt schema dropped")
     )
     if report.compared:
