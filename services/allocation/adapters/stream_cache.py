@@ -2,22 +2,35 @@
 
 A programme's stream holds every decision about tens of thousands of workers; folding it for
 every consumer batch would cost more than deciding. The cache keeps each programme's state with
-the stream head (version and hash) it reflects, and checks it on every load: when another writer
-(another instance, or this one) appended, only the newer events are read and folded, after
-checking that the kept head is still in the stream; when it is not (a transaction that wrote it
-rolled back), the state is rebuilt from the first event. The kit (libs/eventstore/kit.py) folds a
-stream from the events it loads: the kept state goes to it as one `Snapshot` standing for them
-(domain/programme_stream.py). Kept states are never changed (evolve copies a snapshot), so the
+the stream head it reflects (version and the id of the event there), and checks it against the
+heads read on every load (one query for every stream): when another writer (another instance)
+appended, only the newer events are read, after checking that the kept head is still in the
+stream; when it is not, the state is rebuilt from the first event.
+
+What a transaction learns (states it loaded, the events it appended) is kept apart, for that
+transaction only, and becomes the cache's when the transaction commits; a rollback drops it. So
+the batch after a rolled-back one finds the cache as the last commit left it (no rebuild), and the
+batch after a committed one reads nothing but the heads: its own appends are the events it would
+have caught up on. Events a transaction appends are kept as a tail after the state rather than
+folded at once: the kit (libs/eventstore/kit.py) folds a stream from what it loads, and gets the
+kept state as one `Snapshot` (domain/programme_stream.py) followed by the tail, so deciding costs
+the one copy the snapshot takes. Kept states are never changed (evolve copies a snapshot), so the
 consumer and the HTTP commands share one cache.
+
+The commit is seen through SQLAlchemy's `commit` event of the transaction's connection, which
+comes just before PostgreSQL's COMMIT: should that COMMIT fail, the kept head names an event the
+stream does not have, and the next load rebuilds.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.catalog import decode
 from libs.eventstore.decider import Decider, Recorded
@@ -35,13 +48,38 @@ from libs.privacy.envelopes import open_envelopes
 from services.allocation.domain.programme_commands import ProgrammeCommand
 from services.allocation.domain.programme_stream import ProgrammeStream, Snapshot
 
+# A tail longer than this is folded into a new kept state when next loaded: the kit would
+# otherwise fold every event since the last rebuild on each batch.
+MAX_TAIL = 5_000
+
 
 @dataclass(frozen=True)
 class _Kept:
+    """A stream's state at `version`: `base` (never changed) followed by the events of `tail`."""
+
+    version: int
+    event_id: uuid.UUID  # the event at `version`
+    base: ProgrammeStream
+    last: Recorded  # the event at `version`
+    tail: tuple[Recorded, ...] = ()
+
+    def loaded(self, last_hash: str) -> LoadedStream:
+        snapshot = Snapshot(self.last.event, self.last.envelope, state=self.base)
+        return LoadedStream([snapshot, *self.tail], self.version, last_hash)
+
+    def after(self, recorded: Sequence[Recorded]) -> _Kept:
+        """The state after events appended at the versions that follow."""
+        last = recorded[-1]
+        return _Kept(
+            self.version + len(recorded), last.envelope.event_id, self.base, last, (*self.tail, *recorded)
+        )
+
+
+@dataclass(frozen=True)
+class _Head:
     version: int
     last_hash: str
-    state: ProgrammeStream
-    last: Recorded  # the event at `version` (what the snapshot is recorded as)
+    event_id: uuid.UUID
 
 
 class ProgrammeStates:
@@ -49,69 +87,96 @@ class ProgrammeStates:
 
     def __init__(self, decider: Decider[ProgrammeCommand, ProgrammeStream]) -> None:
         self.decider = decider
-        self._kept: dict[str, _Kept] = {}
+        self._kept: dict[str, _Kept] = {}  # as committed transactions left them
         self.rebuilds = 0  # read from the first event
         self.catch_ups = 0  # the stream grew since it was kept: only the new events were read
 
     def over(self, tx: StoreTransaction) -> StoreTransaction:
-        """`tx`, loading through the cache when it is a PostgreSQL transaction."""
+        """`tx`, loading through the cache when it is a PostgreSQL transaction. (Two cached
+        transactions over one store transaction are harmless: at its commit, the newer state
+        each learned is kept.)"""
         if isinstance(tx, PostgresTransaction):
             return CachedTransaction(tx, self)
         return tx
 
-    async def load(self, tx: PostgresTransaction, stream_ids: Sequence[str]) -> dict[str, LoadedStream]:
-        """Every named stream as one snapshot of its state at its head."""
-        # The heads as the store reads them for its appends (one query for every stream).
-        heads = await tx.heads(stream_ids)
+    def committed(self, learned: dict[str, _Kept]) -> None:
+        """A transaction committed: what it learned becomes the cache's, where newer."""
+        for stream_id, kept in learned.items():
+            before = self._kept.get(stream_id)
+            if before is None or before.version <= kept.version:
+                self._kept[stream_id] = kept
+
+    async def load(
+        self, tx: PostgresTransaction, stream_ids: Sequence[str], learned: dict[str, _Kept]
+    ) -> dict[str, LoadedStream]:
+        """Every named stream as one snapshot of its state at its head (and the events since)."""
+        heads = await _heads(tx, stream_ids)
         found: dict[str, LoadedStream] = {}
         for stream_id in stream_ids:
-            if stream_id not in heads:
+            head = heads.get(stream_id)
+            if head is None:
                 found[stream_id] = LoadedStream()
                 continue
-            version, last_hash = heads[stream_id]
-            kept = await self._kept_at(tx, stream_id, version, last_hash)
-            snapshot = Snapshot(kept.last.event, kept.last.envelope, state=kept.state)
-            found[stream_id] = LoadedStream([snapshot], version, last_hash)
+            known = learned.get(stream_id) or self._kept.get(stream_id)
+            kept = await self._kept_at(tx, stream_id, head, known)
+            learned[stream_id] = kept
+            found[stream_id] = kept.loaded(head.last_hash)
         return found
 
-    async def _kept_at(self, tx: PostgresTransaction, stream_id: str, version: int, last_hash: str) -> _Kept:
-        kept = self._kept.get(stream_id)
-        if kept is not None and (kept.version, kept.last_hash) == (version, last_hash):
-            return kept
+    async def _kept_at(
+        self, tx: PostgresTransaction, stream_id: str, head: _Head, kept: _Kept | None
+    ) -> _Kept:
+        if kept is not None and (kept.version, kept.event_id) == (head.version, head.event_id):
+            if len(kept.tail) <= MAX_TAIL:
+                return kept
+            state = self.decider.fold(kept.tail, kept.base.copy())
+            return _Kept(kept.version, kept.event_id, state, kept.last)
         if (
             kept is not None
-            and kept.version < version
-            and await _hash_at(tx, stream_id, kept.version) == kept.last_hash
+            and kept.version < head.version
+            and await _event_id_at(tx, stream_id, kept.version) == kept.event_id
         ):
-            new = await _events(tx, stream_id, kept.version, version)
-            state = self.decider.fold(new, kept.state.copy())
             self.catch_ups += 1
-        else:
-            new = await _events(tx, stream_id, 0, version)
-            state = self.decider.fold(new)
-            self.rebuilds += 1
-        kept = _Kept(version, last_hash, state, new[-1])
-        self._kept[stream_id] = kept
-        return kept
+            return kept.after(await _events(tx, stream_id, kept.version, head.version))
+        new = await _events(tx, stream_id, 0, head.version)
+        self.rebuilds += 1
+        return _Kept(head.version, head.event_id, self.decider.fold(new), new[-1])
 
 
 class CachedTransaction:
-    """A PostgreSQL store transaction whose loads go through a ProgrammeStates cache."""
+    """A PostgreSQL store transaction whose loads go through a ProgrammeStates cache; what it
+    learns reaches the cache when it commits (see the module doc)."""
 
     def __init__(self, inner: PostgresTransaction, states: ProgrammeStates) -> None:
         self.inner = inner
         self.states = states
         self.conn = inner.conn  # the service's read models, as on the transaction itself
+        self._learned: dict[str, _Kept] = {}
+        self._open = True
+        _on_end(inner.conn, self._commit, self._rollback, self._learned.clear)
 
     @property
     def producer(self) -> str:
         return self.inner.producer
 
     async def load(self, stream_ids: Sequence[str]) -> dict[str, LoadedStream]:
-        return await self.states.load(self.inner, stream_ids)
+        return await self.states.load(self.inner, stream_ids, self._learned)
 
     async def append(self, appends: Sequence[PendingAppend]) -> list[Recorded]:
-        return await self.inner.append(appends)
+        recorded = await self.inner.append(appends)
+        for item in appends:
+            kept = self._learned.pop(item.stream_id, None)
+            if not item.recorded:
+                continue
+            if kept is not None and kept.version == item.expected_version:
+                self._learned[item.stream_id] = kept.after(item.recorded)
+            elif kept is None and item.expected_version == 0:  # a new programme
+                first = item.recorded[-1]
+                state = self.states.decider.fold(item.recorded)
+                self._learned[item.stream_id] = _Kept(
+                    len(item.recorded), first.envelope.event_id, state, first
+                )
+        return recorded
 
     async def claim_inbox(self, entries: Sequence[InboxEntry]) -> set[uuid.UUID]:
         return await self.inner.claim_inbox(entries)
@@ -128,13 +193,52 @@ class CachedTransaction:
     async def mark_sent(self, ids: Sequence[int]) -> None:
         await self.inner.mark_sent(ids)
 
+    def _commit(self) -> None:
+        if self._open:
+            self._open = False
+            self.states.committed(self._learned)
 
-async def _hash_at(tx: PostgresTransaction, stream_id: str, version: int) -> str | None:
+    def _rollback(self) -> None:
+        self._open = False
+        self._learned.clear()
+
+
+def _on_end(
+    conn: AsyncConnection,
+    committed: Callable[[], None],
+    rolled_back: Callable[[], None],
+    savepoint_rolled_back: Callable[[], None],
+) -> None:
+    """Listen for the end of the connection's transaction (and for a savepoint of it rolled back:
+    what was learned since may not hold). The listeners go with the connection object, which
+    SQLAlchemy makes anew for each transaction of an engine."""
+    sync = conn.sync_connection
+    if sync is None:
+        raise RuntimeError("the store transaction's connection is closed")
+    event.listen(sync, "commit", lambda _conn: committed())
+    event.listen(sync, "rollback", lambda _conn: rolled_back())
+    event.listen(sync, "rollback_savepoint", lambda *_args: savepoint_rolled_back())
+
+
+async def _heads(tx: PostgresTransaction, stream_ids: Sequence[str]) -> dict[str, _Head]:
+    """Each stream's last version, hash and event id (one query)."""
     events = tx.store.tables.events
-    statement = select(events.c.hash).where(
+    rows = await tx.conn.execute(
+        select(events.c.aggregate_id, events.c.aggregate_version, events.c.hash, events.c.event_id)
+        .where(events.c.aggregate_id.in_(sorted(set(stream_ids))))
+        .order_by(events.c.aggregate_id, events.c.aggregate_version.desc())
+        .ext(distinct_on(events.c.aggregate_id))
+    )
+    return {r.aggregate_id: _Head(r.aggregate_version, r.hash, r.event_id) for r in rows}
+
+
+async def _event_id_at(tx: PostgresTransaction, stream_id: str, version: int) -> uuid.UUID | None:
+    events = tx.store.tables.events
+    statement = select(events.c.event_id).where(
         events.c.aggregate_id == stream_id, events.c.aggregate_version == version
     )
-    return (await tx.conn.execute(statement)).scalar_one_or_none()
+    found: uuid.UUID | None = (await tx.conn.execute(statement)).scalar_one_or_none()
+    return found
 
 
 async def _events(tx: PostgresTransaction, stream_id: str, after: int, upto: int) -> list[Recorded]:
