@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +26,7 @@ from libs.events.contracts.enrollment import (
 )
 from libs.pii import mask_nik
 from services.enrollment.adapters.bill_projections import project_bill
+from services.enrollment.adapters.registration_runs import insert_facts, mark_enrolled, upsert_requested
 from services.enrollment.adapters.tables import (
     coverage_facts,
     deregistrations,
@@ -51,37 +52,6 @@ def _requested_row(event: RegistrationRequested, at: datetime) -> dict[str, Any]
         "attempt_sent_at": at,
         "retry_at": None,
     }
-
-
-def _requested_upsert() -> Any:
-    # A later attempt of a known registration keeps its first request time and status.
-    statement = insert(registrations)
-    fresh = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=["worker_id", "programme_code"],
-        set_={
-            "attempts": fresh.attempts,
-            "attempt_sent_at": fresh.attempt_sent_at,
-            "retry_at": None,
-            "updated_at": fresh.updated_at,
-        },
-    )
-
-
-_ENROLLED = (
-    update(registrations)
-    .where(registrations.c.request_id == bindparam("b_request_id"))
-    .values(
-        status="enrolled",
-        kpj=bindparam("b_kpj"),
-        enrolled_on=bindparam("b_enrolled_on"),
-        continuing=bindparam("b_continuing"),
-        retry_at=None,
-        reason_code=None,
-        reason=None,
-        updated_at=bindparam("b_at"),
-    )
-)
 
 
 def _enrolled_fact(envelope: Envelope, event: EnrolledAtBPJS) -> dict[str, Any]:
@@ -112,27 +82,27 @@ async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
 
 
 async def _project_run(conn: AsyncConnection, run: Sequence[tuple[Envelope, DomainEvent]]) -> None:
-    """Events of one type, in order (executemany keeps the order of its rows)."""
+    """Events of one type, in order: requests and enrollments one statement per table."""
     kind = type(run[0][1])
     if kind is RegistrationRequested:
         rows = [_requested_row(e, env.occurred_at) for env, e in run if isinstance(e, RegistrationRequested)]
-        await conn.execute(_requested_upsert(), rows)
+        await upsert_requested(conn, rows)
     elif kind is EnrolledAtBPJS:
         enrolled = [(env, e) for env, e in run if isinstance(e, EnrolledAtBPJS)]
-        await conn.execute(
-            _ENROLLED,
+        await mark_enrolled(
+            conn,
             [
                 {
-                    "b_request_id": e.request_id,
-                    "b_kpj": e.kpj,
-                    "b_enrolled_on": e.enrolled_on,
-                    "b_continuing": e.continuing,
-                    "b_at": env.occurred_at,
+                    "request_id": e.request_id,
+                    "kpj": e.kpj,
+                    "enrolled_on": e.enrolled_on,
+                    "continuing": e.continuing,
+                    "at": env.occurred_at,
                 }
                 for env, e in enrolled
             ],
         )
-        await conn.execute(insert(coverage_facts), [_enrolled_fact(env, e) for env, e in enrolled])
+        await insert_facts(conn, [_enrolled_fact(env, e) for env, e in enrolled])
     else:
         for envelope, _ in run:
             await project(conn, envelope)
@@ -144,7 +114,7 @@ async def project(conn: AsyncConnection, envelope: Envelope) -> None:
     at = envelope.occurred_at
     r = registrations
     if isinstance(event, RegistrationRequested):
-        await conn.execute(_requested_upsert(), [_requested_row(event, at)])
+        await upsert_requested(conn, [_requested_row(event, at)])
     elif isinstance(event, RegistrationRetryScheduled):
         await conn.execute(
             update(r)
