@@ -1,6 +1,6 @@
 """The printed report of one `lindung bench pipeline` run (its JSON, `PipelineResult.as_dict`):
-stage rates, the summary (events per second, pipeline ÷ baseline, latencies, load), machine time
-per process, SQL per service, idle hops and peak memory."""
+stage rates, the summary (events per second, pipeline ÷ baseline, latencies, idle hops, load),
+machine time, SQL and peak memory per process, and the statements each service ran most."""
 
 from __future__ import annotations
 
@@ -121,11 +121,37 @@ def _processes(console: Console, run: dict[str, Any]) -> None:
             f"{wrote['rows_written']:.2f}" if "rows_written" in wrote else "-",
             f"{run['peak_mib'][label]:,.0f}" if label in run["peak_mib"] else "-",
         )
+    whole = run.get("machine_time") or {}
+    per_worker = (run.get("sql") or {}).get("per_worker") or {}
+    if whole or per_worker:
+        table.add_row(
+            "[bold]the whole stack[/]",
+            f"{whole['cpu_s']:,.1f}" if whole else "-",
+            f"{whole['ms_per_worker']:.3f}" if whole else "-",
+            f"{per_worker['statements_run']:.2f}" if "statements_run" in per_worker else "-",
+            f"{per_worker['rows_written']:.2f}" if "rows_written" in per_worker else "-",
+            f"{sum(run['peak_mib'].values()):,.0f}",
+        )
+    print_whole(console, table)
+
+
+def _top_statements(console: Console, run: dict[str, Any], most: int = 3) -> None:
+    services = (run.get("sql") or {}).get("by_service") or {}
+    if not any(entry.get("top_statements") for entry in services.values()):
+        return
+    table = Table(title=f"Statements each service ran most (per worker; top {most})")
+    table.add_column("service")
+    table.add_column("per worker", justify="right")
+    table.add_column("statement (first 100 characters)")
+    for service, entry in services.items():
+        for found in (entry.get("top_statements") or [])[:most]:
+            share = found["calls"] / run["workers"] if run["workers"] else 0.0
+            table.add_row(service, f"{share:.2f}", found["query"][:100])
     print_whole(console, table)
 
 
 def print_run(console: Console, run: dict[str, Any]) -> None:
-    """The stage table, the summary, and the table per process."""
+    """The stage table, the summary, the table per process and the most-run statements."""
     _stages(console, run)
     summary = Table(show_header=False, title="Summary")
     summary.add_column("")
@@ -134,3 +160,4 @@ def print_run(console: Console, run: dict[str, Any]) -> None:
         summary.add_row(measure, value)
     print_whole(console, summary)
     _processes(console, run)
+    _top_statements(console, run)

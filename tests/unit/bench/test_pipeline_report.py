@@ -39,7 +39,12 @@ def result(with_baseline: bool = True) -> PipelineResult:
         },
         sql={
             "per_worker": {"rows_written": 50.0, "commits": 0.3, "statements_run": 18.0},
-            "by_service": {"registry": {"per_worker": {"statements_run": 5.0, "rows_written": 17.0}}},
+            "by_service": {
+                "registry": {
+                    "per_worker": {"statements_run": 5.0, "rows_written": 17.0},
+                    "top_statements": [{"calls": 250, "query": "INSERT INTO registry.events VALUES ($1)"}],
+                }
+            },
         },
         idle={"samples": 2, "enrolled": 2, "hops_s": {"posted→enrolled": {"p50": 0.3, "p95": 0.4}}},
         load_avgs=((1.0, 2.0, 3.0), (1.5, 2.0, 3.0)),
@@ -84,6 +89,8 @@ def test_the_whole_report_prints() -> None:
     print_run(console, report_of(result()))
     printed = console.export_text()
     assert "Per process" in printed and "registry" in printed and "15.000" in printed
+    assert "the whole stack" in printed and "20.000" in printed and "18.00" in printed
+    assert "2.50" in printed and "INSERT INTO registry.events" in printed
 
 
 def test_profile_all_several_or_one_and_only_first_instances() -> None:
