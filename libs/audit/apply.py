@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.audit.progress import Progress
@@ -128,3 +129,56 @@ def _failure(item: Applied, exc: Exception) -> str:
         f"{item.origin} event {envelope.event_id} ({envelope.event_type} "
         f"v{envelope.schema_version}, {where}) failed: {type(exc).__name__}: {reason}"
     )
+
+
+_WRITES = text(
+    "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS written FROM pg_stat_xact_user_tables "
+    "WHERE schemaname = :schema"
+)
+
+
+async def _live_writes(writer: AsyncConnection, schema: str) -> dict[str, int]:
+    """Rows this transaction wrote so far in each table of the live schema (PostgreSQL's counts)."""
+    rows = await writer.execute(_WRITES, {"schema": schema})
+    return {r.relname: int(r.written) for r in rows}
+
+
+async def apply_guarded(
+    writer: AsyncConnection,
+    definition: ServiceDefinition,
+    inputs: Callable[[], AsyncIterator[Applied]],
+    progress: Progress,
+    *,
+    live_schema: str,
+    one_by_one: bool = False,
+    size: int = BATCH,
+) -> Applying:
+    """`apply_inputs`, and proof that every write went to the fresh schema: a projector whose
+    textual SQL names the live schema itself escapes `schema_translate_map`. Batched, such a
+    run is rolled back to its savepoint and applied again one by one (noted); a one-by-one run
+    that still writes the live tables raises ReplayError (the caller rolls everything back, so
+    nothing is written there even with --keep)."""
+    before = await _live_writes(writer, live_schema)
+    attempt = await writer.begin_nested()
+    done = await apply_inputs(writer, definition, inputs(), progress, one_by_one=one_by_one, size=size)
+    after = await _live_writes(writer, live_schema)
+    strays = ", ".join(sorted(t for t, n in after.items() if n != before.get(t, 0)))
+    if not strays:
+        await attempt.commit()
+        return done
+    await attempt.rollback()
+    if one_by_one:
+        raise ReplayError(
+            f"the one-by-one projection wrote the live {live_schema} tables ({strays}) instead of "
+            "the fresh schema: its SQL must follow schema_translate_map"
+        )
+    progress.start(f"{definition.name}: applying again one by one", None)
+    again = await apply_guarded(
+        writer, definition, inputs, progress, live_schema=live_schema, one_by_one=True, size=size
+    )
+    again.notes.insert(
+        0,
+        f"the batch projection wrote the live {live_schema} tables ({strays}) instead of the fresh "
+        "schema (its SQL does not follow schema_translate_map): rolled back, applied again one by one",
+    )
+    return again

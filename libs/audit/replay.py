@@ -33,7 +33,7 @@ from typing import Literal
 from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.audit.apply import BATCH, apply_inputs
+from libs.audit.apply import BATCH, apply_guarded
 from libs.audit.apply import ReplayError as ReplayError  # raised here; callers catch it from here
 from libs.audit.compare import TableComparison, compare_table, table_digest, volatile_columns
 from libs.audit.kafka_source import InboxEntry, KafkaInputs, kafka_inputs
@@ -219,23 +219,35 @@ async def replay(
                 progress.finish()
                 progress.start(f"{definition.name}: replaying from Kafka", len(found.inputs))
                 opened = await open_envelopes(reader, vault, [item.envelope for item in found.inputs])
-                inputs = _listed(
-                    [dataclasses.replace(a, envelope=e) for a, e in zip(found.inputs, opened, strict=True)]
-                )
+                listed = [
+                    dataclasses.replace(a, envelope=e) for a, e in zip(found.inputs, opened, strict=True)
+                ]
+
+                def inputs() -> AsyncIterator[Applied]:
+                    return _listed(listed)
             else:
                 own_total, consumed_total = await count_inputs(
                     reader, definition.tables, as_of=as_of, with_consumed=with_consumed
                 )
                 progress.start(f"{definition.name}: replaying from the store", own_total + consumed_total)
-                inputs = in_applied_order(
-                    own_events(reader, definition.tables, as_of=as_of, vault=vault),
-                    consumed_envelopes(reader, definition.tables, as_of=as_of, vault=vault)
-                    if with_consumed
-                    else None,
-                )
+
+                def inputs() -> AsyncIterator[Applied]:
+                    return in_applied_order(
+                        own_events(reader, definition.tables, as_of=as_of, vault=vault),
+                        consumed_envelopes(reader, definition.tables, as_of=as_of, vault=vault)
+                        if with_consumed
+                        else None,
+                    )
+
             started = time.perf_counter()
-            applied = await apply_inputs(
-                writer, definition, inputs, progress, one_by_one=one_by_one, size=batch_size
+            applied = await apply_guarded(
+                writer,
+                definition,
+                inputs,
+                progress,
+                live_schema=schema,
+                one_by_one=one_by_one,
+                size=batch_size,
             )
             report.seconds = time.perf_counter() - started
             report.own_events, report.consumed_envelopes = applied.own, applied.consumed
