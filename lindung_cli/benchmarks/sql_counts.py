@@ -27,6 +27,8 @@ KINDS = ("reads", "writes", "commits", "other")
 ROW_KINDS = ("inserted", "updated", "deleted")
 # The statements run most often, per service, listed in the report.
 TOP = 5
+# How long an idle backend may keep its table counters before it reports them, and a margin.
+STATS_FLUSH_S = 11.0
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(--[^\n]*\n|/\*.*?\*/)", re.DOTALL)
 
@@ -130,18 +132,21 @@ async def read(engine: AsyncEngine, prefix: str) -> SqlReading:
     return SqlReading(statements, rows, int(database[0]), int(database[1]))
 
 
-async def read_settled(engine: AsyncEngine, prefix: str, timeout_s: float = 20.0) -> SqlReading:
-    """The counters once the tables' row counts stay the same for a second: backends report their
-    table counters when they go idle (at most once a second), and the run's last events are still
-    being projected by the services downstream of enrollment."""
+async def read_settled(
+    engine: AsyncEngine, prefix: str, still_s: float = STATS_FLUSH_S, timeout_s: float = 60.0
+) -> SqlReading:
+    """The counters once the tables' row counts have not moved for `still_s`: the run's last
+    events are still being projected downstream of enrollment, and a backend that reported its
+    table counters less than a second before it went idle reports the rest only 10 s later
+    (PostgreSQL's PGSTAT_IDLE_INTERVAL), so a shorter still spell can read a count short."""
     last = await read(engine, prefix)
-    waited = 0.0
-    while waited < timeout_s:
+    still_since = waited = 0.0
+    while waited < timeout_s and waited - still_since < still_s:
         await asyncio.sleep(1.0)
         waited += 1.0
         now = await read(engine, prefix)
-        if now.rows == last.rows:
-            return now
+        if now.rows != last.rows:
+            still_since = waited
         last = now
     return last
 

@@ -3,8 +3,11 @@ written per service schema, all as differences between two readings, per worker.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from lindung_cli.benchmarks import sql_counts
 from lindung_cli.benchmarks.sql_counts import (
     SqlReading,
     by_kind,
@@ -109,3 +112,21 @@ def test_without_pg_stat_statements_rows_and_commits_still_tell() -> None:
     assert found["source"] == "pg_stat_user_tables"
     assert "statements" not in found["by_service"]["registry"]
     assert found["per_worker"] == {"rows_written": 7.0, "commits": 0.8}
+
+
+def test_the_settled_reading_waits_until_rows_stay_still_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows move on the 2nd and 4th reading, then stay: the reading after 3 still seconds is kept.
+    readings = iter([reading(1), reading(2), reading(2), reading(3), *[reading(3)] * 10])
+    calls: list[int] = []
+
+    async def fake_read(engine: object, prefix: str) -> SqlReading:
+        calls.append(1)
+        return next(readings)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(sql_counts, "read", fake_read)
+    monkeypatch.setattr(sql_counts.asyncio, "sleep", no_sleep)
+    found = asyncio.run(sql_counts.read_settled(None, "lindung_", still_s=3.0))  # type: ignore[arg-type]
+    assert found.rows == reading(3).rows and len(calls) == 7
