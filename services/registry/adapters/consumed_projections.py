@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import any_, bindparam, case, column, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Boolean, Date, Text
@@ -40,7 +40,7 @@ from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, Enro
 from libs.events.contracts.registry import NominationSubmitted
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
-from services.registry.adapters.tables import SCHEMA, programmes
+from services.registry.adapters.tables import nominations, participants, programmes
 from services.registry.domain.one_payer import HOLDING, SEAT_EVENTS, Seat
 
 # For events naming no nomination: the seats they follow (a late or repeated one changes nothing).
@@ -108,32 +108,48 @@ def seat_move(event: DomainEvent) -> SeatMove | None:
     return SeatMove(worker_id, programme_code, None, seat, held_by, _AFTER[type(event)], from_none)
 
 
-# One round of seat moves, at most one per worker (and per nomination). A nomination is matched
-# by its id, or (no id) by worker, programme and status validated, then only from the seats the
-# move follows: exactly the WHERE of one event's own UPDATE.
-_MOVE_SEATS = text(
-    f"""
-    UPDATE {SCHEMA}.nominations AS n SET seat = m.seat, held_by = m.held_by
-    FROM unnest(:worker_ids, :programme_codes, :nomination_ids, :seats, :held_bys, :follows,
-                :from_none) AS m(worker_id, programme_code, nomination_id, seat, held_by, follows,
-                                 from_none)
-    WHERE (
-        n.nomination_id = m.nomination_id
-        OR (m.nomination_id IS NULL AND n.worker_id = m.worker_id
-            AND n.programme_code = m.programme_code AND n.status = 'validated')
+def _arrays(names: Sequence[str], values: Sequence[Sequence[Any]], types: Sequence[Any]) -> Any:
+    """`unnest` of one array per column, as a table `m` with those columns: one row a change."""
+    arrays = [
+        bindparam(None, list(column_values), type_=ARRAY(kind))
+        for column_values, kind in zip(values, types, strict=True)
+    ]
+    columns = [column(name, kind) for name, kind in zip(names, types, strict=True)]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name="m")
+
+
+def _move_statement(batch: Sequence[SeatMove]) -> Any:
+    """One round of seat moves, at most one per worker (and per nomination). A nomination is
+    matched by its id, or (no id) by worker, programme and status validated, then only from the
+    seats the move follows: exactly the WHERE of one event's own UPDATE."""
+    m = _arrays(
+        ("worker_id", "programme_code", "nomination_id", "seat", "held_by", "follows", "from_none"),
+        (
+            [x.worker_id for x in batch],
+            [x.programme_code for x in batch],
+            [x.nomination_id for x in batch],
+            [x.seat.value for x in batch],
+            [x.held_by for x in batch],
+            [",".join(sorted(x.follows)) for x in batch],
+            [x.from_none for x in batch],
+        ),
+        (Text, Text, Text, Text, Text, Text, Boolean),
     )
-    AND CASE WHEN n.seat IS NULL THEN m.from_none
-             ELSE n.seat = ANY(string_to_array(m.follows, ',')) END
-    """
-).bindparams(
-    bindparam("worker_ids", type_=ARRAY(Text)),
-    bindparam("programme_codes", type_=ARRAY(Text)),
-    bindparam("nomination_ids", type_=ARRAY(Text)),
-    bindparam("seats", type_=ARRAY(Text)),
-    bindparam("held_bys", type_=ARRAY(Text)),
-    bindparam("follows", type_=ARRAY(Text)),
-    bindparam("from_none", type_=ARRAY(Boolean)),
-)
+    n = nominations.c
+    named = n.nomination_id == m.c.nomination_id
+    by_worker = (
+        m.c.nomination_id.is_(None)
+        & (n.worker_id == m.c.worker_id)
+        & (n.programme_code == m.c.programme_code)
+        & (n.status == "validated")
+    )
+    follows = case(
+        (n.seat.is_(None), m.c.from_none),
+        else_=n.seat == any_(func.string_to_array(m.c.follows, ",")),
+    )
+    return (
+        update(nominations).values(seat=m.c.seat, held_by=m.c.held_by).where(or_(named, by_worker), follows)
+    )
 
 
 def rounds(moves: Sequence[SeatMove]) -> list[list[SeatMove]]:
@@ -156,35 +172,7 @@ def rounds(moves: Sequence[SeatMove]) -> list[list[SeatMove]]:
 async def move_seats(conn: AsyncConnection, moves: Sequence[SeatMove]) -> None:
     """Apply seat moves in order: one statement per round (module doc)."""
     for batch in rounds(moves):
-        await conn.execute(
-            _MOVE_SEATS,
-            {
-                "worker_ids": [m.worker_id for m in batch],
-                "programme_codes": [m.programme_code for m in batch],
-                "nomination_ids": [m.nomination_id for m in batch],
-                "seats": [m.seat.value for m in batch],
-                "held_bys": [m.held_by for m in batch],
-                "follows": [",".join(sorted(m.follows)) for m in batch],
-                "from_none": [m.from_none for m in batch],
-            },
-        )
-
-
-_ENROL = text(
-    f"""
-    INSERT INTO {SCHEMA}.participants (worker_id, kpj, programme_code, coverage_end, active)
-    SELECT worker_id, kpj, programme_code, coverage_end, true
-    FROM unnest(:worker_ids, :kpjs, :programme_codes, :coverage_ends)
-        AS p(worker_id, kpj, programme_code, coverage_end)
-    ON CONFLICT (worker_id) DO UPDATE SET kpj = excluded.kpj, programme_code = excluded.programme_code,
-        coverage_end = excluded.coverage_end, active = excluded.active
-    """
-).bindparams(
-    bindparam("worker_ids", type_=ARRAY(Text)),
-    bindparam("kpjs", type_=ARRAY(Text)),
-    bindparam("programme_codes", type_=ARRAY(Text)),
-    bindparam("coverage_ends", type_=ARRAY(Date)),
-)
+        await conn.execute(_move_statement(batch))
 
 
 async def enrol_participants(conn: AsyncConnection, enrolled: Sequence[EnrolledAtBPJS]) -> None:
@@ -194,14 +182,23 @@ async def enrol_participants(conn: AsyncConnection, enrolled: Sequence[EnrolledA
         latest[event.worker_id] = (event.kpj, event.programme_code, event.coverage_end)
     if not latest:
         return
+    p = _arrays(
+        ("worker_id", "kpj", "programme_code", "coverage_end"),
+        (
+            list(latest),
+            [kpj for kpj, _, _ in latest.values()],
+            [code for _, code, _ in latest.values()],
+            [end for _, _, end in latest.values()],
+        ),
+        (Text, Text, Text, Date),
+    )
+    rows = select(p.c.worker_id, p.c.kpj, p.c.programme_code, p.c.coverage_end, literal(True))
+    names = ["worker_id", "kpj", "programme_code", "coverage_end", "active"]
+    stmt = insert(participants).from_select(names, rows)
     await conn.execute(
-        _ENROL,
-        {
-            "worker_ids": list(latest),
-            "kpjs": [kpj for kpj, _, _ in latest.values()],
-            "programme_codes": [code for _, code, _ in latest.values()],
-            "coverage_ends": [end for _, _, end in latest.values()],
-        },
+        stmt.on_conflict_do_update(
+            index_elements=["worker_id"], set_={k: stmt.excluded[k] for k in names[1:]}
+        )
     )
 
 
