@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,27 +74,30 @@ class Envelope(BaseModel):
         `json.dumps(model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
         ensure_ascii=False)` with `occurred_at` in UTC, byte for byte (the chain of stores
         written before stays valid)."""
-        payload = _canonical_dumps(self.payload)
-        # Sorted, the envelope's keys before "payload" and after it: the whole text is the two
-        # halves around the payload's own text, not a second dump of the payload.
-        before = {
-            "aggregate_id": self.aggregate_id,
-            "aggregate_version": self.aggregate_version,
-            "causation_id": None if self.causation_id is None else str(self.causation_id),
-            "correlation_id": str(self.correlation_id),
-            "event_id": str(self.event_id),
-            "event_type": self.event_type,
-            "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
-        }
-        after = {"producer": self.producer, "schema_version": self.schema_version}
-        text = f'{_canonical_dumps(before)[:-1]},"payload":{payload},{_canonical_dumps(after)[1:]}'
+        payload = json.dumps(
+            self.payload,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=to_jsonable_python,  # a date, a UUID, a Decimal: as model_dump(mode="json")
+        )
+        # The envelope's own fields are strings (escaped as json.dumps escapes them), ints, UUIDs
+        # and a UTC time: written in sorted key order around the payload's text, not dumped again.
+        causation = "null" if self.causation_id is None else f'"{self.causation_id}"'
+        text = (
+            f'{{"aggregate_id":{_string(self.aggregate_id)},"aggregate_version":{self.aggregate_version:d},'
+            f'"causation_id":{causation},"correlation_id":"{self.correlation_id}",'
+            f'"event_id":"{self.event_id}","event_type":{_string(self.event_type)},'
+            f'"occurred_at":"{self.occurred_at.astimezone(UTC).isoformat()}","payload":{payload},'
+            f'"producer":{_string(self.producer)},"schema_version":{self.schema_version:d}}}'
+        )
         return CanonicalText(text, payload)
 
 
 @dataclass(frozen=True, slots=True)
 class CanonicalText:
     """An envelope's canonical JSON (`text`: hashed, and sent on the bus) and its payload's
-    (`payload`: the stored jsonb), the latter a slice of the former."""
+    (`payload`: the stored jsonb), the latter written once, inside the former."""
 
     text: str
     payload: str
@@ -102,9 +107,5 @@ class CanonicalText:
         return self.text.encode()
 
 
-def _canonical_dumps(data: dict[str, Any]) -> str:
-    # Values JSON has no type for (a date, a UUID, a Decimal in a hand-built payload) are
-    # written as pydantic's model_dump(mode="json") writes them.
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=to_jsonable_python
-    )
+# json.dumps's own escaping of a string with ensure_ascii=False (its C version where built).
+_string: Callable[[str], str] = encode_basestring
