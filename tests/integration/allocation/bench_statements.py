@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -63,8 +64,10 @@ async def _measure(url: str, workers: int, batch: int) -> None:
     before = await _rows_written(url)
     meter = Meter(engine)
     meter.on = True
+    started = time.perf_counter()
     for start in range(0, workers, batch):
         await direct.react(fed[start : start + batch])
+    elapsed = time.perf_counter() - started
     meter.on = False
     await engine.dispose()
     after = await _rows_written(url)
@@ -75,6 +78,7 @@ async def _measure(url: str, workers: int, batch: int) -> None:
         f"{workers} WorkerValidated in batches of {batch}: {total} statements "
         f"({total / workers:.3f} per worker), {written} rows written ({written / workers:.3f} per worker)"
     )
+    print(f"fed in {elapsed:.2f} s on this machine (shared: compare runs minutes apart, not alone)")
     print("rows written by table (inserted + updated + deleted):", rows)
     for statement, n in meter.statements.most_common():
         print(f"{n:6d}  {statement}")
