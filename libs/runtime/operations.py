@@ -59,6 +59,8 @@ def add_operational_routes(app: FastAPI) -> None:
             }
         counts["outbox_unsent"] = await rt.relay.unsent()
         counts["published"] = rt.relay.published
+        if rt.relay.is_leader and rt.relay.cursor is not None:  # the id of the last row it sent
+            counts["relay_position"] = rt.relay.cursor.position
         if rt.consumer is not None:
             counts["applied"] = rt.consumer.applied
             counts["duplicates"] = rt.consumer.duplicates
