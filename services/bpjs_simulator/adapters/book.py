@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, any_, bindparam, func, or_, select, text, update
+from sqlalchemy import Text, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
+from services.bpjs_simulator.adapters.recording import write_facts
 from services.bpjs_simulator.adapters.tables import (
     SCHEMA,
     answered,
@@ -30,42 +31,17 @@ from services.bpjs_simulator.adapters.tables import (
 from services.bpjs_simulator.application.ports import DueAnswer, HeldAnswer
 from services.bpjs_simulator.domain.insurer import kpj_number
 from services.bpjs_simulator.domain.ledger import (
-    Answered,
-    Continued,
     Deregistration,
-    DeregistrationDecided,
     Fact,
-    Issued,
-    LatestPayer,
     Ledger,
     NewPayer,
-    PayerAdded,
     PayerRow,
-    PayerStopped,
     Payment,
-    PaymentDecided,
     Registered,
 )
 from services.bpjs_simulator.domain.requests import Request, attempt_of
 
 _NEW_PAYER_FIELDS = tuple(NewPayer.__dataclass_fields__)
-
-# Payers stopped by a batch's deregistrations, one statement: PostgreSQL's LEAST and COALESCE
-# skip NULL, so a payer not ended yet ends on the day named and keeps the first reason given.
-_STOP_PAYERS = text(
-    f'UPDATE "{SCHEMA}".payers p SET ended_on = LEAST(p.ended_on, s.last_day), '
-    "end_reason = COALESCE(p.end_reason, s.reason) "
-    "FROM unnest(CAST(:kpjs AS text[]), CAST(:programmes AS text[]), CAST(:days AS date[]), "
-    "CAST(:reasons AS text[])) AS s(kpj, programme_code, last_day, reason) "
-    "WHERE p.kpj = s.kpj AND p.programme_code = s.programme_code"
-)
-# Continued participants' latest payer, one statement for the batch.
-_CONTINUE = text(
-    f'UPDATE "{SCHEMA}".participants p SET worker_id = s.worker_id, programme_code = s.programme_code, '
-    "coverage_end = s.coverage_end "
-    "FROM unnest(CAST(:niks AS text[]), CAST(:workers AS text[]), CAST(:programmes AS text[]), "
-    "CAST(:ends AS date[])) AS s(nik, worker_id, programme_code, coverage_end) WHERE p.nik = s.nik"
-)
 
 
 def _texts(name: str, values: Sequence[str]) -> Any:
@@ -116,9 +92,10 @@ class SqlInsurerBook:
                 .order_by(participants.c.nik)
                 .with_for_update()
             )
+            asked_niks = set(niks)
             for nik, kpj in people:
                 ledger.issued.add(kpj)
-                if nik in niks:
+                if nik in asked_niks:
                     ledger.kpjs[nik] = kpj
         await self._payers(ledger, registrations, kpjs | set(ledger.kpjs.values()))
         await self._decisions(ledger, requests)
@@ -194,81 +171,7 @@ class SqlInsurerBook:
         return sorted(int(n) for n in (await self.conn.execute(_draw("payments_seq", count))).scalars())
 
     async def record(self, facts: Sequence[Fact]) -> None:
-        issued: dict[str, dict[str, Any]] = {}
-        continued: dict[str, LatestPayer] = {}
-        stopped: dict[tuple[str, str], tuple[date, str]] = {}
-        rows: dict[str, list[dict[str, Any]]] = {
-            "payers": [],
-            "deregistrations": [],
-            "payments": [],
-            "months": [],
-            "answered": [],
-        }
-        for fact in facts:
-            if isinstance(fact, Issued):
-                issued[fact.nik] = {
-                    "seq": self._seq_of[fact.kpj],
-                    "nik": fact.nik,
-                    "kpj": fact.kpj,
-                    "registered_at": fact.registered_at,
-                } | asdict(fact.latest)
-            elif isinstance(fact, Continued):
-                if fact.nik in issued:
-                    issued[fact.nik] |= asdict(fact.latest)
-                else:
-                    continued[fact.nik] = fact.latest
-            elif isinstance(fact, PayerAdded):
-                rows["payers"].append(asdict(fact.payer))
-            elif isinstance(fact, PayerStopped):
-                key = (fact.kpj, fact.programme_code)
-                earlier = stopped.get(key)
-                stopped[key] = (
-                    (fact.last_day, fact.reason)
-                    if earlier is None
-                    else (min(earlier[0], fact.last_day), earlier[1])
-                )
-            elif isinstance(fact, DeregistrationDecided):
-                rows["deregistrations"].append(asdict(fact.decided))
-            elif isinstance(fact, PaymentDecided):
-                rows["payments"].append(asdict(fact.decided))
-                pid, month = fact.decided.payment_request_id, fact.decided.month
-                rows["months"] += [{"kpj": k, "month": month, "payment_request_id": pid} for k in fact.booked]
-            elif isinstance(fact, Answered):
-                rows["answered"].append(asdict(fact))
-        if issued:
-            await self.conn.execute(insert(participants), list(issued.values()))
-        if continued:
-            latest = list(continued.items())
-            await self.conn.execute(
-                _CONTINUE,
-                {
-                    "niks": [nik for nik, _ in latest],
-                    "workers": [p.worker_id for _, p in latest],
-                    "programmes": [p.programme_code for _, p in latest],
-                    "ends": [p.coverage_end for _, p in latest],
-                },
-            )
-        for table, name in (
-            (payers, "payers"),
-            (deregistrations, "deregistrations"),
-            (payments, "payments"),
-            (paid_months, "months"),
-        ):
-            if rows[name]:
-                await self.conn.execute(insert(table), rows[name])
-        if stopped:
-            ends = list(stopped.items())
-            await self.conn.execute(
-                _STOP_PAYERS,
-                {
-                    "kpjs": [k for (k, _), _ in ends],
-                    "programmes": [p for (_, p), _ in ends],
-                    "days": [d for _, (d, _) in ends],
-                    "reasons": [r for _, (_, r) in ends],
-                },
-            )
-        if rows["answered"]:
-            await self.conn.execute(insert(answered), rows["answered"])
+        await write_facts(self.conn, facts, self._seq_of)
 
     async def hold(self, answers: Sequence[HeldAnswer]) -> None:
         held = [asdict(a) | {"late": int(a.late)} for a in answers]
