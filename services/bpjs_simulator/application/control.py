@@ -13,10 +13,11 @@ from libs.events.contracts.bpjs import ClaimPaid
 from libs.eventstore.kit import StreamKit
 from libs.eventstore.ports import StoreTransaction
 from libs.pii import mask_nik
-from services.bpjs_simulator.application.handlers import BPJS_TIMEZONE, InsurerHandler
+from services.bpjs_simulator.application.handlers import InsurerHandler
 from services.bpjs_simulator.application.ports import HeldAnswer, InsurerBook
 from services.bpjs_simulator.application.release import OutageState, real_now
 from services.bpjs_simulator.domain.answers import answer_stream
+from services.bpjs_simulator.domain.requests import BPJS_TIMEZONE
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,6 @@ from services.bpjs_simulator.domain.insurer import InsurerBehaviour
 from services.bpjs_simulator.domain.ledger import Ledger
 from services.bpjs_simulator.domain.requests import BPJS_TIMEZONE, Context, Decided, Request, decide_batch
 
-__all__ = ["BPJS_TIMEZONE", "InsurerHandler"]
-
 Now = Callable[[], datetime]
 BookOf = Callable[[StoreTransaction], InsurerBook]
 
