@@ -1,6 +1,6 @@
 """The canonical text of a stored event row or of a copy of it, without validating a pydantic
-Envelope per row: `Envelope.canonical_json` (libs/events/envelope.py, the text the chain hash of
-libs/eventstore/hashing.py is computed over) on an envelope built from the columns as read.
+Envelope per row: `Envelope.canonical` (libs/events/envelope.py, the text the chain hash of
+libs/eventstore/hashing.py is computed over) run on the columns as read.
 
 Only a fast path: a row whose text hashes to its stored hash was hashed over exactly these
 columns, whoever wrote it; a row or copy that does not match at once is checked again the
@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from annotated_types import MaxLen, MinLen
 
@@ -39,8 +40,15 @@ _PRODUCER = _length_bounds("producer")
 
 def row_text(row: Any) -> str:
     """The canonical text of an `events` row (UUID, timestamptz and JSONB columns as the driver
-    reads them): `row_to_envelope(row).canonical_json()` without validating the row again."""
-    return Envelope.model_construct(**{name: getattr(row, name) for name in _FIELDS}).canonical_json()
+    reads them): `row_to_envelope(row).canonical_json()`, by the envelope's own `canonical` run
+    on the row, whose columns bear the envelope's field names (no model is built)."""
+    return _canonical(row)
+
+
+def _canonical(fields: Any) -> str:
+    # Envelope.canonical reads only the envelope's fields by name: any object that has them
+    # (a row, a namespace) is written the same way, without validating or constructing a model.
+    return Envelope.canonical(cast(Envelope, fields)).text
 
 
 def plausible_row(row: Any) -> bool:
@@ -79,7 +87,7 @@ def copy_text(copy: Any) -> str | None:
         return None
     if instant.utcoffset() is None:
         return None
-    return Envelope.model_construct(**{**copy, "occurred_at": instant}).canonical_json()
+    return _canonical(SimpleNamespace(**{**copy, "occurred_at": instant}))
 
 
 def copy_json(raw: bytes) -> Any:
