@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import ARRAY, Table, Text, Uuid, bindparam, cast, column, func, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import topics
@@ -118,19 +119,27 @@ async def seal_inbox_copies(
     if vault is None or not copies:
         return
     keys = await vault.keys_for_writing(conn, [subject for _, subject in copies])
-    rows = [
-        {
-            "copy_id": envelope.event_id,
-            "sealed": envelope.model_copy(
-                update={"payload": seal_payload(envelope.payload, keys[subject], ENCRYPTED_FIELDS)}
-            ).model_dump(mode="json"),
-        }
+    sealed = [
+        envelope.model_copy(
+            update={"payload": seal_payload(envelope.payload, keys[subject], ENCRYPTED_FIELDS)}
+        ).model_dump_json()
         for envelope, subject in copies
     ]
-    statement = (
-        update(inbox).where(inbox.c.event_id == bindparam("copy_id")).values(envelope=bindparam("sealed"))
+    # One statement for the batch (arrays unnested), not one execution per copy.
+    source = (
+        func.unnest(
+            bindparam("copy_ids", [e.event_id for e, _ in copies], type_=ARRAY(Uuid)),
+            bindparam("sealed", sealed, type_=ARRAY(Text)),
+        )
+        .table_valued(column("copy_id", Uuid), column("sealed", Text))
+        .render_derived(name="copies")
     )
-    await conn.execute(statement, rows)
+    statement = (
+        update(inbox)
+        .where(inbox.c.event_id == source.c.copy_id)
+        .values(envelope=cast(source.c.sealed, JSONB))
+    )
+    await conn.execute(statement)
 
 
 def _masked_where_sealed(value: Any, other: Any) -> tuple[Any, Any]:
