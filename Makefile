@@ -42,9 +42,18 @@ e2e: $(STAMP)
 
 ## The load soak (not part of `make test`): a million events through a fresh stack, peak memory per
 ## service per tenth of the run; about an hour on 2 cores. Results in bench/results/.
+## On Apache Kafka (Java 17 + Maven): Tansu keeps every message in memory and has no retention, so
+## it grows ~1 GiB over a million events. Kafka's heap is capped and its topics keep at most
+## SOAK_RETENTION_BYTES per partition, deleted in SOAK_SEGMENT_BYTES segments (docs/kafka.md
+## "A long run"). `make soak SOAK_BROKER=tansu` runs the in-memory broker instead.
+SOAK_BROKER ?= kafka
+SOAK_RETENTION_BYTES ?= 67108864
+SOAK_SEGMENT_BYTES ?= 8388608
 soak: $(STAMP)
+	LINDUNG_KAFKA_TOPIC_RETENTION_BYTES=$(SOAK_RETENTION_BYTES) \
+	LINDUNG_KAFKA_TOPIC_SEGMENT_BYTES=$(SOAK_SEGMENT_BYTES) \
 	$(BIN)/lindung bench pipeline --workers 126000 --start --timeout-s 5400 --no-baseline \
-		--label "126,000 workers (a million events), 1 instance each"
+		--broker $(SOAK_BROKER) --label "126,000 workers (a million events), 1 instance each, $(SOAK_BROKER)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

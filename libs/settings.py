@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # are the record; topics are the transport). Unset: the broker's default.
     kafka_topic_retention_ms: int | None = None
     kafka_topic_retention_bytes: int | None = None
+    # A topic's segment size (`segment.bytes`): Kafka deletes whole closed segments only, so with
+    # its 1 GiB default a per-partition retention.bytes below that deletes nothing (`make soak`
+    # sets 8 MiB; docs/kafka.md "A long run"). Unset: the broker's default. Kafka 4 refuses < 1 MiB.
+    kafka_topic_segment_bytes: int | None = None
     # The embedded broker forgets everything on stop: re-send stored events, inboxes drop repeats.
     republish_on_start: bool = False
     # --- Kafka client tuning (relay and Kafka settings; docs/kafka.md "Tuning") ---

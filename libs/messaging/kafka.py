@@ -32,13 +32,20 @@ log = logging.getLogger(__name__)
 TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
-def topic_configs(retention_ms: int | None = None, retention_bytes: int | None = None) -> dict[str, str]:
+def topic_configs(
+    retention_ms: int | None = None,
+    retention_bytes: int | None = None,
+    segment_bytes: int | None = None,
+) -> dict[str, str]:
     """Topic-level settings Lindung sets (the rest are the broker's defaults)."""
     configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
     if retention_ms is not None:
         configs["retention.ms"] = str(retention_ms)
     if retention_bytes is not None:
         configs["retention.bytes"] = str(retention_bytes)
+    if segment_bytes is not None:
+        # Retention deletes closed segments only: this bounds how far a partition overshoots it.
+        configs["segment.bytes"] = str(segment_bytes)
     return configs
 
 
@@ -135,7 +142,12 @@ async def topic_partitions(consumer: AIOKafkaConsumer, names: Iterable[str]) -> 
 
 
 def topic_configs_of(settings: Settings) -> dict[str, str]:
-    return topic_configs(settings.kafka_topic_retention_ms, settings.kafka_topic_retention_bytes)
+    """The topic settings of `settings` (retention, segment size), as `topic_configs`."""
+    return topic_configs(
+        settings.kafka_topic_retention_ms,
+        settings.kafka_topic_retention_bytes,
+        settings.kafka_topic_segment_bytes,
+    )
 
 
 def make_producer(settings: Settings) -> AIOKafkaProducer:
