@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from libs.audit.apply import ReplayError, apply_inputs, batches
+from libs.audit.apply import ReplayError, apply_guarded, apply_inputs, batches
 from libs.audit.progress import NO_PROGRESS
 from libs.audit.source import Applied
 from libs.events.envelope import Envelope
@@ -124,3 +124,74 @@ async def test_an_input_that_cannot_be_applied_is_named() -> None:
         ReplayError, match=r"own event .* \(X v1, position 8\) failed: RuntimeError: cannot apply"
     ):
         await apply_inputs(Writer(), recorder.definition(), feed(inputs()), NO_PROGRESS)  # type: ignore[arg-type]
+
+
+class Counted:
+    """One row of pg_stat_xact_user_tables."""
+
+    def __init__(self, relname: str, written: int) -> None:
+        self.relname, self.written = relname, written
+
+
+class Savepoint:
+    """Awaited (the guard's savepoint) or entered (a batch's), as SQLAlchemy's."""
+
+    def __init__(self, writer: GuardedWriter) -> None:
+        self.writer = writer
+
+    def __await__(self) -> Any:
+        yield from []
+        return self
+
+    async def __aenter__(self) -> Savepoint:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.writer.committed += 1
+
+    async def rollback(self) -> None:
+        self.writer.rolled_back += 1
+
+
+class GuardedWriter(Writer):
+    """A connection whose live tables the batch projector (not the one-by-one one) writes."""
+
+    def __init__(self, recorder: Recorder, *, one_by_one_strays: bool = False) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.one_by_one_strays = one_by_one_strays
+        self.committed = 0
+
+    async def execute(self, statement: Any, params: Any = None) -> list[Counted]:
+        batched = sum(len(ps) for kind, ps in self.recorder.calls if kind == "own batch")
+        alone = sum(1 for kind, _ in self.recorder.calls if kind == "own") if self.one_by_one_strays else 0
+        return [Counted("assignments", batched + alone), Counted("programmes", 0)]
+
+    def begin_nested(self) -> Savepoint:  # type: ignore[override]
+        return Savepoint(self)
+
+
+def _again() -> Any:
+    return lambda: feed(inputs())
+
+
+async def test_a_batch_projection_writing_the_live_tables_is_rolled_back_and_applied_one_by_one() -> None:
+    recorder = Recorder()
+    writer = GuardedWriter(recorder)
+    done = await apply_guarded(writer, recorder.definition(), _again(), NO_PROGRESS, live_schema="svc")  # type: ignore[arg-type]
+    assert writer.rolled_back == 1 and writer.committed == 1
+    assert "wrote the live svc tables (assignments)" in done.notes[0]
+    assert done.batches == len(ORIGINS)  # the second pass: one by one
+
+
+async def test_a_one_by_one_projection_writing_the_live_tables_stops_the_replay() -> None:
+    recorder = Recorder()
+    writer = GuardedWriter(recorder, one_by_one_strays=True)
+    with pytest.raises(ReplayError, match="one-by-one projection wrote the live svc tables"):
+        await apply_guarded(
+            writer, recorder.definition(), _again(), NO_PROGRESS, live_schema="svc", one_by_one=True
+        )  # type: ignore[arg-type]
+    assert writer.committed == 0
