@@ -34,11 +34,23 @@ from services.allocation.adapters.tables import SCHEMA, assignments
 _KEYS = ("programme_code", "worker_id")
 _VALUE_COLUMNS = tuple(c.name for c in assignments.columns if c.name not in _KEYS)
 
-_STATUSES = text(
-    f"SELECT a.programme_code, a.worker_id, a.status FROM {SCHEMA}.assignments AS a"
-    " JOIN unnest(CAST(:codes AS text[]), CAST(:workers AS text[])) AS k(programme_code, worker_id)"
-    " ON a.programme_code = k.programme_code AND a.worker_id = k.worker_id"
-)
+
+def _schema(conn: AsyncConnection) -> str:
+    """Allocation's schema as `conn` maps it: an audit replays into a fresh schema through
+    `schema_translate_map`, which textual SQL would otherwise escape."""
+    sync = conn.sync_connection
+    options = sync.get_execution_options() if sync is not None else {}
+    translated = options.get("schema_translate_map") or {}
+    return str(translated.get(SCHEMA, SCHEMA))
+
+
+@functools.cache
+def _statuses_statement(schema: str) -> TextClause:
+    return text(
+        f'SELECT a.programme_code, a.worker_id, a.status FROM "{schema}".assignments AS a'
+        " JOIN unnest(CAST(:codes AS text[]), CAST(:workers AS text[])) AS k(programme_code, worker_id)"
+        " ON a.programme_code = k.programme_code AND a.worker_id = k.worker_id"
+    )
 
 
 async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
@@ -82,15 +94,14 @@ async def _write_run(conn: AsyncConnection, run: list[tuple[Any, datetime]]) -> 
     ]
     if rows or cells or programmes:
         await conn.execute(
-            _write_statement(),
+            _write_statement(_schema(conn)),
             {"rows": _json(rows), "cells": _json(cells), "programmes": _json(programmes)},
         )
 
 
 async def _statuses(conn: AsyncConnection, keys: list[Key]) -> dict[Key, str]:
-    found = await conn.execute(
-        _STATUSES, {"codes": [code for code, _ in keys], "workers": [worker for _, worker in keys]}
-    )
+    codes, workers = [code for code, _ in keys], [worker for _, worker in keys]
+    found = await conn.execute(_statuses_statement(_schema(conn)), {"codes": codes, "workers": workers})
     return {(r.programme_code, r.worker_id): r.status for r in found}
 
 
@@ -105,7 +116,7 @@ def _plain(value: Any) -> Any:
 
 
 @functools.cache
-def _write_statement() -> TextClause:
+def _write_statement(schema: str) -> TextClause:
     """Existing rows updated (only the columns their events set), new rows inserted, counters
     moved: one statement, each table written once (see the module doc)."""
     dialect = cast(Any, postgresql).dialect()  # the package's dialect class is untyped
@@ -121,21 +132,21 @@ def _write_statement() -> TextClause:
             SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS b(
                 programme_code text, worker_id text, is_new boolean, set_columns text[], {declared})
         ), updated AS (
-            UPDATE {SCHEMA}.assignments AS a SET {kept}
+            UPDATE "{schema}".assignments AS a SET {kept}
             FROM b
             WHERE NOT b.is_new AND a.programme_code = b.programme_code AND a.worker_id = b.worker_id
         ), inserted AS (
-            INSERT INTO {SCHEMA}.assignments (programme_code, worker_id, {listed})
+            INSERT INTO "{schema}".assignments (programme_code, worker_id, {listed})
             SELECT b.programme_code, b.worker_id, {", ".join(f'b."{c}"' for c in _VALUE_COLUMNS)}
             FROM b WHERE b.is_new
         ), cells AS (
-            UPDATE {SCHEMA}.quota_cells AS q SET assigned = q.assigned + d.delta
+            UPDATE "{schema}".quota_cells AS q SET assigned = q.assigned + d.delta
             FROM jsonb_to_recordset(CAST(:cells AS jsonb))
                 AS d(programme_code text, regency_code text, sector text, delta integer)
             WHERE q.programme_code = d.programme_code AND q.regency_code = d.regency_code
                 AND q.sector = d.sector
         )
-        UPDATE {SCHEMA}.programmes AS p
+        UPDATE "{schema}".programmes AS p
         SET assigned = p.assigned + d.assigned, waitlisted = p.waitlisted + d.waitlisted
         FROM jsonb_to_recordset(CAST(:programmes AS jsonb))
             AS d(programme_code text, assigned integer, waitlisted integer)
