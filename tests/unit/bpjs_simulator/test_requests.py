@@ -9,7 +9,6 @@ from typing import Any
 
 from libs.events.contracts.bpjs import (
     DeregistrationConfirmed,
-    DeregistrationRequested,
     PremiumPaymentConfirmed,
     PremiumPaymentRejected,
     RegistrationAccepted,
@@ -25,27 +24,11 @@ from services.bpjs_simulator.domain.ledger import (
     PayerStopped,
 )
 from services.bpjs_simulator.domain.requests import Context, Request, decide, decide_batch
-from tests.unit.bpjs_simulator.test_handlers import payment, registration
+from tests.unit.bpjs_simulator.test_handlers import deregistration, payment, registration
 
 CALM = InsurerBehaviour(seed=7, nik_not_found_per_million=0, age_min=15, age_max=65)
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 CONTEXT = Context(CALM, NOW)
-
-
-def stop(
-    kpj: str, last_day: date, request_id: str = "D1", reason: str = "withdrawn"
-) -> DeregistrationRequested:
-    return DeregistrationRequested(
-        request_id=request_id,
-        attempt=1,
-        worker_id="w1",
-        programme_code="SUMUT-2026",
-        kpj=kpj,
-        funder="APBD_PROVINSI",
-        regency_code="12.17",
-        last_covered_day=last_day,
-        reason=reason,
-    )
 
 
 def answers(ledger: Ledger, *requests: Any) -> list[Any]:
@@ -88,7 +71,10 @@ def test_a_stop_then_a_payment_in_one_batch_is_refused_for_the_months_after() ->
     ledger.apply(Issued("N1", kpj, NOW, LatestPayer("w1", "SUMUT-2026", date(2026, 12, 31))))
     ledger.apply(PayerAdded(payer))
     stopped, january, february = answers(
-        ledger, stop(kpj, date(2026, 1, 31)), payment("P1", [kpj]), payment("P2", [kpj], month="2026-02")
+        ledger,
+        deregistration(kpj, date(2026, 1, 31)),
+        payment("P1", [kpj]),
+        payment("P2", [kpj], month="2026-02"),
     )
     assert isinstance(stopped, DeregistrationConfirmed)
     assert isinstance(january, PremiumPaymentConfirmed) and january.payment_ref == "BPJS-PAY-0000000041"
