@@ -142,15 +142,16 @@ async def check_inboxes(
         if producer == consumer:
             continue
         query = text(
-            f"SELECT i.event_id, CASE WHEN {_WHOLE} THEN NULL ELSE i.envelope END AS envelope "
+            f"SELECT i.event_id, w.whole, CASE WHEN w.whole THEN NULL ELSE i.envelope END AS envelope "
             f"FROM {quoted(consumer, 'inbox')} i LEFT JOIN {quoted(producer, 'events')} e "
             f"ON e.event_id = i.event_id LEFT JOIN LATERAL (SELECT {_UTC} AS at) u ON true "
+            f"CROSS JOIN LATERAL (SELECT ({_WHOLE}) IS TRUE AS whole) w "
             "WHERE i.envelope->>'producer' = :producer ORDER BY i.position"
         ).bindparams(producer=producer)
         async for rows in chunks(conn, query):
             checked += len(rows)
             progress.advance(len(rows))
-            slow = [(row.event_id, row.envelope) for row in rows if row.envelope is not None]
+            slow = [(row.event_id, row.envelope) for row in rows if not row.whole]
             if slow:
                 await _check_slowly(conn, consumer, producer, slow, report)
     return checked
