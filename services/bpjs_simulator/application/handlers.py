@@ -60,6 +60,9 @@ class InsurerHandler:
         self.now = now
         self.real_now = real_now
         self.answering = answering
+        # Set when a batch held answers: the release loop looks for due answers only then (a
+        # batch answered at once leaves it asleep).
+        self.held_some = False
 
     def today(self) -> date:
         """Today in BPJS's calendar."""
@@ -132,5 +135,6 @@ class InsurerHandler:
                 )
         if held:
             await book.hold(held)
+            self.held_some = True
         if now:
             await handle(tx, ANSWERS, now, origin=origin_of)

@@ -86,15 +86,19 @@ async def outage_loop(rt: Runtime) -> None:
 
 
 def wake_on_commit(rt: Runtime, wake: asyncio.Event) -> None:
-    """Also set `wake` whenever the consumer commits a batch (it may have held new answers)."""
+    """Also set `wake` when the consumer commits a batch that held answers (one answered at once
+    holds none: nothing to release)."""
     consumer = rt.consumer
     if consumer is None:
         return
     relay_wake = consumer.on_commit
+    handler = simulator_of(rt).handler
 
     def on_commit() -> None:
         relay_wake()
-        wake.set()
+        if handler.held_some:
+            handler.held_some = False
+            wake.set()
 
     consumer.on_commit = on_commit
 
@@ -102,9 +106,9 @@ def wake_on_commit(rt: Runtime, wake: asyncio.Event) -> None:
 async def release_loop(rt: Runtime) -> None:
     """Send held answers as they fall due, except during an outage.
 
-    Sleeps until the earliest answer is due, or until the consumer commits a batch (which may
-    have held an answer due at once), or at most RELEASE_IDLE_S (answers held by another
-    instance); never less than `bpjs_release_interval_ms` between rounds."""
+    Sleeps until the earliest answer is due, or until the consumer commits a batch that held
+    answers, or at most RELEASE_IDLE_S (answers held by another instance); never less than
+    `bpjs_release_interval_ms` between rounds."""
     simulator = simulator_of(rt)
     state = simulator.outage
     wake = state.release
