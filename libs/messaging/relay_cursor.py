@@ -119,7 +119,7 @@ async def rows_after(conn: AsyncConnection, outbox: Table, position: int, limit:
         text(
             f"SELECT id, topic, key, value, headers, sent_at IS NOT NULL AS stamped FROM {_name(outbox)}"
             " WHERE id > :position ORDER BY id LIMIT :limit"
-        ).bindparams(position=position, limit=limit)
+        ).bindparams(bindparam("position", position, type_=BigInteger), limit=limit)
     )
     return list(found.all())
 
