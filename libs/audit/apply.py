@@ -61,8 +61,7 @@ def batch_projector_of(definition: ServiceDefinition, origin: Origin) -> BatchPr
     """The definition's projection of a whole batch of `origin`'s inputs, if it has one."""
     if origin == "own":
         return definition.batch_projector
-    found: BatchProjector | None = getattr(definition, "consumed_batch_projector", None)
-    return found
+    return definition.consumed_batch_projector
 
 
 async def apply_inputs(

@@ -43,6 +43,9 @@ class ServiceDefinition:
     # Read-model effects of consumed events (no decision, no new event): audits replay the inbox
     # through it, as the handler does live.
     consumed_projector: Projector = no_projection
+    # The same over a run of consumed events (one statement per table), for replays in batches
+    # (libs/audit/apply.py); without one, audits apply `consumed_projector` one by one.
+    consumed_batch_projector: BatchProjector | None = None
     handler: Reactor | None = None
     consumes: tuple[str, ...] = ()
     title: str = ""

@@ -10,7 +10,7 @@ from libs.events import topics
 from libs.runtime.service import ServiceDefinition
 from libs.settings import Settings
 from services.claims.adapters.book import sql_claims_book
-from services.claims.adapters.projections import project, project_consumed
+from services.claims.adapters.projections import project, project_consumed, project_consumed_batch
 from services.claims.adapters.tables import eventstore
 from services.claims.application.handlers import ClaimsHandler
 from services.claims.domain.benefits import BenefitRules
@@ -34,6 +34,7 @@ def bootstrap(
         router=protect(router, auth),
         projector=project,
         consumed_projector=project_consumed,
+        consumed_batch_projector=project_consumed_batch,
         handler=handler,
         consumes=topics.SUBSCRIPTIONS["claims"],
         background=[announcement(auth, log)],

@@ -12,7 +12,11 @@ from libs.events import topics
 from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import Settings
 from services.dashboard.adapters.geo_data import load_atlas
-from services.dashboard.adapters.projections import SqlReadModels, project_consumed
+from services.dashboard.adapters.projections import (
+    SqlReadModels,
+    project_consumed,
+    project_consumed_batch,
+)
 from services.dashboard.adapters.tables import eventstore
 from services.dashboard.application.dashboard import Dashboard
 from services.dashboard.application.handlers import DashboardReactor
@@ -52,6 +56,7 @@ def bootstrap(
         tables=eventstore,
         router=build_router(auth, dashboard),
         consumed_projector=project_consumed,
+        consumed_batch_projector=project_consumed_batch,
         handler=dashboard.reactor,
         consumes=topics.SUBSCRIPTIONS["dashboard"],
         background=[announce_auth],

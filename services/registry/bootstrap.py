@@ -14,7 +14,11 @@ from libs.events import topics
 from libs.events.envelope import utcnow
 from libs.runtime.service import Runtime, ServiceDefinition
 from libs.settings import Settings
-from services.registry.adapters.consumed_projections import project_consumed, project_consumed_in
+from services.registry.adapters.consumed_projections import (
+    project_consumed,
+    project_consumed_batch,
+    project_consumed_in,
+)
 from services.registry.adapters.lookups import sql_lookups
 from services.registry.adapters.projections import project, project_batch
 from services.registry.adapters.tables import eventstore
@@ -108,6 +112,7 @@ def bootstrap(
         projector=project,
         batch_projector=project_batch,
         consumed_projector=project_consumed,
+        consumed_batch_projector=project_consumed_batch,
         handler=registry.reactor,
         consumes=topics.SUBSCRIPTIONS["registry"],
         background=[announcement(auth, log), resume_revalidation],

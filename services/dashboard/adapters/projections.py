@@ -70,6 +70,13 @@ async def project_consumed(conn: AsyncConnection, envelope: Envelope) -> None:
         await write_changes(conn, changes_of([(fact, envelope.occurred_at)]))
 
 
+async def project_consumed_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    """`project_consumed` of each envelope in order, as one write of the batch's changes."""
+    facts = [(fact, e.occurred_at) for e in envelopes if (fact := fact_of(e)) is not None]
+    if facts:
+        await write_changes(conn, changes_of(facts))
+
+
 def connection_of(tx: StoreTransaction) -> AsyncConnection:
     """The SQL connection of a store transaction (the dashboard's read models live in PostgreSQL)."""
     if not isinstance(tx, PostgresTransaction):
