@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.sql_arrays import insert_rows
 from services.bpjs_simulator.adapters.tables import (
     SCHEMA,
     answered,
@@ -51,15 +52,6 @@ _CONTINUE = text(
     "FROM unnest(CAST(:niks AS text[]), CAST(:workers AS text[]), CAST(:programmes AS text[]), "
     "CAST(:ends AS date[])) AS s(nik, worker_id, programme_code, coverage_end) WHERE p.nik = s.nik"
 )
-
-
-def _insert_all(table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:
-    """One INSERT for every row, as one array parameter per column (unnest): PostgreSQL runs one
-    statement, where an executemany runs one per row."""
-    names = list(rows[0])
-    arrays = [bindparam(f"a_{n}", [r[n] for r in rows], type_=ARRAY(table.c[n].type)) for n in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
-    return insert(table).from_select(names, select(*(source.c[n] for n in names)))
 
 
 @dataclass
@@ -114,7 +106,7 @@ async def write_facts(conn: AsyncConnection, facts: Sequence[Fact], seq_of: Mapp
     for fact in facts:
         rows.add(fact)
     if rows.issued:
-        await conn.execute(_insert_all(participants, list(rows.issued.values())))
+        await conn.execute(insert_rows(participants, list(rows.issued.values())))
     if rows.continued:
         latest = list(rows.continued.items())
         await conn.execute(
@@ -129,7 +121,7 @@ async def write_facts(conn: AsyncConnection, facts: Sequence[Fact], seq_of: Mapp
     # Payers first: a payer added and stopped in one batch is stopped by the update after.
     for table in (payers, deregistrations, paid_months, answered):
         if rows.inserts[table.name]:
-            await conn.execute(_insert_all(table, rows.inserts[table.name]))
+            await conn.execute(insert_rows(table, rows.inserts[table.name]))
     if rows.inserts["payments"]:  # a JSONB column (no array codec): a few rows a month anyway
         await conn.execute(insert(payments), rows.inserts["payments"])
     if rows.stopped:

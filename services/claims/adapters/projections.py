@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, cast, func, literal, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import cast, literal, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events import Envelope, decode
@@ -20,6 +19,7 @@ from libs.events.contracts.enrollment import (
     MembershipEnded,
     PremiumPaid,
 )
+from libs.sql_arrays import insert_rows
 from services.claims.adapters.tables import claims, coverage, coverage_facts
 
 
@@ -90,18 +90,8 @@ async def project_consumed_batch(conn: AsyncConnection, envelopes: Sequence[Enve
         await _keep_facts(conn, facts)
 
 
-def _unnested(table: Table, rows: Sequence[dict[str, object]]) -> Select[Any]:
-    """The rows (each with every column of `table`, in its order) as one SELECT FROM unnest of one
-    array per column: one parameter each, whatever the number of rows (a bill line names up to
-    5,000 workers; bind parameters stop at 32,767)."""
-    names = [c.name for c in table.columns]
-    arrays = [bindparam(f"a_{n}", [row[n] for row in rows], type_=ARRAY(table.c[n].type)) for n in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
-    return select(*(source.c[n] for n in names))
-
-
 async def _keep_periods(conn: AsyncConnection, rows: Sequence[dict[str, object]]) -> None:
-    statement = insert(coverage).from_select([c.name for c in coverage.columns], _unnested(coverage, rows))
+    statement = insert_rows(coverage, rows)
     key = ("worker_id", "programme_code")
     await conn.execute(
         statement.on_conflict_do_update(
@@ -112,10 +102,7 @@ async def _keep_periods(conn: AsyncConnection, rows: Sequence[dict[str, object]]
 
 
 async def _keep_facts(conn: AsyncConnection, rows: Sequence[dict[str, object]]) -> None:
-    columns = [c.name for c in coverage_facts.columns]
-    await conn.execute(
-        insert(coverage_facts).from_select(columns, _unnested(coverage_facts, rows)).on_conflict_do_nothing()
-    )
+    await conn.execute(insert_rows(coverage_facts, rows).on_conflict_do_nothing())
 
 
 def _facts_of(event: object) -> list[dict[str, object]]:

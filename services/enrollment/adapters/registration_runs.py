@@ -20,15 +20,14 @@ from sqlalchemy import (
     Integer,
     Text,
     Uuid,
-    bindparam,
-    func,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
+from libs.sql_arrays import unnest_rows
 from services.enrollment.adapters.tables import coverage_facts, registrations
 
 Row = dict[str, Any]
@@ -72,14 +71,6 @@ _FACTS: Mapping[str, TypeEngine[Any]] = {
 }
 
 
-def _source(rows: Sequence[Row], types: Mapping[str, TypeEngine[Any]]) -> Any:
-    """`unnest` of one typed array per column, as a table `v` with the columns' names."""
-    arrays = [
-        bindparam(f"u_{name}", [row[name] for row in rows], type_=ARRAY(t)) for name, t in types.items()
-    ]
-    return func.unnest(*arrays).table_valued(*types).render_derived(name="v")
-
-
 def merged_requests(rows: Sequence[Row]) -> list[Row]:
     """One row per registration: the first request's, with what its later attempts in the run
     set on it (as their upserts one by one would have left it)."""
@@ -100,7 +91,7 @@ def latest_enrolments(rows: Sequence[Row]) -> list[Row]:
 
 async def upsert_requested(conn: AsyncConnection, rows: Sequence[Row]) -> None:
     """A run of registration requests (attempt rows, in order) in one statement."""
-    v = _source(merged_requests(rows), _REQUESTED)
+    v = unnest_rows(_REQUESTED, merged_requests(rows))
     statement = insert(registrations).from_select(list(_REQUESTED), select(*(v.c[c] for c in _REQUESTED)))
     fresh = statement.excluded
     await conn.execute(
@@ -114,7 +105,7 @@ async def upsert_requested(conn: AsyncConnection, rows: Sequence[Row]) -> None:
 async def mark_enrolled(conn: AsyncConnection, rows: Sequence[Row]) -> None:
     """The registrations a run of enrollments completes, in one statement (the later of two
     enrollments of one request wins, as it would one by one)."""
-    v = _source(latest_enrolments(rows), _ENROLLED)
+    v = unnest_rows(_ENROLLED, latest_enrolments(rows))
     r = registrations
     await conn.execute(
         update(r)
@@ -134,5 +125,5 @@ async def mark_enrolled(conn: AsyncConnection, rows: Sequence[Row]) -> None:
 
 async def insert_facts(conn: AsyncConnection, rows: Sequence[Row]) -> None:
     """Coverage facts of a run, in order, in one statement."""
-    v = _source(rows, _FACTS)
+    v = unnest_rows(_FACTS, rows)
     await conn.execute(insert(coverage_facts).from_select(list(_FACTS), select(*(v.c[c] for c in _FACTS))))

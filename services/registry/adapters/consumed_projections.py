@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import any_, bindparam, case, column, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import any_, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Boolean, Date, Text
 
@@ -40,6 +40,7 @@ from libs.events.contracts.enrollment import CoverageEnded, EnrolledAtBPJS, Enro
 from libs.events.contracts.registry import NominationSubmitted
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
+from libs.sql_arrays import unnest_arrays
 from services.registry.adapters.tables import nominations, participants, programmes
 from services.registry.domain.one_payer import HOLDING, SEAT_EVENTS, Seat
 
@@ -108,22 +109,20 @@ def seat_move(event: DomainEvent) -> SeatMove | None:
     return SeatMove(worker_id, programme_code, None, seat, held_by, _AFTER[type(event)], from_none)
 
 
-def _arrays(names: Sequence[str], values: Sequence[Sequence[Any]], types: Sequence[Any]) -> Any:
-    """`unnest` of one array per column, as a table `m` with those columns: one row a change."""
-    arrays = [
-        bindparam(None, list(column_values), type_=ARRAY(kind))
-        for column_values, kind in zip(values, types, strict=True)
-    ]
-    columns = [column(name, kind) for name, kind in zip(names, types, strict=True)]
-    return func.unnest(*arrays).table_valued(*columns).render_derived(name="m")
-
-
 def _move_statement(batch: Sequence[SeatMove]) -> Any:
     """One round of seat moves, at most one per worker (and per nomination). A nomination is
     matched by its id, or (no id) by worker, programme and status validated, then only from the
     seats the move follows: exactly the WHERE of one event's own UPDATE."""
-    m = _arrays(
-        ("worker_id", "programme_code", "nomination_id", "seat", "held_by", "follows", "from_none"),
+    m = unnest_arrays(
+        {
+            "worker_id": Text(),
+            "programme_code": Text(),
+            "nomination_id": Text(),
+            "seat": Text(),
+            "held_by": Text(),
+            "follows": Text(),
+            "from_none": Boolean(),
+        },
         (
             [x.worker_id for x in batch],
             [x.programme_code for x in batch],
@@ -133,7 +132,7 @@ def _move_statement(batch: Sequence[SeatMove]) -> Any:
             [",".join(sorted(x.follows)) for x in batch],
             [x.from_none for x in batch],
         ),
-        (Text, Text, Text, Text, Text, Text, Boolean),
+        name="m",
     )
     n = nominations.c
     named = n.nomination_id == m.c.nomination_id
@@ -182,15 +181,15 @@ async def enrol_participants(conn: AsyncConnection, enrolled: Sequence[EnrolledA
         latest[event.worker_id] = (event.kpj, event.programme_code, event.coverage_end)
     if not latest:
         return
-    p = _arrays(
-        ("worker_id", "kpj", "programme_code", "coverage_end"),
+    p = unnest_arrays(
+        {"worker_id": Text(), "kpj": Text(), "programme_code": Text(), "coverage_end": Date()},
         (
             list(latest),
             [kpj for kpj, _, _ in latest.values()],
             [code for _, code, _ in latest.values()],
             [end for _, _, end in latest.values()],
         ),
-        (Text, Text, Text, Date),
+        name="m",
     )
     rows = select(p.c.worker_id, p.c.kpj, p.c.programme_code, p.c.coverage_end, literal(True))
     names = ["worker_id", "kpj", "programme_code", "coverage_end", "active"]
