@@ -77,6 +77,7 @@ class OutboxRelay:
         republish_on_start: bool = False,
         cluster_check_interval_s: float = 1.0,
         topic_partitions: int,
+        topic_configs: dict[str, str] | None = None,
         connection: KafkaConnection | None = None,
         signer: Signer | None = None,
         vault: KeyVault | None = None,
@@ -95,6 +96,8 @@ class OutboxRelay:
         self.cluster_check_interval_s = cluster_check_interval_s
         # Partitions of the topics created again on a new cluster (LINDUNG_TOPIC_PARTITIONS).
         self.topic_partitions = topic_partitions
+        # And their settings (retention, segment size: LINDUNG_KAFKA_TOPIC_*), as at first creation.
+        self.topic_configs = topic_configs or {}
         # How to reach the broker for topic creation (a secured cluster needs credentials).
         self.connection = connection
         self.published = 0
@@ -293,7 +296,7 @@ class OutboxRelay:
         names.update(all_topic_names())
         bootstrap = ",".join(f"{b.host}:{b.port}" for b in self.producer.client.cluster.brokers())
         target = replace(self.connection, bootstrap=bootstrap) if self.connection else bootstrap
-        await ensure_topics(target, sorted(names), self.topic_partitions)
+        await ensure_topics(target, sorted(names), self.topic_partitions, configs=self.topic_configs)
 
     def _connections(self) -> frozenset[Any]:
         """The producer's open broker connections (aiokafka keeps them by node)."""

@@ -28,7 +28,7 @@ from libs.eventstore.kit import StreamKit
 from libs.eventstore.store import EventStore
 from libs.messaging.connection import KafkaConnection
 from libs.messaging.consumer import InboxConsumer
-from libs.messaging.kafka import make_producer
+from libs.messaging.kafka import make_producer, topic_configs_of
 from libs.messaging.relay import OutboxRelay
 from libs.privacy.retention import scheduled_pruning
 from libs.privacy.vault import vault_of
@@ -129,6 +129,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         poll_interval_s=settings.outbox_poll_interval_ms / 1000,
         republish_on_start=settings.republish_on_start,
         topic_partitions=settings.topic_partitions,
+        topic_configs=topic_configs_of(settings),
         connection=KafkaConnection.from_settings(settings),
         signer=signer,
         vault=vault,
