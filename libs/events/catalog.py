@@ -70,7 +70,12 @@ def _forget(entry: weakref.ref[Envelope]) -> None:
 
 
 def remember(envelope: Envelope, event: DomainEvent) -> None:
-    """Note that `envelope` (as it is, personal fields clear) decodes to `event`."""
+    """Note that `envelope` (as it is, personal fields clear) decodes to `event`.
+
+    Only an event of the current contract is kept: one of an older version (a v1 class an
+    upcaster reads) decodes to the current contract, which its class is not."""
+    if type(event) is not BY_TYPE.get(envelope.event_type):
+        return
     entry = _Decoded(envelope, _forget)
     entry.key, entry.event = id(envelope), event
     _decoded[entry.key] = entry

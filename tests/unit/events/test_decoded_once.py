@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 from datetime import UTC, datetime
 
-from libs.events import catalog
+from libs.events import catalog, topics
 from libs.events.catalog import decode
+from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
 from libs.eventstore.decider import Recorded
 from libs.eventstore.kit import Origin, recorded_as
@@ -51,3 +52,35 @@ def test_what_is_remembered_goes_with_its_envelope() -> None:
     del envelope
     gc.collect()
     assert len(catalog._decoded) == before
+
+
+class _WithdrawnV1(DomainEvent):
+    """NominationWithdrawn as stored before v2 (an old writer's class, not the catalog's)."""
+
+    event_type = "NominationWithdrawn"
+    schema_version = 1
+    topic = topics.REGISTRY
+
+    worker_id: str
+    nomination_id: str
+    programme_code: str
+    regency_code: str
+    reason: str
+    note: str = ""
+
+
+def test_an_envelope_built_from_an_old_version_decodes_to_the_current_contract() -> None:
+    old = _WithdrawnV1(
+        worker_id="w-1", nomination_id="n-1", programme_code="P", regency_code="1217", reason="declined"
+    )
+    [built] = recorded_as(
+        [old],
+        stream_id="w-1",
+        after_version=0,
+        origin=Origin.new(),
+        occurred_at=datetime(2026, 2, 1, tzinfo=UTC),
+        producer="registry",
+    )
+    event = decode(built.envelope)
+    assert type(event) is catalog.BY_TYPE["NominationWithdrawn"]
+    assert event.schema_version > 1
