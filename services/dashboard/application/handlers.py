@@ -19,7 +19,7 @@ from aiokafka.structs import ConsumerRecord
 from libs.events import Envelope
 from libs.eventstore.ports import StoreTransaction
 from libs.messaging.consumer import Consumed
-from services.dashboard.domain.consumed import metadata_only, minimised
+from services.dashboard.domain.consumed import consumed_fact, metadata_only, minimised
 from services.dashboard.domain.facts import FACTS
 from services.dashboard.domain.read_model import Changes, changes_of
 
@@ -53,9 +53,9 @@ class DashboardReactor:
 
     async def react(self, tx: StoreTransaction, items: Sequence[Consumed]) -> None:
         """Project a batch of consumed events, in order (their inbox rows hold `inbox_copy`)."""
-        reduced = [minimised(item.clear) for item in items]
-        # The facts projected are the ones `project_consumed` reads back from the kept envelopes.
-        changes = changes_of((fact, kept.occurred_at) for fact, kept in reduced)
+        # The facts projected are the ones `project_consumed` reads back from the inbox copies
+        # (`inbox_copy` made them from the same facts): no second minimised copy is built here.
+        changes = changes_of((consumed_fact(item.clear), item.clear.occurred_at) for item in items)
         await self.read_models.write(tx, changes, ())
 
     async def parked(

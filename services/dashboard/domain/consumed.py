@@ -19,12 +19,18 @@ def fact_of(envelope: Envelope) -> f.Fact | None:
     return f.fact_of(envelope.event_type, payload)
 
 
-def minimised(envelope: Envelope) -> tuple[f.Fact, Envelope]:
-    """The fact of `envelope`, and `envelope` with its payload reduced to that fact at the
-    contract's current version: what the dashboard's inbox keeps instead of the personal data."""
+def consumed_fact(envelope: Envelope) -> f.Fact:
+    """The counting fact of `envelope`; refuses a type the dashboard does not consume."""
     fact = fact_of(envelope)
     if fact is None:
         raise LookupError(f"the dashboard does not consume {envelope.event_type}")
+    return fact
+
+
+def minimised(envelope: Envelope) -> tuple[f.Fact, Envelope]:
+    """The fact of `envelope`, and `envelope` with its payload reduced to that fact at the
+    contract's current version: what the dashboard's inbox keeps instead of the personal data."""
+    fact = consumed_fact(envelope)
     reduced = envelope.model_copy(
         update={
             "payload": f.minimised(fact),
