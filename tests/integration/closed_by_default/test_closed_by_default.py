@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from libs.db import make_engine
 from libs.events import Envelope, topics
-from libs.events.contracts.base import DomainEvent
 from libs.eventstore.postgres import PostgresStore
 from libs.nik import compose_nik
 from services.registry.adapters.projections import project_batch
@@ -34,6 +33,7 @@ from tests.integration.closed_by_default.conftest import (
 from tests.integration.faults.cluster import ServiceProcess
 from tests.running import eventually, read_topic
 from tests.support.appending import append
+from tests.support.old_contracts import WithdrawnV1
 
 PROGRAMME = f"TERTUTUP-{run_id()}-2026"
 PROGRAMME_YAML = f"""
@@ -183,21 +183,6 @@ async def test_control_answers_bpjs_not_the_province_admin(
 
 
 # --- who withdrew -------------------------------------------------------------------------------
-
-
-class WithdrawnV1(DomainEvent):
-    """NominationWithdrawn as stored before v2: nobody recorded who withdrew."""
-
-    event_type = "NominationWithdrawn"
-    schema_version = 1
-    topic = topics.REGISTRY
-
-    worker_id: str
-    nomination_id: str
-    programme_code: str
-    regency_code: str
-    reason: str
-    note: str = ""
 
 
 def worker(serial: int) -> dict[str, Any]:

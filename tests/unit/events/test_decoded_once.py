@@ -6,12 +6,12 @@ from __future__ import annotations
 import gc
 from datetime import UTC, datetime
 
-from libs.events import catalog, topics
+from libs.events import catalog
 from libs.events.catalog import decode
-from libs.events.contracts.base import DomainEvent
 from libs.events.envelope import Envelope
 from libs.eventstore.decider import Recorded
 from libs.eventstore.kit import Origin, recorded_as
+from tests.support.old_contracts import WithdrawnV1
 from tests.unit.messaging.test_consumer_in_memory import withdrawn
 
 WITHDRAWN = withdrawn("w-1", "")
@@ -54,23 +54,8 @@ def test_what_is_remembered_goes_with_its_envelope() -> None:
     assert len(catalog._decoded) == before
 
 
-class _WithdrawnV1(DomainEvent):
-    """NominationWithdrawn as stored before v2 (an old writer's class, not the catalog's)."""
-
-    event_type = "NominationWithdrawn"
-    schema_version = 1
-    topic = topics.REGISTRY
-
-    worker_id: str
-    nomination_id: str
-    programme_code: str
-    regency_code: str
-    reason: str
-    note: str = ""
-
-
 def test_an_envelope_built_from_an_old_version_decodes_to_the_current_contract() -> None:
-    old = _WithdrawnV1(
+    old = WithdrawnV1(
         worker_id="w-1", nomination_id="n-1", programme_code="P", regency_code="1217", reason="declined"
     )
     [built] = recorded_as(
