@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def async_url(url: str) -> str:
@@ -26,3 +26,12 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     retry; HTTP answers 503).
     """
     return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size)
+
+
+def schema_on(conn: AsyncConnection, schema: str) -> str:
+    """The schema `schema` is written in on `conn`: an audit replay translates a service's schema
+    to a fresh one (`schema_translate_map`), which a textual statement must name itself."""
+    sync = conn.sync_connection
+    options = sync.get_execution_options() if sync is not None else {}
+    translate = options.get("schema_translate_map") or {}
+    return str(translate.get(schema, schema))

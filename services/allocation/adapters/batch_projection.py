@@ -26,6 +26,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.db import schema_on
 from libs.events import Envelope, decode
 from services.allocation.adapters.assignment_changes import ROW_EVENTS, AssignmentChanges, Key
 from services.allocation.adapters.projections import project
@@ -33,15 +34,6 @@ from services.allocation.adapters.tables import SCHEMA, assignments
 
 _KEYS = ("programme_code", "worker_id")
 _VALUE_COLUMNS = tuple(c.name for c in assignments.columns if c.name not in _KEYS)
-
-
-def _schema(conn: AsyncConnection) -> str:
-    """Allocation's schema as `conn` maps it: an audit replays into a fresh schema through
-    `schema_translate_map`, which textual SQL would otherwise escape."""
-    sync = conn.sync_connection
-    options = sync.get_execution_options() if sync is not None else {}
-    translated = options.get("schema_translate_map") or {}
-    return str(translated.get(SCHEMA, SCHEMA))
 
 
 @functools.cache
@@ -94,14 +86,16 @@ async def _write_run(conn: AsyncConnection, run: list[tuple[Any, datetime]]) -> 
     ]
     if rows or cells or programmes:
         await conn.execute(
-            _write_statement(_schema(conn)),
+            _write_statement(schema_on(conn, SCHEMA)),
             {"rows": _json(rows), "cells": _json(cells), "programmes": _json(programmes)},
         )
 
 
 async def _statuses(conn: AsyncConnection, keys: list[Key]) -> dict[Key, str]:
     codes, workers = [code for code, _ in keys], [worker for _, worker in keys]
-    found = await conn.execute(_statuses_statement(_schema(conn)), {"codes": codes, "workers": workers})
+    found = await conn.execute(
+        _statuses_statement(schema_on(conn, SCHEMA)), {"codes": codes, "workers": workers}
+    )
     return {(r.programme_code, r.worker_id): r.status for r in found}
 
 

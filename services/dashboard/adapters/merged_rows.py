@@ -17,7 +17,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, Table, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
 
@@ -36,15 +35,6 @@ def _default_of(column: Column[Any]) -> str:
 def _set(column: str, otherwise: str) -> str:
     literal = column.replace("'", "''")
     return f"CASE WHEN v.r ? '{literal}' THEN v.{_name(column)} ELSE {otherwise} END"
-
-
-def schema_on(conn: AsyncConnection, table: Table) -> str:
-    """The schema `table` is written in on `conn`: an audit replay translates the service's
-    schema to a fresh one (`schema_translate_map`), which a textual statement must name itself."""
-    options = conn.sync_connection.get_execution_options() if conn.sync_connection else {}
-    translate = options.get("schema_translate_map") or {}
-    schema = table.schema or "public"
-    return str(translate.get(schema, schema))
 
 
 @cache

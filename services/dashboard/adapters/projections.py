@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.db import schema_on
 from libs.events import Envelope
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
-from services.dashboard.adapters.merged_rows import merge_statement, rows_json, schema_on
+from services.dashboard.adapters.merged_rows import merge_statement, rows_json
 from services.dashboard.adapters.tables import eventstore, metadata, programmes, quotas
 from services.dashboard.domain.consumed import fact_of
 from services.dashboard.domain.read_model import KEYS, TABLES, Changes, changes_of
@@ -51,7 +52,7 @@ async def write_changes(conn: AsyncConnection, changes: Changes) -> None:
         rows = changes.written(name)
         if rows:
             table = metadata.tables[f"{metadata.schema}.{name}"]
-            statement = merge_statement(table, KEYS[name], schema_on(conn, table))
+            statement = merge_statement(table, KEYS[name], schema_on(conn, table.schema or "public"))
             await conn.execute(statement, {"rows": rows_json(rows)})
 
 
