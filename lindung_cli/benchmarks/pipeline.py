@@ -4,6 +4,14 @@ The run defines a programme of its own with exactly enough seats (no decree to w
 a P3KE extract that lists its workers, publishes every nomination on the inbound topic as the
 regency systems would, and waits until each worker is enrolled by the simulator (zero latency).
 
+With `programmes` > 1 the workers are split into that many programmes, all defined before the
+clock starts, and each programme's nominations are published once the previous programme's are
+acknowledged, without waiting for them to be enrolled: a long run as the programmes live, one
+programme-year after another (a programme is allocation's unit of state, so one giant programme
+would grow without end). Nothing needs that wait: the programmes share no worker and no seat.
+Every count, rate, latency and event total covers all of them; the idle samples use seats kept in
+the last one.
+
 Where the numbers come from:
 
 * stage times are when each stage's event for a worker was published: the `sent_at` its
@@ -31,7 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import httpx
@@ -58,12 +66,20 @@ from lindung_cli.benchmarks.pipeline_result import (
     machine,
     percentiles,
 )
-from lindung_cli.benchmarks.pipeline_submit import submit
+from lindung_cli.benchmarks.pipeline_submit import submit, submit_in_turn
 from lindung_cli.benchmarks.target import Target
-from lindung_cli.benchmarks.workload import Workload, next_seed
+from lindung_cli.benchmarks.workload import Workload, next_seed, p3ke_csv_of, shares
 
 # `lindung bench pipeline` reads the machine from here, beside `run`.
-__all__ = ["PipelineResult", "StageResult", "define_programme", "machine", "run", "submit"]
+__all__ = [
+    "PipelineResult",
+    "StageResult",
+    "define_programme",
+    "define_programmes",
+    "machine",
+    "run",
+    "submit",
+]
 
 Progress = Callable[[dict[str, int]], None]
 
@@ -73,34 +89,45 @@ Progress = Callable[[dict[str, int]], None]
 
 def define_programme(target: Target, workers: int, year: int, timeout_s: float = 60.0) -> Workload:
     """A new bench programme (next seed) and the P3KE extract listing its workers."""
+    (workload,) = define_programmes(target, [workers], year, timeout_s)
+    return workload
+
+
+def define_programmes(
+    target: Target, seats: Sequence[int], year: int, timeout_s: float = 60.0
+) -> list[Workload]:
+    """Bench programmes of `seats` workers each (the next seeds, defined one after another) and
+    one P3KE extract listing the workers of them all (`workload.p3ke_csv_of`)."""
     headers = target.headers()
     with httpx.Client(timeout=httpx.Timeout(30.0, read=None), headers=headers) as client:
         existing = client.get(f"{target.url('allocation')}/programmes")
         existing.raise_for_status()
-        workload = Workload(next_seed([p["programme_code"] for p in existing.json()]), workers, year)
-        answer = client.post(
-            f"{target.url('allocation')}/programmes",
-            content=workload.programme_yaml(),
-            headers={"content-type": "application/yaml"},
-        )
-        if answer.status_code != 201:
-            raise RuntimeError(f"bench programme refused: {answer.status_code} {answer.text[:500]}")
+        first = next_seed([p["programme_code"] for p in existing.json()])
+        workloads = [Workload(first + k, n, year) for k, n in enumerate(seats)]
+        for workload in workloads:
+            answer = client.post(
+                f"{target.url('allocation')}/programmes",
+                content=workload.programme_yaml(),
+                headers={"content-type": "application/yaml"},
+            )
+            if answer.status_code != 201:
+                raise RuntimeError(f"bench programme refused: {answer.status_code} {answer.text[:500]}")
         deadline = time.monotonic() + timeout_s
-        while not any(
-            p["programme_code"] == workload.programme_code
-            for p in client.get(f"{target.url('registry')}/programmes").json()
-        ):
+        codes = {w.programme_code for w in workloads}
+        while not codes <= {
+            p["programme_code"] for p in client.get(f"{target.url('registry')}/programmes").json()
+        }:
             if time.monotonic() > deadline:
-                raise TimeoutError("the registry did not learn the bench programme")
+                raise TimeoutError("the registry did not learn the bench programmes")
             time.sleep(0.2)
         imported = client.post(
             f"{target.url('registry')}/reference/p3ke",
-            content=workload.p3ke_csv(),
-            params={"source": f"{workload.programme_code}-p3ke.csv"},
+            content=p3ke_csv_of(workloads),
+            params={"source": f"{workloads[0].programme_code}-p3ke.csv"},
         )
         if imported.status_code != 201:
             raise RuntimeError(f"P3KE import refused: {imported.status_code} {imported.text[:500]}")
-    return workload
+    return workloads
 
 
 async def _wait_enrollment_knows(engine: AsyncEngine, code: str, timeout_s: float = 60.0) -> None:
@@ -151,36 +178,50 @@ async def run(
     idle_samples: int = 20,
     role_prefix: str = "lindung_",
     progress: Progress | None = None,
+    programmes: int = 1,
 ) -> PipelineResult:
-    """Push `workers` nominations through the stack at `target` and measure it (module docstring)."""
+    """Push `workers` nominations through the stack at `target` and measure it (module docstring);
+    the workers split into `programmes` programmes, nominated one programme after another."""
     year = date.today().year
-    # Seats for the idle samples too: they are nominated after the bulk run, by index.
-    workload = await asyncio.to_thread(define_programme, target, workers + idle_samples, year)
-    code = workload.programme_code
+    bulk = shares(workers, programmes)
+    # Seats for the idle samples too, in the last programme: they are nominated after the bulk
+    # run, by index.
+    seats = [*bulk[:-1], bulk[-1] + idle_samples]
+    workloads = await asyncio.to_thread(define_programmes, target, seats, year)
+    codes = [w.programme_code for w in workloads]
     engine = make_engine(database_url, pool_size=2)
     try:
-        await _wait_enrollment_knows(engine, code)
+        for code in codes:
+            await _wait_enrollment_knows(engine, code)
         marks = await marks_now(engine)
         # Settled too: the P3KE import's rows would otherwise be reported late, inside the run.
         sql_before = await sql_counts.read_settled(engine, role_prefix)
         load_before = load_averages()
         sampler = MemorySampler(target.pids).start()
         try:
-            t0, submit_s, acked, size = await submit(target, workload, range(workers))
+            parts = [(w, range(n)) for w, n in zip(workloads, bulk, strict=True)]
+            t0, submit_s, acked, size = await submit_in_turn(target, parts)
             # Counting scans every new event: rarer on big runs, so the bench barely loads the stack.
             every = poll_s or max(1.0, workers / 10_000)
-            complete = await _wait_done(engine, marks, code, workers, t0, timeout_s, stall_s, every, progress)
+            complete = await _wait_done(
+                engine, marks, codes, workers, t0, timeout_s, stall_s, every, progress
+            )
         finally:
             memory = sampler.stop()
             load_after = load_averages()
-        firsts = {stage.name: await first_times(engine, stage, marks, code) for stage in STAGES}
-        counts = await counts_so_far(engine, marks, code)
-        refs = await source_refs(engine, marks, code)
+        firsts = {stage.name: await first_times(engine, stage, marks, codes) for stage in STAGES}
+        counts = await counts_so_far(engine, marks, codes)
+        # The source refs (`bench-<index>`) of each programme start at 0: read per programme.
+        submitted_at = {
+            worker: sent[int(ref.removeprefix("bench-"))]
+            for code, sent in zip(codes, acked, strict=True)
+            for worker, ref in (await source_refs(engine, marks, code)).items()
+        }
         appended = await appended_since(engine, marks)
         # After the services downstream of enrollment have caught up: their writes are the run's.
         sql = sql_counts.report(sql_before, await sql_counts.read_settled(engine, role_prefix), workers)
         idle = (
-            await idle_hops.measure(target, engine, workload, range(workers, workers + idle_samples))
+            await idle_hops.measure(target, engine, workloads[-1], range(bulk[-1], seats[-1]))
             if complete and idle_samples
             else {}
         )
@@ -198,7 +239,6 @@ async def run(
         for stage in STAGES
     ]
     enrolled = firsts["enrolled"]
-    submitted_at = {w: acked[int(ref.removeprefix("bench-"))] for w, ref in refs.items()}
     latency = {
         "submitted_to_enrolled": percentiles(
             [at - submitted_at[w] for w, at in enrolled.items() if w in submitted_at]
@@ -215,7 +255,8 @@ async def run(
         or f"{target.instances().get('allocation', 1)}x allocation, "
         f"{target.instances().get('enrollment', 1)}x enrollment",
         workers=workers,
-        programme_code=code,
+        programme_code=codes[0],
+        programmes=list(zip(codes, bulk, strict=True)) if programmes > 1 else [],
         instances=target.instances(),
         submit_s=submit_s,
         message_bytes=size,
@@ -241,7 +282,7 @@ async def run(
 async def _wait_done(
     engine: AsyncEngine,
     marks: dict[str, int],
-    code: str,
+    codes: list[str],
     workers: int,
     t0: float,
     timeout_s: float,
@@ -254,7 +295,7 @@ async def _wait_done(
     moved = time.time()
     while True:
         await asyncio.sleep(poll_s)
-        counts = await counts_so_far(engine, marks, code)
+        counts = await counts_so_far(engine, marks, codes)
         if progress:
             progress(counts)
         now = time.time()

@@ -4,6 +4,7 @@ passed each stage once it is over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,20 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.service_names import SERVICES
 
+# The run's programme codes (one code: a run of one programme).
+Codes = str | Sequence[str]
+
 
 @dataclass(frozen=True)
 class Stage:
     name: str
     schema: str
     event_type: str
-    # Only this run's events: the programme code in the payload, or in the request id BPJS echoes.
+    # Only this run's events: one of its programme codes in the payload, or in the request id
+    # BPJS echoes.
     by_request_id: bool = False
 
     def match(self, alias: str = "") -> str:
         field = (
-            f"{alias}payload->>'request_id' LIKE :request_suffix"
+            f"{alias}payload->>'request_id' LIKE ANY(:request_suffixes)"
             if self.by_request_id
-            else f"{alias}payload->>'programme_code' = :code"
+            else f"{alias}payload->>'programme_code' = ANY(:codes)"
         )
         return f"{alias}event_type = '{self.event_type}' AND {field}"
 
@@ -64,12 +69,22 @@ async def marks_now(engine: AsyncEngine) -> dict[str, int]:
         }
 
 
-def params(stage: Stage, marks: dict[str, int], code: str) -> dict[str, Any]:
-    """The parameters of a stage's query: after the run's marks, this run's programme."""
-    return {"start": marks[stage.schema], "code": code, "request_suffix": f"%:{code}"}
+def codes_of(codes: Codes) -> list[str]:
+    """The run's programme codes as a list (a lone code is a run of one programme)."""
+    return [codes] if isinstance(codes, str) else list(codes)
 
 
-async def counts_so_far(engine: AsyncEngine, marks: dict[str, int], code: str) -> dict[str, int]:
+def params(stage: Stage, marks: dict[str, int], codes: Codes) -> dict[str, Any]:
+    """The parameters of a stage's query: after the run's marks, the run's programmes."""
+    listed = codes_of(codes)
+    return {
+        "start": marks[stage.schema],
+        "codes": listed,
+        "request_suffixes": [f"%:{code}" for code in listed],
+    }
+
+
+async def counts_so_far(engine: AsyncEngine, marks: dict[str, int], codes: Codes) -> dict[str, int]:
     """Events per stage so far: one scan of each schema's new events."""
     found: dict[str, int] = {}
     async with engine.connect() as conn:
@@ -77,13 +92,13 @@ async def counts_so_far(engine: AsyncEngine, marks: dict[str, int], code: str) -
             mine = [s for s in (*STAGES, *FAILURES) if s.schema == schema]
             columns = ", ".join(f"count(*) FILTER (WHERE {s.match()}) AS {s.name}" for s in mine)
             sql = text(f"SELECT {columns} FROM {schema}.events WHERE position > :start")
-            row = (await conn.execute(sql, params(mine[0], marks, code))).one()
+            row = (await conn.execute(sql, params(mine[0], marks, codes))).one()
             found.update({s.name: int(getattr(row, s.name)) for s in mine})
     return found
 
 
 async def first_times(
-    engine: AsyncEngine, stage: Stage, marks: dict[str, int], code: str
+    engine: AsyncEngine, stage: Stage, marks: dict[str, int], codes: Codes
 ) -> dict[str, float]:
     """worker_id → epoch seconds when the stage's first event for that worker was on the broker.
 
@@ -98,7 +113,7 @@ async def first_times(
         "GROUP BY 1"
     )
     async with engine.connect() as conn:
-        rows = (await conn.execute(sql, params(stage, marks, code))).all()
+        rows = (await conn.execute(sql, params(stage, marks, codes))).all()
     return {str(r.worker_id): float(r.at) for r in rows}
 
 

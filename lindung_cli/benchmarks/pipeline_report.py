@@ -12,8 +12,16 @@ from rich.table import Table
 from lindung_cli.tables import print_whole
 
 
+def _programmes(run: dict[str, Any]) -> str:
+    """The run's programme, or the first and last of its programmes and how many."""
+    several = run.get("programmes") or []
+    if not several:
+        return str(run["programme_code"])
+    return f"{len(several)} programmes, {several[0]['code']} … {several[-1]['code']}"
+
+
 def _stages(console: Console, run: dict[str, Any]) -> None:
-    table = Table(title=f"Pipeline: {run['label']} — {run['workers']:,} workers ({run['programme_code']})")
+    table = Table(title=f"Pipeline: {run['label']} — {run['workers']:,} workers ({_programmes(run)})")
     for name in ("stage", "service"):
         table.add_column(name)
     for name in ("workers", "first s", "last s", "per s"):

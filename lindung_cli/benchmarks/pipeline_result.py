@@ -74,6 +74,9 @@ class PipelineResult:
     idle: dict[str, Any] = field(default_factory=dict)
     # The 1, 5 and 15 minute load averages before and after the run.
     load_avgs: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    # (code, workers nominated) of each programme, in the order nominated, when the run has
+    # several (`programme_code` is then the first); empty for a run of one programme.
+    programmes: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def per_s(self) -> float:
@@ -104,6 +107,12 @@ class PipelineResult:
             "label": self.label,
             "workers": self.workers,
             "programme_code": self.programme_code,
+            # Only with several programmes: a run of one reports as it always did.
+            **(
+                {"programmes": [{"code": c, "workers": n} for c, n in self.programmes]}
+                if self.programmes
+                else {}
+            ),
             "instances": self.instances,
             "complete": self.complete,
             "load_avg_1m": {"before": round(self.load_avg[0], 2), "after": round(self.load_avg[1], 2)},

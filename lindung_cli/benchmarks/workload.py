@@ -13,7 +13,7 @@ import csv
 import io
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -52,6 +52,25 @@ def next_seed(existing_codes: list[str]) -> int:
         int(c[len(PREFIX) :]) for c in existing_codes if c.startswith(PREFIX) and c[len(PREFIX) :].isdigit()
     ]
     return max(seeds, default=0) + 1
+
+
+def shares(workers: int, programmes: int) -> list[int]:
+    """`workers` split into `programmes` near-equal parts, the first ones one larger when it does
+    not divide (126,000 in 6: 21,000 each, about a province-year)."""
+    if not 1 <= programmes <= max(1, workers):
+        raise ValueError(f"cannot split {workers} workers into {programmes} programmes")
+    each, rest = divmod(workers, programmes)
+    return [each + (1 if k < rest else 0) for k in range(programmes)]
+
+
+def p3ke_csv_of(workloads: Sequence[Workload]) -> bytes:
+    """One P3KE extract listing every worker (desil 1 or 2) of `workloads`, plus the demo extract
+    `lindung up` loads, so a demo stack's own workers stay known to the registry. One for all the
+    run's programmes: an import replaces the registry's current extract, so an extract per
+    programme would drop the workers of the programmes before it."""
+    demo = p3ke_extract(seed=2026, workers=2000).rstrip("\n")
+    lines = [demo, *(f"{w.nik},{w.decile}" for workload in workloads for w in workload.all())]
+    return ("\n".join(lines) + "\n").encode()
 
 
 @dataclass(frozen=True)
@@ -145,11 +164,8 @@ class Workload:
         return "\n".join(lines) + "\n"
 
     def p3ke_csv(self) -> bytes:
-        """Every bench worker (desil 1 or 2), plus the demo extract `lindung up` loads, so a demo
-        stack's own workers stay known to the registry."""
-        demo = p3ke_extract(seed=2026, workers=2000).rstrip("\n")
-        lines = [demo, *(f"{w.nik},{w.decile}" for w in self.all())]
-        return ("\n".join(lines) + "\n").encode()
+        """Every bench worker (desil 1 or 2), plus the demo extract (`p3ke_csv_of`)."""
+        return p3ke_csv_of((self,))
 
     def submitted(self, w: BenchWorker) -> Envelope:
         """The inbound message a regency system publishes for `w` (key: its source_ref)."""

@@ -85,6 +85,14 @@ def pipeline(
     workers: Annotated[
         int, typer.Option(help="Nominations to push through (20,877: a province-year)")
     ] = 20_877,
+    programmes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Split the workers into this many programmes, nominated one after another (a long"
+            " run as successive programme-years)",
+        ),
+    ] = 1,
     start: Annotated[
         bool, typer.Option("--start/--running", help="Start a stack of its own, or use the running one")
     ] = False,
@@ -128,6 +136,8 @@ def pipeline(
     from lindung_cli.benchmarks.target import find_target, with_pids
     from lindung_cli.kafka_broker import KafkaUnavailable
 
+    if programmes > workers:
+        raise typer.BadParameter(f"{programmes} programmes for {workers} workers", param_hint="--programmes")
     if broker not in ("tansu", "kafka"):
         raise typer.BadParameter(f"expected tansu or kafka, got {broker!r}", param_hint="--broker")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -153,6 +163,7 @@ def pipeline(
                 idle_samples=idle_samples,
                 role_prefix=settings.database_role_prefix,
                 progress=show,
+                programmes=programmes,
             )
         )
         # Which broker carried the run (the baseline was measured on it too) and how long it took

@@ -4,7 +4,7 @@ A few hundred workers go from the inbound topic to EnrolledAtBPJS through every 
 report must count each of them at every stage, measure the broker baseline, every process's
 memory and machine time, each service's statements and rows, the hops of single nominations on
 the idle stack afterwards, and the command must write its JSON and PNG. `--profile all` writes a
-profile of every service.
+profile of every service; `--programmes 2` counts the workers of both programmes.
 """
 
 from __future__ import annotations
@@ -79,8 +79,15 @@ def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(ben
 
 def test_profile_all_writes_a_text_report_per_service(bench_env: Path) -> None:
     out = bench_env / "results"
-    run = run_pipeline_bench(bench_env, 20, "--profile", "all", "--idle-samples", "0", "--no-baseline")
-    assert run["complete"]
+    # Two programmes too (one run: the bench tests are slow): every worker of both is counted.
+    run = run_pipeline_bench(
+        bench_env, 20, "--profile", "all", "--idle-samples", "0", "--no-baseline", "--programmes", "2"
+    )
+    assert run["complete"] and run["enrolled"] == 20
+    assert [p["workers"] for p in run["programmes"]] == [10, 10]
+    assert run["programme_code"] == run["programmes"][0]["code"] != run["programmes"][1]["code"]
+    assert all(s["count"] == 20 for s in run["stages"]) and set(run["failures"].values()) == {0}
+    assert run["events"]["inbound"] == 20 and run["events"]["registry"] >= 3 * 20
     written = {p.name.split("-")[1]: p for p in out.glob("profile-*.txt")}
     assert set(written) == SERVICES
     assert all(p.stat().st_size > 0 for p in written.values())
