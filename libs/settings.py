@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     registry_upload_batch_size: int = 500
     registry_upload_max_rows: int = 50_000
     # --- allocation settings (add below) ---
+    # Programme states the allocation cache keeps between transactions (the least recently used
+    # leaves first and is rebuilt from its events when next loaded): each holds every worker of
+    # its programme, and one programme is a province-year at most.
+    allocation_programme_states: int = 8
     # --- enrollment and BPJS simulator settings (add below) ---
     # Enrollment (docs/enrollment.md). Calendar days (enrolled_on, paid_on, lapses) are taken here.
     enrollment_timezone: str = "Asia/Jakarta"

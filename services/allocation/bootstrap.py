@@ -40,11 +40,11 @@ def build_allocation(
 
 def bootstrap(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> ServiceDefinition:
     """One allocation instance. Its consumer and its HTTP commands share one cache of programme
-    states (kept states are never changed, adapters/stream_cache.py)."""
+    states (kept states are never changed, adapters/stream_cache.py), at most
+    `settings.allocation_programme_states` of them."""
     auth = Authenticator.from_settings(settings)
-    commands, reactor = build_allocation(
-        states=ProgrammeStates(programme_decider()), read_models=SqlReadModels(), now=now
-    )
+    states = ProgrammeStates(programme_decider(), capacity=settings.allocation_programme_states)
+    commands, reactor = build_allocation(states=states, read_models=SqlReadModels(), now=now)
     return ServiceDefinition(
         name="allocation",
         title="Lindung allocation: programmes, quotas, waitlists, decrees",

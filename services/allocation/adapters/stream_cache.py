@@ -5,17 +5,19 @@ every consumer batch would cost more than deciding. The cache keeps each program
 the stream head it reflects (version and the id of the event there), and checks it against the
 heads read on every load (one query for every stream): when another writer (another instance)
 appended, only the newer events are read, after checking that the kept head is still in the
-stream; when it is not, the state is rebuilt from the first event.
+stream; when it is not, the state is rebuilt from the first event. It keeps at most `capacity`
+programmes, the least recently loaded leaving first (a programme of a past year is not loaded
+again); one that left is rebuilt from its events when next loaded.
 
 What a transaction learns (states it loaded, the events it appended) is kept apart, for that
 transaction only, and becomes the cache's when the transaction commits; a rollback drops it. So
 the batch after a rolled-back one finds the cache as the last commit left it (no rebuild), and the
-batch after a committed one reads nothing but the heads: its own appends are the events it would
-have caught up on. Events a transaction appends are kept as a tail after the state rather than
-folded at once: the kit (libs/eventstore/kit.py) folds a stream from what it loads, and gets the
-kept state as one `Snapshot` (domain/programme_stream.py) followed by the tail, so deciding costs
-the one copy the snapshot takes. Kept states are never changed (evolve copies a snapshot), so the
-consumer and the HTTP commands share one cache.
+batch after a committed one reads nothing but the heads. Kept states are never changed, so the
+consumer and the HTTP commands share one cache: a load lends the kit (libs/eventstore/kit.py) a
+copy of the kept state as one owned `Snapshot` (domain/programme_stream.py), which the kit folds
+the batch's decisions into; when the kit appends them, that copy is the state at the new head
+(its version says so), and it is what the transaction learned: no event is kept and no state is
+folded twice.
 
 The commit is seen through SQLAlchemy's `commit` event of the transaction's connection, which
 comes just before PostgreSQL's COMMIT: should that COMMIT fail, the kept head names an event the
@@ -25,6 +27,7 @@ stream does not have, and the next load rebuilds.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,31 +51,23 @@ from libs.privacy.envelopes import open_envelopes
 from services.allocation.domain.programme_commands import ProgrammeCommand
 from services.allocation.domain.programme_stream import ProgrammeStream, Snapshot
 
-# A tail longer than this is folded into a new kept state when next loaded: the kit would
-# otherwise fold every event since the last rebuild on each batch.
-MAX_TAIL = 5_000
+DEFAULT_CAPACITY = 8  # programmes kept (settings.allocation_programme_states)
 
 
 @dataclass(frozen=True)
 class _Kept:
-    """A stream's state at `version`: `base` (never changed) followed by the events of `tail`."""
+    """A stream's state at `version` (never changed) and the event there."""
 
     version: int
     event_id: uuid.UUID  # the event at `version`
-    base: ProgrammeStream
+    state: ProgrammeStream
     last: Recorded  # the event at `version`
-    tail: tuple[Recorded, ...] = ()
 
-    def loaded(self, last_hash: str) -> LoadedStream:
-        snapshot = Snapshot(self.last.event, self.last.envelope, state=self.base)
-        return LoadedStream([snapshot, *self.tail], self.version, last_hash)
-
-    def after(self, recorded: Sequence[Recorded]) -> _Kept:
-        """The state after events appended at the versions that follow."""
-        last = recorded[-1]
-        return _Kept(
-            self.version + len(recorded), last.envelope.event_id, self.base, last, (*self.tail, *recorded)
-        )
+    def lent(self, last_hash: str) -> tuple[LoadedStream, ProgrammeStream]:
+        """The stream as one snapshot owning a copy of the state, and that copy."""
+        copy = self.state.copy()
+        snapshot = Snapshot(self.last.event, self.last.envelope, state=copy, owned=True)
+        return LoadedStream([snapshot], self.version, last_hash), copy
 
 
 @dataclass(frozen=True)
@@ -85,11 +80,22 @@ class _Head:
 class ProgrammeStates:
     """The cache of programme states of one service instance (see the module doc)."""
 
-    def __init__(self, decider: Decider[ProgrammeCommand, ProgrammeStream]) -> None:
+    def __init__(
+        self, decider: Decider[ProgrammeCommand, ProgrammeStream], capacity: int = DEFAULT_CAPACITY
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
         self.decider = decider
-        self._kept: dict[str, _Kept] = {}  # as committed transactions left them
+        self.capacity = capacity
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()  # as commits left them, oldest use first
         self.rebuilds = 0  # read from the first event
         self.catch_ups = 0  # the stream grew since it was kept: only the new events were read
+        self.evictions = 0  # left the cache for newer ones
+
+    @property
+    def kept(self) -> list[str]:
+        """The programme streams kept, least recently used first."""
+        return list(self._kept)
 
     def over(self, tx: StoreTransaction) -> StoreTransaction:
         """`tx`, loading through the cache when it is a PostgreSQL transaction. (Two cached
@@ -105,11 +111,20 @@ class ProgrammeStates:
             before = self._kept.get(stream_id)
             if before is None or before.version <= kept.version:
                 self._kept[stream_id] = kept
+            self._kept.move_to_end(stream_id)
+        while len(self._kept) > self.capacity:
+            self._kept.popitem(last=False)
+            self.evictions += 1
 
     async def load(
-        self, tx: PostgresTransaction, stream_ids: Sequence[str], learned: dict[str, _Kept]
+        self,
+        tx: PostgresTransaction,
+        stream_ids: Sequence[str],
+        learned: dict[str, _Kept],
+        lent: dict[str, ProgrammeStream],
     ) -> dict[str, LoadedStream]:
-        """Every named stream as one snapshot of its state at its head (and the events since)."""
+        """Every named stream as one snapshot of its state at its head; the copies lent, by
+        stream, in `lent`."""
         heads = await _heads(tx, stream_ids)
         found: dict[str, LoadedStream] = {}
         for stream_id in stream_ids:
@@ -117,27 +132,28 @@ class ProgrammeStates:
             if head is None:
                 found[stream_id] = LoadedStream()
                 continue
-            known = learned.get(stream_id) or self._kept.get(stream_id)
+            known = learned.get(stream_id)
+            if known is None and stream_id in self._kept:
+                self._kept.move_to_end(stream_id)
+                known = self._kept[stream_id]
             kept = await self._kept_at(tx, stream_id, head, known)
             learned[stream_id] = kept
-            found[stream_id] = kept.loaded(head.last_hash)
+            found[stream_id], lent[stream_id] = kept.lent(head.last_hash)
         return found
 
     async def _kept_at(
         self, tx: PostgresTransaction, stream_id: str, head: _Head, kept: _Kept | None
     ) -> _Kept:
         if kept is not None and (kept.version, kept.event_id) == (head.version, head.event_id):
-            if len(kept.tail) <= MAX_TAIL:
-                return kept
-            state = self.decider.fold(kept.tail, kept.base.copy())
-            return _Kept(kept.version, kept.event_id, state, kept.last)
+            return kept
         if (
             kept is not None
             and kept.version < head.version
             and await _event_id_at(tx, stream_id, kept.version) == kept.event_id
         ):
             self.catch_ups += 1
-            return kept.after(await _events(tx, stream_id, kept.version, head.version))
+            new = await _events(tx, stream_id, kept.version, head.version)
+            return _Kept(head.version, head.event_id, self.decider.fold(new, kept.state.copy()), new[-1])
         new = await _events(tx, stream_id, 0, head.version)
         self.rebuilds += 1
         return _Kept(head.version, head.event_id, self.decider.fold(new), new[-1])
@@ -152,30 +168,44 @@ class CachedTransaction:
         self.states = states
         self.conn = inner.conn  # the service's read models, as on the transaction itself
         self._learned: dict[str, _Kept] = {}
+        self._lent: dict[str, ProgrammeStream] = {}  # the copy the last load of a stream lent
         self._open = True
-        _on_end(inner.conn, self._commit, self._rollback, self._learned.clear)
+        _on_end(inner.conn, self._commit, self._rollback, self._forget)
 
     @property
     def producer(self) -> str:
         return self.inner.producer
 
     async def load(self, stream_ids: Sequence[str]) -> dict[str, LoadedStream]:
-        return await self.states.load(self.inner, stream_ids, self._learned)
+        return await self.states.load(self.inner, stream_ids, self._learned, self._lent)
 
     async def append(self, appends: Sequence[PendingAppend]) -> list[Recorded]:
         recorded = await self.inner.append(appends)
+        # The kit appends a batch as one item per command: a stream's items follow each other.
+        streams: dict[str, list[Recorded]] = {}
+        contiguous: dict[str, bool] = {}
         for item in appends:
-            kept = self._learned.pop(item.stream_id, None)
-            if not item.recorded:
+            events = streams.setdefault(item.stream_id, [])
+            kept = self._learned.get(item.stream_id)
+            start = (kept.version if kept is not None else 0) + len(events)
+            contiguous[item.stream_id] = contiguous.get(item.stream_id, True) and (
+                item.expected_version == start
+            )
+            events += item.recorded
+        for stream_id, events in streams.items():
+            kept = self._learned.pop(stream_id, None)
+            lent = self._lent.pop(stream_id, None)
+            if not events or not contiguous[stream_id]:
+                continue  # the next load reads these events back
+            head = (kept.version if kept is not None else 0) + len(events)
+            if kept is None:  # a new programme
+                state = self.states.decider.fold(events)
+            elif lent is not None and lent.version == head:
+                # The kit folded what it appends into the copy it was lent, and exactly that.
+                state = lent
+            else:
                 continue
-            if kept is not None and kept.version == item.expected_version:
-                self._learned[item.stream_id] = kept.after(item.recorded)
-            elif kept is None and item.expected_version == 0:  # a new programme
-                first = item.recorded[-1]
-                state = self.states.decider.fold(item.recorded)
-                self._learned[item.stream_id] = _Kept(
-                    len(item.recorded), first.envelope.event_id, state, first
-                )
+            self._learned[stream_id] = _Kept(head, events[-1].envelope.event_id, state, events[-1])
         return recorded
 
     async def claim_inbox(self, entries: Sequence[InboxEntry]) -> set[uuid.UUID]:
@@ -200,7 +230,11 @@ class CachedTransaction:
 
     def _rollback(self) -> None:
         self._open = False
+        self._forget()
+
+    def _forget(self) -> None:
         self._learned.clear()
+        self._lent.clear()
 
 
 def _on_end(

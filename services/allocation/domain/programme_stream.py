@@ -8,7 +8,8 @@ holds in *other* programmes come with the command (programme_commands.py).
 
 `evolve` advances the state in place (a programme holds tens of thousands of workers: copying per
 event would cost more than deciding), so it never touches `EMPTY`, and a `Snapshot` (a state kept
-by a cache of loaded streams) is copied before anything is applied to it.
+by a cache of loaded streams) is copied before anything is applied to it, unless the snapshot was
+made to be folded (`owned`: its state is a copy made for the one fold that reads it).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ProgrammeStream:
     workers: dict[str, WorkerFacts] = field(default_factory=dict)
     decreed: set[str] = field(default_factory=set)  # workers an AssignmentDecreed ever named
     decrees: list[IssuedDecree] = field(default_factory=list)
+    version: int = 0  # events folded: the stream version this state reflects
 
     def copy(self) -> ProgrammeStream:
         """An independent copy (facts and events are immutable: containers are copied)."""
@@ -52,6 +54,7 @@ class ProgrammeStream:
             workers=dict(self.workers),
             decreed=set(self.decreed),
             decrees=list(self.decrees),
+            version=self.version,
         )
 
     def defined(self, programme_code: str) -> ProgrammeFacts:
@@ -79,14 +82,16 @@ class Snapshot(Recorded):
     (the kit folds a stream from its first event; a snapshot stands for all of them)."""
 
     state: ProgrammeStream = field(default_factory=ProgrammeStream)
+    owned: bool = False  # `state` is this snapshot's own copy: folding it changes it, uncopied
 
 
 def evolve(state: ProgrammeStream, recorded: Recorded) -> ProgrammeStream:
     """The state after one recorded event (in place, see the module doc)."""
     if isinstance(recorded, Snapshot):
-        return recorded.state.copy()
+        return recorded.state if recorded.owned else recorded.state.copy()
     if state is EMPTY:
         state = ProgrammeStream()
+    state.version += 1
     event = recorded.event
     if isinstance(event, wire.ProgrammeDefined):
         state.facts = facts_of(event)

@@ -4,6 +4,7 @@ decided events applied in order (the rules that decide them are in quota.py)."""
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -81,12 +82,15 @@ class QuotaState:
     assigned_per_cell: dict[QuotaCell, int] = field(default_factory=dict)
     assigned_village: dict[str, str] = field(default_factory=dict)  # seated worker -> desa code
     assigned_per_village: dict[str, int] = field(default_factory=dict)
-    # Seated workers whose rank is known, per cell, in rank order (the last gives way first).
+    # Seated workers whose rank is known, per cell, in rank order (the last gives way first);
+    # kept only while seats are provisional, the only time a seat gives way (`gives_way_to`).
     ranked_seats: dict[QuotaCell, list[SeatRank]] = field(default_factory=dict)
     waitlist: list[Waitlist] = field(default_factory=list)  # in waitlist order
     waiting: dict[str, Waitlist] = field(default_factory=dict)
     decrees: list[str] = field(default_factory=list)
     version: int = 0
+    # One instance of each cell, shared by every seat of it (a programme seats tens of thousands).
+    cells: dict[QuotaCell, QuotaCell] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def rebuild(cls, events: Iterable[QuotaEvent]) -> QuotaState:
@@ -114,6 +118,7 @@ class QuotaState:
             waiting=dict(self.waiting),
             decrees=list(self.decrees),
             version=self.version,
+            cells=dict(self.cells),
         )
 
     # --- applying events -----------------------------------------------------------------------
@@ -144,6 +149,7 @@ class QuotaState:
             raise QuotaError(f"decree {event.decree_number} is already fixed")
         else:
             self.decrees.append(event.decree_number)
+            self.ranked_seats.clear()  # no longer provisional: no seat gives way again
         self.version += 1
 
     def _open(self, event: QuotasOpened) -> None:
@@ -160,13 +166,15 @@ class QuotaState:
         if event.worker_id in self.assigned:
             raise QuotaError(f"worker {event.worker_id} is already assigned")
         self._drop_from_waitlist(event.worker_id)
-        self.assigned[event.worker_id] = event.cell
-        self.assigned_per_cell[event.cell] = self.assigned_per_cell.get(event.cell, 0) + 1
+        cell = self.cells.setdefault(event.cell, event.cell)
+        self.assigned[event.worker_id] = cell
+        self.assigned_per_cell[cell] = self.assigned_per_cell.get(cell, 0) + 1
         if event.desa_code is not None:
-            self.assigned_village[event.worker_id] = event.desa_code
-            self.assigned_per_village[event.desa_code] = self.assigned_per_village.get(event.desa_code, 0) + 1
-        if event.desil is not None and event.nomination_seq is not None:
-            ranks = self.ranked_seats.setdefault(event.cell, [])
+            desa = sys.intern(event.desa_code)
+            self.assigned_village[event.worker_id] = desa
+            self.assigned_per_village[desa] = self.assigned_per_village.get(desa, 0) + 1
+        if self.provisional and event.desil is not None and event.nomination_seq is not None:
+            ranks = self.ranked_seats.setdefault(cell, [])
             bisect.insort(ranks, (event.desil, event.nomination_seq, event.worker_id))
 
     def _waitlist(self, event: Waitlist) -> None:

@@ -7,15 +7,15 @@ decisions taken on a state as the contracts every other service reads. Ranks tra
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from libs.desil import rank_desil
 from libs.events.contracts import allocation as wire
 from libs.events.contracts.base import DomainEvent
-from libs.events.contracts.common import WorkerIdentity
+from libs.events.contracts.common import Sex, WorkerIdentity
 from services.allocation.domain.programme_facts import ProgrammeFacts
 from services.allocation.domain.quota_events import (
     Assign,
@@ -114,15 +114,74 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
 class WorkerFacts:
-    """What the wire events say about a worker besides the decision."""
+    """What the wire events say about a worker besides the decision.
+
+    A programme's state keeps one for each worker it decided on (tens of thousands), so it is
+    kept small: the identity as its four fields rather than a model (a model with its dict and
+    field set costs several times its strings), regency and sector codes interned (a few dozen
+    values shared by every worker). `identity` builds the model again when an event needs it.
+    """
+
+    __slots__ = ("_born", "_name", "_nik", "_sex", "decile", "nomination_id", "regency_code", "sector")
 
     nomination_id: str
     regency_code: str
     sector: str
     decile: int | None
-    identity: WorkerIdentity | None
+    _nik: str | None
+    _name: str
+    _born: str
+    _sex: Sex
+
+    def __init__(
+        self,
+        nomination_id: str,
+        regency_code: str,
+        sector: str,
+        decile: int | None,
+        identity: WorkerIdentity | None,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "nomination_id", nomination_id)
+        init(self, "regency_code", sys.intern(regency_code))
+        init(self, "sector", sys.intern(sector))
+        init(self, "decile", decile)
+        init(self, "_nik", identity.nik if identity is not None else None)  # None: no identity
+        init(self, "_name", identity.full_name if identity is not None else "")
+        init(self, "_born", identity.birth_date if identity is not None else "")
+        init(self, "_sex", identity.sex if identity is not None else "L")
+
+    @property
+    def identity(self) -> WorkerIdentity | None:
+        """The worker's identity as recorded (None: no event recorded it)."""
+        if self._nik is None:
+            return None
+        # Validated when it was recorded: built again as it was, without validating twice.
+        return WorkerIdentity.model_construct(
+            nik=self._nik, full_name=self._name, birth_date=self._born, sex=self._sex
+        )
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.nomination_id, self.regency_code, self.sector, self.decile, self._nik, self._name,
+                self._born, self._sex)  # fmt: skip
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"WorkerFacts is immutable ({name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WorkerFacts):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkerFacts(nomination_id={self.nomination_id!r}, regency_code={self.regency_code!r}, "
+            f"sector={self.sector!r}, decile={self.decile!r}, identity={self.identity!r})"
+        )
 
 
 def worker_facts_of(event: DomainEvent, known: WorkerFacts | None) -> WorkerFacts | None:
