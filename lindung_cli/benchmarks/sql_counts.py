@@ -6,13 +6,15 @@ updated and deleted in its schema (pg_stat_user_tables) and the database's commi
 Statements are sorted by their first word: reads (SELECT, a WITH that writes nothing), writes
 (INSERT, UPDATE, DELETE, MERGE, COPY, a WITH that writes), commits, and other (BEGIN, SAVEPOINT,
 SET...). Rows come from the tables' counters, not the statements' (a data-modifying WITH reports
-the rows it returns, not the rows it wrote).
+the rows it returns, not the rows it wrote). Each reading waits until those counters hold every
+write the services made (`read_settled`, `sql_settle.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.service_names import SERVICES
+from lindung_cli.benchmarks.sql_settle import STILL_S, FlushWatch, service_backends
 
 KINDS = ("reads", "writes", "commits", "other")
 ROW_KINDS = ("inserted", "updated", "deleted")
@@ -29,6 +32,8 @@ ROW_KINDS = ("inserted", "updated", "deleted")
 TOP = 5
 # How long an idle backend may keep its table counters before it reports them, and a margin.
 STATS_FLUSH_S = 11.0
+# Between readings of the services' statements and sessions while waiting for the counters.
+POLL_S = 0.5
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*(--[^\n]*\n|/\*.*?\*/)", re.DOTALL)
 
@@ -132,7 +137,34 @@ async def read(engine: AsyncEngine, prefix: str) -> SqlReading:
     return SqlReading(statements, rows, int(database[0]), int(database[1]))
 
 
+def writes_by_service(statements: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Calls of writing statements so far, per service."""
+    return {service: by_kind(calls)["writes"] for service, calls in statements.items()}
+
+
 async def read_settled(
+    engine: AsyncEngine, prefix: str, still_s: float = STILL_S, timeout_s: float = 60.0
+) -> SqlReading:
+    """The counters once the services are quiet and every one of their backends has added its
+    table counters to the shared ones (sql_settle.py): a backend that flushed less than a second
+    before it went idle adds the rest only 10 s later (PostgreSQL's PGSTAT_IDLE_INTERVAL). Without
+    pg_stat_statements, or without the right to see the services' sessions: `read_still`."""
+    services = {f"{prefix}{s}": s for s in SERVICES}
+    watch = FlushWatch(still_s)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        statements = await _statements(engine, prefix)
+        async with engine.connect() as conn:
+            seen = await service_backends(conn, services)
+        if statements is None or seen is None:
+            return await read_still(engine, prefix, timeout_s=timeout_s)
+        now, backends = seen
+        if watch.observe(now, writes_by_service(statements), backends) or time.monotonic() > deadline:
+            return await read(engine, prefix)
+        await asyncio.sleep(POLL_S)
+
+
+async def read_still(
     engine: AsyncEngine, prefix: str, still_s: float = STATS_FLUSH_S, timeout_s: float = 60.0
 ) -> SqlReading:
     """The counters once the tables' row counts have not moved for `still_s`: the run's last

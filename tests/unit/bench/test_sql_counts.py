@@ -114,7 +114,7 @@ def test_without_pg_stat_statements_rows_and_commits_still_tell() -> None:
     assert found["per_worker"] == {"rows_written": 7.0, "commits": 0.8}
 
 
-def test_the_settled_reading_waits_until_rows_stay_still_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_still_reading_waits_until_rows_stay_still_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
     # Rows move on the 2nd and 4th reading, then stay: the reading after 3 still seconds is kept.
     readings = iter([reading(1), reading(2), reading(2), reading(3), *[reading(3)] * 10])
     calls: list[int] = []
@@ -128,5 +128,5 @@ def test_the_settled_reading_waits_until_rows_stay_still_long_enough(monkeypatch
 
     monkeypatch.setattr(sql_counts, "read", fake_read)
     monkeypatch.setattr(sql_counts.asyncio, "sleep", no_sleep)
-    found = asyncio.run(sql_counts.read_settled(None, "lindung_", still_s=3.0))  # type: ignore[arg-type]
+    found = asyncio.run(sql_counts.read_still(None, "lindung_", still_s=3.0))  # type: ignore[arg-type]
     assert found.rows == reading(3).rows and len(calls) == 7
