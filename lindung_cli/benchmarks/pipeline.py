@@ -65,6 +65,7 @@ from lindung_cli.benchmarks.pipeline_result import (
     load_averages,
     machine,
     percentiles,
+    programme_entry,
 )
 from lindung_cli.benchmarks.pipeline_submit import submit, submit_in_turn
 from lindung_cli.benchmarks.target import Target
@@ -212,10 +213,11 @@ async def run(
         firsts = {stage.name: await first_times(engine, stage, marks, codes) for stage in STAGES}
         counts = await counts_so_far(engine, marks, codes)
         # The source refs (`bench-<index>`) of each programme start at 0: read per programme.
+        refs = {code: await source_refs(engine, marks, code) for code in codes}
         submitted_at = {
             worker: sent[int(ref.removeprefix("bench-"))]
             for code, sent in zip(codes, acked, strict=True)
-            for worker, ref in (await source_refs(engine, marks, code)).items()
+            for worker, ref in refs[code].items()
         }
         appended = await appended_since(engine, marks)
         # After the services downstream of enrollment have caught up: their writes are the run's.
@@ -256,7 +258,12 @@ async def run(
         f"{target.instances().get('enrollment', 1)}x enrollment",
         workers=workers,
         programme_code=codes[0],
-        programmes=list(zip(codes, bulk, strict=True)) if programmes > 1 else [],
+        programmes=[
+            programme_entry(code, n, [enrolled[w] - t0 for w in refs[code] if w in enrolled])
+            for code, n in zip(codes, bulk, strict=True)
+        ]
+        if programmes > 1
+        else [],
         instances=target.instances(),
         submit_s=submit_s,
         message_bytes=size,

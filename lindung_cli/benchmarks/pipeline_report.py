@@ -56,6 +56,14 @@ def summary_rows(run: dict[str, Any]) -> list[tuple[str, str]]:
     rows.append(("enrolled", f"{run['enrolled']:,} of {run['workers']:,}"))
     failures = {k: v for k, v in run["failures"].items() if v}
     rows.append(("failures", ", ".join(f"{k} {v}" for k, v in failures.items()) or "none"))
+    for entry in run.get("programmes") or []:
+        rows.append(
+            (
+                f"programme {entry['code']}: enrolled, first → last",
+                f"{entry['enrolled']:,} of {entry['workers']:,}, "
+                f"{entry['first_enrolled_s'] or 0:.1f} → {entry['last_enrolled_s'] or 0:.1f} s",
+            )
+        )
     rows.append(("wall time (first sent → last enrolled)", f"{run['wall_s']:.1f} s"))
     rows.append(("pipeline rate", f"{run['pipeline_per_s']:,.1f} workers/s"))
     events = run.get("events") or {}

@@ -74,9 +74,9 @@ class PipelineResult:
     idle: dict[str, Any] = field(default_factory=dict)
     # The 1, 5 and 15 minute load averages before and after the run.
     load_avgs: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
-    # (code, workers nominated) of each programme, in the order nominated, when the run has
-    # several (`programme_code` is then the first); empty for a run of one programme.
-    programmes: list[tuple[str, int]] = field(default_factory=list)
+    # Each programme in the order nominated (`programme_entry`), when the run has several
+    # (`programme_code` is then the first); empty for a run of one programme.
+    programmes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def per_s(self) -> float:
@@ -108,11 +108,7 @@ class PipelineResult:
             "workers": self.workers,
             "programme_code": self.programme_code,
             # Only with several programmes: a run of one reports as it always did.
-            **(
-                {"programmes": [{"code": c, "workers": n} for c, n in self.programmes]}
-                if self.programmes
-                else {}
-            ),
+            **({"programmes": self.programmes} if self.programmes else {}),
             "instances": self.instances,
             "complete": self.complete,
             "load_avg_1m": {"before": round(self.load_avg[0], 2), "after": round(self.load_avg[1], 2)},
@@ -159,6 +155,18 @@ class PipelineResult:
             "idle_hops": self.idle,
             "series": {k: [[t, n] for t, n in v] for k, v in self.series.items()},
         }
+
+
+def programme_entry(code: str, workers: int, enrolled_s: list[float]) -> dict[str, Any]:
+    """One programme of a run of several: its workers, how many were enrolled, and when its first
+    and last were (seconds after the first nomination sent), to read memory against."""
+    return {
+        "code": code,
+        "workers": workers,
+        "enrolled": len(enrolled_s),
+        "first_enrolled_s": round(min(enrolled_s), 3) if enrolled_s else None,
+        "last_enrolled_s": round(max(enrolled_s), 3) if enrolled_s else None,
+    }
 
 
 def load_averages() -> tuple[float, ...]:

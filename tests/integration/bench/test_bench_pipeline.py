@@ -84,7 +84,7 @@ def test_profile_all_writes_a_text_report_per_service(bench_env: Path) -> None:
         bench_env, 20, "--profile", "all", "--idle-samples", "0", "--no-baseline", "--programmes", "2"
     )
     assert run["complete"] and run["enrolled"] == 20
-    assert [p["workers"] for p in run["programmes"]] == [10, 10]
+    assert [(p["workers"], p["enrolled"]) for p in run["programmes"]] == [(10, 10), (10, 10)]
     assert run["programme_code"] == run["programmes"][0]["code"] != run["programmes"][1]["code"]
     assert all(s["count"] == 20 for s in run["stages"]) and set(run["failures"].values()) == {0}
     assert run["events"]["inbound"] == 20 and run["events"]["registry"] >= 3 * 20

@@ -10,7 +10,8 @@ import pytest
 from rich.console import Console
 
 from lindung_cli.benchmarks.pipeline_events import STAGES, params
-from lindung_cli.benchmarks.pipeline_report import print_run
+from lindung_cli.benchmarks.pipeline_report import print_run, summary_rows
+from lindung_cli.benchmarks.pipeline_result import programme_entry
 from lindung_cli.benchmarks.workload import Workload, p3ke_csv_of, shares
 from tests.unit.bench.test_pipeline_report import report_of, result
 
@@ -50,11 +51,19 @@ def test_the_stage_queries_take_the_runs_codes() -> None:
 
 def test_the_report_names_the_programmes_only_when_there_are_several() -> None:
     assert "programmes" not in result().as_dict()
-    several = dataclasses.replace(result(), programmes=[("BENCH-0001", 50), ("BENCH-0002", 50)])
-    assert several.as_dict()["programmes"] == [
-        {"code": "BENCH-0001", "workers": 50},
-        {"code": "BENCH-0002", "workers": 50},
-    ]
+    entries = [programme_entry("BENCH-0001", 50, [1.0, 2.5, 2.0]), programme_entry("BENCH-0002", 50, [])]
+    assert entries[0] == {
+        "code": "BENCH-0001",
+        "workers": 50,
+        "enrolled": 3,
+        "first_enrolled_s": 1.0,
+        "last_enrolled_s": 2.5,
+    }
+    assert entries[1]["enrolled"] == 0 and entries[1]["last_enrolled_s"] is None
+    several = dataclasses.replace(result(), programmes=entries)
+    assert several.as_dict()["programmes"] == entries
+    rows = dict(summary_rows(report_of(several)))
+    assert rows["programme BENCH-0001: enrolled, first → last"] == "3 of 50, 1.0 → 2.5 s"
     console = Console(record=True, width=200)
     print_run(console, report_of(several))
     # The title wraps at the table's width.
