@@ -70,4 +70,3 @@ def test_the_cache_keeps_the_most_recently_used_programmes() -> None:
     assert states.kept == ["programme-C", "programme-A"]
     with pytest.raises(ValueError):
         ProgrammeStates(programme_decider(), capacity=0)
-
