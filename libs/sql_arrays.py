@@ -3,6 +3,11 @@
 An executemany runs one statement per row on the server, and bind parameters stop at 32,767;
 an array per column is one parameter whatever the number of rows, so a consumer batch's rows of
 one read-model table go in (or join an UPDATE) as one statement.
+
+The statement's text is also the same whatever the number of rows or values (`any_of` instead
+of an expanding IN, `insert_rows` instead of an executemany): the driver keeps a prepared
+statement per distinct text and connection, and texts that vary with each batch's size fill
+those caches with large statements (issue 17: memory climbing on a long run).
 """
 
 from __future__ import annotations
@@ -10,31 +15,49 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, bindparam, column, func, select
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["columns_of", "insert_rows", "unnest_arrays", "unnest_rows"]
+__all__ = ["any_of", "columns_of", "insert_rows", "unnest_arrays", "unnest_rows"]
+
+# The name of the ordinality column `unnest_arrays(..., ordered=True)` adds.
+ORDINALITY = "ord"
+
+
+def any_of(target: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`target IN values` as `target = ANY(:array)`: one array parameter of `target`'s type."""
+    return target == any_(bindparam(None, list(values), type_=ARRAY(target.type)))
 
 
 def unnest_arrays(
-    columns: Mapping[str, TypeEngine[Any]], values: Sequence[Sequence[Any]], *, name: str = "v"
+    columns: Mapping[str, TypeEngine[Any]],
+    values: Sequence[Sequence[Any]],
+    *,
+    name: str = "v",
+    ordered: bool = False,
 ) -> TableValuedAlias:
-    """A table `name` with `columns`, its rows zipped from `values` (one sequence per column)."""
+    """A table `name` with `columns`, its rows zipped from `values` (one sequence per column);
+    `ordered`: with a column ORDINALITY numbering the rows from 1."""
     arrays = [
         bindparam(None, list(column_values), type_=ARRAY(kind))
         for column_values, kind in zip(values, columns.values(), strict=True)
     ]
     typed = [column(c, kind) for c, kind in columns.items()]
-    return func.unnest(*arrays).table_valued(*typed).render_derived(name=name)
+    rows = func.unnest(*arrays).table_valued(*typed, with_ordinality=ORDINALITY if ordered else None)
+    return rows.render_derived(name=name)
 
 
 def unnest_rows(
-    columns: Mapping[str, TypeEngine[Any]], rows: Sequence[Mapping[str, Any]], *, name: str = "v"
+    columns: Mapping[str, TypeEngine[Any]],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    name: str = "v",
+    ordered: bool = False,
 ) -> TableValuedAlias:
     """`unnest_arrays` of row dicts (each names every one of `columns`)."""
-    return unnest_arrays(columns, [[row[c] for row in rows] for c in columns], name=name)
+    return unnest_arrays(columns, [[row[c] for row in rows] for c in columns], name=name, ordered=ordered)
 
 
 def columns_of(table: Table, names: Iterable[str] | None = None) -> dict[str, TypeEngine[Any]]:
@@ -44,9 +67,13 @@ def columns_of(table: Table, names: Iterable[str] | None = None) -> dict[str, Ty
     return {n: table.c[n].type for n in names}
 
 
-def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]], *, in_order: bool = False) -> Insert:
     """One INSERT of every row (each names the same columns as the first), PostgreSQL's dialect so
-    callers can add ON CONFLICT."""
+    callers can add ON CONFLICT. `in_order`: rows inserted in the order given (identity columns
+    numbered in that order)."""
     names = list(rows[0])
-    source = unnest_rows(columns_of(table, names), rows)
-    return insert(table).from_select(names, select(*(source.c[n] for n in names)))
+    source = unnest_rows(columns_of(table, names), rows, ordered=in_order)
+    picked = select(*(source.c[n] for n in names))
+    if in_order:
+        picked = picked.order_by(source.c[ORDINALITY])
+    return insert(table).from_select(names, picked)

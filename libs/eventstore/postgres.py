@@ -30,6 +30,7 @@ from libs.eventstore.tables import EventStoreTables
 from libs.privacy.cipher import DataKey
 from libs.privacy.envelopes import open_envelopes, subjects_to_seal
 from libs.privacy.vault import KeyVault
+from libs.sql_arrays import any_of, insert_rows
 
 # The read-model projection of a service: every envelope appended in a transaction, in order.
 BatchProjector = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
@@ -93,7 +94,7 @@ class PostgresTransaction:
         rows = (
             await self.conn.execute(
                 select(events)
-                .where(events.c.aggregate_id.in_(unique))
+                .where(any_of(events.c.aggregate_id, unique))
                 .order_by(events.c.aggregate_id, events.c.aggregate_version)
             )
         ).all()
@@ -112,7 +113,7 @@ class PostgresTransaction:
         events = self.store.tables.events
         rows = await self.conn.execute(
             select(events.c.aggregate_id, events.c.aggregate_version, events.c.hash)
-            .where(events.c.aggregate_id.in_(sorted(set(stream_ids))))
+            .where(any_of(events.c.aggregate_id, sorted(set(stream_ids))))
             .order_by(events.c.aggregate_id, events.c.aggregate_version.desc())
             .ext(distinct_on(events.c.aggregate_id))
         )
@@ -169,8 +170,10 @@ class PostgresTransaction:
             }
             for e in entries
         ]
+        # One statement text whatever the batch's size (libs/sql_arrays.py), rows numbered in the
+        # order consumed (the inbox's position).
         result = await self.conn.execute(
-            pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id), rows
+            insert_rows(inbox, rows, in_order=True).on_conflict_do_nothing().returning(inbox.c.event_id)
         )
         return {r.event_id for r in result}
 
@@ -221,4 +224,4 @@ class PostgresTransaction:
             return
         outbox = self.store.tables.outbox
 
-        await self.conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=func.now()))
+        await self.conn.execute(update(outbox).where(any_of(outbox.c.id, ids)).values(sent_at=func.now()))

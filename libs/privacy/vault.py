@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.privacy.cipher import DataKey, MasterKey, new_data_key
 from libs.settings import Settings
+from libs.sql_arrays import insert_rows
 
 SCHEMA = "privacy"
 
@@ -61,10 +62,6 @@ forgotten = Table(
     Column("reason", Text, nullable=False),
     PrimaryKeyConstraint("subject", "generation", name="forgotten_pk"),
 )
-
-
-# New keys per INSERT statement (4 parameters a row: PostgreSQL takes at most 32,767 a statement).
-INSERT_CHUNK = 5000
 
 
 def _texts(values: Sequence[str]) -> Any:
@@ -126,9 +123,8 @@ class KeyVault:
                     "master_key_id": self.master.key_id,
                 }
             )
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = insert(data_keys).values(rows[start : start + INSERT_CHUNK])
-            await conn.execute(chunk.on_conflict_do_nothing(index_elements=["subject"]))
+        # One array parameter a column: one statement (and one statement text) however many keys.
+        await conn.execute(insert_rows(data_keys, rows).on_conflict_do_nothing(index_elements=["subject"]))
         return found | await self.keys(conn, missing)
 
     async def forget(self, conn: AsyncConnection, subject: str, *, by: str, reason: str) -> Tombstone | None:

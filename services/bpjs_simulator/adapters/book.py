@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, any_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
+from libs.sql_arrays import any_of, insert_rows
 from services.bpjs_simulator.adapters.recording import write_facts
 from services.bpjs_simulator.adapters.tables import (
     SCHEMA,
@@ -176,7 +177,8 @@ class SqlInsurerBook:
     async def hold(self, answers: Sequence[HeldAnswer]) -> None:
         held = [asdict(a) | {"late": int(a.late)} for a in answers]
         if held:
-            await self.conn.execute(insert(held_messages), held)
+            # One statement text whatever the number held (libs/sql_arrays.py); ids in order.
+            await self.conn.execute(insert_rows(held_messages, held, in_order=True))
 
     async def due(self, now: datetime, limit: int) -> list[DueAnswer]:
         h = held_messages
@@ -192,7 +194,7 @@ class SqlInsurerBook:
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         if ids:
             await self.conn.execute(
-                update(held_messages).where(held_messages.c.id.in_(list(ids))).values(released_at=now)
+                update(held_messages).where(any_of(held_messages.c.id, ids)).values(released_at=now)
             )
 
 
