@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,22 @@ from tests.conftest import (
 from tests.support.stack import kept_env
 
 
-@pytest.fixture
-def bench_env(tmp_path: Path) -> Iterator[Path]:
+@contextmanager
+def bench_environment(folder: Path) -> Iterator[Path]:
     """Short consumer-group sessions (fast joins); the suite's own servers are left alone."""
     with kept_env():
         os.environ.update(TEST_ENV)
         for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
             os.environ.pop(name, None)
         get_settings.cache_clear()
-        yield tmp_path
+        yield folder
+
+
+@pytest.fixture
+def bench_env(tmp_path: Path) -> Iterator[Path]:
+    """`bench_environment` in the test's own folder."""
+    with bench_environment(tmp_path) as folder:
+        yield folder
 
 
 def run_pipeline_bench(bench_env: Path, workers: int, *options: str) -> dict[str, Any]:

@@ -4,27 +4,39 @@ A few hundred workers go from the inbound topic to EnrolledAtBPJS through every 
 report must count each of them at every stage, measure the broker baseline, every process's
 memory and machine time, each service's statements and rows, the hops of single nominations on
 the idle stack afterwards, and the command must write its JSON and PNG. `--profile all` writes a
-profile of every service; `--programmes 2` counts the workers of both programmes.
+profile of every service; `--programmes 2` counts the workers of both programmes. One run serves
+every test here: a stack of its own per test would double their time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.integration.bench.conftest import run_pipeline_bench
+from tests.integration.bench.conftest import bench_environment, run_pipeline_bench
 
 pytestmark = pytest.mark.integration
 
 WORKERS = 240
 IDLE = 3
 SERVICES = {"registry", "allocation", "enrollment", "claims", "bpjs_simulator", "dashboard"}
+Run = tuple[Path, dict[str, Any]]
 
 
-def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_env: Path) -> None:
-    out = bench_env / "results"
-    run = run_pipeline_bench(bench_env, WORKERS, "--idle-samples", str(IDLE))
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The run's results folder and report: WORKERS workers in two programmes, every service under
+    the profiler, IDLE idle samples and the broker baseline afterwards."""
+    with bench_environment(tmp_path_factory.mktemp("bench")) as folder:
+        options = ("--idle-samples", str(IDLE), "--profile", "all", "--programmes", "2")
+        yield folder / "results", run_pipeline_bench(folder, WORKERS, *options)
+
+
+def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(bench_run: Run) -> None:
+    out, run = bench_run
     assert list(out.glob("pipeline-*.png"))
     assert run["complete"] and run["enrolled"] == WORKERS
     assert set(run["failures"].values()) == {0}
@@ -77,17 +89,15 @@ def test_every_worker_is_counted_at_every_stage_and_the_baseline_is_measured(ben
     assert all(cut["p95"] >= cut["p50"] > 0 for cut in idle["hops_s"].values())
 
 
-def test_profile_all_writes_a_text_report_per_service(bench_env: Path) -> None:
-    out = bench_env / "results"
-    # Two programmes too (one run: the bench tests are slow): every worker of both is counted.
-    run = run_pipeline_bench(
-        bench_env, 20, "--profile", "all", "--idle-samples", "0", "--no-baseline", "--programmes", "2"
-    )
-    assert run["complete"] and run["enrolled"] == 20
-    assert [(p["workers"], p["enrolled"]) for p in run["programmes"]] == [(10, 10), (10, 10)]
+def test_profile_all_writes_a_text_report_per_service(bench_run: Run) -> None:
+    out, run = bench_run
+    # Two programmes too: every worker of both is counted.
+    half = WORKERS // 2
+    assert run["complete"] and run["enrolled"] == WORKERS
+    assert [(p["workers"], p["enrolled"]) for p in run["programmes"]] == [(half, half), (half, half)]
     assert run["programme_code"] == run["programmes"][0]["code"] != run["programmes"][1]["code"]
-    assert all(s["count"] == 20 for s in run["stages"]) and set(run["failures"].values()) == {0}
-    assert run["events"]["inbound"] == 20 and run["events"]["registry"] >= 3 * 20
+    assert all(s["count"] == WORKERS for s in run["stages"]) and set(run["failures"].values()) == {0}
+    assert run["events"]["inbound"] == WORKERS and run["events"]["registry"] >= 3 * WORKERS
     written = {p.name.split("-")[1]: p for p in out.glob("profile-*.txt")}
     assert set(written) == SERVICES
     assert all(p.stat().st_size > 0 for p in written.values())

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from lindung_cli.benchmarks import sql_counts
 from lindung_cli.benchmarks.sql_settle import IDLE_FLUSH_S, Backend, FlushWatch
 
 RELAY = (101, 1.0)
@@ -59,3 +64,73 @@ def test_a_backend_that_exited_has_flushed() -> None:
     watch = FlushWatch(still_s=0.0)
     assert not watch.observe(100.0, {}, [idle(CONSUMER, 99.0)])
     assert watch.observe(100.5, {}, [])
+
+
+class _Engine:
+    """Enough of an AsyncEngine for read_settled: `connect()` as an async context manager."""
+
+    def connect(self) -> _Engine:
+        return self
+
+    async def __aenter__(self) -> _Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _settle_with(
+    monkeypatch: pytest.MonkeyPatch,
+    statements: list[dict[str, dict[str, int]] | None],
+    sessions: list[tuple[float, list[Backend]] | None],
+) -> list[str]:
+    """read_settled over the given readings (no sleeping); which reading it returned."""
+    seen: list[str] = []
+    left_statements, left_sessions = iter(statements), iter(sessions)
+
+    async def fake_statements(engine: object, prefix: str) -> dict[str, dict[str, int]] | None:
+        return next(left_statements)
+
+    async def fake_sessions(conn: object, services: dict[str, str]) -> tuple[float, list[Backend]] | None:
+        assert services["lindung_registry"] == "registry"
+        return next(left_sessions)
+
+    async def fake_read(engine: object, prefix: str) -> str:
+        seen.append("settled")
+        return "settled"
+
+    async def fake_still(engine: object, prefix: str, timeout_s: float) -> str:
+        seen.append("still")
+        return "still"
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(sql_counts, "_statements", fake_statements)
+    monkeypatch.setattr(sql_counts, "service_backends", fake_sessions)
+    monkeypatch.setattr(sql_counts, "read", fake_read)
+    monkeypatch.setattr(sql_counts, "read_still", fake_still)
+    monkeypatch.setattr(sql_counts.asyncio, "sleep", no_sleep)
+    asyncio.run(sql_counts.read_settled(_Engine(), "lindung_", still_s=1.0))  # type: ignore[arg-type]
+    return seen
+
+
+def test_the_reading_is_taken_once_writes_are_still_and_every_backend_flushed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    insert = {"registry": {"INSERT INTO registry.inbox VALUES ($1)": 4, "SELECT 1": 9}}
+    more = {"registry": {"INSERT INTO registry.inbox VALUES ($1)": 5, "SELECT 1": 9}}
+    readings = [insert, more, more, more]
+    sessions = [(100.0, [idle(RELAY, 99.9)]), (100.5, [idle(RELAY, 100.4)]), (101.0, [idle(RELAY, 100.9)])]
+    sessions.append((101.6, [idle(RELAY, 101.5)]))
+    assert _settle_with(monkeypatch, readings, sessions) == ["settled"]
+
+
+def test_without_pg_stat_statements_the_old_still_wait_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _settle_with(monkeypatch, [None], [(100.0, [])]) == ["still"]
+
+
+def test_without_the_right_to_see_the_sessions_the_old_still_wait_decides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _settle_with(monkeypatch, [{}], [None]) == ["still"]
