@@ -7,13 +7,15 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, tuple_
+from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy.types import Text
 
 from libs.events.envelope import Envelope
 from libs.eventstore.ports import StoreTransaction
 from libs.eventstore.postgres import PostgresTransaction
 from libs.pii import FORGOTTEN
 from libs.privacy.envelopes import seal_inbox_copies
+from libs.sql_arrays import any_of, unnest_arrays
 from services.registry.adapters.tables import (
     nominations,
     participants,
@@ -30,6 +32,7 @@ from services.registry.domain.reasons import ReasonCode
 from services.registry.domain.worker import stream_of
 
 REFERENCE_LOCK = "registry.reference-data"
+_SENDER_COLUMNS = {"submitted_by": Text(), "source_ref": Text(), "programme_code": Text()}
 INSERT_BATCH = 5_000
 # Rejections a new extract may turn around (re-validation).
 POVERTY_REASONS = (
@@ -86,17 +89,17 @@ class SqlLookups:
         events = self.tx.store.tables.events
         heads = await self.conn.execute(
             select(events.c.aggregate_id, func.max(events.c.aggregate_version))
-            .where(events.c.aggregate_id.in_([stream_of(w) for w in ids]))
+            .where(any_of(events.c.aggregate_id, [stream_of(w) for w in ids]))
             .group_by(events.c.aggregate_id)
         )
         for stream, version in heads:
             facts[stream.removeprefix("worker-")].head = int(version)
         p3ke = select(reference_p3ke.c.worker_id, reference_p3ke.c.decile).where(
-            reference_p3ke.c.worker_id.in_(ids)
+            any_of(reference_p3ke.c.worker_id, ids)
         )
         for row in await self.conn.execute(p3ke):
             facts[row.worker_id].p3ke_desil = row.decile
-        dtks = select(reference_dtks.c.worker_id).where(reference_dtks.c.worker_id.in_(ids))
+        dtks = select(reference_dtks.c.worker_id).where(any_of(reference_dtks.c.worker_id, ids))
         for row in await self.conn.execute(dtks):
             facts[row.worker_id].in_dtks = True
         # Filtered on worker id alone (status in Python): during a bulk load the planner's
@@ -115,7 +118,7 @@ class SqlLookups:
                 programmes.c.coverage_end,
             )
             .join(programmes, programmes.c.programme_code == nominations.c.programme_code)
-            .where(nominations.c.worker_id.in_(ids))
+            .where(any_of(nominations.c.worker_id, ids))
             .order_by(nominations.c.nominated_at, nominations.c.nomination_id)
         )
         for r in existing:
@@ -133,7 +136,7 @@ class SqlLookups:
                 )
             )
         active = select(participants.c.worker_id, participants.c.kpj).where(
-            participants.c.worker_id.in_(ids),
+            any_of(participants.c.worker_id, ids),
             participants.c.active.is_(True),
             participants.c.coverage_end >= coverage_start,
         )
@@ -166,14 +169,20 @@ class SqlLookups:
     async def sent_before(self, keys: set[SenderKey]) -> set[SenderKey]:
         if not keys:
             return set()
-        sender = tuple_(nominations.c.submitted_by, nominations.c.source_ref, nominations.c.programme_code)
+        # The keys as three arrays joined (one statement text whatever their number).
+        sent = unnest_arrays(_SENDER_COLUMNS, [list(column) for column in zip(*sorted(keys), strict=True)])
+        n = nominations.c
         rows = await self.conn.execute(
-            select(nominations.c.submitted_by, nominations.c.source_ref, nominations.c.programme_code)
-            .where(
-                nominations.c.channel == "kafka",
-                nominations.c.status != "withdrawn",
-                sender.in_(sorted(keys)),
+            select(n.submitted_by, n.source_ref, n.programme_code)
+            .join(
+                sent,
+                and_(
+                    n.submitted_by == sent.c.submitted_by,
+                    n.source_ref == sent.c.source_ref,
+                    n.programme_code == sent.c.programme_code,
+                ),
             )
+            .where(n.channel == "kafka", n.status != "withdrawn")
             .distinct()
         )
         return {(r.submitted_by, r.source_ref, r.programme_code) for r in rows}

@@ -8,13 +8,16 @@ so they cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import cast, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.types import Text
 
 from libs.events import Envelope, decode
 from libs.events.contracts.base import DomainEvent
@@ -28,6 +31,7 @@ from libs.events.contracts.registry import (
     WorkerValidated,
 )
 from libs.pii import FORGOTTEN
+from libs.sql_arrays import unnest_arrays
 from services.registry.adapters.tables import nominations, reference_versions
 
 INCREMENT = object()  # marks a counter column to add 1 to
@@ -164,13 +168,34 @@ async def project_batch(conn: AsyncConnection, envelopes: Sequence[Envelope]) ->
             await project(conn, envelope)
     if not fresh:
         return
-    inserted = await conn.execute(
-        insert(nominations).on_conflict_do_nothing().returning(nominations.c.nomination_id),
-        list(fresh.values()),
-    )
+    inserted: set[str] = set()
+    for rows in _by_columns(fresh.values()):
+        inserted.update((await conn.execute(_insert_new(rows))).scalars())
     # A nomination already in the table (a replay) keeps it, as `project` would, and gets the
     # batch's later events one by one.
-    existed = set(fresh) - {r.nomination_id for r in inserted}
+    existed = set(fresh) - inserted
     for nomination_id in sorted(existed):
         for envelope in followers[nomination_id]:
             await project(conn, envelope)
+
+
+def _by_columns(rows: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """`rows` grouped by the columns they set (a row decided in the batch sets more), so a column
+    a row does not set keeps the table's default, as an INSERT of that row alone would."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.values())
+
+
+def _insert_new(rows: Sequence[dict[str, Any]]) -> ReturningInsert[Any]:
+    """One INSERT of new nominations from column arrays, returning the ids inserted: its text is
+    the same whatever the number of rows (an executemany's varies with it, and the driver keeps a
+    large prepared statement for each). `reasons` travels as JSON text (no jsonb array codec)."""
+    names = list(rows[0])
+    kinds = {n: Text() if n == "reasons" else nominations.c[n].type for n in names}
+    values = [[json.dumps(r[n]) if n == "reasons" else r[n] for r in rows] for n in names]
+    source = unnest_arrays(kinds, values)
+    picked = [cast(source.c[n], JSONB) if n == "reasons" else source.c[n] for n in names]
+    statement = insert(nominations).from_select(names, select(*picked)).on_conflict_do_nothing()
+    return statement.returning(nominations.c.nomination_id)
