@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from libs.desil import rank_desil
 from libs.events.contracts import allocation as wire
@@ -118,21 +118,21 @@ class WorkerFacts:
     """What the wire events say about a worker besides the decision.
 
     A programme's state keeps one for each worker it decided on (tens of thousands), so it is
-    kept small: the identity as its four fields rather than a model (a model with its dict and
-    field set costs several times its strings), regency and sector codes interned (a few dozen
-    values shared by every worker). `identity` builds the model again when an event needs it.
+    kept small: the identity as one string of its four fields rather than a model (a model with
+    its dict and field set costs several times its strings), regency and sector codes interned (a
+    few dozen values shared by every worker). `identity` builds the model again when an event
+    needs it.
     """
 
-    __slots__ = ("_born", "_name", "_nik", "_sex", "decile", "nomination_id", "regency_code", "sector")
+    __slots__ = ("_born_len", "_identity", "_nik_len", "decile", "nomination_id", "regency_code", "sector")
 
     nomination_id: str
     regency_code: str
     sector: str
     decile: int | None
-    _nik: str | None
-    _name: str
-    _born: str
-    _sex: Sex
+    _identity: str | None  # NIK, birth date, sex (one letter) and full name, in that order
+    _nik_len: int
+    _born_len: int
 
     def __init__(
         self,
@@ -147,24 +147,35 @@ class WorkerFacts:
         init(self, "regency_code", sys.intern(regency_code))
         init(self, "sector", sys.intern(sector))
         init(self, "decile", decile)
-        init(self, "_nik", identity.nik if identity is not None else None)  # None: no identity
-        init(self, "_name", identity.full_name if identity is not None else "")
-        init(self, "_born", identity.birth_date if identity is not None else "")
-        init(self, "_sex", identity.sex if identity is not None else "L")
+        if identity is None:
+            init(self, "_identity", None)
+            init(self, "_nik_len", 0)
+            init(self, "_born_len", 0)
+        else:
+            packed = f"{identity.nik}{identity.birth_date}{identity.sex}{identity.full_name}"
+            init(self, "_identity", packed)
+            init(self, "_nik_len", len(identity.nik))
+            init(self, "_born_len", len(identity.birth_date))
 
     @property
     def identity(self) -> WorkerIdentity | None:
         """The worker's identity as recorded (None: no event recorded it)."""
-        if self._nik is None:
+        packed = self._identity
+        if packed is None:
             return None
+        born = self._nik_len
+        sex = born + self._born_len
         # Validated when it was recorded: built again as it was, without validating twice.
         return WorkerIdentity.model_construct(
-            nik=self._nik, full_name=self._name, birth_date=self._born, sex=self._sex
+            nik=packed[:born],
+            birth_date=packed[born:sex],
+            sex=cast(Sex, packed[sex]),
+            full_name=packed[sex + 1 :],
         )
 
     def _fields(self) -> tuple[object, ...]:
-        return (self.nomination_id, self.regency_code, self.sector, self.decile, self._nik, self._name,
-                self._born, self._sex)  # fmt: skip
+        return (self.nomination_id, self.regency_code, self.sector, self.decile, self._identity,
+                self._nik_len, self._born_len)  # fmt: skip
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"WorkerFacts is immutable ({name})")
