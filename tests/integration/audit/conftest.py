@@ -16,6 +16,7 @@ events under the same producer names, and a Kafka replay reads topics from the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import uuid
@@ -305,12 +306,14 @@ async def append_pilot_event(engine: AsyncEngine, definition: ServiceDefinition)
 async def audit_run(infra: Infra) -> AsyncIterator[AuditRun]:
     # Replay from Kafka reads what Apache Kafka stored (LINDUNG_TEST_BROKER=tansu: Tansu's memory).
     own = started_broker("kafka")
-    broker = own.__enter__()
+    # The JVM starts (the slowest step of all) while the database is made and migrated.
+    starting = asyncio.ensure_future(asyncio.to_thread(own.__enter__))
     name = f"lindung_audit_{uuid.uuid4().hex[:8]}"
     saved_env = dict(os.environ)
     try:
         url = await create_database(infra.server_url, name)
         await asyncio.to_thread(upgrade_all, url)
+        broker = await starting
         await ensure_topics(broker.bootstrap, topics.all_topic_names(), partitions=4)
         use_env(url, broker.bootstrap, LINDUNG_BPJS_AGE_MAX=str(BPJS_AGE_MAX))
         defs = definitions()
@@ -324,6 +327,8 @@ async def audit_run(infra: Infra) -> AsyncIterator[AuditRun]:
             await engine.dispose()
             await drop_database(infra.server_url, name)
     finally:
+        with contextlib.suppress(Exception):
+            await starting  # stopped only once started (or failed): never halfway through its start
         own.__exit__(None, None, None)
         os.environ.clear()
         os.environ.update(saved_env)  # later packages must not inherit this run's settings
