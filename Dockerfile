@@ -1,7 +1,10 @@
 # One image for every Lindung process: `python -m services.<name>` or the `lindung` CLI.
 FROM python:3.11-slim
 
+# MALLOC_ARENA_MAX: two glibc malloc arenas, not 8 per core (docs/architecture.md "Memory on a
+# long run").
 ENV PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

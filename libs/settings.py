@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     # A simulated business calendar (libs/clock.py): a file holding one ISO instant every process
     # reads as "now" for dates (programme periods, billing, lapses). Unset: the system clock.
     business_clock_file: str | None = None
+    # --- heap trimming (libs/runtime/heap.py; docs/architecture.md "Memory on a long run") ---
+    # Every this many seconds a service returns the C heap's free pages to the system
+    # (malloc_trim, glibc only) when at least heap_trim_min_free_mib lie free in it. 0: never.
+    heap_trim_interval_s: float = 5.0
+    heap_trim_min_free_mib: int = 8
     # --- registry settings (add below) ---
     # Rows of a nomination upload decided per transaction, and the most rows one upload may hold.
     registry_upload_batch_size: int = 500

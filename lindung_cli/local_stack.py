@@ -253,6 +253,9 @@ class Stack:
             # The simulator plays BPJS here (never by default: libs/events/topics.py).
             "LINDUNG_BPJS_PRODUCERS": os.environ.get("LINDUNG_BPJS_PRODUCERS", '["bpjs", "bpjs_simulator"]'),
             "PYTHONUNBUFFERED": "1",
+            # Two glibc malloc arenas, not 8 per core: fewer heaps to keep freed batches in
+            # (docs/architecture.md "Memory on a long run").
+            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
             **(self.signing_env(service) if service else {}),
             **({"LINDUNG_PRIVACY_MASTER_KEY": self.privacy_master_key} if self.privacy_master_key else {}),
             **({"LINDUNG_BUSINESS_CLOCK_FILE": str(self.calendar_file)} if self.calendar_file else {}),

@@ -40,6 +40,7 @@ from libs.runtime.definition import (
     runtime_of,
     stream_store_of,
 )
+from libs.runtime.heap import glibc_heap, scheduled_trimming
 from libs.runtime.operations import add_operational_routes, add_outage_handler
 from libs.runtime.production import ProductionRefused, check_start, open_warning
 from libs.settings import get_settings
@@ -160,6 +161,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pruning = scheduled_pruning(rt)  # sent outbox rows after their retention
     if pruning is not None:
         rt.tasks.append(asyncio.create_task(pruning, name=f"{definition.name}-pruning"))
+    trimming = scheduled_trimming(
+        definition.name, settings.heap_trim_interval_s, settings.heap_trim_min_free_mib, glibc_heap()
+    )
+    if trimming is not None:  # freed C heap back to the system after a busy spell
+        rt.tasks.append(asyncio.create_task(trimming, name=f"{definition.name}-heap-trim"))
     app.state.runtime = rt
     log.info("%s ready on schema %s", definition.name, definition.tables.schema)
     try:
