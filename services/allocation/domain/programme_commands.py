@@ -14,6 +14,7 @@ taken here may take the worker from another programme (`follow_ups`).
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -166,9 +167,10 @@ def decide(command: ProgrammeCommand, state: ProgrammeStream) -> list[DomainEven
     unknown = {w: seq for w, seq in seated.items() if w not in command.holds}
     if unknown:
         raise NeedHolds(unknown)
-    workers = state.workers
+    workers: Mapping[str, WorkerFacts] = state.workers
     if isinstance(command, Validate):
-        workers = {**workers, command.worker.worker_id: command.facts}
+        # A view, not a copy: a programme holds tens of thousands of workers.
+        workers = ChainMap({command.worker.worker_id: command.facts}, state.workers)
     note = command.note if isinstance(command, SetSeats | MoveSeats | SetBudget) else ""
     return to_wire(decision, facts, state.quota, workers, note)
 
