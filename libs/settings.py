@@ -136,8 +136,9 @@ class Settings(BaseSettings):
     # --- allocation settings (add below) ---
     # Programme states the allocation cache keeps between transactions (the least recently used
     # leaves first and is rebuilt from its events when next loaded): each holds every worker of
-    # its programme, and one programme is a province-year at most.
-    allocation_programme_states: int = 8
+    # its programme, and one programme is a province-year at most. A year runs the province's
+    # programme and the regencies' own (APBD, DBH Sawit): a few dozen at once, all kept.
+    allocation_programme_states: int = 64
     # --- enrollment and BPJS simulator settings (add below) ---
     # Enrollment (docs/enrollment.md). Calendar days (enrolled_on, paid_on, lapses) are taken here.
     enrollment_timezone: str = "Asia/Jakarta"
