@@ -25,7 +25,16 @@ schemas_app = typer.Typer(help="Event contracts as JSON Schema and AsyncAPI.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 for _name in (
-    "nominations", "reference", "demo", "programmes", "decrees", "premiums", "audit", "bench", "kafka", "db",
+    "nominations",
+    "reference",
+    "demo",
+    "programmes",
+    "decrees",
+    "premiums",
+    "audit",
+    "bench",
+    "kafka",
+    "db",
     "privacy",
 ):
     app.add_typer(importlib.import_module(f"lindung_cli.commands.{_name}").app, name=_name)
