@@ -12,10 +12,11 @@ those caches with large statements (issue 17: memory climbing on a long run).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, column, func, select
+from sqlalchemy import ARRAY, JSON, ColumnElement, Table, Text, any_, bindparam, cast, column, func, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
@@ -70,10 +71,15 @@ def columns_of(table: Table, names: Iterable[str] | None = None) -> dict[str, Ty
 def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]], *, in_order: bool = False) -> Insert:
     """One INSERT of every row (each names the same columns as the first), PostgreSQL's dialect so
     callers can add ON CONFLICT. `in_order`: rows inserted in the order given (identity columns
-    numbered in that order)."""
+    numbered in that order). A JSON column's values travel as JSON text and are cast back: the
+    driver has no codec for an array of jsonb."""
     names = list(rows[0])
-    source = unnest_rows(columns_of(table, names), rows, ordered=in_order)
-    picked = select(*(source.c[n] for n in names))
+    kinds = columns_of(table, names)
+    as_json = {n for n, kind in kinds.items() if isinstance(kind, JSON)}
+    sent = {n: Text() if n in as_json else kind for n, kind in kinds.items()}
+    values = [[json.dumps(row[n]) if n in as_json else row[n] for row in rows] for n in names]
+    source = unnest_arrays(sent, values, ordered=in_order)
+    picked = select(*(cast(source.c[n], kinds[n]) if n in as_json else source.c[n] for n in names))
     if in_order:
         picked = picked.order_by(source.c[ORDINALITY])
     return insert(table).from_select(names, picked)

@@ -8,16 +8,14 @@ so they cannot drift apart.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import cast, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
-from sqlalchemy.types import Text
 
 from libs.events import Envelope, decode
 from libs.events.contracts.base import DomainEvent
@@ -31,7 +29,7 @@ from libs.events.contracts.registry import (
     WorkerValidated,
 )
 from libs.pii import FORGOTTEN
-from libs.sql_arrays import unnest_arrays
+from libs.sql_arrays import insert_rows
 from services.registry.adapters.tables import nominations, reference_versions
 
 INCREMENT = object()  # marks a counter column to add 1 to
@@ -191,11 +189,5 @@ def _by_columns(rows: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def _insert_new(rows: Sequence[dict[str, Any]]) -> ReturningInsert[Any]:
     """One INSERT of new nominations from column arrays, returning the ids inserted: its text is
     the same whatever the number of rows (an executemany's varies with it, and the driver keeps a
-    large prepared statement for each). `reasons` travels as JSON text (no jsonb array codec)."""
-    names = list(rows[0])
-    kinds = {n: Text() if n == "reasons" else nominations.c[n].type for n in names}
-    values = [[json.dumps(r[n]) if n == "reasons" else r[n] for r in rows] for n in names]
-    source = unnest_arrays(kinds, values)
-    picked = [cast(source.c[n], JSONB) if n == "reasons" else source.c[n] for n in names]
-    statement = insert(nominations).from_select(names, select(*picked)).on_conflict_do_nothing()
-    return statement.returning(nominations.c.nomination_id)
+    large prepared statement for each)."""
+    return insert_rows(nominations, rows).on_conflict_do_nothing().returning(nominations.c.nomination_id)
