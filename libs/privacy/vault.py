@@ -14,10 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Column,
     DateTime,
     Integer,
@@ -26,8 +24,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    any_,
-    bindparam,
     func,
     select,
 )
@@ -36,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.privacy.cipher import DataKey, MasterKey, new_data_key
 from libs.settings import Settings
-from libs.sql_arrays import insert_rows
+from libs.sql_arrays import any_of, insert_rows
 
 SCHEMA = "privacy"
 
@@ -62,11 +58,6 @@ forgotten = Table(
     Column("reason", Text, nullable=False),
     PrimaryKeyConstraint("subject", "generation", name="forgotten_pk"),
 )
-
-
-def _texts(values: Sequence[str]) -> Any:
-    # One array parameter, however many subjects (an IN list would take one parameter each).
-    return bindparam("subjects", list(values), type_=ARRAY(Text))
 
 
 @dataclass(frozen=True)
@@ -95,7 +86,7 @@ class KeyVault:
         wanted = sorted(set(subjects))
         if not wanted:
             return {}
-        rows = await conn.execute(select(data_keys).where(data_keys.c.subject == any_(_texts(wanted))))
+        rows = await conn.execute(select(data_keys).where(any_of(data_keys.c.subject, wanted)))
         return {r.subject: self._unwrap(r.subject, r.generation, r.wrapped) for r in rows}
 
     async def keys_for_writing(self, conn: AsyncConnection, subjects: Sequence[str]) -> dict[str, DataKey]:
@@ -108,7 +99,7 @@ class KeyVault:
             return found
         tombstones = await conn.execute(
             select(forgotten.c.subject, func.max(forgotten.c.generation).label("last"))
-            .where(forgotten.c.subject == any_(_texts(missing)))
+            .where(any_of(forgotten.c.subject, missing))
             .group_by(forgotten.c.subject)
         )
         last = {r.subject: int(r.last) for r in tombstones}

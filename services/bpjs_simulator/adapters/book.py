@@ -10,8 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, any_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.events.contracts.bpjs import DeregistrationRequested, PremiumPaymentRequested, RegistrationRequested
@@ -45,11 +44,6 @@ from services.bpjs_simulator.domain.requests import Request, attempt_of
 _NEW_PAYER_FIELDS = tuple(NewPayer.__dataclass_fields__)
 
 
-def _texts(name: str, values: Sequence[str]) -> Any:
-    # One array parameter, not one parameter per value: a batch may name thousands.
-    return bindparam(name, list(values), type_=ARRAY(Text))
-
-
 def _draw(sequence: str, count: int) -> Any:
     return select(func.nextval(f"{SCHEMA}.{sequence}").label("n")).select_from(
         func.generate_series(1, count).alias("g")
@@ -76,7 +70,7 @@ class SqlInsurerBook:
                 kpjs.update(r.kpjs)
         seen = await self.conn.execute(
             select(answered.c.kind, answered.c.request_id, answered.c.attempt).where(
-                answered.c.request_id == any_(_texts("ids", sorted({rid for _, rid in asked})))
+                any_of(answered.c.request_id, sorted({rid for _, rid in asked}))
             )
         )
         ledger.answered = {(k, rid, a) for k, rid, a in seen if (k, rid) in asked}
@@ -86,8 +80,8 @@ class SqlInsurerBook:
                 select(participants.c.nik, participants.c.kpj)
                 .where(
                     or_(
-                        participants.c.nik == any_(_texts("niks", niks)),
-                        participants.c.kpj == any_(_texts("kpjs", sorted(kpjs))),
+                        any_of(participants.c.nik, niks),
+                        any_of(participants.c.kpj, sorted(kpjs)),
                     )
                 )
                 .order_by(participants.c.nik)
@@ -111,8 +105,8 @@ class SqlInsurerBook:
         rows = await self.conn.execute(
             select(payers).where(
                 or_(
-                    payers.c.kpj == any_(_texts("kpjs", sorted(kpjs))),
-                    payers.c.request_id == any_(_texts("rids", request_ids)),
+                    any_of(payers.c.kpj, sorted(kpjs)),
+                    any_of(payers.c.request_id, request_ids),
                 )
             )
         )
@@ -123,9 +117,7 @@ class SqlInsurerBook:
             ledger.registered[row.request_id] = Registered(payer.kpj, payer.registered_at, payer.continued)
         if kpjs:
             months = await self.conn.execute(
-                select(paid_months.c.kpj, paid_months.c.month).where(
-                    paid_months.c.kpj == any_(_texts("kpjs", sorted(kpjs)))
-                )
+                select(paid_months.c.kpj, paid_months.c.month).where(any_of(paid_months.c.kpj, sorted(kpjs)))
             )
             for kpj, month in months:
                 ledger.paid.setdefault(kpj, set()).add(month)
@@ -134,13 +126,13 @@ class SqlInsurerBook:
         stops = sorted({r.request_id for r in requests if isinstance(r, DeregistrationRequested)})
         if stops:
             rows = await self.conn.execute(
-                select(deregistrations).where(deregistrations.c.request_id == any_(_texts("ids", stops)))
+                select(deregistrations).where(any_of(deregistrations.c.request_id, stops))
             )
             ledger.deregistrations = {r.request_id: Deregistration(**r._asdict()) for r in rows}
         bills = sorted({r.payment_request_id for r in requests if isinstance(r, PremiumPaymentRequested)})
         if bills:
             rows = await self.conn.execute(
-                select(payments).where(payments.c.payment_request_id == any_(_texts("ids", bills)))
+                select(payments).where(any_of(payments.c.payment_request_id, bills))
             )
             ledger.payments = {r.payment_request_id: Payment(**r._asdict()) for r in rows}
 
@@ -156,9 +148,7 @@ class SqlInsurerBook:
             taken = set(
                 (
                     await self.conn.execute(
-                        select(participants.c.kpj).where(
-                            participants.c.kpj == any_(_texts("kpjs", list(kpjs)))
-                        )
+                        select(participants.c.kpj).where(any_of(participants.c.kpj, list(kpjs)))
                     )
                 ).scalars()
             )
