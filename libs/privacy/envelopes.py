@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, Text, Uuid, bindparam, cast, column, func, update
+from sqlalchemy import Table, Text, Uuid, cast, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,7 @@ from libs.events.envelope import Envelope
 from libs.pii import ENCRYPTED_FIELDS, FORGOTTEN
 from libs.privacy.cipher import DataKey, is_encrypted, open_payload, seal_payload
 from libs.privacy.vault import KeyVault
+from libs.sql_arrays import unnest_arrays
 
 # Topics read outside Lindung whose readers need the clear identity: BPJS registers participants
 # by NIK, name and birth date. The relay opens these records when it sends them; the topic then
@@ -126,13 +127,8 @@ async def seal_inbox_copies(
         for envelope, subject in copies
     ]
     # One statement for the batch (arrays unnested), not one execution per copy.
-    source = (
-        func.unnest(
-            bindparam("copy_ids", [e.event_id for e, _ in copies], type_=ARRAY(Uuid)),
-            bindparam("sealed", sealed, type_=ARRAY(Text)),
-        )
-        .table_valued(column("copy_id", Uuid), column("sealed", Text))
-        .render_derived(name="copies")
+    source = unnest_arrays(
+        {"copy_id": Uuid(), "sealed": Text()}, [[e.event_id for e, _ in copies], sealed], name="copies"
     )
     statement = (
         update(inbox)
