@@ -75,7 +75,6 @@ from lindung_cli.benchmarks.workload import Workload, next_seed, p3ke_csv_of, sh
 __all__ = [
     "PipelineResult",
     "StageResult",
-    "define_programme",
     "define_programmes",
     "machine",
     "run",
@@ -86,12 +85,6 @@ Progress = Callable[[dict[str, int]], None]
 
 
 # --- preparing the run ------------------------------------------------------------------------
-
-
-def define_programme(target: Target, workers: int, year: int, timeout_s: float = 60.0) -> Workload:
-    """A new bench programme (next seed) and the P3KE extract listing its workers."""
-    (workload,) = define_programmes(target, [workers], year, timeout_s)
-    return workload
 
 
 def define_programmes(
