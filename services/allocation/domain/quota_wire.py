@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -114,6 +115,7 @@ def to_domain(event: DomainEvent) -> QuotaEvent | None:
     return None
 
 
+@dataclass(frozen=True, slots=True, init=False, repr=False)
 class WorkerFacts:
     """What the wire events say about a worker besides the decision.
 
@@ -123,8 +125,6 @@ class WorkerFacts:
     few dozen values shared by every worker). `identity` builds the model again when an event
     needs it.
     """
-
-    __slots__ = ("_born_len", "_identity", "_nik_len", "decile", "nomination_id", "regency_code", "sector")
 
     nomination_id: str
     regency_code: str
@@ -172,21 +172,6 @@ class WorkerFacts:
             sex=cast(Sex, packed[sex]),
             full_name=packed[sex + 1 :],
         )
-
-    def _fields(self) -> tuple[object, ...]:
-        return (self.nomination_id, self.regency_code, self.sector, self.decile, self._identity,
-                self._nik_len, self._born_len)  # fmt: skip
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"WorkerFacts is immutable ({name})")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, WorkerFacts):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
 
     def __repr__(self) -> str:
         return (
